@@ -1,0 +1,45 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// The sv2 toolkit: one `sv2` executable over layered libraries (see ARCHITECTURE.md in the repository docs).
+let package = Package(
+    name: "sv2",
+    products: [
+        .executable(name: "sv2", targets: ["sv2"]),
+        .library(name: "Sv2Binary", targets: ["Sv2Binary"]),
+        .library(name: "Sv2Messages", targets: ["Sv2Messages"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries from Debian (scripts/setup installs the -dev packages).
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
+        .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
+
+        // Counts heap allocations on the calling thread, for `sv2 bench`.
+        .target(name: "CAllocCounter"),
+
+        // Wire layer: spec 3.1 data types, reader/writer, frame header and the sans-IO frame decoder.
+        .target(name: "Sv2Binary"),
+        // Every message of the spec, one dispatch enum, text/JSON rendering.
+        .target(name: "Sv2Messages", dependencies: ["Sv2Binary"]),
+
+        .executableTarget(
+            name: "sv2",
+            dependencies: [
+                "Sv2Binary", "Sv2Messages", "CAllocCounter",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The fuzz target: replays a corpus normally; libFuzzer with -DSV2_LIBFUZZER --sanitize=fuzzer (scripts/fuzz).
+        .executableTarget(
+            name: "Sv2Fuzz",
+            dependencies: ["Sv2Binary", "Sv2Messages"]
+        ),
+
+        .testTarget(name: "Sv2BinaryTests", dependencies: ["Sv2Binary"]),
+        .testTarget(name: "Sv2MessagesTests", dependencies: ["Sv2Binary", "Sv2Messages"]),
+    ]
+)

@@ -1,0 +1,50 @@
+import CAllocCounter
+import Foundation
+
+/// Timing helpers shared by the benchmarks: medians over repeated rounds, allocation counts, and the table printer.
+enum BenchmarkTiming {
+    /// Keeps a value alive so the optimiser cannot drop the work that produced it.
+    @inline(never)
+    static func consume<T>(_ value: T) {
+        withExtendedLifetime(value) {}
+    }
+
+    /// Median nanoseconds per call of `body` over `rounds` rounds of `iterations` calls.
+    static func nanosecondsPerCall(rounds: Int = 15, iterations: Int, _ body: () -> Void) -> Double {
+        for _ in 0..<max(1, iterations / 10) { body() }
+        var samples = [Double]()
+        for _ in 0..<rounds {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<iterations { body() }
+            let elapsed = DispatchTime.now().uptimeNanoseconds - start
+            samples.append(Double(elapsed) / Double(iterations))
+        }
+        samples.sort()
+        return samples[samples.count / 2]
+    }
+
+    /// Heap allocations per call of `body`, counted on this thread over `iterations` calls.
+    static func allocationsPerCall(iterations: Int = 1000, _ body: () -> Void) -> Double {
+        body()
+        sv2_alloc_counter_start()
+        for _ in 0..<iterations { body() }
+        return Double(sv2_alloc_counter_stop()) / Double(iterations)
+    }
+
+    /// Prints rows as an aligned table with `header` on top.
+    static func printTable(_ header: [String], _ rows: [[String]]) {
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        for row in [header] + rows {
+            let cells = row.enumerated().map { index, cell in
+                let pad = String(repeating: " ", count: widths[index] - cell.count)
+                return index == 0 ? cell + pad : pad + cell
+            }
+            print(cells.joined(separator: "  "))
+        }
+    }
+
+    /// `12.3` style formatting with one decimal.
+    static func format(_ value: Double, digits: Int = 1) -> String {
+        String(format: "%.\(digits)f", value)
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Sv2Binary
+import Sv2Messages
+
+/// `sv2 bench codec`: decode and encode cost of the hot mining messages next to a plain copy of the same bytes.
+struct CodecBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "codec",
+        abstract: "ns per decode/encode and heap allocations per message, next to a plain copy of the same bytes.",
+        discussion: """
+            For each message: decode = frame header + fields from a frame in memory (Sv2Message.decode); \
+            encode = header + fields into a reused buffer (encodeFrame(into:)); reference = copying the frame's bytes \
+            into a reused buffer (the floor). Figures are medians of 15 rounds; ratios are ours / reference.
+            """
+    )
+
+    @Option(help: "Calls per timing round.")
+    var iterations = 200_000
+
+    func run() throws {
+        let path = (0..<12).map { U256(w0: UInt64($0) &* 0x9e37_79b9_7f4a_7c15, w1: 1, w2: 2, w3: UInt64($0)) }
+        let cases: [(String, any Sv2MessagePayload)] = [
+            ("SubmitSharesStandard", SubmitSharesStandard(
+                channelID: 1, sequenceNumber: 42, jobID: 7, nonce: 0xdead_beef, ntime: 1_700_000_000, version: 0x2000_0000)),
+            ("SubmitSharesExtended", SubmitSharesExtended(
+                channelID: 1, sequenceNumber: 42, jobID: 7, nonce: 0xdead_beef, ntime: 1_700_000_000,
+                version: 0x2000_0000, extranonce: [UInt8](repeating: 0xab, count: 8))),
+            ("NewMiningJob", NewMiningJob(
+                channelID: 1, jobID: 7, minNtime: 1_700_000_000, version: 0x2000_0000, merkleRoot: path[3])),
+            ("NewExtendedMiningJob (12-entry path)", NewExtendedMiningJob(
+                channelID: 1, jobID: 7, minNtime: nil, version: 0x2000_0000, versionRollingAllowed: true,
+                merklePath: path, coinbaseTxPrefix: [UInt8](repeating: 1, count: 42),
+                coinbaseTxSuffix: [UInt8](repeating: 2, count: 80))),
+            ("SetNewPrevHash", SetNewPrevHash(
+                channelID: 1, jobID: 7, prevHash: path[5], minNtime: 1_700_000_000, nbits: 0x207f_ffff)),
+        ]
+        var rows = [[String]]()
+        for (name, payload) in cases {
+            rows.append(try measure(name, payload))
+        }
+        print("sv2 bench codec: \(iterations) calls per round, median of 15 rounds")
+        BenchmarkTiming.printTable(
+            ["message", "bytes", "decode ns", "encode ns", "copy ns (ref)", "decode/ref", "encode/ref", "allocs dec", "allocs enc"],
+            rows)
+        print("goal: decode <= 50 ns, encode <= 110 ns for the small messages; no allocations beyond variable-length fields")
+    }
+
+    private func measure(_ name: String, _ payload: some Sv2MessagePayload) throws -> [String] {
+        let frame = try payload.encodedFrame()
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: frame.count + 64, alignment: 16)
+        defer { output.deallocate() }
+        let iterations = self.iterations
+        return try frame.withUnsafeBytes { bytes in
+            guard let header = Sv2FrameHeader(bytes) else { throw ValidationError("bad frame for \(name)") }
+            let payloadBytes = UnsafeRawBufferPointer(rebasing: bytes[Sv2FrameHeader.size...])
+            let decode = {
+                let header = Sv2FrameHeader(bytes)!
+                BenchmarkTiming.consume(try? Sv2Message.decode(header: header, payload: payloadBytes))
+            }
+            let encode = { BenchmarkTiming.consume(try? payload.encodeFrame(into: output)) }
+            let copy = {
+                output.copyMemory(from: bytes)
+                BenchmarkTiming.consume(output.baseAddress)
+            }
+            _ = header
+            let decodeNs = BenchmarkTiming.nanosecondsPerCall(iterations: iterations, decode)
+            let encodeNs = BenchmarkTiming.nanosecondsPerCall(iterations: iterations, encode)
+            let copyNs = BenchmarkTiming.nanosecondsPerCall(iterations: iterations, copy)
+            let decodeAllocs = BenchmarkTiming.allocationsPerCall(decode)
+            let encodeAllocs = BenchmarkTiming.allocationsPerCall(encode)
+            return [
+                name, String(frame.count), BenchmarkTiming.format(decodeNs), BenchmarkTiming.format(encodeNs),
+                BenchmarkTiming.format(copyNs), BenchmarkTiming.format(decodeNs / copyNs, digits: 2) + "x",
+                BenchmarkTiming.format(encodeNs / copyNs, digits: 2) + "x",
+                BenchmarkTiming.format(decodeAllocs, digits: 2), BenchmarkTiming.format(encodeAllocs, digits: 2),
+            ]
+        }
+    }
+}
