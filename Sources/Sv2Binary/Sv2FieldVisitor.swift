@@ -88,83 +88,83 @@ public struct Sv2SizeCounter: Sv2FieldVisitor {
     @inlinable
     public init() {}
 
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout Bool) { size += 1 }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout UInt8) { size += 1 }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout UInt16) { size += 2 }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout UInt32) { size += 4 }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout UInt64) { size += 8 }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout U256) { size += 32 }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout Float) { size += 4 }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout Sv2String) { size += 1 + value.bytes.count }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout [UInt8], _ type: Sv2BytesType) {
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout Bool) { size += 1 }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout UInt8) { size += 1 }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout UInt16) { size += 2 }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout UInt32) { size += 4 }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout UInt64) { size += 8 }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout U256) { size += 32 }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout Float) { size += 4 }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout Sv2String) { size += 1 + value.bytes.count }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout [UInt8], _ type: Sv2BytesType) {
         size += type.prefixSize + value.count
     }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout UInt32?) { size += value == nil ? 1 : 5 }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout [UInt16], _ type: Sv2SeqType) {
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout UInt32?) { size += value == nil ? 1 : 5 }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout [UInt16], _ type: Sv2SeqType) {
         size += type.prefixSize + 2 * value.count
     }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout [UInt32], _ type: Sv2SeqType) {
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout [UInt32], _ type: Sv2SeqType) {
         size += type.prefixSize + 4 * value.count
     }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout [U256], _ type: Sv2SeqType) {
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout [U256], _ type: Sv2SeqType) {
         size += type.prefixSize + 32 * value.count
     }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout [[UInt8]], _ type: Sv2SeqType, of element: Sv2BytesType) {
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout [[UInt8]], _ type: Sv2SeqType, of element: Sv2BytesType) {
         size += type.prefixSize
         for item in value { size += element.prefixSize + item.count }
     }
 }
 
 extension Sv2Reader: Sv2FieldVisitor {
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout Bool) throws(Sv2CodecError) { value = try bool(field) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout UInt8) throws(Sv2CodecError) { value = try integer(field) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout UInt16) throws(Sv2CodecError) { value = try integer(field) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout UInt32) throws(Sv2CodecError) { value = try integer(field) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout UInt64) throws(Sv2CodecError) { value = try integer(field) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout U256) throws(Sv2CodecError) { value = try u256(field) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout Float) throws(Sv2CodecError) { value = try f32(field) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout Sv2String) throws(Sv2CodecError) { value = try str0_255(field) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout [UInt8], _ type: Sv2BytesType) throws(Sv2CodecError) {
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout Bool) throws(Sv2CodecError) { value = try bool(field) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout UInt8) throws(Sv2CodecError) { value = try integer(field) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout UInt16) throws(Sv2CodecError) { value = try integer(field) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout UInt32) throws(Sv2CodecError) { value = try integer(field) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout UInt64) throws(Sv2CodecError) { value = try integer(field) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout U256) throws(Sv2CodecError) { value = try u256(field) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout Float) throws(Sv2CodecError) { value = try f32(field) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout Sv2String) throws(Sv2CodecError) { value = try str0_255(field) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout [UInt8], _ type: Sv2BytesType) throws(Sv2CodecError) {
         value = try prefixedBytes(field, type)
     }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout UInt32?) throws(Sv2CodecError) { value = try optionalU32(field) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout [UInt16], _ type: Sv2SeqType) throws(Sv2CodecError) {
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout UInt32?) throws(Sv2CodecError) { value = try optionalU32(field) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout [UInt16], _ type: Sv2SeqType) throws(Sv2CodecError) {
         value = try integerSequence(field, type)
     }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout [UInt32], _ type: Sv2SeqType) throws(Sv2CodecError) {
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout [UInt32], _ type: Sv2SeqType) throws(Sv2CodecError) {
         value = try integerSequence(field, type)
     }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout [U256], _ type: Sv2SeqType) throws(Sv2CodecError) {
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout [U256], _ type: Sv2SeqType) throws(Sv2CodecError) {
         value = try u256Sequence(field, type)
     }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout [[UInt8]], _ type: Sv2SeqType, of element: Sv2BytesType) throws(Sv2CodecError) {
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout [[UInt8]], _ type: Sv2SeqType, of element: Sv2BytesType) throws(Sv2CodecError) {
         value = try bytesSequence(field, type, of: element)
     }
 }
 
 extension Sv2Writer: Sv2FieldVisitor {
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout Bool) throws(Sv2CodecError) { try bool(field, value) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout UInt8) throws(Sv2CodecError) { try integer(field, value) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout UInt16) throws(Sv2CodecError) { try integer(field, value) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout UInt32) throws(Sv2CodecError) { try integer(field, value) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout UInt64) throws(Sv2CodecError) { try integer(field, value) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout U256) throws(Sv2CodecError) { try u256(field, value) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout Float) throws(Sv2CodecError) { try f32(field, value) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout Sv2String) throws(Sv2CodecError) { try str0_255(field, value) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout [UInt8], _ type: Sv2BytesType) throws(Sv2CodecError) {
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout Bool) throws(Sv2CodecError) { try bool(field, value) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout UInt8) throws(Sv2CodecError) { try integer(field, value) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout UInt16) throws(Sv2CodecError) { try integer(field, value) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout UInt32) throws(Sv2CodecError) { try integer(field, value) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout UInt64) throws(Sv2CodecError) { try integer(field, value) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout U256) throws(Sv2CodecError) { try u256(field, value) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout Float) throws(Sv2CodecError) { try f32(field, value) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout Sv2String) throws(Sv2CodecError) { try str0_255(field, value) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout [UInt8], _ type: Sv2BytesType) throws(Sv2CodecError) {
         try prefixedBytes(field, type, value)
     }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout UInt32?) throws(Sv2CodecError) { try optionalU32(field, value) }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout [UInt16], _ type: Sv2SeqType) throws(Sv2CodecError) {
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout UInt32?) throws(Sv2CodecError) { try optionalU32(field, value) }
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout [UInt16], _ type: Sv2SeqType) throws(Sv2CodecError) {
         try integerSequence(field, type, value)
     }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout [UInt32], _ type: Sv2SeqType) throws(Sv2CodecError) {
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout [UInt32], _ type: Sv2SeqType) throws(Sv2CodecError) {
         try integerSequence(field, type, value)
     }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout [U256], _ type: Sv2SeqType) throws(Sv2CodecError) {
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout [U256], _ type: Sv2SeqType) throws(Sv2CodecError) {
         try u256Sequence(field, type, value)
     }
-    @inlinable public mutating func visit(_ field: StaticString, _ value: inout [[UInt8]], _ type: Sv2SeqType, of element: Sv2BytesType) throws(Sv2CodecError) {
+    @inlinable @inline(__always) public mutating func visit(_ field: StaticString, _ value: inout [[UInt8]], _ type: Sv2SeqType, of element: Sv2BytesType) throws(Sv2CodecError) {
         try bytesSequence(field, type, of: element, value)
     }
 }

@@ -21,16 +21,19 @@ public struct Sv2Reader {
     public var remaining: Int { bytes.count - offset }
 
     /// Checks that `count` more bytes are available.
-    @inlinable
+    @inlinable @inline(__always)
     func need(_ count: Int, _ field: StaticString) throws(Sv2CodecError) {
-        guard count <= bytes.count - offset else {
-            throw Sv2CodecError(
-                field: "\(field)", offset: offset, problem: .truncated(needed: count, available: bytes.count - offset))
-        }
+        guard count <= bytes.count &- offset else { throw truncation(count, field) }
+    }
+
+    /// The error for a read of `count` bytes past the end (kept out of line so reads stay small).
+    @usableFromInline @inline(never)
+    func truncation(_ count: Int, _ field: StaticString) -> Sv2CodecError {
+        Sv2CodecError(field: "\(field)", offset: offset, problem: .truncated(needed: count, available: bytes.count - offset))
     }
 
     /// Reads a little-endian fixed-width integer.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func integer<T: FixedWidthInteger>(_ field: StaticString, as type: T.Type = T.self) throws(Sv2CodecError) -> T {
         try need(MemoryLayout<T>.size, field)
         let value = T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))

@@ -191,12 +191,12 @@ public enum Sv2Message: Sendable, Hashable {
         }
     }
 
-    /// Decodes the fields of the message identified by `extensionType` and `messageType` from `reader`.
-    /// Returns nil for an unknown message; bytes after the last field are left in the reader.
+    /// Decodes the fields of the message identified by `extensionType` and `messageType` from `reader`;
+    /// bytes after the last field are left in the reader. An unknown message is an error at msg_type.
     @inlinable
     public static func decodeFields(
         extensionType: UInt16, messageType: UInt8, from reader: inout Sv2Reader
-    ) throws(Sv2CodecError) -> Sv2Message? {
+    ) throws(Sv2CodecError) -> Sv2Message {
         switch (extensionType, messageType) {
         case (0x0000, 0x00): return .setupConnection(try SetupConnection(from: &reader))
         case (0x0000, 0x01): return .setupConnectionSuccess(try SetupConnectionSuccess(from: &reader))
@@ -242,7 +242,7 @@ public enum Sv2Message: Sendable, Hashable {
         case (0x0001, 0x00): return .requestExtensions(try RequestExtensions(from: &reader))
         case (0x0001, 0x01): return .requestExtensionsSuccess(try RequestExtensionsSuccess(from: &reader))
         case (0x0001, 0x02): return .requestExtensionsError(try RequestExtensionsError(from: &reader))
-        default: return nil
+        default: throw unknownMessage(extensionType: extensionType, messageType: messageType)
         }
     }
 

@@ -64,18 +64,22 @@ extension Sv2Message {
     /// ``Sv2Message/hasExpectedChannelBit(_:)``).
     public static func decode(header: Sv2FrameHeader, payload: UnsafeRawBufferPointer) throws(Sv2CodecError) -> (message: Sv2Message, tlvs: [Sv2TLV]) {
         var reader = Sv2Reader(payload)
-        guard let message = try decodeFields(extensionType: header.extensionType, messageType: header.messageType, from: &reader) else {
-            throw Sv2CodecError(
-                field: "msg_type", offset: 0,
-                problem: .invalidValue("unknown message type 0x\(hex2(header.messageType)) for extension_type 0x\(String(header.extensionType, radix: 16))"))
-        }
-        guard reader.remaining > 0 else { return (message, []) }
+        let message = try decodeFields(extensionType: header.extensionType, messageType: header.messageType, from: &reader)
+        guard reader.remaining > 0 else { return (consume message, []) }
         let fieldsEnd = reader.offset
         do {
             return (message, try Sv2TLV.readAll(from: &reader))
         } catch {
             throw Sv2CodecError(field: "tlv", offset: fieldsEnd, problem: .trailingBytes(payload.count - fieldsEnd))
         }
+    }
+
+    /// The error for an (extension_type, msg_type) pair that names no message, reported at the msg_type byte.
+    @usableFromInline @inline(never)
+    static func unknownMessage(extensionType: UInt16, messageType: UInt8) -> Sv2CodecError {
+        Sv2CodecError(
+            field: "msg_type", offset: 0,
+            problem: .invalidValue("unknown message type 0x\(hex2(messageType)) for extension_type 0x\(String(extensionType, radix: 16))"))
     }
 
     /// True when `header`'s channel_msg bit is the one spec 08-Message-Types gives this message.

@@ -32,6 +32,24 @@ public struct ChannelEndpointChanged: Sv2MessagePayload {
         try visitor.visit("channel_id", &channelID)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        channelID = try reader.integer("channel_id")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("channel_id", channelID)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .channelEndpointChanged(self) }
 }

@@ -37,6 +37,26 @@ public struct Reconnect: Sv2MessagePayload {
         try visitor.visit("new_port", &newPort)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        newHost = try reader.str0_255("new_host")
+        newPort = try reader.integer("new_port")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.str0_255("new_host", newHost)
+        try writer.integer("new_port", newPort)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        1 + newHost.bytes.count + 2
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .reconnect(self) }
 }

@@ -77,6 +77,42 @@ public struct SetupConnection: Sv2MessagePayload {
         try visitor.visit("device_id", &deviceID)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        `protocol` = try reader.integer("protocol")
+        minVersion = try reader.integer("min_version")
+        maxVersion = try reader.integer("max_version")
+        flags = try reader.integer("flags")
+        endpointHost = try reader.str0_255("endpoint_host")
+        endpointPort = try reader.integer("endpoint_port")
+        vendor = try reader.str0_255("vendor")
+        hardwareVersion = try reader.str0_255("hardware_version")
+        firmware = try reader.str0_255("firmware")
+        deviceID = try reader.str0_255("device_id")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("protocol", `protocol`)
+        try writer.integer("min_version", minVersion)
+        try writer.integer("max_version", maxVersion)
+        try writer.integer("flags", flags)
+        try writer.str0_255("endpoint_host", endpointHost)
+        try writer.integer("endpoint_port", endpointPort)
+        try writer.str0_255("vendor", vendor)
+        try writer.str0_255("hardware_version", hardwareVersion)
+        try writer.str0_255("firmware", firmware)
+        try writer.str0_255("device_id", deviceID)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        1 + 2 + 2 + 4 + 1 + endpointHost.bytes.count + 2 + 1 + vendor.bytes.count + 1 + hardwareVersion.bytes.count + 1 + firmware.bytes.count + 1 + deviceID.bytes.count
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .setupConnection(self) }
 }

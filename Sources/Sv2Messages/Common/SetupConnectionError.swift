@@ -37,6 +37,26 @@ public struct SetupConnectionError: Sv2MessagePayload {
         try visitor.visit("error_code", &errorCode)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        flags = try reader.integer("flags")
+        errorCode = try reader.str0_255("error_code")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("flags", flags)
+        try writer.str0_255("error_code", errorCode)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 1 + errorCode.bytes.count
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .setupConnectionError(self) }
 }

@@ -37,6 +37,26 @@ public struct SetupConnectionSuccess: Sv2MessagePayload {
         try visitor.visit("flags", &flags)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        usedVersion = try reader.integer("used_version")
+        flags = try reader.integer("flags")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("used_version", usedVersion)
+        try writer.integer("flags", flags)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        2 + 4
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .setupConnectionSuccess(self) }
 }

@@ -42,6 +42,28 @@ public struct RequestExtensionsError: Sv2MessagePayload {
         try visitor.visit("required_extensions", &requiredExtensions, .seq0_64K)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        requestID = try reader.integer("request_id")
+        unsupportedExtensions = try reader.integerSequence("unsupported_extensions", .seq0_64K)
+        requiredExtensions = try reader.integerSequence("required_extensions", .seq0_64K)
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("request_id", requestID)
+        try writer.integerSequence("unsupported_extensions", .seq0_64K, unsupportedExtensions)
+        try writer.integerSequence("required_extensions", .seq0_64K, requiredExtensions)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        2 + 2 + 2 * unsupportedExtensions.count + 2 + 2 * requiredExtensions.count
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .requestExtensionsError(self) }
 }

@@ -37,6 +37,26 @@ public struct RequestExtensionsSuccess: Sv2MessagePayload {
         try visitor.visit("supported_extensions", &supportedExtensions, .seq0_64K)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        requestID = try reader.integer("request_id")
+        supportedExtensions = try reader.integerSequence("supported_extensions", .seq0_64K)
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("request_id", requestID)
+        try writer.integerSequence("supported_extensions", .seq0_64K, supportedExtensions)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        2 + 2 + 2 * supportedExtensions.count
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .requestExtensionsSuccess(self) }
 }

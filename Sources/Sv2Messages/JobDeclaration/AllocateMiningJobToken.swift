@@ -37,6 +37,26 @@ public struct AllocateMiningJobToken: Sv2MessagePayload {
         try visitor.visit("request_id", &requestID)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        userIdentifier = try reader.str0_255("user_identifier")
+        requestID = try reader.integer("request_id")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.str0_255("user_identifier", userIdentifier)
+        try writer.integer("request_id", requestID)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        1 + userIdentifier.bytes.count + 4
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .allocateMiningJobToken(self) }
 }

@@ -42,6 +42,28 @@ public struct AllocateMiningJobTokenSuccess: Sv2MessagePayload {
         try visitor.visit("coinbase_tx_outputs", &coinbaseTxOutputs, .b0_64K)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        requestID = try reader.integer("request_id")
+        miningJobToken = try reader.prefixedBytes("mining_job_token", .b0_255)
+        coinbaseTxOutputs = try reader.prefixedBytes("coinbase_tx_outputs", .b0_64K)
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("request_id", requestID)
+        try writer.prefixedBytes("mining_job_token", .b0_255, miningJobToken)
+        try writer.prefixedBytes("coinbase_tx_outputs", .b0_64K, coinbaseTxOutputs)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 1 + miningJobToken.count + 2 + coinbaseTxOutputs.count
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .allocateMiningJobTokenSuccess(self) }
 }

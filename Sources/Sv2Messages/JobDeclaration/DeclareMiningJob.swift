@@ -62,6 +62,36 @@ public struct DeclareMiningJob: Sv2MessagePayload {
         try visitor.visit("excess_data", &excessData, .b0_64K)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        requestID = try reader.integer("request_id")
+        miningJobToken = try reader.prefixedBytes("mining_job_token", .b0_255)
+        version = try reader.integer("version")
+        coinbaseTxPrefix = try reader.prefixedBytes("coinbase_tx_prefix", .b0_64K)
+        coinbaseTxSuffix = try reader.prefixedBytes("coinbase_tx_suffix", .b0_64K)
+        wtxidList = try reader.u256Sequence("wtxid_list", .seq0_64K)
+        excessData = try reader.prefixedBytes("excess_data", .b0_64K)
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("request_id", requestID)
+        try writer.prefixedBytes("mining_job_token", .b0_255, miningJobToken)
+        try writer.integer("version", version)
+        try writer.prefixedBytes("coinbase_tx_prefix", .b0_64K, coinbaseTxPrefix)
+        try writer.prefixedBytes("coinbase_tx_suffix", .b0_64K, coinbaseTxSuffix)
+        try writer.u256Sequence("wtxid_list", .seq0_64K, wtxidList)
+        try writer.prefixedBytes("excess_data", .b0_64K, excessData)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 1 + miningJobToken.count + 4 + 2 + coinbaseTxPrefix.count + 2 + coinbaseTxSuffix.count + 2 + 32 * wtxidList.count + 2 + excessData.count
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .declareMiningJob(self) }
 }

@@ -37,6 +37,26 @@ public struct DeclareMiningJobSuccess: Sv2MessagePayload {
         try visitor.visit("new_mining_job_token", &newMiningJobToken, .b0_255)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        requestID = try reader.integer("request_id")
+        newMiningJobToken = try reader.prefixedBytes("new_mining_job_token", .b0_255)
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("request_id", requestID)
+        try writer.prefixedBytes("new_mining_job_token", .b0_255, newMiningJobToken)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 1 + newMiningJobToken.count
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .declareMiningJobSuccess(self) }
 }

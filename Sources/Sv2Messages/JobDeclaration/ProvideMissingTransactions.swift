@@ -37,6 +37,26 @@ public struct ProvideMissingTransactions: Sv2MessagePayload {
         try visitor.visit("unknown_tx_position_list", &unknownTxPositionList, .seq0_64K)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        requestID = try reader.integer("request_id")
+        unknownTxPositionList = try reader.integerSequence("unknown_tx_position_list", .seq0_64K)
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("request_id", requestID)
+        try writer.integerSequence("unknown_tx_position_list", .seq0_64K, unknownTxPositionList)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 2 + 2 * unknownTxPositionList.count
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .provideMissingTransactions(self) }
 }

@@ -37,6 +37,26 @@ public struct ProvideMissingTransactionsSuccess: Sv2MessagePayload {
         try visitor.visit("transaction_list", &transactionList, .seq0_64K, of: .b0_16M)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        requestID = try reader.integer("request_id")
+        transactionList = try reader.bytesSequence("transaction_list", .seq0_64K, of: .b0_16M)
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("request_id", requestID)
+        try writer.bytesSequence("transaction_list", .seq0_64K, of: .b0_16M, transactionList)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + transactionList.reduce(2) { $0 + 3 + $1.count }
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .provideMissingTransactionsSuccess(self) }
 }

@@ -57,6 +57,34 @@ public struct PushSolution: Sv2MessagePayload {
         try visitor.visit("version", &version)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        extranonce = try reader.prefixedBytes("extranonce", .b0_32)
+        prevHash = try reader.u256("prev_hash")
+        nonce = try reader.integer("nonce")
+        ntime = try reader.integer("ntime")
+        nbits = try reader.integer("nbits")
+        version = try reader.integer("version")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.prefixedBytes("extranonce", .b0_32, extranonce)
+        try writer.u256("prev_hash", prevHash)
+        try writer.integer("nonce", nonce)
+        try writer.integer("ntime", ntime)
+        try writer.integer("nbits", nbits)
+        try writer.integer("version", version)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        1 + extranonce.count + 32 + 4 + 4 + 4 + 4
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .pushSolution(self) }
 }

@@ -37,6 +37,26 @@ public struct CloseChannel: Sv2MessagePayload {
         try visitor.visit("reason_code", &reasonCode)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        channelID = try reader.integer("channel_id")
+        reasonCode = try reader.str0_255("reason_code")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("channel_id", channelID)
+        try writer.str0_255("reason_code", reasonCode)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 1 + reasonCode.bytes.count
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .closeChannel(self) }
 }

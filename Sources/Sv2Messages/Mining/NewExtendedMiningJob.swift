@@ -67,6 +67,38 @@ public struct NewExtendedMiningJob: Sv2MessagePayload {
         try visitor.visit("coinbase_tx_suffix", &coinbaseTxSuffix, .b0_64K)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        channelID = try reader.integer("channel_id")
+        jobID = try reader.integer("job_id")
+        minNtime = try reader.optionalU32("min_ntime")
+        version = try reader.integer("version")
+        versionRollingAllowed = try reader.bool("version_rolling_allowed")
+        merklePath = try reader.u256Sequence("merkle_path", .seq0_255)
+        coinbaseTxPrefix = try reader.prefixedBytes("coinbase_tx_prefix", .b0_64K)
+        coinbaseTxSuffix = try reader.prefixedBytes("coinbase_tx_suffix", .b0_64K)
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("channel_id", channelID)
+        try writer.integer("job_id", jobID)
+        try writer.optionalU32("min_ntime", minNtime)
+        try writer.integer("version", version)
+        try writer.bool("version_rolling_allowed", versionRollingAllowed)
+        try writer.u256Sequence("merkle_path", .seq0_255, merklePath)
+        try writer.prefixedBytes("coinbase_tx_prefix", .b0_64K, coinbaseTxPrefix)
+        try writer.prefixedBytes("coinbase_tx_suffix", .b0_64K, coinbaseTxSuffix)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 4 + (minNtime == nil ? 1 : 5) + 4 + 1 + 1 + 32 * merklePath.count + 2 + coinbaseTxPrefix.count + 2 + coinbaseTxSuffix.count
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .newExtendedMiningJob(self) }
 }

@@ -52,6 +52,32 @@ public struct NewMiningJob: Sv2MessagePayload {
         try visitor.visit("merkle_root", &merkleRoot)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        channelID = try reader.integer("channel_id")
+        jobID = try reader.integer("job_id")
+        minNtime = try reader.optionalU32("min_ntime")
+        version = try reader.integer("version")
+        merkleRoot = try reader.u256("merkle_root")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("channel_id", channelID)
+        try writer.integer("job_id", jobID)
+        try writer.optionalU32("min_ntime", minNtime)
+        try writer.integer("version", version)
+        try writer.u256("merkle_root", merkleRoot)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 4 + (minNtime == nil ? 1 : 5) + 4 + 32
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .newMiningJob(self) }
 }

@@ -52,6 +52,32 @@ public struct OpenExtendedMiningChannel: Sv2MessagePayload {
         try visitor.visit("min_extranonce_size", &minExtranonceSize)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        requestID = try reader.integer("request_id")
+        userIdentity = try reader.str0_255("user_identity")
+        nominalHashRate = try reader.f32("nominal_hash_rate")
+        maxTarget = try reader.u256("max_target")
+        minExtranonceSize = try reader.integer("min_extranonce_size")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("request_id", requestID)
+        try writer.str0_255("user_identity", userIdentity)
+        try writer.f32("nominal_hash_rate", nominalHashRate)
+        try writer.u256("max_target", maxTarget)
+        try writer.integer("min_extranonce_size", minExtranonceSize)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 1 + userIdentity.bytes.count + 4 + 32 + 2
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .openExtendedMiningChannel(self) }
 }

@@ -52,6 +52,32 @@ public struct OpenStandardMiningChannelSuccess: Sv2MessagePayload {
         try visitor.visit("group_channel_id", &groupChannelID)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        requestID = try reader.integer("request_id")
+        channelID = try reader.integer("channel_id")
+        target = try reader.u256("target")
+        extranoncePrefix = try reader.prefixedBytes("extranonce_prefix", .b0_32)
+        groupChannelID = try reader.integer("group_channel_id")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("request_id", requestID)
+        try writer.integer("channel_id", channelID)
+        try writer.u256("target", target)
+        try writer.prefixedBytes("extranonce_prefix", .b0_32, extranoncePrefix)
+        try writer.integer("group_channel_id", groupChannelID)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 4 + 32 + 1 + extranoncePrefix.count + 4
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .openStandardMiningChannelSuccess(self) }
 }

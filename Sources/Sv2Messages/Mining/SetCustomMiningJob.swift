@@ -92,6 +92,48 @@ public struct SetCustomMiningJob: Sv2MessagePayload {
         try visitor.visit("merkle_path", &merklePath, .seq0_255)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        channelID = try reader.integer("channel_id")
+        requestID = try reader.integer("request_id")
+        miningJobToken = try reader.prefixedBytes("mining_job_token", .b0_255)
+        version = try reader.integer("version")
+        prevHash = try reader.u256("prev_hash")
+        minNtime = try reader.integer("min_ntime")
+        nbits = try reader.integer("nbits")
+        coinbaseTxVersion = try reader.integer("coinbase_tx_version")
+        coinbasePrefix = try reader.prefixedBytes("coinbase_prefix", .b0_255)
+        coinbaseTxInputNSequence = try reader.integer("coinbase_tx_input_n_sequence")
+        coinbaseTxOutputs = try reader.prefixedBytes("coinbase_tx_outputs", .b0_64K)
+        coinbaseTxLocktime = try reader.integer("coinbase_tx_locktime")
+        merklePath = try reader.u256Sequence("merkle_path", .seq0_255)
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("channel_id", channelID)
+        try writer.integer("request_id", requestID)
+        try writer.prefixedBytes("mining_job_token", .b0_255, miningJobToken)
+        try writer.integer("version", version)
+        try writer.u256("prev_hash", prevHash)
+        try writer.integer("min_ntime", minNtime)
+        try writer.integer("nbits", nbits)
+        try writer.integer("coinbase_tx_version", coinbaseTxVersion)
+        try writer.prefixedBytes("coinbase_prefix", .b0_255, coinbasePrefix)
+        try writer.integer("coinbase_tx_input_n_sequence", coinbaseTxInputNSequence)
+        try writer.prefixedBytes("coinbase_tx_outputs", .b0_64K, coinbaseTxOutputs)
+        try writer.integer("coinbase_tx_locktime", coinbaseTxLocktime)
+        try writer.u256Sequence("merkle_path", .seq0_255, merklePath)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 4 + 1 + miningJobToken.count + 4 + 32 + 4 + 4 + 4 + 1 + coinbasePrefix.count + 4 + 2 + coinbaseTxOutputs.count + 4 + 1 + 32 * merklePath.count
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .setCustomMiningJob(self) }
 }

@@ -42,6 +42,28 @@ public struct SetCustomMiningJobError: Sv2MessagePayload {
         try visitor.visit("error_code", &errorCode)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        channelID = try reader.integer("channel_id")
+        requestID = try reader.integer("request_id")
+        errorCode = try reader.str0_255("error_code")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("channel_id", channelID)
+        try writer.integer("request_id", requestID)
+        try writer.str0_255("error_code", errorCode)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 4 + 1 + errorCode.bytes.count
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .setCustomMiningJobError(self) }
 }

@@ -42,6 +42,28 @@ public struct SetCustomMiningJobSuccess: Sv2MessagePayload {
         try visitor.visit("job_id", &jobID)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        channelID = try reader.integer("channel_id")
+        requestID = try reader.integer("request_id")
+        jobID = try reader.integer("job_id")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("channel_id", channelID)
+        try writer.integer("request_id", requestID)
+        try writer.integer("job_id", jobID)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 4 + 4
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .setCustomMiningJobSuccess(self) }
 }

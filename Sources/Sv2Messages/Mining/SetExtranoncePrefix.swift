@@ -37,6 +37,26 @@ public struct SetExtranoncePrefix: Sv2MessagePayload {
         try visitor.visit("extranonce_prefix", &extranoncePrefix, .b0_32)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        channelID = try reader.integer("channel_id")
+        extranoncePrefix = try reader.prefixedBytes("extranonce_prefix", .b0_32)
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("channel_id", channelID)
+        try writer.prefixedBytes("extranonce_prefix", .b0_32, extranoncePrefix)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 1 + extranoncePrefix.count
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .setExtranoncePrefix(self) }
 }

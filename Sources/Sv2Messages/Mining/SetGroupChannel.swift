@@ -16,7 +16,7 @@ public struct SetGroupChannel: Sv2MessagePayload {
     /// U32: Identifier of the group where the standard or extended channel belongs
     public var groupChannelID: UInt32 = 0
     /// SEQ0_64K[U32]: A sequence of opened standard or extended channel IDs, for which the group channel is being redefined
-    public var channelIds: [UInt32] = []
+    public var channelIDs: [UInt32] = []
 
     /// Creates the message with every field zero or empty.
     public init() {}
@@ -24,17 +24,37 @@ public struct SetGroupChannel: Sv2MessagePayload {
     /// Creates the message from all its fields.
     public init(
         groupChannelID: UInt32,
-        channelIds: [UInt32]
+        channelIDs: [UInt32]
     ) {
         self.groupChannelID = groupChannelID
-        self.channelIds = channelIds
+        self.channelIDs = channelIDs
     }
 
     /// Visits the fields in wire order under their spec names.
     @inlinable
     public mutating func visitFields<Visitor: Sv2FieldVisitor>(_ visitor: inout Visitor) throws(Sv2CodecError) {
         try visitor.visit("group_channel_id", &groupChannelID)
-        try visitor.visit("channel_ids", &channelIds, .seq0_64K)
+        try visitor.visit("channel_ids", &channelIDs, .seq0_64K)
+    }
+
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        groupChannelID = try reader.integer("group_channel_id")
+        channelIDs = try reader.integerSequence("channel_ids", .seq0_64K)
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("group_channel_id", groupChannelID)
+        try writer.integerSequence("channel_ids", .seq0_64K, channelIDs)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 2 + 4 * channelIDs.count
     }
 
     /// This message as the dispatch enum.

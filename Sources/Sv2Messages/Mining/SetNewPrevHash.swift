@@ -52,6 +52,32 @@ public struct SetNewPrevHash: Sv2MessagePayload {
         try visitor.visit("nbits", &nbits)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        channelID = try reader.integer("channel_id")
+        jobID = try reader.integer("job_id")
+        prevHash = try reader.u256("prev_hash")
+        minNtime = try reader.integer("min_ntime")
+        nbits = try reader.integer("nbits")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("channel_id", channelID)
+        try writer.integer("job_id", jobID)
+        try writer.u256("prev_hash", prevHash)
+        try writer.integer("min_ntime", minNtime)
+        try writer.integer("nbits", nbits)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 4 + 32 + 4 + 4
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .setNewPrevHash(self) }
 }

@@ -37,6 +37,26 @@ public struct SetTarget: Sv2MessagePayload {
         try visitor.visit("maximum_target", &maximumTarget)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        channelID = try reader.integer("channel_id")
+        maximumTarget = try reader.u256("maximum_target")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("channel_id", channelID)
+        try writer.u256("maximum_target", maximumTarget)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 32
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .setTarget(self) }
 }

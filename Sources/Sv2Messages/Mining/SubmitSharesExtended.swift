@@ -62,6 +62,36 @@ public struct SubmitSharesExtended: Sv2MessagePayload {
         try visitor.visit("extranonce", &extranonce, .b0_32)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        channelID = try reader.integer("channel_id")
+        sequenceNumber = try reader.integer("sequence_number")
+        jobID = try reader.integer("job_id")
+        nonce = try reader.integer("nonce")
+        ntime = try reader.integer("ntime")
+        version = try reader.integer("version")
+        extranonce = try reader.prefixedBytes("extranonce", .b0_32)
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("channel_id", channelID)
+        try writer.integer("sequence_number", sequenceNumber)
+        try writer.integer("job_id", jobID)
+        try writer.integer("nonce", nonce)
+        try writer.integer("ntime", ntime)
+        try writer.integer("version", version)
+        try writer.prefixedBytes("extranonce", .b0_32, extranonce)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 4 + 4 + 4 + 4 + 4 + 1 + extranonce.count
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .submitSharesExtended(self) }
 }

@@ -47,6 +47,30 @@ public struct SubmitSharesSuccess: Sv2MessagePayload {
         try visitor.visit("new_shares_sum", &newSharesSum)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        channelID = try reader.integer("channel_id")
+        lastSequenceNumber = try reader.integer("last_sequence_number")
+        newSubmitsAcceptedCount = try reader.integer("new_submits_accepted_count")
+        newSharesSum = try reader.integer("new_shares_sum")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("channel_id", channelID)
+        try writer.integer("last_sequence_number", lastSequenceNumber)
+        try writer.integer("new_submits_accepted_count", newSubmitsAcceptedCount)
+        try writer.integer("new_shares_sum", newSharesSum)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 4 + 4 + 8
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .submitSharesSuccess(self) }
 }

@@ -42,6 +42,28 @@ public struct UpdateChannel: Sv2MessagePayload {
         try visitor.visit("maximum_target", &maximumTarget)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        channelID = try reader.integer("channel_id")
+        nominalHashRate = try reader.f32("nominal_hash_rate")
+        maximumTarget = try reader.u256("maximum_target")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("channel_id", channelID)
+        try writer.f32("nominal_hash_rate", nominalHashRate)
+        try writer.u256("maximum_target", maximumTarget)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 4 + 32
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .updateChannel(self) }
 }

@@ -37,6 +37,26 @@ public struct CoinbaseOutputConstraints: Sv2MessagePayload {
         try visitor.visit("coinbase_output_max_additional_sigops", &coinbaseOutputMaxAdditionalSigops)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        coinbaseOutputMaxAdditionalSize = try reader.integer("coinbase_output_max_additional_size")
+        coinbaseOutputMaxAdditionalSigops = try reader.integer("coinbase_output_max_additional_sigops")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("coinbase_output_max_additional_size", coinbaseOutputMaxAdditionalSize)
+        try writer.integer("coinbase_output_max_additional_sigops", coinbaseOutputMaxAdditionalSigops)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        4 + 2
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .coinbaseOutputConstraints(self) }
 }

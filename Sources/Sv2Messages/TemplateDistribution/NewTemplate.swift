@@ -82,6 +82,44 @@ public struct NewTemplate: Sv2MessagePayload {
         try visitor.visit("merkle_path", &merklePath, .seq0_255)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        templateID = try reader.integer("template_id")
+        futureTemplate = try reader.bool("future_template")
+        version = try reader.integer("version")
+        coinbaseTxVersion = try reader.integer("coinbase_tx_version")
+        coinbasePrefix = try reader.prefixedBytes("coinbase_prefix", .b0_255)
+        coinbaseTxInputSequence = try reader.integer("coinbase_tx_input_sequence")
+        coinbaseTxValueRemaining = try reader.integer("coinbase_tx_value_remaining")
+        coinbaseTxOutputsCount = try reader.integer("coinbase_tx_outputs_count")
+        coinbaseTxOutputs = try reader.prefixedBytes("coinbase_tx_outputs", .b0_64K)
+        coinbaseTxLocktime = try reader.integer("coinbase_tx_locktime")
+        merklePath = try reader.u256Sequence("merkle_path", .seq0_255)
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("template_id", templateID)
+        try writer.bool("future_template", futureTemplate)
+        try writer.integer("version", version)
+        try writer.integer("coinbase_tx_version", coinbaseTxVersion)
+        try writer.prefixedBytes("coinbase_prefix", .b0_255, coinbasePrefix)
+        try writer.integer("coinbase_tx_input_sequence", coinbaseTxInputSequence)
+        try writer.integer("coinbase_tx_value_remaining", coinbaseTxValueRemaining)
+        try writer.integer("coinbase_tx_outputs_count", coinbaseTxOutputsCount)
+        try writer.prefixedBytes("coinbase_tx_outputs", .b0_64K, coinbaseTxOutputs)
+        try writer.integer("coinbase_tx_locktime", coinbaseTxLocktime)
+        try writer.u256Sequence("merkle_path", .seq0_255, merklePath)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        8 + 1 + 4 + 4 + 1 + coinbasePrefix.count + 4 + 8 + 4 + 2 + coinbaseTxOutputs.count + 4 + 1 + 32 * merklePath.count
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .newTemplate(self) }
 }

@@ -32,6 +32,24 @@ public struct RequestTransactionData: Sv2MessagePayload {
         try visitor.visit("template_id", &templateID)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        templateID = try reader.integer("template_id")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("template_id", templateID)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        8
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .requestTransactionData(self) }
 }

@@ -37,6 +37,26 @@ public struct RequestTransactionDataError: Sv2MessagePayload {
         try visitor.visit("error_code", &errorCode)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        templateID = try reader.integer("template_id")
+        errorCode = try reader.str0_255("error_code")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("template_id", templateID)
+        try writer.str0_255("error_code", errorCode)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        8 + 1 + errorCode.bytes.count
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .requestTransactionDataError(self) }
 }

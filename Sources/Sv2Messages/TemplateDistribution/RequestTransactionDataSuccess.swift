@@ -42,6 +42,28 @@ public struct RequestTransactionDataSuccess: Sv2MessagePayload {
         try visitor.visit("transaction_list", &transactionList, .seq0_64K, of: .b0_16M)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        templateID = try reader.integer("template_id")
+        excessData = try reader.prefixedBytes("excess_data", .b0_64K)
+        transactionList = try reader.bytesSequence("transaction_list", .seq0_64K, of: .b0_16M)
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("template_id", templateID)
+        try writer.prefixedBytes("excess_data", .b0_64K, excessData)
+        try writer.bytesSequence("transaction_list", .seq0_64K, of: .b0_16M, transactionList)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        8 + 2 + excessData.count + transactionList.reduce(2) { $0 + 3 + $1.count }
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .requestTransactionDataSuccess(self) }
 }

@@ -52,6 +52,32 @@ public struct SubmitSolution: Sv2MessagePayload {
         try visitor.visit("coinbase_tx", &coinbaseTx, .b0_64K)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        templateID = try reader.integer("template_id")
+        version = try reader.integer("version")
+        headerTimestamp = try reader.integer("header_timestamp")
+        headerNonce = try reader.integer("header_nonce")
+        coinbaseTx = try reader.prefixedBytes("coinbase_tx", .b0_64K)
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("template_id", templateID)
+        try writer.integer("version", version)
+        try writer.integer("header_timestamp", headerTimestamp)
+        try writer.integer("header_nonce", headerNonce)
+        try writer.prefixedBytes("coinbase_tx", .b0_64K, coinbaseTx)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        8 + 4 + 4 + 4 + 2 + coinbaseTx.count
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .submitSolution(self) }
 }

@@ -52,6 +52,32 @@ public struct TemplateSetNewPrevHash: Sv2MessagePayload {
         try visitor.visit("target", &target)
     }
 
+    /// Decodes the fields from `reader`, leaving it after the last one.
+    @inlinable
+    public init(from reader: inout Sv2Reader) throws(Sv2CodecError) {
+        templateID = try reader.integer("template_id")
+        prevHash = try reader.u256("prev_hash")
+        headerTimestamp = try reader.integer("header_timestamp")
+        nBits = try reader.integer("n_bits")
+        target = try reader.u256("target")
+    }
+
+    /// Encodes the fields through `writer`.
+    @inlinable
+    public func encode(to writer: inout Sv2Writer) throws(Sv2CodecError) {
+        try writer.integer("template_id", templateID)
+        try writer.u256("prev_hash", prevHash)
+        try writer.integer("header_timestamp", headerTimestamp)
+        try writer.integer("n_bits", nBits)
+        try writer.u256("target", target)
+    }
+
+    /// The encoded size of the fields in bytes.
+    @inlinable
+    public var encodedSize: Int {
+        8 + 32 + 4 + 4 + 32
+    }
+
     /// This message as the dispatch enum.
     public var message: Sv2Message { .templateSetNewPrevHash(self) }
 }
