@@ -35,12 +35,12 @@ struct DecodeCommand: ParsableCommand {
             text = hex.joined(separator: " ")
         }
         let bytes = try InputReading.hexBytes(text)
-        guard !bytes.isEmpty else { throw ValidationError("no input: give the hex of at least one frame") }
+        guard !bytes.isEmpty else { throw CommandFailure("no input: give the hex of at least one frame") }
         let frames: [Sv2DecodedFrame]
         do {
             frames = try Sv2DecodedFrame.decodeAll(bytes)
         } catch {
-            throw ValidationError(error.description)
+            throw CommandFailure(error.description)
         }
         for (index, frame) in frames.enumerated() {
             if json {

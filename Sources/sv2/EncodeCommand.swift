@@ -36,6 +36,15 @@ struct EncodeCommand: ParsableCommand {
     @Flag(help: "List the messages and their fields, then exit.")
     var list = false
 
+    func validate() throws {
+        if jsonInput != nil && !words.isEmpty {
+            throw ValidationError("give either --json or a message name with fields, not both")
+        }
+        if !list && jsonInput == nil && words.isEmpty {
+            throw ValidationError("name a message (sv2 encode --list shows them) or give --json")
+        }
+    }
+
     func run() throws {
         if list {
             printList()
@@ -44,22 +53,19 @@ struct EncodeCommand: ParsableCommand {
         var frames = [[UInt8]]()
         do {
             if let jsonInput {
-                guard words.isEmpty else { throw ValidationError("give either --json or a message name with fields, not both") }
                 for value in try jsonValues(jsonInput) {
                     let (message, tlvs) = try Sv2MessageInput.message(json: value)
                     frames.append(try message.encodedFrame(tlvs: tlvs + tlv.map(Sv2MessageInput.tlv(text:))))
                 }
             } else {
-                guard let name = words.first else {
-                    throw ValidationError("name a message (sv2 encode --list shows them) or give --json")
-                }
+                let name = words.first ?? ""
                 let message = try Sv2MessageInput.message(named: name, assignments: Array(words.dropFirst()))
                 frames.append(try message.encodedFrame(tlvs: tlv.map(Sv2MessageInput.tlv(text:))))
             }
-        } catch let error as ValidationError {
+        } catch let error as CommandFailure {
             throw error
         } catch {
-            throw ValidationError("\(error)")
+            throw CommandFailure("\(error)")
         }
         if raw {
             FileHandle.standardOutput.write(Data(frames.joined()))
@@ -78,7 +84,7 @@ struct EncodeCommand: ParsableCommand {
             text = try InputReading.file(input)
         }
         let values = try JSONValue.parseAll(text)
-        guard !values.isEmpty else { throw ValidationError("no JSON object in the input") }
+        guard !values.isEmpty else { throw CommandFailure("no JSON object in the input") }
         return values
     }
 

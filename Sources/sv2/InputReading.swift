@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import Sv2Binary
 
@@ -12,7 +11,7 @@ enum InputReading {
     /// The contents of the file at `path`, or a validation error naming it.
     static func file(_ path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("cannot read file '\(path)'")
+            throw CommandFailure("cannot read file '\(path)'")
         }
         return String(decoding: data, as: UTF8.self)
     }
@@ -26,14 +25,14 @@ enum InputReading {
             if utf8.count >= 2, utf8[0] == UInt8(ascii: "0"), utf8[1] | 0x20 == UInt8(ascii: "x") { utf8.removeFirst(2) }
             for character in utf8 {
                 guard Hex.nibble(character) != nil else {
-                    throw ValidationError("input is not hex: character '\(Character(Unicode.Scalar(character)))' after \(position) hex digits")
+                    throw CommandFailure("input is not hex: character '\(Character(Unicode.Scalar(character)))' after \(position) hex digits")
                 }
                 digits.append(character)
                 position += 1
             }
         }
         guard digits.count % 2 == 0 else {
-            throw ValidationError("input has an odd number of hex digits (\(digits.count))")
+            throw CommandFailure("input has an odd number of hex digits (\(digits.count))")
         }
         return Hex.decode(String(decoding: digits, as: UTF8.self)) ?? []
     }
