@@ -1,0 +1,112 @@
+function __sv2_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __sv2_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __sv2_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __sv2_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __sv2_parse_tokens -S
+    set -l unparsed_tokens (__sv2_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'sv2'
+        __sv2_parse_subcommand 0 'version' 'h/help'
+        switch $unparsed_tokens[1]
+        case 'decode'
+            __sv2_parse_subcommand -r 1 'f/file=' 'json' 'version' 'h/help'
+        case 'encode'
+            __sv2_parse_subcommand -r 1 'json=' 'tlv=+' 'raw' 'list' 'version' 'h/help'
+        case 'bench'
+            __sv2_parse_subcommand 0 'version' 'h/help'
+            switch $unparsed_tokens[1]
+            case 'codec'
+                __sv2_parse_subcommand 0 'iterations=' 'version' 'h/help'
+            end
+        case 'help'
+            __sv2_parse_subcommand -r 1 'version'
+        end
+    end
+end
+
+function __sv2_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __sv2_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __sv2_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __sv2_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__sv2_tokens -p)
+    if test -z "$(__sv2_tokens -t)"
+        set -l index (count (__sv2_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'sv2' -f
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2" version' -l 'version' -d 'Show the version.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_positional "sv2" -eq 1' -fa 'decode' -d 'Decode hex Sv2 frames into readable messages.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_positional "sv2" -eq 1' -fa 'encode' -d 'Build an Sv2 frame from a message name and its fields.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_positional "sv2" -eq 1' -fa 'bench' -d 'Run benchmarks; each prints our figure, a reference measured in the same run, and the ratio.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_positional "sv2" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 decode" f file' -l 'file' -s 'f' -d 'Read the hex from this file.' -rfka ''
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 decode" json' -l 'json' -d 'Print one JSON object per frame, field names as in the spec.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 decode" version' -l 'version' -d 'Show the version.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 decode" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 encode" json' -l 'json' -d 'JSON input: an object, a file name, or - for standard input.' -rfka ''
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 encode"' -l 'tlv' -d 'Append a TLV field (repeatable).' -rfka ''
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 encode" raw' -l 'raw' -d 'Write the frame bytes instead of hex.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 encode" list' -l 'list' -d 'List the messages and their fields, then exit.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 encode" version' -l 'version' -d 'Show the version.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 encode" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 bench" version' -l 'version' -d 'Show the version.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 bench" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_positional "sv2 bench" -eq 1' -fa 'codec' -d 'ns per decode/encode and heap allocations per message, next to a plain copy of the same bytes.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 bench codec" iterations' -l 'iterations' -d 'Calls per timing round.' -rfka ''
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 bench codec" version' -l 'version' -d 'Show the version.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 bench codec" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 help" version' -l 'version' -d 'Show the version.'
