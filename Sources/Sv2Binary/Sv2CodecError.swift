@@ -46,7 +46,7 @@ public struct Sv2CodecError: Error, Hashable, Sendable, CustomStringConvertible 
         case let .invalidOptionCount(count):
             return "OPTION count \(count) is neither 0 nor 1"
         case let .trailingBytes(count):
-            return "\(count) trailing byte\(count == 1 ? "" : "s") that are not TLV fields"
+            return count == 1 ? "1 trailing byte that is not a TLV field" : "\(count) trailing bytes that are not TLV fields"
         case let .invalidValue(text):
             return text
         }

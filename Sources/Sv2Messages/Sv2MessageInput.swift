@@ -105,12 +105,18 @@ public enum Sv2MessageInput {
         }
         let parsed: UInt64?
         if text.hasPrefix("0x") || text.hasPrefix("0X") {
-            parsed = UInt64(text.dropFirst(2), radix: 16)
+            parsed = text.count > 2 && !text.dropFirst(2).hasPrefix("+") ? UInt64(text.dropFirst(2), radix: 16) : nil
         } else {
-            parsed = UInt64(text, radix: 10)
+            parsed = text.hasPrefix("+") ? nil : UInt64(text, radix: 10)
         }
         guard let parsed, bits == 64 || parsed < (1 << UInt64(bits)) else { return nil }
         return parsed
+    }
+
+    /// A value converted for a field, or why it could not be.
+    private enum Conversion<Value> {
+        case value(Value)
+        case failure(String)
     }
 
     /// Assigns each visited field from the given values, remembering the first failure.
@@ -124,34 +130,43 @@ public enum Sv2MessageInput {
             self.fromText = fromText
         }
 
-        mutating func assign<T>(_ field: StaticString, _ typeName: @autoclosure () -> String, _ target: inout T, _ convert: (JSONValue) -> T?) {
-            guard failure == nil, let given = values.first(where: { $0.0 == "\(field)" })?.1 else { return }
-            if let converted = convert(given) {
-                target = converted
-            } else {
-                failure = "field \(field) (\(typeName())): cannot use \(given.text)\(Self.hint(typeName()))"
-            }
+        /// Up to 48 characters of what was given, for error messages.
+        static func shown(_ value: JSONValue) -> String {
+            let text = value.text
+            return text.count <= 48 ? text : String(text.prefix(40)) + "… (\(text.count) characters)"
         }
 
-        static func hint(_ typeName: String) -> String {
+        static func expectation(_ typeName: String) -> String {
             switch typeName {
-            case "BOOL": return "; expected true or false"
-            case "U256": return "; expected 64 hex digits"
-            case "F32": return "; expected a decimal number"
-            case "OPTION[U32]": return "; expected a U32 or none"
-            case _ where typeName.hasPrefix("U"): return "; expected an integer from 0 to \(typeName == "U64" ? String(UInt64.max) : String((UInt64(1) << UInt64(typeName.dropFirst())!) - 1))"
-            case _ where typeName.hasPrefix("B0_"): return "; expected hex of at most \(Sv2BytesType.allCases.first { $0.description == typeName }?.maximumLength ?? 0) bytes"
-            case "STR0_255": return "; expected at most 255 bytes"
-            default: return ""
+            case "BOOL": return "true or false"
+            case "U256": return "64 hex digits"
+            case "F32": return "a decimal number within the range of F32"
+            case "OPTION[U32]": return "a U32 or none"
+            case "STR0_255": return "at most 255 bytes of text"
+            case "U64": return "an integer from 0 to \(UInt64.max)"
+            case _ where typeName.hasPrefix("U"):
+                let bits = UInt64(typeName.dropFirst()) ?? 8
+                return "an integer from 0 to \((UInt64(1) << bits) - 1)"
+            case _ where typeName.hasPrefix("B0_"):
+                let maximum = Sv2BytesType.allCases.first { $0.description == typeName }?.maximumLength ?? 0
+                return "hex of at most \(maximum) bytes"
+            default: return typeName
             }
         }
 
-        static func elements(_ value: JSONValue, fromText: Bool) -> [JSONValue]? {
-            switch value {
-            case let .array(items): return items
-            case let .string(text) where fromText:
-                return text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false).map { .string(String($0)) }
-            default: return nil
+        mutating func assign<T>(_ field: StaticString, _ typeName: String, _ target: inout T, _ convert: (JSONValue) -> Conversion<T>) {
+            guard failure == nil, let given = values.first(where: { $0.0 == "\(field)" })?.1 else { return }
+            switch convert(given) {
+            case let .value(converted): target = converted
+            case let .failure(reason): failure = "field \(field) (\(typeName)): \(reason)"
+            }
+        }
+
+        /// Adapts a converter that returns nil on failure.
+        static func scalar<T>(_ typeName: String, _ convert: @escaping (JSONValue) -> T?) -> (JSONValue) -> Conversion<T> {
+            { given in
+                if let value = convert(given) { return .value(value) }
+                return .failure("cannot use \(shown(given)); expected \(expectation(typeName))")
             }
         }
 
@@ -170,18 +185,45 @@ public enum Sv2MessageInput {
             return U256(hex: text.trimmingSpaces)
         }
 
-        static func sequence<T>(_ value: JSONValue, _ type: Sv2SeqType, fromText: Bool, _ element: (JSONValue) -> T?) -> [T]? {
-            guard let items = elements(value, fromText: fromText), items.count <= type.maximumCount else { return nil }
+        static func float(_ value: JSONValue) -> Float? {
+            let parsed: Float?
+            switch value {
+            case let .number(literal): parsed = Float(literal)
+            case let .string(text) where text.hasPrefix("0x"):
+                return UInt32(text.dropFirst(2), radix: 16).map(Float.init(bitPattern:))
+            case let .string(text): parsed = Float(text.trimmingSpaces)
+            default: return nil
+            }
+            // A finite decimal that overflows F32 is refused rather than silently made infinite.
+            guard let parsed, parsed.isFinite || value.text.lowercased().contains("inf") || value.text.lowercased().contains("nan") else { return nil }
+            return parsed
+        }
+
+        /// Converts a sequence element by element, naming the element that fails and the count limit.
+        func sequence<T>(_ value: JSONValue, _ type: Sv2SeqType, element elementType: String, _ element: (JSONValue) -> T?) -> Conversion<[T]> {
+            let items: [JSONValue]
+            switch value {
+            case let .array(array): items = array
+            case let .string(text) where fromText:
+                items = text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false).map { .string(String($0)) }
+            default: return .failure("cannot use \(Self.shown(value)); expected \(fromText ? "comma-separated values" : "an array")")
+            }
+            guard items.count <= type.maximumCount else {
+                return .failure("\(items.count) elements exceed the \(type) maximum of \(type.maximumCount)")
+            }
             var result = [T]()
-            for item in items {
-                guard let converted = element(item) else { return nil }
+            result.reserveCapacity(items.count)
+            for (index, item) in items.enumerated() {
+                guard let converted = element(item) else {
+                    return .failure("element \(index) is \(Self.shown(item)); expected \(Self.expectation(elementType))")
+                }
                 result.append(converted)
             }
-            return result
+            return .value(result)
         }
 
         mutating func visit(_ field: StaticString, _ value: inout Bool) {
-            assign(field, "BOOL", &value) { given in
+            assign(field, "BOOL", &value, Self.scalar("BOOL") { given in
                 switch given {
                 case let .bool(flag): return flag
                 case let .string(text) where ["true", "1"].contains(text.lowercased()): return true
@@ -190,27 +232,17 @@ public enum Sv2MessageInput {
                 case .number("0"): return false
                 default: return nil
                 }
-            }
+            })
         }
-        mutating func visit(_ field: StaticString, _ value: inout UInt8) { assign(field, "U8", &value, Self.integer) }
-        mutating func visit(_ field: StaticString, _ value: inout UInt16) { assign(field, "U16", &value, Self.integer) }
-        mutating func visit(_ field: StaticString, _ value: inout UInt32) { assign(field, "U32", &value, Self.integer) }
-        mutating func visit(_ field: StaticString, _ value: inout UInt64) { assign(field, "U64", &value, Self.integer) }
-        mutating func visit(_ field: StaticString, _ value: inout U256) { assign(field, "U256", &value, Self.u256) }
-        mutating func visit(_ field: StaticString, _ value: inout Float) {
-            assign(field, "F32", &value) { given in
-                switch given {
-                case let .number(literal): return Float(literal)
-                case let .string(text) where text.hasPrefix("0x"):
-                    return UInt32(text.dropFirst(2), radix: 16).map(Float.init(bitPattern:))
-                case let .string(text): return Float(text.trimmingSpaces)
-                default: return nil
-                }
-            }
-        }
+        mutating func visit(_ field: StaticString, _ value: inout UInt8) { assign(field, "U8", &value, Self.scalar("U8", Self.integer)) }
+        mutating func visit(_ field: StaticString, _ value: inout UInt16) { assign(field, "U16", &value, Self.scalar("U16", Self.integer)) }
+        mutating func visit(_ field: StaticString, _ value: inout UInt32) { assign(field, "U32", &value, Self.scalar("U32", Self.integer)) }
+        mutating func visit(_ field: StaticString, _ value: inout UInt64) { assign(field, "U64", &value, Self.scalar("U64", Self.integer)) }
+        mutating func visit(_ field: StaticString, _ value: inout U256) { assign(field, "U256", &value, Self.scalar("U256", Self.u256)) }
+        mutating func visit(_ field: StaticString, _ value: inout Float) { assign(field, "F32", &value, Self.scalar("F32", Self.float)) }
         mutating func visit(_ field: StaticString, _ value: inout Sv2String) {
             let fromText = fromText
-            assign(field, "STR0_255", &value) { given in
+            assign(field, "STR0_255", &value, Self.scalar("STR0_255") { given in
                 let string: Sv2String
                 switch given {
                 case let .string(text): string = Sv2String(text)
@@ -220,35 +252,35 @@ public enum Sv2MessageInput {
                 default: return nil
                 }
                 return string.bytes.count <= 255 ? string : nil
-            }
+            })
         }
         mutating func visit(_ field: StaticString, _ value: inout [UInt8], _ type: Sv2BytesType) {
-            assign(field, type.description, &value) { Self.bytes($0, type) }
+            assign(field, type.description, &value, Self.scalar(type.description) { Self.bytes($0, type) })
         }
         mutating func visit(_ field: StaticString, _ value: inout UInt32?) {
-            assign(field, "OPTION[U32]", &value) { given -> UInt32?? in
+            assign(field, "OPTION[U32]", &value, Self.scalar("OPTION[U32]") { given -> UInt32?? in
                 switch given {
                 case .null: return .some(nil)
                 case let .string(text) where ["", "none", "null"].contains(text.lowercased()): return .some(nil)
                 default: return Self.integer(given).map { .some($0) }
                 }
-            }
+            })
         }
         mutating func visit(_ field: StaticString, _ value: inout [UInt16], _ type: Sv2SeqType) {
-            let fromText = fromText
-            assign(field, "\(type)[U16]", &value) { Self.sequence($0, type, fromText: fromText, Self.integer) }
+            let converted = sequence(values.first { $0.0 == "\(field)" }?.1 ?? .null, type, element: "U16") { (item: JSONValue) -> UInt16? in Self.integer(item) }
+            assign(field, "\(type)[U16]", &value) { _ in converted }
         }
         mutating func visit(_ field: StaticString, _ value: inout [UInt32], _ type: Sv2SeqType) {
-            let fromText = fromText
-            assign(field, "\(type)[U32]", &value) { Self.sequence($0, type, fromText: fromText, Self.integer) }
+            let converted = sequence(values.first { $0.0 == "\(field)" }?.1 ?? .null, type, element: "U32") { (item: JSONValue) -> UInt32? in Self.integer(item) }
+            assign(field, "\(type)[U32]", &value) { _ in converted }
         }
         mutating func visit(_ field: StaticString, _ value: inout [U256], _ type: Sv2SeqType) {
-            let fromText = fromText
-            assign(field, "\(type)[U256]", &value) { Self.sequence($0, type, fromText: fromText, Self.u256) }
+            let converted = sequence(values.first { $0.0 == "\(field)" }?.1 ?? .null, type, element: "U256", Self.u256)
+            assign(field, "\(type)[U256]", &value) { _ in converted }
         }
         mutating func visit(_ field: StaticString, _ value: inout [[UInt8]], _ type: Sv2SeqType, of element: Sv2BytesType) {
-            let fromText = fromText
-            assign(field, "\(type)[\(element)]", &value) { Self.sequence($0, type, fromText: fromText) { Self.bytes($0, element) } }
+            let converted = sequence(values.first { $0.0 == "\(field)" }?.1 ?? .null, type, element: element.description) { Self.bytes($0, element) }
+            assign(field, "\(type)[\(element)]", &value) { _ in converted }
         }
     }
 }

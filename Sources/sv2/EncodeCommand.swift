@@ -40,12 +40,19 @@ struct EncodeCommand: ParsableCommand {
         if jsonInput != nil && !words.isEmpty {
             throw ValidationError("give either --json or a message name with fields, not both")
         }
-        if !list && jsonInput == nil && words.isEmpty {
-            throw ValidationError("name a message (sv2 encode --list shows them) or give --json")
-        }
     }
 
     func run() throws {
+        if !list && jsonInput == nil && words.isEmpty {
+            // Checked here rather than in validate(), which runs before unknown options are reported.
+            FileHandle.standardError.write(Data("""
+                Error: name a message (sv2 encode --list shows them) or give --json
+                Usage: sv2 \(Self.usageString())
+                  See 'sv2 encode --help' for more information.
+
+                """.utf8))
+            throw ExitCode.validationFailure
+        }
         if list {
             printList()
             return
@@ -78,7 +85,7 @@ struct EncodeCommand: ParsableCommand {
         let text: String
         if input == "-" {
             text = InputReading.standardInput()
-        } else if input.drop(while: { $0 == " " }).first == "{" {
+        } else if let first = input.drop(while: { $0 == " " || $0 == "\n" }).first, first == "{" || first == "[" {
             text = input
         } else {
             text = try InputReading.file(input)
