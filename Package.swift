@@ -18,11 +18,18 @@ let package = Package(
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
         .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
 
+        // Hot C kernels: ElligatorSwift field arithmetic (BIP324), SHA-256 for its hashing.
+        .target(name: "CSv2Native"),
+
         // Counts heap allocations on the calling thread, for `sv2 bench`.
         .target(name: "CAllocCounter"),
 
         // Wire layer: spec 3.1 data types, reader/writer, frame header and the sans-IO frame decoder.
         .target(name: "Sv2Binary"),
+        // SHA-256/HMAC/HKDF, ChaCha20-Poly1305, secp256k1 keys and Schnorr, ElligatorSwift, base58check keys.
+        .target(name: "Sv2Crypto", dependencies: ["CSodium", "CSecp256k1", "CSv2Native"]),
+        // Noise NX handshake and cipher states as value-type state machines, certificates, encrypted framing.
+        .target(name: "Sv2Noise", dependencies: ["Sv2Binary", "Sv2Crypto"]),
         // Every message of the spec, one dispatch enum, text/JSON rendering.
         .target(name: "Sv2Messages", dependencies: ["Sv2Binary"]),
 
@@ -41,5 +48,7 @@ let package = Package(
 
         .testTarget(name: "Sv2BinaryTests", dependencies: ["Sv2Binary"]),
         .testTarget(name: "Sv2MessagesTests", dependencies: ["Sv2Binary", "Sv2Messages"]),
+        .testTarget(name: "Sv2CryptoTests", dependencies: ["Sv2Crypto", "CSv2Native"]),
+        .testTarget(name: "Sv2NoiseTests", dependencies: ["Sv2Noise", "Sv2Crypto", "Sv2Binary", "Sv2Messages"]),
     ]
 )

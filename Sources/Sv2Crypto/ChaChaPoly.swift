@@ -1,0 +1,71 @@
+import CSodium
+
+/// ChaCha20-Poly1305 IETF (RFC 8439) as Noise uses it (spec 4.4): 32-byte key, nonce = 4 zero bytes || n as
+/// little-endian U64, 16-byte tag appended to the ciphertext.
+public enum ChaChaPoly {
+    /// Size of the authentication tag.
+    public static let tagSize = 16
+
+    /// The 12-byte IETF nonce for Noise counter `n`.
+    @inlinable
+    public static func nonce(_ n: UInt64) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 12)
+        for index in 0..<8 { bytes[4 + index] = UInt8(truncatingIfNeeded: n >> (8 * UInt64(index))) }
+        return bytes
+    }
+
+    /// Encrypts `plaintext`, returning ciphertext || tag.
+    public static func seal(key: [UInt8], nonce n: UInt64, associatedData: [UInt8], plaintext: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: plaintext.count + tagSize)
+        out.withUnsafeMutableBytes { output in
+            plaintext.withUnsafeBytes { input in
+                seal(key: key, nonce: n, associatedData: associatedData, plaintext: input, into: output)
+            }
+        }
+        return out
+    }
+
+    /// Encrypts `plaintext` into `output` (at least plaintext.count + 16 bytes; it may be the same memory as
+    /// `plaintext`), writing the tag after the ciphertext.
+    public static func seal(
+        key: [UInt8], nonce n: UInt64, associatedData: [UInt8], plaintext: UnsafeRawBufferPointer,
+        into output: UnsafeMutableRawBufferPointer
+    ) {
+        Sodium.ensureInitialized()
+        precondition(key.count == 32 && output.count >= plaintext.count + tagSize)
+        let nonceBytes = nonce(n)
+        let out = output.bindMemory(to: UInt8.self).baseAddress!
+        _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+            out, out + plaintext.count, nil, plaintext.bindMemory(to: UInt8.self).baseAddress, UInt64(plaintext.count),
+            associatedData, UInt64(associatedData.count), nil, nonceBytes, key)
+    }
+
+    /// Decrypts ciphertext || tag; throws ``Sv2CryptoError/authenticationFailed`` when the tag does not verify.
+    public static func open(key: [UInt8], nonce n: UInt64, associatedData: [UInt8], ciphertext: [UInt8]) throws(Sv2CryptoError) -> [UInt8] {
+        guard ciphertext.count >= tagSize else { throw .authenticationFailed }
+        var out = [UInt8](repeating: 0, count: ciphertext.count - tagSize)
+        let ok = out.withUnsafeMutableBytes { output in
+            ciphertext.withUnsafeBytes { input in
+                open(key: key, nonce: n, associatedData: associatedData, ciphertext: input, into: output)
+            }
+        }
+        guard ok else { throw .authenticationFailed }
+        return out
+    }
+
+    /// Decrypts ciphertext || tag into `output` (at least ciphertext.count - 16 bytes, may alias the input);
+    /// returns false when the tag does not verify (then `output` holds nothing useful).
+    public static func open(
+        key: [UInt8], nonce n: UInt64, associatedData: [UInt8], ciphertext: UnsafeRawBufferPointer,
+        into output: UnsafeMutableRawBufferPointer
+    ) -> Bool {
+        Sodium.ensureInitialized()
+        guard key.count == 32, ciphertext.count >= tagSize, output.count >= ciphertext.count - tagSize else { return false }
+        let nonceBytes = nonce(n)
+        let length = ciphertext.count - tagSize
+        let input = ciphertext.bindMemory(to: UInt8.self).baseAddress!
+        return crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+            output.bindMemory(to: UInt8.self).baseAddress, nil, input, UInt64(length), input + length,
+            associatedData, UInt64(associatedData.count), nonceBytes, key) == 0
+    }
+}

@@ -1,0 +1,158 @@
+import Sv2Binary
+import Sv2Crypto
+
+/// Encrypted framing (spec 4.6): the 6-byte header is encrypted alone (22 bytes with its tag), then the payload
+/// in chunks of at most 65519 plaintext bytes, each its own AEAD message with the next nonce.
+public enum NoiseFraming {
+    /// Size of the encrypted header.
+    public static let encryptedHeaderSize = Sv2FrameHeader.size + ChaChaPoly.tagSize
+    /// Largest plaintext chunk (65535 - 16).
+    public static let maximumChunk = 65519
+
+    /// Bytes on the wire for a payload of `length` plaintext bytes, header excluded:
+    /// length + ceil(length / 65519) * 16.
+    public static func encryptedPayloadSize(_ length: Int) -> Int {
+        length + (length + maximumChunk - 1) / maximumChunk * ChaChaPoly.tagSize
+    }
+}
+
+/// Encrypts plaintext frames for sending.
+public struct NoiseFrameEncoder: Sendable {
+    /// The sending cipher.
+    public private(set) var cipher: NoiseCipher
+
+    /// An encoder sending with `cipher`.
+    public init(cipher: NoiseCipher) {
+        self.cipher = cipher
+    }
+
+    /// Encrypts one plaintext frame (6-byte header, then the payload its header announces).
+    public mutating func encrypt(frame: [UInt8]) throws(NoiseError) -> [UInt8] {
+        let payloadLength = frame.count - Sv2FrameHeader.size
+        guard payloadLength >= 0 else { throw .invalidState("a frame needs its 6-byte header") }
+        let total = NoiseFraming.encryptedHeaderSize + NoiseFraming.encryptedPayloadSize(payloadLength)
+        var failure: NoiseError?
+        var cipher = self.cipher
+        let out = [UInt8](unsafeUninitializedCapacity: total) { output, initialized in
+            let raw = UnsafeMutableRawBufferPointer(output)
+            frame.withUnsafeBytes { input in
+                do throws(NoiseError) {
+                    raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: input[..<Sv2FrameHeader.size]))
+                    try cipher.seal(inPlace: UnsafeMutableRawBufferPointer(rebasing: raw[..<NoiseFraming.encryptedHeaderSize]), length: Sv2FrameHeader.size)
+                    var read = Sv2FrameHeader.size
+                    var write = NoiseFraming.encryptedHeaderSize
+                    while read < input.count {
+                        let chunk = min(NoiseFraming.maximumChunk, input.count - read)
+                        let target = UnsafeMutableRawBufferPointer(rebasing: raw[write..<write + chunk + ChaChaPoly.tagSize])
+                        target.copyMemory(from: UnsafeRawBufferPointer(rebasing: input[read..<read + chunk]))
+                        try cipher.seal(inPlace: target, length: chunk)
+                        read += chunk
+                        write += chunk + ChaChaPoly.tagSize
+                    }
+                } catch {
+                    failure = error
+                }
+            }
+            initialized = failure == nil ? total : 0
+        }
+        if let failure { throw failure }
+        self.cipher = cipher
+        return out
+    }
+}
+
+/// A sans-IO stream decoder for encrypted frames: feed it bytes as they arrive, take decrypted frames out.
+///
+/// The decrypted header's payload length is checked against ``maximumPayloadLength`` before any payload byte is
+/// buffered for it. Any authentication failure is final: the connection must be closed.
+public struct NoiseFrameDecoder: Sendable {
+    /// Largest payload accepted.
+    public let maximumPayloadLength: Int
+    /// The receiving cipher.
+    public private(set) var cipher: NoiseCipher
+    private var buffer: [UInt8] = []
+    private var readIndex = 0
+    private var pendingHeader: Sv2FrameHeader?
+
+    /// A decoder receiving with `cipher`, accepting payloads up to `maximumPayloadLength` bytes.
+    public init(cipher: NoiseCipher, maximumPayloadLength: Int = Sv2FrameHeader.maximumPayloadLength) {
+        self.cipher = cipher
+        self.maximumPayloadLength = min(max(0, maximumPayloadLength), Sv2FrameHeader.maximumPayloadLength)
+    }
+
+    /// Bytes received and not yet consumed.
+    public var bufferedByteCount: Int { buffer.count - readIndex }
+
+    /// Appends received bytes.
+    public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        if readIndex > 0 && readIndex >= buffer.count / 2 {
+            buffer.removeFirst(readIndex)
+            readIndex = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// The next decrypted frame, or how many more bytes are needed.
+    public mutating func next() throws(NoiseError) -> Sv2FrameDecoder.Output {
+        if pendingHeader == nil {
+            let available = buffer.count - readIndex
+            guard available >= NoiseFraming.encryptedHeaderSize else {
+                return .needMoreBytes(NoiseFraming.encryptedHeaderSize - available)
+            }
+            var plain = [UInt8](repeating: 0, count: Sv2FrameHeader.size)
+            var cipher = self.cipher
+            let start = readIndex
+            let result = buffer.withUnsafeBytes { input in
+                plain.withUnsafeMutableBytes { output in
+                    Result { () throws(NoiseError) in
+                        try cipher.open(
+                            UnsafeRawBufferPointer(rebasing: input[start..<start + NoiseFraming.encryptedHeaderSize]), into: output,
+                            what: "frame header")
+                    }
+                }
+            }
+            try result.get()
+            self.cipher = cipher
+            readIndex += NoiseFraming.encryptedHeaderSize
+            guard let header = plain.withUnsafeBytes({ Sv2FrameHeader($0) }) else { throw .invalidState("short header") }
+            guard header.payloadLength <= maximumPayloadLength else {
+                throw .frameTooLarge(length: header.payloadLength, maximum: maximumPayloadLength)
+            }
+            pendingHeader = header
+        }
+        guard let header = pendingHeader else { return .needMoreBytes(NoiseFraming.encryptedHeaderSize) }
+        let encryptedLength = NoiseFraming.encryptedPayloadSize(header.payloadLength)
+        let available = buffer.count - readIndex
+        guard available >= encryptedLength else { return .needMoreBytes(encryptedLength - available) }
+        var payload = [UInt8](repeating: 0, count: header.payloadLength)
+        var cipher = self.cipher
+        let start = readIndex
+        let result = buffer.withUnsafeBytes { input in
+            payload.withUnsafeMutableBytes { output in
+                Result { () throws(NoiseError) in
+                    var read = start
+                    var write = 0
+                    while write < header.payloadLength {
+                        let chunk = min(NoiseFraming.maximumChunk, header.payloadLength - write)
+                        try cipher.open(
+                            UnsafeRawBufferPointer(rebasing: input[read..<read + chunk + ChaChaPoly.tagSize]),
+                            into: UnsafeMutableRawBufferPointer(rebasing: output[write..<write + chunk]), what: "frame payload")
+                        read += chunk + ChaChaPoly.tagSize
+                        write += chunk
+                    }
+                }
+            }
+        }
+        try result.get()
+        self.cipher = cipher
+        readIndex += encryptedLength
+        pendingHeader = nil
+        if readIndex == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            readIndex = 0
+        }
+        return .frame(Sv2Frame(
+            extensionType: header.extensionType, isChannelMessage: header.isChannelMessage,
+            messageType: header.messageType, payload: payload))
+    }
+}
