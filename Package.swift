@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System libraries from Debian (scripts/setup installs the -dev packages).
@@ -32,6 +33,15 @@ let package = Package(
         .target(name: "Sv2Noise", dependencies: ["Sv2Binary", "Sv2Crypto"]),
         // Every message of the spec, one dispatch enum, text/JSON rendering.
         .target(name: "Sv2Messages", dependencies: ["Sv2Binary"]),
+        // SwiftNIO glue: the Noise/plaintext transport handler, the message codec handler, connect and listen.
+        .target(
+            name: "Sv2Network",
+            dependencies: [
+                "Sv2Binary", "Sv2Crypto", "Sv2Noise", "Sv2Messages",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
 
         .executableTarget(
             name: "sv2",
@@ -49,6 +59,10 @@ let package = Package(
         .testTarget(name: "Sv2BinaryTests", dependencies: ["Sv2Binary"]),
         .testTarget(name: "Sv2MessagesTests", dependencies: ["Sv2Binary", "Sv2Messages"]),
         .testTarget(name: "Sv2CryptoTests", dependencies: ["Sv2Crypto", "CSv2Native"]),
+        .testTarget(
+            name: "Sv2NetworkTests",
+            dependencies: ["Sv2Network", "Sv2Crypto", "Sv2Messages", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         .testTarget(name: "Sv2NoiseTests", dependencies: ["Sv2Noise", "Sv2Crypto", "Sv2Binary", "Sv2Messages"]),
     ]
 )

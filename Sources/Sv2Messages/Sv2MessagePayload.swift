@@ -57,6 +57,18 @@ extension Sv2Message {
         }
     }
 
+    /// The message as a frame (header and payload), with `tlvs` appended to the payload.
+    public func frame(tlvs: [Sv2TLV] = []) throws(Sv2CodecError) -> Sv2Frame {
+        let type = Swift.type(of: payload)
+        let payloadBytes = try Sv2Writer.makeArray(size: fieldsSize + tlvs.reduce(0) { $0 + $1.encodedSize }) { writer throws(Sv2CodecError) in
+            try encodeFields(to: &writer)
+            for tlv in tlvs { try tlv.encode(to: &writer) }
+        }
+        return Sv2Frame(
+            extensionType: type.extensionType, isChannelMessage: type.isChannelMessage, messageType: type.messageType,
+            payload: payloadBytes)
+    }
+
     /// Decodes a payload: the message's fields, then any TLV fields.
     ///
     /// Errors: an unknown (extension_type, msg_type), a field that does not decode, or trailing bytes that are not

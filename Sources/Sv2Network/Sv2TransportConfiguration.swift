@@ -1,0 +1,59 @@
+import Foundation
+import NIOCore
+import Sv2Binary
+import Sv2Crypto
+import Sv2Noise
+
+/// How a connection is secured.
+public enum Sv2TransportSecurity: Sendable {
+    /// No encryption: plaintext frames. Only for local networks, and only when configured explicitly.
+    case plaintext
+    /// Noise NX as initiator (client): the server's certificate must be signed by `authority`. With nil the
+    /// certificate's signature is not checked (only for explicitly unauthenticated tools such as `sv2 repl`).
+    case initiator(authority: XOnlyPublicKey?)
+    /// Noise NX as responder (server), presenting a certificate signed for each connection.
+    case responder(Sv2ResponderIdentity)
+}
+
+/// A server's Noise identity: its static key and the authority key that signs a fresh certificate for every
+/// connection (valid from "now" for `certificateValidity` seconds, as SRI does).
+public struct Sv2ResponderIdentity: Sendable {
+    /// The authority key pair's secret key (its public key is what clients configure).
+    public var authoritySecretKey: Secp256k1SecretKey
+    /// The server's static key.
+    public var staticSecretKey: Secp256k1SecretKey
+    /// Validity of each certificate in seconds (SRI's `cert_validity_sec`, default 3600).
+    public var certificateValidity: UInt32
+
+    /// An identity; the static key defaults to a fresh random key for this process.
+    public init(authoritySecretKey: Secp256k1SecretKey, staticSecretKey: Secp256k1SecretKey? = nil, certificateValidity: UInt32 = 3600) {
+        var random = SystemRandom()
+        self.authoritySecretKey = authoritySecretKey
+        self.staticSecretKey = staticSecretKey ?? .generate(using: &random)
+        self.certificateValidity = certificateValidity
+    }
+}
+
+/// Options of the transport handler.
+public struct Sv2TransportConfiguration: Sendable {
+    /// Plaintext, initiator or responder.
+    public var security: Sv2TransportSecurity
+    /// Largest frame payload accepted from the peer, checked before allocating.
+    public var maximumPayloadLength: Int
+    /// Time allowed for the Noise handshake.
+    public var handshakeTimeout: TimeAmount
+    /// The clock, in Unix seconds (certificates are signed and checked against it).
+    public var clock: @Sendable () -> UInt32
+
+    /// A configuration; defaults: 1 MiB payloads (a template or a transaction list fits), 10 s handshake,
+    /// the system clock.
+    public init(
+        security: Sv2TransportSecurity, maximumPayloadLength: Int = 1 << 20, handshakeTimeout: TimeAmount = .seconds(10),
+        clock: @escaping @Sendable () -> UInt32 = { UInt32(clamping: Int(Date().timeIntervalSince1970)) }
+    ) {
+        self.security = security
+        self.maximumPayloadLength = maximumPayloadLength
+        self.handshakeTimeout = handshakeTimeout
+        self.clock = clock
+    }
+}
