@@ -46,6 +46,14 @@ public struct NoiseCipher: Sendable {
         nonce += 1
     }
 
+    /// Encrypts `plaintext` into `output` (plaintext.count + 16 bytes: ciphertext || tag); the two may overlap
+    /// only if they start at the same address.
+    public mutating func seal(_ plaintext: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(NoiseError) {
+        try checkNonce()
+        ChaChaPoly.seal(key: key, nonce: nonce, associatedData: [], plaintext: plaintext, into: output)
+        nonce += 1
+    }
+
     /// Decrypts `ciphertext` (with its tag) into `output`, which may be the same memory.
     public mutating func open(_ ciphertext: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, what: @autoclosure () -> String) throws(NoiseError) {
         try checkNonce()
