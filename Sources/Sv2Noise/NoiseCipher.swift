@@ -74,10 +74,15 @@ struct SymmetricState {
     private(set) var handshakeHash: [UInt8]
     private(set) var cipher: NoiseCipher?
 
-    /// ck = SHA256(protocol name), h = SHA256(ck); no prologue.
+    /// ck = SHA256(protocol name), the same for every handshake.
+    private static let initialChainingKey = Sv2Hash.sha256(protocolName)
+    /// h = SHA256(ck), the same for every handshake.
+    private static let initialHandshakeHash = Sv2Hash.sha256(initialChainingKey)
+
+    /// ck = SHA256(protocol name), h = SHA256(ck); no prologue. Both are constants, hashed once per process.
     init() {
-        chainingKey = Sv2Hash.sha256(Self.protocolName)
-        handshakeHash = Sv2Hash.sha256(chainingKey)
+        chainingKey = Self.initialChainingKey
+        handshakeHash = Self.initialHandshakeHash
     }
 
     mutating func mixHash(_ data: [UInt8]) {
