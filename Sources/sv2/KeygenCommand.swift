@@ -87,7 +87,7 @@ extension KeygenCommand {
                 "valid authority public key (x-only <hex>)"; a valid secret key prints "valid authority secret key \
                 (public key <text>)". Otherwise the exit status is 1 and the error names the problem: an invalid \
                 base58 character, a bad checksum, a wrong length, a wrong version (public keys), a key that is not \
-                on the curve (public keys) or not below the curve order (secret keys). When the string fails both \
+                on the curve (public keys) or zero or not below the curve order (secret keys). When the string fails both \
                 ways, a 34-byte payload is judged as a public key and a 32-byte one as a secret key.
                 """
         )

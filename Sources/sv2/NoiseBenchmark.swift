@@ -16,7 +16,8 @@ struct NoiseBenchmark: ParsableCommand {
             the authority key. Reference: the sum of the primitive operations one handshake performs, each timed \
             alone in the same run and counted from the code (the table lists them): key generations, \
             ElligatorSwift encodings and decodes, x-only ECDHs, one BIP340 signature and one verification, and \
-            the SHA-256, HKDF and ChaCha20-Poly1305 calls. \
+            the SHA-256, HKDF and ChaCha20-Poly1305 calls.
+
             Frames: NoiseFrameEncoder.encrypt then NoiseFrameDecoder feed + next, for 64 B, 1 KiB and 64 KiB \
             payloads; reference: one in-place ChaChaPoly.seal + open of the payload. The floor column adds what the \
             framing itself needs (spec 4.6: the header is its own AEAD message, payloads over 65519 bytes are \
