@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "sv2",
             dependencies: [
-                "Sv2Binary", "Sv2Messages", "CAllocCounter",
+                "Sv2Binary", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "CAllocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

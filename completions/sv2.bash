@@ -173,13 +173,13 @@ _sv2() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    decode|encode|bench|help)
+    decode|encode|keygen|bench|help)
         # Offer subcommand argument completions
         "_sv2_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'decode encode bench help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'decode encode keygen bench help' -- "${cur}"))
         ;;
     esac
 }
@@ -217,6 +217,53 @@ _sv2_encode() {
     esac
 }
 
+_sv2_keygen() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __sv2_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    generate|pubkey|check)
+        # Offer subcommand argument completions
+        "_sv2_keygen_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'generate pubkey check' -- "${cur}"))
+        ;;
+    esac
+}
+
+_sv2_keygen_generate() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __sv2_offer_flags_options 0
+}
+
+_sv2_keygen_pubkey() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __sv2_offer_flags_options 1
+}
+
+_sv2_keygen_check() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __sv2_offer_flags_options 1
+}
+
 _sv2_bench() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
@@ -229,13 +276,13 @@ _sv2_bench() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    codec)
+    codec|noise)
         # Offer subcommand argument completions
         "_sv2_bench_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'codec' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'codec noise' -- "${cur}"))
         ;;
     esac
 }
@@ -249,6 +296,24 @@ _sv2_bench_codec() {
 
     # Offer option value completions
     case "${prev}" in
+    '--iterations')
+        return
+        ;;
+    esac
+}
+
+_sv2_bench_noise() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--handshakes --iterations)
+    __sv2_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--handshakes')
+        return
+        ;;
     '--iterations')
         return
         ;;

@@ -14,6 +14,16 @@ public enum ChaChaPoly {
         return bytes
     }
 
+    /// Calls `body` with the 12-byte nonce for counter `n`, built on the stack (no allocation per AEAD call).
+    @inline(__always)
+    static func withNonce<Result>(_ n: UInt64, _ body: (UnsafePointer<UInt8>) -> Result) -> Result {
+        var words: (UInt64, UInt64) = (0, 0)
+        return withUnsafeMutableBytes(of: &words) { bytes in
+            bytes.storeBytes(of: n.littleEndian, toByteOffset: 4, as: UInt64.self)
+            return body(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
     /// Encrypts `plaintext`, returning ciphertext || tag.
     public static func seal(key: [UInt8], nonce n: UInt64, associatedData: [UInt8], plaintext: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: plaintext.count + tagSize)
@@ -33,11 +43,13 @@ public enum ChaChaPoly {
     ) {
         Sodium.ensureInitialized()
         precondition(key.count == 32 && output.count >= plaintext.count + tagSize)
-        let nonceBytes = nonce(n)
         let out = output.bindMemory(to: UInt8.self).baseAddress!
-        _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-            out, out + plaintext.count, nil, plaintext.bindMemory(to: UInt8.self).baseAddress, UInt64(plaintext.count),
-            associatedData, UInt64(associatedData.count), nil, nonceBytes, key)
+        let input = plaintext.bindMemory(to: UInt8.self).baseAddress
+        withNonce(n) { nonce in
+            _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+                out, out + plaintext.count, nil, input, UInt64(plaintext.count),
+                associatedData, UInt64(associatedData.count), nil, nonce, key)
+        }
     }
 
     /// Decrypts ciphertext || tag; throws ``Sv2CryptoError/authenticationFailed`` when the tag does not verify.
@@ -61,11 +73,13 @@ public enum ChaChaPoly {
     ) -> Bool {
         Sodium.ensureInitialized()
         guard key.count == 32, ciphertext.count >= tagSize, output.count >= ciphertext.count - tagSize else { return false }
-        let nonceBytes = nonce(n)
         let length = ciphertext.count - tagSize
         let input = ciphertext.bindMemory(to: UInt8.self).baseAddress!
-        return crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-            output.bindMemory(to: UInt8.self).baseAddress, nil, input, UInt64(length), input + length,
-            associatedData, UInt64(associatedData.count), nonceBytes, key) == 0
+        let out = output.bindMemory(to: UInt8.self).baseAddress
+        return withNonce(n) { nonce in
+            crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+                out, nil, input, UInt64(length), input + length,
+                associatedData, UInt64(associatedData.count), nonce, key) == 0
+        }
     }
 }

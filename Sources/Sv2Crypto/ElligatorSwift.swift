@@ -35,25 +35,23 @@ public enum ElligatorSwift {
         secretKey: Secp256k1SecretKey, ours: [UInt8], theirs: [UInt8], initiating: Bool
     ) throws(Sv2CryptoError) -> [UInt8] {
         guard ours.count == 64 else { throw .wrongLength(what: "our encoding", expected: 64, actual: ours.count) }
-        let x = try secretKey.sharedX(withPointX: try decodeX(theirs))
+        return try xonlyECDH(secretKey: secretKey, ours: ours, theirs: theirs, theirX: try decodeX(theirs), initiating: initiating)
+    }
+
+    /// ``xonlyECDH(secretKey:ours:theirs:initiating:)`` with the peer's encoding already decoded: `theirX` must be
+    /// `decodeX(theirs)`. Saves the decode when one encoding takes part in several ECDHs or is needed for more.
+    public static func xonlyECDH(
+        secretKey: Secp256k1SecretKey, ours: [UInt8], theirs: [UInt8], theirX: [UInt8], initiating: Bool
+    ) throws(Sv2CryptoError) -> [UInt8] {
+        guard ours.count == 64 else { throw .wrongLength(what: "our encoding", expected: 64, actual: ours.count) }
+        guard theirs.count == 64 else { throw .wrongLength(what: "ElligatorSwift encoding", expected: 64, actual: theirs.count) }
+        let x = try secretKey.sharedX(withPointX: theirX)
         var out = [UInt8](repeating: 0, count: 32)
         if initiating {
             sv2_bip324_ellswift_xonly_ecdh_hash(ours, theirs, x, &out)
         } else {
             sv2_bip324_ellswift_xonly_ecdh_hash(theirs, ours, x, &out)
         }
-        return out
-    }
-}
-
-extension Secp256k1SecretKey {
-    /// The 33-byte compressed public key (0x02/0x03 || x).
-    public var compressedPublicKey: [UInt8] {
-        var pubkey = secp256k1_pubkey()
-        _ = secp256k1_ec_pubkey_create(Secp256k1Context.shared, &pubkey, bytes)
-        var out = [UInt8](repeating: 0, count: 33)
-        var length = 33
-        _ = secp256k1_ec_pubkey_serialize(Secp256k1Context.shared, &out, &length, &pubkey, UInt32(SECP256K1_EC_COMPRESSED))
         return out
     }
 }

@@ -37,10 +37,22 @@ public enum Sv2Hash {
     /// HKDF as spec 4.3 defines it for Noise: two 32-byte outputs from chaining key `ck` and input key material.
     ///
     /// temp = HMAC(ck, ikm); out1 = HMAC(temp, 0x01); out2 = HMAC(temp, out1 || 0x02).
+    /// The two HMACs keyed with temp share one keyed state (temp's inner and outer pads are hashed once).
     public static func hkdf2(chainingKey: [UInt8], inputKeyMaterial: [UInt8]) -> (first: [UInt8], second: [UInt8]) {
         let temp = hmacSHA256(key: chainingKey, inputKeyMaterial)
-        let first = hmacSHA256(key: temp, [0x01])
-        let second = hmacSHA256(key: temp, first, [0x02])
+        var keyed = crypto_auth_hmacsha256_state()
+        crypto_auth_hmacsha256_init(&keyed, temp, temp.count)
+        var state = keyed
+        var one: UInt8 = 0x01
+        crypto_auth_hmacsha256_update(&state, &one, 1)
+        var first = [UInt8](repeating: 0, count: 32)
+        crypto_auth_hmacsha256_final(&state, &first)
+        state = keyed
+        var two: UInt8 = 0x02
+        crypto_auth_hmacsha256_update(&state, first, 32)
+        crypto_auth_hmacsha256_update(&state, &two, 1)
+        var second = [UInt8](repeating: 0, count: 32)
+        crypto_auth_hmacsha256_final(&state, &second)
         return (first, second)
     }
 

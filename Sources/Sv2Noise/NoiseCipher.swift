@@ -46,6 +46,14 @@ public struct NoiseCipher: Sendable {
         nonce += 1
     }
 
+    /// Encrypts `plaintext` into `output` (plaintext.count + 16 bytes: ciphertext || tag); the two may overlap
+    /// only if they start at the same address.
+    public mutating func seal(_ plaintext: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(NoiseError) {
+        try checkNonce()
+        ChaChaPoly.seal(key: key, nonce: nonce, associatedData: [], plaintext: plaintext, into: output)
+        nonce += 1
+    }
+
     /// Decrypts `ciphertext` (with its tag) into `output`, which may be the same memory.
     public mutating func open(_ ciphertext: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, what: @autoclosure () -> String) throws(NoiseError) {
         try checkNonce()
@@ -66,10 +74,15 @@ struct SymmetricState {
     private(set) var handshakeHash: [UInt8]
     private(set) var cipher: NoiseCipher?
 
-    /// ck = SHA256(protocol name), h = SHA256(ck); no prologue.
+    /// ck = SHA256(protocol name), the same for every handshake.
+    private static let initialChainingKey = Sv2Hash.sha256(protocolName)
+    /// h = SHA256(ck), the same for every handshake.
+    private static let initialHandshakeHash = Sv2Hash.sha256(initialChainingKey)
+
+    /// ck = SHA256(protocol name), h = SHA256(ck); no prologue. Both are constants, hashed once per process.
     init() {
-        chainingKey = Sv2Hash.sha256(Self.protocolName)
-        handshakeHash = Sv2Hash.sha256(chainingKey)
+        chainingKey = Self.initialChainingKey
+        handshakeHash = Self.initialHandshakeHash
     }
 
     mutating func mixHash(_ data: [UInt8]) {

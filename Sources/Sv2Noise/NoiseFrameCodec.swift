@@ -37,15 +37,17 @@ public struct NoiseFrameEncoder: Sendable {
             let raw = UnsafeMutableRawBufferPointer(output)
             frame.withUnsafeBytes { input in
                 do throws(NoiseError) {
-                    raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: input[..<Sv2FrameHeader.size]))
-                    try cipher.seal(inPlace: UnsafeMutableRawBufferPointer(rebasing: raw[..<NoiseFraming.encryptedHeaderSize]), length: Sv2FrameHeader.size)
+                    // Each part is sealed straight from the frame into the output (no copy first).
+                    try cipher.seal(
+                        UnsafeRawBufferPointer(rebasing: input[..<Sv2FrameHeader.size]),
+                        into: UnsafeMutableRawBufferPointer(rebasing: raw[..<NoiseFraming.encryptedHeaderSize]))
                     var read = Sv2FrameHeader.size
                     var write = NoiseFraming.encryptedHeaderSize
                     while read < input.count {
                         let chunk = min(NoiseFraming.maximumChunk, input.count - read)
-                        let target = UnsafeMutableRawBufferPointer(rebasing: raw[write..<write + chunk + ChaChaPoly.tagSize])
-                        target.copyMemory(from: UnsafeRawBufferPointer(rebasing: input[read..<read + chunk]))
-                        try cipher.seal(inPlace: target, length: chunk)
+                        try cipher.seal(
+                            UnsafeRawBufferPointer(rebasing: input[read..<read + chunk]),
+                            into: UnsafeMutableRawBufferPointer(rebasing: raw[write..<write + chunk + ChaChaPoly.tagSize]))
                         read += chunk
                         write += chunk + ChaChaPoly.tagSize
                     }
@@ -85,11 +87,27 @@ public struct NoiseFrameDecoder: Sendable {
 
     /// Appends received bytes.
     public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Appends received bytes from an array (a plain copy, without the generic path).
+    public mutating func feed(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { feed($0) }
+    }
+
+    /// Appends received bytes from memory (a plain copy, without the generic path).
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Drops consumed bytes once they make up half the buffer, before more are appended.
+    private mutating func compact() {
         if readIndex > 0 && readIndex >= buffer.count / 2 {
             buffer.removeFirst(readIndex)
             readIndex = 0
         }
-        buffer.append(contentsOf: bytes)
     }
 
     /// The next decrypted frame, or how many more bytes are needed.
@@ -99,22 +117,25 @@ public struct NoiseFrameDecoder: Sendable {
             guard available >= NoiseFraming.encryptedHeaderSize else {
                 return .needMoreBytes(NoiseFraming.encryptedHeaderSize - available)
             }
-            var plain = [UInt8](repeating: 0, count: Sv2FrameHeader.size)
+            // The 6 plaintext header bytes live on the stack.
+            var plain: (UInt32, UInt32) = (0, 0)
             var cipher = self.cipher
             let start = readIndex
             let result = buffer.withUnsafeBytes { input in
-                plain.withUnsafeMutableBytes { output in
+                withUnsafeMutableBytes(of: &plain) { output in
                     Result { () throws(NoiseError) in
                         try cipher.open(
-                            UnsafeRawBufferPointer(rebasing: input[start..<start + NoiseFraming.encryptedHeaderSize]), into: output,
-                            what: "frame header")
+                            UnsafeRawBufferPointer(rebasing: input[start..<start + NoiseFraming.encryptedHeaderSize]),
+                            into: UnsafeMutableRawBufferPointer(rebasing: output[..<Sv2FrameHeader.size]), what: "frame header")
                     }
                 }
             }
             try result.get()
             self.cipher = cipher
             readIndex += NoiseFraming.encryptedHeaderSize
-            guard let header = plain.withUnsafeBytes({ Sv2FrameHeader($0) }) else { throw .invalidState("short header") }
+            guard let header = withUnsafeBytes(of: plain, { Sv2FrameHeader(UnsafeRawBufferPointer(rebasing: $0[..<Sv2FrameHeader.size])) }) else {
+                throw .invalidState("short header")
+            }
             guard header.payloadLength <= maximumPayloadLength else {
                 throw .frameTooLarge(length: header.payloadLength, maximum: maximumPayloadLength)
             }
@@ -124,11 +145,13 @@ public struct NoiseFrameDecoder: Sendable {
         let encryptedLength = NoiseFraming.encryptedPayloadSize(header.payloadLength)
         let available = buffer.count - readIndex
         guard available >= encryptedLength else { return .needMoreBytes(encryptedLength - available) }
-        var payload = [UInt8](repeating: 0, count: header.payloadLength)
         var cipher = self.cipher
         let start = readIndex
-        let result = buffer.withUnsafeBytes { input in
-            payload.withUnsafeMutableBytes { output in
+        var result: Result<Void, NoiseError> = .success(())
+        // Decrypted straight into the payload's storage, which is not zeroed first.
+        let payload = [UInt8](unsafeUninitializedCapacity: header.payloadLength) { storage, initialized in
+            let output = UnsafeMutableRawBufferPointer(storage)
+            result = buffer.withUnsafeBytes { input in
                 Result { () throws(NoiseError) in
                     var read = start
                     var write = 0
@@ -142,6 +165,7 @@ public struct NoiseFrameDecoder: Sendable {
                     }
                 }
             }
+            initialized = (try? result.get()) != nil ? header.payloadLength : 0
         }
         try result.get()
         self.cipher = cipher

@@ -14,10 +14,20 @@ public struct NoiseSession: Sendable {
     public var certificate: SignatureNoiseMessage
 }
 
-/// Computes ECDH(k, rk) of spec 4.3 as the error type of the handshake.
-private func ecdh(_ key: NoiseKeyPair, theirs: [UInt8], initiating: Bool) throws(NoiseError) -> [UInt8] {
+/// The x coordinate of a received ElligatorSwift encoding, in the error type of the handshake.
+private func decodeX(_ encoding: [UInt8]) throws(NoiseError) -> [UInt8] {
     do {
-        return try ElligatorSwift.xonlyECDH(secretKey: key.secretKey, ours: key.encoding, theirs: theirs, initiating: initiating)
+        return try ElligatorSwift.decodeX(encoding)
+    } catch {
+        throw .crypto(error)
+    }
+}
+
+/// Computes ECDH(k, rk) of spec 4.3 as the error type of the handshake; `theirX` is decodeX(theirs), decoded
+/// once by the caller for every use of that encoding.
+private func ecdh(_ key: NoiseKeyPair, theirs: [UInt8], theirX: [UInt8], initiating: Bool) throws(NoiseError) -> [UInt8] {
+    do {
+        return try ElligatorSwift.xonlyECDH(secretKey: key.secretKey, ours: key.encoding, theirs: theirs, theirX: theirX, initiating: initiating)
     } catch {
         throw .crypto(error)
     }
@@ -67,16 +77,12 @@ public struct NoiseInitiator: Sendable {
         guard act2.count == Self.act2Size else { throw .wrongActLength(act: 2, expected: Self.act2Size, actual: act2.count) }
         let responderEphemeral = Array(act2[0..<64])
         symmetric.mixHash(responderEphemeral)
-        symmetric.mixKey(try ecdh(ephemeral, theirs: responderEphemeral, initiating: true))
+        symmetric.mixKey(try ecdh(ephemeral, theirs: responderEphemeral, theirX: try decodeX(responderEphemeral), initiating: true))
         let responderStatic = try symmetric.decryptAndHash(Array(act2[64..<144]), what: "act 2 static key")
-        symmetric.mixKey(try ecdh(ephemeral, theirs: responderStatic, initiating: true))
+        // The static key's x serves both the es ECDH and the certificate check.
+        let staticX = try decodeX(responderStatic)
+        symmetric.mixKey(try ecdh(ephemeral, theirs: responderStatic, theirX: staticX, initiating: true))
         let certificate = try SignatureNoiseMessage(bytes: symmetric.decryptAndHash(Array(act2[144...]), what: "act 2 certificate"))
-        let staticX: [UInt8]
-        do {
-            staticX = try ElligatorSwift.decodeX(responderStatic)
-        } catch {
-            throw .crypto(error)
-        }
         try certificate.verify(authority: authority, serverStaticX: staticX, now: now)
         let (toResponder, toInitiator) = symmetric.split()
         state = .done
@@ -113,14 +119,21 @@ public struct NoiseResponder: Sendable {
         symmetric.mixHash(act1)
         _ = try symmetric.decryptAndHash([], what: "act 1")
         symmetric.mixHash(ephemeral.encoding)
-        symmetric.mixKey(try ecdh(ephemeral, theirs: act1, initiating: false))
+        // The initiator's ephemeral key takes part in both ECDHs: decode it once.
+        let initiatorX = try decodeX(act1)
+        symmetric.mixKey(try ecdh(ephemeral, theirs: act1, theirX: initiatorX, initiating: false))
         let encryptedStatic = try symmetric.encryptAndHash(staticKey.encoding)
-        symmetric.mixKey(try ecdh(staticKey, theirs: act1, initiating: false))
+        symmetric.mixKey(try ecdh(staticKey, theirs: act1, theirX: initiatorX, initiating: false))
         let encryptedCertificate = try symmetric.encryptAndHash(certificate.bytes)
         let (toResponder, toInitiator) = symmetric.split()
         let session = NoiseSession(
             sender: toInitiator, receiver: toResponder, handshakeHash: symmetric.handshakeHash,
             responderStaticEncoding: staticKey.encoding, certificate: certificate)
-        return (ephemeral.encoding + encryptedStatic + encryptedCertificate, session)
+        var act2 = [UInt8]()
+        act2.reserveCapacity(NoiseInitiator.act2Size)
+        act2 += ephemeral.encoding
+        act2 += encryptedStatic
+        act2 += encryptedCertificate
+        return (act2, session)
     }
 }
