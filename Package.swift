@@ -17,7 +17,7 @@ let package = Package(
         // System libraries from Debian (scripts/setup installs the -dev packages).
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
-        .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
+        .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
 
         // Hot C kernels: ElligatorSwift field arithmetic (BIP324), SHA-256 for its hashing.
         .target(name: "CSv2Native"),
@@ -46,8 +46,11 @@ let package = Package(
         .executableTarget(
             name: "sv2",
             dependencies: [
-                "Sv2Binary", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "CAllocCounter",
+                "Sv2Binary", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Sv2Network", "CAllocCounter", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         // The fuzz target: replays a corpus normally; libFuzzer with -DSV2_LIBFUZZER --sanitize=fuzzer (scripts/fuzz).

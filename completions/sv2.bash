@@ -173,13 +173,13 @@ _sv2() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    decode|encode|keygen|bench|help)
+    decode|encode|repl|keygen|bench|help)
         # Offer subcommand argument completions
         "_sv2_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'decode encode keygen bench help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'decode encode repl keygen bench help' -- "${cur}"))
         ;;
     esac
 }
@@ -212,6 +212,21 @@ _sv2_encode() {
         return
         ;;
     '--tlv')
+        return
+        ;;
+    esac
+}
+
+_sv2_repl() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--history-file)
+    __sv2_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--history-file')
         return
         ;;
     esac

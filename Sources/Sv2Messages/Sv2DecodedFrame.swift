@@ -16,6 +16,20 @@ public struct Sv2DecodedFrame: Hashable, Sendable {
         self.tlvs = tlvs
     }
 
+    /// The text `sv2 decode` prints for this frame: a title line with the message name and header, a warning
+    /// when the channel_msg bit is not the spec's, then `  field: value` lines and TLV lines.
+    public var textLines: [String] {
+        var title = "\(message.name)  (extension_type 0x\(String(header.extensionType, radix: 16)), msg_type 0x\(String(header.messageType, radix: 16))"
+        title += header.isChannelMessage ? ", channel_msg" : ""
+        title += ", \(header.payloadLength) byte payload)"
+        var lines = [title]
+        if !message.hasExpectedChannelBit(header) {
+            let bit = header.isChannelMessage ? 1 : 0
+            lines.append("  warning: channel_msg bit is \(bit), the spec gives \(1 - bit) for \(message.name)")
+        }
+        return lines + message.textLines(tlvs: tlvs).map { "  " + $0 }
+    }
+
     /// A failure in a sequence of frames: which frame (counting from 1), at which byte of that frame (the header's
     /// first byte is 0), and the codec error.
     public struct Failure: Error, Hashable, Sendable, CustomStringConvertible {

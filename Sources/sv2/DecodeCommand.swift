@@ -48,15 +48,7 @@ struct DecodeCommand: ParsableCommand {
                 continue
             }
             if index > 0 { print() }
-            let header = frame.header
-            var title = "\(frame.message.name)  (extension_type 0x\(String(header.extensionType, radix: 16)), msg_type 0x\(String(header.messageType, radix: 16))"
-            title += header.isChannelMessage ? ", channel_msg" : ""
-            title += ", \(header.payloadLength) byte payload)"
-            print(title)
-            if !frame.message.hasExpectedChannelBit(header) {
-                print("  warning: channel_msg bit is \(header.isChannelMessage ? 1 : 0), the spec gives \(header.isChannelMessage ? 0 : 1) for \(frame.message.name)")
-            }
-            for line in frame.message.textLines(tlvs: frame.tlvs) { print("  " + line) }
+            for line in frame.textLines { print(line) }
         }
     }
 }
