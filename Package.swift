@@ -59,13 +59,15 @@ let package = Package(
             dependencies: ["Sv2Binary", "Sv2Messages"]
         ),
 
-        .testTarget(name: "Sv2BinaryTests", dependencies: ["Sv2Binary"]),
-        .testTarget(name: "Sv2MessagesTests", dependencies: ["Sv2Binary", "Sv2Messages"]),
-        .testTarget(name: "Sv2CryptoTests", dependencies: ["Sv2Crypto", "CSv2Native"]),
+        // Loading of the known-answer files in Tests/Vectors, shared by the test targets.
+        .target(name: "Sv2TestSupport", path: "Tests/Sv2TestSupport"),
+        .testTarget(name: "Sv2BinaryTests", dependencies: ["Sv2Binary", "Sv2TestSupport"]),
+        .testTarget(name: "Sv2MessagesTests", dependencies: ["Sv2Binary", "Sv2Messages", "Sv2TestSupport"]),
+        .testTarget(name: "Sv2CryptoTests", dependencies: ["Sv2Crypto", "CSv2Native", "Sv2TestSupport"]),
         .testTarget(
             name: "Sv2NetworkTests",
             dependencies: ["Sv2Network", "Sv2Crypto", "Sv2Messages", .product(name: "NIOPosix", package: "swift-nio")]
         ),
-        .testTarget(name: "Sv2NoiseTests", dependencies: ["Sv2Noise", "Sv2Crypto", "Sv2Binary", "Sv2Messages"]),
+        .testTarget(name: "Sv2NoiseTests", dependencies: ["Sv2Noise", "Sv2Crypto", "Sv2Binary", "Sv2Messages", "Sv2TestSupport"]),
     ]
 )

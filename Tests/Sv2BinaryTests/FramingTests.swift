@@ -1,3 +1,4 @@
+import Sv2TestSupport
 import Testing
 @testable import Sv2Binary
 
@@ -5,9 +6,9 @@ import Testing
 struct FramingTests {
     @Test("header parsing (SRI test_header_from_bytes) and the channel_msg bit")
     func header() throws {
-        let header = bytes("010203040506").withUnsafeBytes { Sv2FrameHeader($0) }
+        let header = hex("010203040506").withUnsafeBytes { Sv2FrameHeader($0) }
         #expect(header == Sv2FrameHeader(extensionType: 0x0201, isChannelMessage: false, messageType: 0x03, payloadLength: 0x060504))
-        let channel = bytes("00801e2e0000").withUnsafeBytes { Sv2FrameHeader($0) }
+        let channel = hex("00801e2e0000").withUnsafeBytes { Sv2FrameHeader($0) }
         #expect(channel?.isChannelMessage == true && channel?.extensionType == 0 && channel?.rawExtensionType == 0x8000)
         #expect(channel?.payloadLength == 46)
         #expect([UInt8](repeating: 0, count: 5).withUnsafeBytes { Sv2FrameHeader($0) } == nil)
@@ -17,9 +18,9 @@ struct FramingTests {
     func needMoreBytes() throws {
         var decoder = Sv2FrameDecoder()
         #expect(try decoder.next() == .needMoreBytes(6))
-        decoder.feed(bytes("00801e"))
+        decoder.feed(hex("00801e"))
         #expect(try decoder.next() == .needMoreBytes(3))
-        decoder.feed(bytes("2e0000"))
+        decoder.feed(hex("2e0000"))
         #expect(try decoder.next() == .needMoreBytes(46))
         decoder.feed([UInt8](repeating: 7, count: 45))
         #expect(try decoder.next() == .needMoreBytes(1))
@@ -50,10 +51,10 @@ struct FramingTests {
     @Test("an oversized payload is refused from its header, before any payload is buffered")
     func oversized() throws {
         var decoder = Sv2FrameDecoder(maximumPayloadLength: 100)
-        decoder.feed(bytes("000015650000"))
+        decoder.feed(hex("000015650000"))
         #expect(throws: Sv2FrameDecoder.OversizedFrame.self) { try decoder.next() }
         var exact = Sv2FrameDecoder(maximumPayloadLength: 100)
-        exact.feed(bytes("000015640000"))
+        exact.feed(hex("000015640000"))
         #expect(try exact.next() == .needMoreBytes(100))
         #expect(Sv2FrameDecoder(maximumPayloadLength: 1 << 30).maximumPayloadLength == 0xff_ffff)
     }
@@ -62,12 +63,12 @@ struct FramingTests {
     func tlv() throws {
         #expect(try Sv2Writer.makeArray(size: 64) { w throws(Sv2CodecError) in
             try Sv2TLV(extensionType: 2, fieldType: 1, value: Array("test".utf8)).encode(to: &w)
-        } == bytes("020001040074657374"))
+        } == hex("020001040074657374"))
         #expect(try Sv2Writer.makeArray(size: 64) { w throws(Sv2CodecError) in
             try Sv2TLV(extensionType: 2, fieldType: 1, value: Array("Worker_001".utf8)).encode(to: &w)
-        } == bytes("0200010a00576f726b65725f303031"))
-        for hex in ["020001", "0200010a0073686f7274"] {
-            let result = bytes(hex).withUnsafeBytes { buffer in
+        } == hex("0200010a00576f726b65725f303031"))
+        for tlvHex in ["020001", "0200010a0073686f7274"] {
+            let result = hex(tlvHex).withUnsafeBytes { buffer in
                 Result { () throws(Sv2CodecError) in
                     var reader = Sv2Reader(buffer)
                     return try Sv2TLV.readAll(from: &reader)

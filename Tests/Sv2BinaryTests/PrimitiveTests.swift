@@ -1,3 +1,4 @@
+import Sv2TestSupport
 import Testing
 @testable import Sv2Binary
 
@@ -22,11 +23,11 @@ private func read<T>(_ data: [UInt8], _ body: (inout Sv2Reader) throws(Sv2CodecE
 struct PrimitiveTests {
     @Test("SRI binary-sv2 primitive encodings, byte for byte")
     func sriPrimitiveVectors() throws {
-        let file = try loadVector("binary_sv2_and_frames.json")
+        let file = try loadJSON("binary_sv2_and_frames.json")
         let values = (file["computed_primitive_encodings"] as? [String: Any])?["values"] as? [String: String] ?? [:]
         #expect(values.count == 18)
         func check(_ key: String, _ encoded: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) {
-            #expect(encoded == bytes(values[key] ?? "??"), "\(key)", sourceLocation: sourceLocation)
+            #expect(encoded == hex(values[key] ?? "??"), "\(key)", sourceLocation: sourceLocation)
         }
         check("BOOL true", try written { w throws(Sv2CodecError) in try w.bool("b", true) })
         check("BOOL false", try written { w throws(Sv2CodecError) in try w.bool("b", false) })
@@ -50,18 +51,18 @@ struct PrimitiveTests {
 
         #expect(try read([0x03]) { r throws(Sv2CodecError) in try r.bool("b") }.0 == true)
         #expect(try read([0x02]) { r throws(Sv2CodecError) in try r.bool("b") }.0 == false)
-        #expect(try read(bytes("563412")) { r throws(Sv2CodecError) in try r.u24("v") }.0 == 0x123456)
-        #expect(try read(bytes("d7a3b03e")) { r throws(Sv2CodecError) in try r.f32("f") }.0 == 0.345)
-        #expect(try read(bytes("01090a0b0c")) { r throws(Sv2CodecError) in try r.optionalU32("o") }.0 == 0x0c0b_0a09)
-        #expect(try read(bytes("0400220200009f8601005700000020000000")) { r throws(Sv2CodecError) in
+        #expect(try read(hex("563412")) { r throws(Sv2CodecError) in try r.u24("v") }.0 == 0x123456)
+        #expect(try read(hex("d7a3b03e")) { r throws(Sv2CodecError) in try r.f32("f") }.0 == 0.345)
+        #expect(try read(hex("01090a0b0c")) { r throws(Sv2CodecError) in try r.optionalU32("o") }.0 == 0x0c0b_0a09)
+        #expect(try read(hex("0400220200009f8601005700000020000000")) { r throws(Sv2CodecError) in
             try r.integerSequence("s", .seq0_64K, of: UInt32.self)
         }.0 == [546, 99999, 87, 32])
     }
 
     @Test("SRI B0_64K and B0_16M literals")
     func byteArrayLiterals() throws {
-        #expect(try written { w throws(Sv2CodecError) in try w.prefixedBytes("b", .b0_64K, [1, 2, 9]) } == bytes("0300010209"))
-        #expect(try written { w throws(Sv2CodecError) in try w.prefixedBytes("b", .b0_16M, [1, 2, 9]) } == bytes("030000010209"))
+        #expect(try written { w throws(Sv2CodecError) in try w.prefixedBytes("b", .b0_64K, [1, 2, 9]) } == hex("0300010209"))
+        #expect(try written { w throws(Sv2CodecError) in try w.prefixedBytes("b", .b0_16M, [1, 2, 9]) } == hex("030000010209"))
         let big = try written { w throws(Sv2CodecError) in try w.prefixedBytes("b", .b0_64K, [UInt8](repeating: 0x0a, count: 754)) }
         #expect(big.count == 756 && big.prefix(2) == [0xf2, 0x02])
         #expect(throws: Sv2CodecError.self) {
@@ -71,7 +72,7 @@ struct PrimitiveTests {
         #expect(try written { w throws(Sv2CodecError) in
             try w.integer("a", UInt32(456))
             try w.integer("b", UInt8(9))
-        } == bytes("c801000009"))
+        } == hex("c801000009"))
     }
 
     @Test("every prefixed type: lengths 0 and max accepted, max+1 rejected both ways", arguments: Sv2BytesType.allCases)
@@ -153,7 +154,7 @@ struct PrimitiveTests {
     }
 
     @Test("hex helper")
-    func hex() {
+    func hexHelper() {
         #expect(Hex.decode("0xDEadBE") == [0xde, 0xad, 0xbe])
         #expect(Hex.decode("abc") == nil)
         #expect(Hex.decode("zz") == nil)

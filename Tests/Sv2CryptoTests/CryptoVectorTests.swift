@@ -1,3 +1,4 @@
+import Sv2TestSupport
 import CSv2Native
 import Foundation
 import Testing

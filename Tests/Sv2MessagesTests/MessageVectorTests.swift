@@ -1,3 +1,4 @@
+import Sv2TestSupport
 import Testing
 import Sv2Binary
 @testable import Sv2Messages
@@ -13,24 +14,24 @@ private func decodeFrame(_ frame: [UInt8]) throws -> Sv2DecodedFrame {
 struct MessageVectorTests {
     @Test("NewMiningJob frame (SRI parsers-sv2)")
     func newMiningJob() throws {
-        let hex = "008015310000010203040506070801090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f30"
+        let frameHex = "008015310000010203040506070801090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f30"
         let job = NewMiningJob(
             channelID: 0x0403_0201, jobID: 0x0807_0605, minNtime: 0x0c0b_0a09, version: 0x100f_0e0d,
             merkleRoot: U256(littleEndianBytes: Array(17...48))!)
-        #expect(try job.encodedFrame() == bytes(hex))
-        let decoded = try decodeFrame(bytes(hex))
+        #expect(try job.encodedFrame() == hex(frameHex))
+        let decoded = try decodeFrame(hex(frameHex))
         #expect(decoded.message == .newMiningJob(job) && decoded.tlvs.isEmpty)
         #expect(decoded.header.isChannelMessage)
     }
 
     @Test("PushSolution frame (SRI parsers-sv2)")
     func pushSolution() throws {
-        let hex = "000060350000040102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223244433221188776655ccbbaa9900ffeedd"
+        let frameHex = "000060350000040102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223244433221188776655ccbbaa9900ffeedd"
         let solution = PushSolution(
             extranonce: [1, 2, 3, 4], prevHash: U256(littleEndianBytes: Array(5...36))!, nonce: 0x1122_3344,
             ntime: 0x5566_7788, nbits: 0x99aa_bbcc, version: 0xddee_ff00)
-        #expect(try solution.encodedFrame() == bytes(hex))
-        #expect(try decodeFrame(bytes(hex)).message == .pushSolution(solution))
+        #expect(try solution.encodedFrame() == hex(frameHex))
+        #expect(try decodeFrame(hex(frameHex)).message == .pushSolution(solution))
     }
 
     @Test("SetupConnection, SetupConnection.Success and RequestExtensions frames")
@@ -39,13 +40,13 @@ struct MessageVectorTests {
             protocol: 0, minVersion: 1, maxVersion: 4, flags: 0, endpointHost: "0.0.0.0", endpointPort: 0,
             vendor: "vendor", hardwareVersion: "hw_version", firmware: "firmware", deviceID: "device_id")
         let setupHex = "00000038000000010004000000000007302e302e302e3000000676656e646f720a68775f76657273696f6e086669726d77617265096465766963655f6964"
-        #expect(try setup.encodedFrame() == bytes(setupHex))
-        #expect(try decodeFrame(bytes(setupHex)).message == .setupConnection(setup))
+        #expect(try setup.encodedFrame() == hex(setupHex))
+        #expect(try decodeFrame(hex(setupHex)).message == .setupConnection(setup))
         let success = SetupConnectionSuccess(usedVersion: 2, flags: 0)
-        #expect(try success.encodedFrame() == bytes("000001060000020000000000"))
+        #expect(try success.encodedFrame() == hex("000001060000020000000000"))
         let request = RequestExtensions(requestID: 0, requestedExtensions: [2])
-        #expect(try request.encodedFrame() == bytes("010000060000000001000200"))
-        #expect(try decodeFrame(bytes("010000060000000001000200")).message == .requestExtensions(request))
+        #expect(try request.encodedFrame() == hex("010000060000000001000200"))
+        #expect(try decodeFrame(hex("010000060000000001000200")).message == .requestExtensions(request))
     }
 
     @Test("SubmitSharesExtended with the worker identity TLV of extension 0x0002")
@@ -53,7 +54,7 @@ struct MessageVectorTests {
         let share = SubmitSharesExtended(channelID: 1, sequenceNumber: 2, jobID: 3, nonce: 4, ntime: 5, version: 6, extranonce: [9, 9])
         let tlv = try #require(Sv2TLV.userIdentity("Worker_001"))
         let frame = try share.message.encodedFrame(tlvs: [tlv])
-        #expect(frame.suffix(15) == bytes("0200010a00576f726b65725f303031"))
+        #expect(frame.suffix(15) == hex("0200010a00576f726b65725f303031"))
         let decoded = try decodeFrame(frame)
         #expect(decoded.message == .submitSharesExtended(share) && decoded.tlvs == [tlv])
         #expect(decoded.tlvs.first?.userIdentity == "Worker_001")
@@ -62,7 +63,7 @@ struct MessageVectorTests {
 
     @Test("message ids and channel_msg bits match SRI and the spec table")
     func messageTypes() throws {
-        let rows = try loadVector("message_types.json")["rows"] as? [[String: Any]] ?? []
+        let rows = try loadJSON("message_types.json")["rows"] as? [[String: Any]] ?? []
         #expect(rows.count == Sv2Message.allPayloadTypes.count)
         for row in rows {
             let ext = UInt16((row["extension_type"] as? String ?? "").dropFirst(2), radix: 16)
@@ -90,11 +91,11 @@ struct MessageVectorTests {
         badShare[6 + 24] = 40
         let error = #expect(throws: Sv2DecodedFrame.Failure.self) { try Sv2DecodedFrame.decodeAll(good + badShare) }
         #expect(error?.description == "frame 2, byte 30: extranonce: B0_32 length 40 exceeds 32")
-        let unknown = #expect(throws: Sv2DecodedFrame.Failure.self) { try Sv2DecodedFrame.decodeAll(bytes("00001e000000")) }
+        let unknown = #expect(throws: Sv2DecodedFrame.Failure.self) { try Sv2DecodedFrame.decodeAll(hex("00001e000000")) }
         #expect(unknown?.description.hasPrefix("frame 1, byte 2: msg_type: unknown message type 0x1e") == true)
         let short = #expect(throws: Sv2DecodedFrame.Failure.self) { try Sv2DecodedFrame.decodeAll(good + [0, 0]) }
         #expect(short?.description == "frame 2, byte 0: header: truncated: needs 6 bytes, 2 left")
-        let trailing = #expect(throws: Sv2DecodedFrame.Failure.self) { try Sv2DecodedFrame.decodeAll(bytes("000001080000020000000000ffff")) }
+        let trailing = #expect(throws: Sv2DecodedFrame.Failure.self) { try Sv2DecodedFrame.decodeAll(hex("000001080000020000000000ffff")) }
         #expect(trailing?.description == "frame 1, byte 12: tlv: 2 trailing bytes that are not TLV fields")
     }
 }

@@ -1,3 +1,4 @@
+import Sv2TestSupport
 import Testing
 import Sv2Binary
 @testable import Sv2Messages

@@ -1,3 +1,4 @@
+import Sv2TestSupport
 import Foundation
 import Sv2Binary
 import Sv2Crypto
