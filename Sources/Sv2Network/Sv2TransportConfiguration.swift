@@ -20,8 +20,9 @@ public enum Sv2TransportSecurity: Sendable {
 public struct Sv2ResponderIdentity: Sendable {
     /// The authority key pair's secret key (its public key is what clients configure).
     public var authoritySecretKey: Secp256k1SecretKey
-    /// The server's static key.
-    public var staticSecretKey: Secp256k1SecretKey
+    /// The server's static key with the encoding sent for it. It is encoded once: every 64-byte encoding of the
+    /// key is equally valid, and encoding costs about as much as a key generation.
+    public var staticKey: NoiseKeyPair
     /// Validity of each certificate in seconds (SRI's `cert_validity_sec`, default 3600).
     public var certificateValidity: UInt32
 
@@ -29,7 +30,7 @@ public struct Sv2ResponderIdentity: Sendable {
     public init(authoritySecretKey: Secp256k1SecretKey, staticSecretKey: Secp256k1SecretKey? = nil, certificateValidity: UInt32 = 3600) {
         var random = SystemRandom()
         self.authoritySecretKey = authoritySecretKey
-        self.staticSecretKey = staticSecretKey ?? .generate(using: &random)
+        self.staticKey = NoiseKeyPair(secretKey: staticSecretKey ?? .generate(using: &random), random: &random)
         self.certificateValidity = certificateValidity
     }
 }

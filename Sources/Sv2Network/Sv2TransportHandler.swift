@@ -90,12 +90,11 @@ public final class Sv2TransportHandler: ChannelDuplexHandler, RemovableChannelHa
                 return
             }
         case let .responder(identity):
-            let staticKey = NoiseKeyPair(secretKey: identity.staticSecretKey, random: &random)
             do {
                 let certificate = try SignatureNoiseMessage.sign(
-                    authority: identity.authoritySecretKey, serverStaticX: identity.staticSecretKey.xOnlyPublicKey.bytes,
+                    authority: identity.authoritySecretKey, serverStaticX: identity.staticKey.secretKey.xOnlyPublicKey.bytes,
                     validFrom: configuration.clock(), validity: identity.certificateValidity, auxiliaryRandom: random.bytes(32))
-                state = .responderWaitingForAct1(NoiseResponder(staticKey: staticKey, ephemeral: .generate(using: &random), certificate: certificate))
+                state = .responderWaitingForAct1(NoiseResponder(staticKey: identity.staticKey, ephemeral: .generate(using: &random), certificate: certificate))
             } catch {
                 fail(context: context, error: .noise(error))
                 return
