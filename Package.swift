@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "Sv2Crypto", dependencies: ["CSodium", "CSecp256k1", "CSv2Native"]),
         // Noise NX handshake and cipher states as value-type state machines, certificates, encrypted framing.
         .target(name: "Sv2Noise", dependencies: ["Sv2Binary", "Sv2Crypto"]),
+        // Configuration files: a TOML parser with line/column errors.
+        .target(name: "Sv2Config"),
         // Every message of the spec, one dispatch enum, text/JSON rendering.
         .target(name: "Sv2Messages", dependencies: ["Sv2Binary"]),
         // SwiftNIO glue: the Noise/plaintext transport handler, the message codec handler, connect and listen.
@@ -61,6 +63,7 @@ let package = Package(
 
         // Loading of the known-answer files in Tests/Vectors, shared by the test targets.
         .target(name: "Sv2TestSupport", path: "Tests/Sv2TestSupport"),
+        .testTarget(name: "Sv2ConfigTests", dependencies: ["Sv2Config"]),
         .testTarget(name: "Sv2BinaryTests", dependencies: ["Sv2Binary", "Sv2TestSupport"]),
         .testTarget(name: "Sv2MessagesTests", dependencies: ["Sv2Binary", "Sv2Messages", "Sv2TestSupport"]),
         .testTarget(name: "Sv2CryptoTests", dependencies: ["Sv2Crypto", "CSv2Native", "Sv2TestSupport"]),
