@@ -31,10 +31,10 @@ let package = Package(
         .target(name: "Sv2Crypto", dependencies: ["CSodium", "CSecp256k1", "CSv2Native"]),
         // Noise NX handshake and cipher states as value-type state machines, certificates, encrypted framing.
         .target(name: "Sv2Noise", dependencies: ["Sv2Binary", "Sv2Crypto"]),
-        // Configuration files: a TOML parser with line/column errors.
-        .target(name: "Sv2Config"),
+        // Text formats: a TOML parser for configuration files and a JSON model (numbers kept exact).
+        .target(name: "Sv2Formats"),
         // Every message of the spec, one dispatch enum, text/JSON rendering.
-        .target(name: "Sv2Messages", dependencies: ["Sv2Binary"]),
+        .target(name: "Sv2Messages", dependencies: ["Sv2Binary", "Sv2Formats"]),
         // SwiftNIO glue: the Noise/plaintext transport handler, the message codec handler, connect and listen.
         .target(
             name: "Sv2Network",
@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "sv2",
             dependencies: [
-                "Sv2Binary", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Sv2Network", "CAllocCounter", "CReadline",
+                "Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Sv2Network", "CAllocCounter", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -63,9 +63,9 @@ let package = Package(
 
         // Loading of the known-answer files in Tests/Vectors, shared by the test targets.
         .target(name: "Sv2TestSupport", path: "Tests/Sv2TestSupport"),
-        .testTarget(name: "Sv2ConfigTests", dependencies: ["Sv2Config"]),
+        .testTarget(name: "Sv2FormatsTests", dependencies: ["Sv2Formats"]),
         .testTarget(name: "Sv2BinaryTests", dependencies: ["Sv2Binary", "Sv2TestSupport"]),
-        .testTarget(name: "Sv2MessagesTests", dependencies: ["Sv2Binary", "Sv2Messages", "Sv2TestSupport"]),
+        .testTarget(name: "Sv2MessagesTests", dependencies: ["Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2TestSupport"]),
         .testTarget(name: "Sv2CryptoTests", dependencies: ["Sv2Crypto", "CSv2Native", "Sv2TestSupport"]),
         .testTarget(
             name: "Sv2NetworkTests",

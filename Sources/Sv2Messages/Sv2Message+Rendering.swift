@@ -1,4 +1,5 @@
 import Sv2Binary
+import Sv2Formats
 
 extension Sv2FieldValue {
     /// The value as `sv2 decode --json` prints it: integers as numbers, U256 and byte arrays as hex in wire order,

@@ -1,4 +1,5 @@
 import Sv2Binary
+import Sv2Formats
 
 /// A reason `sv2 encode` could not build a message from what was typed.
 public struct Sv2InputError: Error, Hashable, Sendable, CustomStringConvertible {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Sv2Binary
+import Sv2Formats
 import Sv2Messages
 
 /// `sv2 encode`: a message name and fields to a hex frame.

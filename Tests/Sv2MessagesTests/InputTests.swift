@@ -1,6 +1,7 @@
 import Sv2TestSupport
 import Testing
 import Sv2Binary
+import Sv2Formats
 @testable import Sv2Messages
 
 @Suite("building messages from field=value and JSON")

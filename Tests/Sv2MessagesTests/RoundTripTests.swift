@@ -1,6 +1,7 @@
 import Sv2TestSupport
 import Testing
 import Sv2Binary
+import Sv2Formats
 @testable import Sv2Messages
 
 /// SplitMix64: a fixed-seed generator so failures reproduce.

@@ -1,5 +1,5 @@
 import Testing
-@testable import Sv2Config
+@testable import Sv2Formats
 
 @Suite("TOML")
 struct TOMLTests {
