@@ -39,9 +39,10 @@ let package = Package(
         .target(
             name: "Sv2Network",
             dependencies: [
-                "Sv2Binary", "Sv2Crypto", "Sv2Noise", "Sv2Messages",
+                "Sv2Binary", "Sv2Crypto", "Sv2Noise", "Sv2Messages", "Sv2Formats",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
 
