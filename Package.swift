@@ -50,10 +50,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // The fuzz target: replays a corpus normally; libFuzzer with -DSV2_LIBFUZZER --sanitize=fuzzer (scripts/fuzz).
+        // The fuzz targets (frames, handshake, noise-frames): replays inputs normally; libFuzzer with
+        // -DSV2_LIBFUZZER --sanitize=fuzzer (scripts/fuzz). CAllocCounter bounds what a decoder allocates.
         .executableTarget(
             name: "Sv2Fuzz",
-            dependencies: ["Sv2Binary", "Sv2Messages"]
+            dependencies: ["Sv2Binary", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "CAllocCounter"]
         ),
 
         .testTarget(name: "Sv2BinaryTests", dependencies: ["Sv2Binary"]),
