@@ -56,10 +56,11 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        // The fuzz target: replays a corpus normally; libFuzzer with -DSV2_LIBFUZZER --sanitize=fuzzer (scripts/fuzz).
+        // The fuzz targets (frames, handshake, noise-frames): replays inputs normally; libFuzzer with
+        // -DSV2_LIBFUZZER --sanitize=fuzzer (scripts/fuzz). CAllocCounter bounds what a decoder allocates.
         .executableTarget(
             name: "Sv2Fuzz",
-            dependencies: ["Sv2Binary", "Sv2Messages"]
+            dependencies: ["Sv2Binary", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "CAllocCounter"]
         ),
 
         // Loading of the known-answer files in Tests/Vectors, shared by the test targets.
