@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "Sv2Binary"),
         // SHA-256/HMAC/HKDF, ChaCha20-Poly1305, secp256k1 keys and Schnorr, ElligatorSwift, base58check keys.
         .target(name: "Sv2Crypto", dependencies: ["CSodium", "CSecp256k1", "CSv2Native"]),
+        // Transactions with witness, merkle paths, BIP141 commitments, headers and nBits, BIP34, addresses, descriptors.
+        .target(name: "Bitcoin", dependencies: ["Sv2Crypto", "Sv2Binary"]),
         // Noise NX handshake and cipher states as value-type state machines, certificates, encrypted framing.
         .target(name: "Sv2Noise", dependencies: ["Sv2Binary", "Sv2Crypto"]),
         // Every message of the spec, one dispatch enum, text/JSON rendering.
