@@ -66,6 +66,7 @@ let package = Package(
         .testTarget(name: "Sv2BinaryTests", dependencies: ["Sv2Binary", "Sv2TestSupport"]),
         .testTarget(name: "Sv2MessagesTests", dependencies: ["Sv2Binary", "Sv2Messages", "Sv2TestSupport"]),
         .testTarget(name: "Sv2CryptoTests", dependencies: ["Sv2Crypto", "CSv2Native", "Sv2TestSupport"]),
+        .testTarget(name: "BitcoinTests", dependencies: ["Bitcoin", "Sv2Binary", "Sv2TestSupport"]),
         .testTarget(
             name: "Sv2NetworkTests",
             dependencies: ["Sv2Network", "Sv2Crypto", "Sv2Messages", .product(name: "NIOPosix", package: "swift-nio")]
