@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "Sv2Binary"),
         // SHA-256/HMAC/HKDF, ChaCha20-Poly1305, secp256k1 keys and Schnorr, ElligatorSwift, base58check keys.
         .target(name: "Sv2Crypto", dependencies: ["CSodium", "CSecp256k1", "CSv2Native"]),
+        // Transactions with witness, merkle paths, BIP141 commitments, headers and nBits, BIP34, addresses, descriptors.
+        .target(name: "Bitcoin", dependencies: ["Sv2Crypto", "Sv2Binary"]),
         // Noise NX handshake and cipher states as value-type state machines, certificates, encrypted framing.
         .target(name: "Sv2Noise", dependencies: ["Sv2Binary", "Sv2Crypto"]),
         // Text formats: a TOML parser for configuration files and a JSON model (numbers kept exact).
@@ -69,6 +71,7 @@ let package = Package(
         .testTarget(name: "Sv2BinaryTests", dependencies: ["Sv2Binary", "Sv2TestSupport"]),
         .testTarget(name: "Sv2MessagesTests", dependencies: ["Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2TestSupport"]),
         .testTarget(name: "Sv2CryptoTests", dependencies: ["Sv2Crypto", "CSv2Native", "Sv2TestSupport"]),
+        .testTarget(name: "BitcoinTests", dependencies: ["Bitcoin", "Sv2Binary", "Sv2TestSupport"]),
         .testTarget(
             name: "Sv2NetworkTests",
             dependencies: ["Sv2Network", "Sv2Crypto", "Sv2Messages", .product(name: "NIOPosix", package: "swift-nio")]
