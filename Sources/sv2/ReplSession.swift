@@ -97,12 +97,6 @@ final class ReplSession: @unchecked Sendable {
         return words
     }
 
-    /// `127.0.0.1:3333` or `[::1]:3333`.
-    static func describe(_ address: SocketAddress?) -> String {
-        guard let address, let ip = address.ipAddress, let port = address.port else { return "?" }
-        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
-    }
-
     private static func hostPort(_ text: String) throws -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
             throw ReplError("'\(text)' is not HOST:PORT")
@@ -209,7 +203,7 @@ final class ReplSession: @unchecked Sendable {
                 host: host, port: port, group: group, configuration: Sv2TransportConfiguration(security: security),
                 closesOnMalformedMessage: false
             ) { channel in
-                self.print("accepted a connection from \(Self.describe(channel.remoteAddress))")
+                self.print("accepted a connection from \(channel.peerDescription)")
                 self.setPeer(channel)
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ReplPeerHandler(session: self, ready: nil))
@@ -221,7 +215,7 @@ final class ReplSession: @unchecked Sendable {
         condition.lock()
         server = channel
         condition.unlock()
-        print("listening on \(Self.describe(channel.localAddress))")
+        print("listening on \(channel.localAddress?.hostPortDescription ?? "?")")
     }
 
     private func currentPeer() throws -> Channel {
@@ -352,7 +346,7 @@ final class ReplPeerHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        session.report("connection with \(ReplSession.describe(context.channel.remoteAddress)) closed")
+        session.report("connection with \(context.channel.peerDescription) closed")
         ready?.fail(Sv2NetworkError.closedDuringHandshake)
         context.fireChannelInactive()
     }
