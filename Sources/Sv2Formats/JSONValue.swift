@@ -238,3 +238,29 @@ public indirect enum JSONValue: Hashable, Sendable {
         }
     }
 }
+
+extension JSONValue {
+    /// The value under `key` when this is an object.
+    public subscript(key: String) -> JSONValue? {
+        guard case let .object(pairs) = self else { return nil }
+        return pairs.first { $0.0 == key }?.1
+    }
+
+    /// The text when this is a string.
+    public var stringValue: String? {
+        if case let .string(text) = self { return text }
+        return nil
+    }
+
+    /// The integer when this is a number without fraction or exponent that fits in 64 bits.
+    public var int64Value: Int64? {
+        if case let .number(text) = self { return Int64(text) }
+        return nil
+    }
+
+    /// The elements when this is an array.
+    public var arrayValue: [JSONValue]? {
+        if case let .array(values) = self { return values }
+        return nil
+    }
+}
