@@ -212,16 +212,27 @@ public final class Sv2TransportHandler: ChannelDuplexHandler, RemovableChannelHa
                 promise?.fail(Sv2NetworkError.malformedMessage(error))
             }
         case .encrypted:
-            do {
-                let plain = try frame.encoded()
-                guard let encrypted = try encoder?.encrypt(frame: plain) else { return }
-                context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: encrypted)), promise: promise)
-            } catch let error as NoiseError {
-                promise?.fail(Sv2NetworkError.noise(error))
-                fail(context: context, error: .noise(error))
-            } catch {
-                promise?.fail(error)
+            // Sealed straight from the frame's payload into the outgoing buffer.
+            let size = NoiseFrameEncoder.encryptedSize(payloadLength: frame.payload.count)
+            var buffer = context.channel.allocator.buffer(capacity: size)
+            var failure: NoiseError?
+            frame.payload.withUnsafeBytes { payload in
+                _ = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { output in
+                    do throws(NoiseError) {
+                        try encoder?.encrypt(header: frame.header, payload: payload, into: UnsafeMutableRawBufferPointer(rebasing: output[..<size]))
+                        return size
+                    } catch {
+                        failure = error
+                        return 0
+                    }
+                }
             }
+            if let failure {
+                promise?.fail(Sv2NetworkError.noise(failure))
+                fail(context: context, error: .noise(failure))
+                return
+            }
+            context.write(wrapOutboundOut(buffer), promise: promise)
         case .idle, .initiatorWaitingForAct2, .responderWaitingForAct1:
             pendingWrites.append((frame, promise))
         case .failed:

@@ -26,31 +26,57 @@ public struct NoiseFrameEncoder: Sendable {
         self.cipher = cipher
     }
 
+    /// Bytes on the wire for a frame with a payload of `payloadLength` bytes.
+    public static func encryptedSize(payloadLength: Int) -> Int {
+        NoiseFraming.encryptedHeaderSize + NoiseFraming.encryptedPayloadSize(payloadLength)
+    }
+
+    /// Encrypts a frame given as its header and payload into `output`, which must hold
+    /// ``encryptedSize(payloadLength:)`` bytes; each part is sealed straight into place (no copy first).
+    public mutating func encrypt(
+        header: Sv2FrameHeader, payload: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
+    ) throws(NoiseError) {
+        guard header.payloadLength == payload.count, output.count >= Self.encryptedSize(payloadLength: payload.count) else {
+            throw .invalidState("the header's msg_length must match the payload and the output must fit the frame")
+        }
+        var plainHeader = (UInt64(0), UInt64(0))
+        try withUnsafeMutableBytes(of: &plainHeader) { headerBytes throws(NoiseError) in
+            var writer = Sv2Writer(UnsafeMutableRawBufferPointer(rebasing: headerBytes[..<Sv2FrameHeader.size]))
+            do {
+                try header.encode(to: &writer)
+            } catch {
+                throw .invalidState("frame header: \(error)")
+            }
+            try cipher.seal(
+                UnsafeRawBufferPointer(rebasing: headerBytes[..<Sv2FrameHeader.size]),
+                into: UnsafeMutableRawBufferPointer(rebasing: output[..<NoiseFraming.encryptedHeaderSize]))
+        }
+        var read = 0
+        var write = NoiseFraming.encryptedHeaderSize
+        while read < payload.count {
+            let chunk = min(NoiseFraming.maximumChunk, payload.count - read)
+            try cipher.seal(
+                UnsafeRawBufferPointer(rebasing: payload[read..<read + chunk]),
+                into: UnsafeMutableRawBufferPointer(rebasing: output[write..<write + chunk + ChaChaPoly.tagSize]))
+            read += chunk
+            write += chunk + ChaChaPoly.tagSize
+        }
+    }
+
     /// Encrypts one plaintext frame (6-byte header, then the payload its header announces).
     public mutating func encrypt(frame: [UInt8]) throws(NoiseError) -> [UInt8] {
-        let payloadLength = frame.count - Sv2FrameHeader.size
-        guard payloadLength >= 0 else { throw .invalidState("a frame needs its 6-byte header") }
-        let total = NoiseFraming.encryptedHeaderSize + NoiseFraming.encryptedPayloadSize(payloadLength)
+        guard let header = frame.withUnsafeBytes({ Sv2FrameHeader($0) }), header.payloadLength == frame.count - Sv2FrameHeader.size else {
+            throw .invalidState("a frame needs its 6-byte header and exactly the payload it announces")
+        }
+        let total = Self.encryptedSize(payloadLength: header.payloadLength)
         var failure: NoiseError?
-        var cipher = self.cipher
+        var cipher = self
         let out = [UInt8](unsafeUninitializedCapacity: total) { output, initialized in
-            let raw = UnsafeMutableRawBufferPointer(output)
             frame.withUnsafeBytes { input in
                 do throws(NoiseError) {
-                    // Each part is sealed straight from the frame into the output (no copy first).
-                    try cipher.seal(
-                        UnsafeRawBufferPointer(rebasing: input[..<Sv2FrameHeader.size]),
-                        into: UnsafeMutableRawBufferPointer(rebasing: raw[..<NoiseFraming.encryptedHeaderSize]))
-                    var read = Sv2FrameHeader.size
-                    var write = NoiseFraming.encryptedHeaderSize
-                    while read < input.count {
-                        let chunk = min(NoiseFraming.maximumChunk, input.count - read)
-                        try cipher.seal(
-                            UnsafeRawBufferPointer(rebasing: input[read..<read + chunk]),
-                            into: UnsafeMutableRawBufferPointer(rebasing: raw[write..<write + chunk + ChaChaPoly.tagSize]))
-                        read += chunk
-                        write += chunk + ChaChaPoly.tagSize
-                    }
+                    try cipher.encrypt(
+                        header: header, payload: UnsafeRawBufferPointer(rebasing: input[Sv2FrameHeader.size...]),
+                        into: UnsafeMutableRawBufferPointer(output))
                 } catch {
                     failure = error
                 }
@@ -58,7 +84,7 @@ public struct NoiseFrameEncoder: Sendable {
             initialized = failure == nil ? total : 0
         }
         if let failure { throw failure }
-        self.cipher = cipher
+        self = cipher
         return out
     }
 }
