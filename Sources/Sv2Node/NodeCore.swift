@@ -199,8 +199,8 @@ struct NodeCore {
             outputs: Array(repeating: TransactionOutput(value: 0, scriptPubKey: NodeScripts.p2wshOpTrue), count: outputs),
             lockTime: 0
         )
-        let fee = feeRate * UInt64(transaction.virtualSize)
-        guard value >= fee + UInt64(outputs) * NodeCore.minimumOutputValue else { return nil }
+        let (fee, overflow) = feeRate.multipliedReportingOverflow(by: UInt64(transaction.virtualSize))
+        guard !overflow, fee <= value, value - fee >= UInt64(outputs) * NodeCore.minimumOutputValue else { return nil }
         let share = (value - fee) / UInt64(outputs)
         for index in transaction.outputs.indices { transaction.outputs[index].value = share }
         transaction.outputs[0].value += (value - fee) - share * UInt64(outputs)
