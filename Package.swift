@@ -48,6 +48,15 @@ let package = Package(
             ]
         ),
 
+        // The embedded regtest node: chain from genesis, UTXO set and block validation, mempool with a transaction
+        // generator, block templates; datadir persistence. No network I/O (the template source of `sv2 tp`/`sv2 pool`).
+        .target(name: "Sv2Node", dependencies: ["Bitcoin", "Sv2Crypto", "Sv2Binary"]),
+        // bitcoind-compatible JSON-RPC methods (getblocktemplate with long poll, submitblock, getblock...) over a node.
+        .target(
+            name: "Sv2NodeRPC",
+            dependencies: ["Sv2Node", "Bitcoin", "Sv2Binary", "Sv2Formats", "Sv2Network", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+
         .executableTarget(
             name: "sv2",
             dependencies: [
@@ -75,6 +84,13 @@ let package = Package(
         .testTarget(
             name: "Sv2NetworkTests",
             dependencies: ["Sv2Network", "Sv2Crypto", "Sv2Messages", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "Sv2NodeTests",
+            dependencies: [
+                "Sv2Node", "Sv2NodeRPC", "Bitcoin", "Sv2Binary", "Sv2Formats", "Sv2Network", "Sv2TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "Sv2NoiseTests", dependencies: ["Sv2Noise", "Sv2Crypto", "Sv2Binary", "Sv2Messages", "Sv2TestSupport"]),
     ]
