@@ -57,10 +57,20 @@ let package = Package(
             dependencies: ["Sv2Node", "Bitcoin", "Sv2Binary", "Sv2Formats", "Sv2Network", .product(name: "NIOCore", package: "swift-nio")]
         ),
 
+        // The roles: template provider (and, later, pool, proxy, translator, job declaration, miner).
+        .target(
+            name: "Sv2Roles",
+            dependencies: [
+                "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Formats", "Sv2Messages", "Sv2Network", "Sv2Node", "Sv2NodeRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+
         .executableTarget(
             name: "sv2",
             dependencies: [
-                "Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Sv2Network", "CAllocCounter", "CReadline",
+                "Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Sv2Network", "Sv2Node", "Sv2Roles", "CAllocCounter", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -90,6 +100,13 @@ let package = Package(
             dependencies: [
                 "Sv2Node", "Sv2NodeRPC", "Bitcoin", "Sv2Binary", "Sv2Formats", "Sv2Network", "Sv2TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "Sv2RolesTests",
+            dependencies: [
+                "Sv2Roles", "Sv2Node", "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Messages", "Sv2Network",
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "Sv2NoiseTests", dependencies: ["Sv2Noise", "Sv2Crypto", "Sv2Binary", "Sv2Messages", "Sv2TestSupport"]),

@@ -173,13 +173,13 @@ _sv2() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    decode|encode|repl|keygen|bench|help)
+    decode|encode|tp|repl|keygen|bench|help)
         # Offer subcommand argument completions
         "_sv2_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'decode encode repl keygen bench help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'decode encode tp repl keygen bench help' -- "${cur}"))
         ;;
     esac
 }
@@ -212,6 +212,63 @@ _sv2_encode() {
         return
         ;;
     '--tlv')
+        return
+        ;;
+    esac
+}
+
+_sv2_tp() {
+    repeating_flags=()
+    non_repeating_flags=(--plaintext --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --datadir --rpc-listen --rpc-user --rpc-password --rpc-cookie --bitcoind --generation-rate --fee-delta --template-interval --log-level)
+    __sv2_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        return
+        ;;
+    '--listen-address')
+        return
+        ;;
+    '--authority-public-key')
+        return
+        ;;
+    '--authority-secret-key')
+        return
+        ;;
+    '--cert-validity-sec')
+        return
+        ;;
+    '--datadir')
+        return
+        ;;
+    '--rpc-listen')
+        return
+        ;;
+    '--rpc-user')
+        return
+        ;;
+    '--rpc-password')
+        return
+        ;;
+    '--rpc-cookie')
+        return
+        ;;
+    '--bitcoind')
+        return
+        ;;
+    '--generation-rate')
+        return
+        ;;
+    '--fee-delta')
+        return
+        ;;
+    '--template-interval')
+        return
+        ;;
+    '--log-level')
         return
         ;;
     esac

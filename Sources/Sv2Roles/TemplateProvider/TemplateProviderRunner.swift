@@ -1,0 +1,94 @@
+import Foundation
+import NIOCore
+import Sv2Binary
+import Sv2Crypto
+import Sv2Network
+import Sv2Node
+import Sv2NodeRPC
+
+/// Puts a template provider together from its settings: the source (embedded node or bitcoind), the Template
+/// Distribution server and, for the embedded node, its JSON-RPC server.
+public final class TemplateProviderRunner: @unchecked Sendable {
+    private let settings: TemplateProviderSettings
+    private let group: EventLoopGroup
+    private let log: Sv2Log
+    private var service: TemplateProviderService?
+    private var rpcServer: Channel?
+    private var cookiePath: String?
+
+    /// A runner; nothing starts until ``start()``.
+    public init(settings: TemplateProviderSettings, group: EventLoopGroup, log: Sv2Log) {
+        self.settings = settings
+        self.group = group
+        self.log = log
+    }
+
+    /// Opens the source and the servers; throws a clear error when one cannot start.
+    public func start() throws {
+        let clock: @Sendable () -> UInt32 = { UInt32(clamping: Int(Date().timeIntervalSince1970)) }
+        let source: TemplateSource
+        if let bitcoind = settings.bitcoind {
+            let (user, password) = try credentials()
+            source = BitcoindSource(
+                client: JSONRPCClient(host: bitcoind.host, port: bitcoind.port, user: user, password: password, group: group), log: log)
+            log(.info, "templates from bitcoind at \(bitcoind.host):\(bitcoind.port)")
+        } else {
+            let node = try RegtestNode(configuration: RegtestNodeConfiguration(
+                datadir: settings.datadir, generationRate: settings.generationRate, clock: clock))
+            log(.info, "embedded regtest node in \(settings.datadir): tip \(node.tip.hash.displayHex) at height \(node.tip.height)")
+            source = EmbeddedNodeSource(node: node, eventLoop: group.next(), clock: clock)
+            if let rpc = settings.rpcListen { try startRPC(node: node, on: rpc) }
+        }
+        let transport: Sv2TransportConfiguration
+        if settings.plaintext {
+            transport = Sv2TransportConfiguration(security: .plaintext, clock: clock)
+            log(.warning, "serving plaintext (no Noise): only for local testing")
+        } else {
+            var random = SystemRandom()
+            let authority = settings.authoritySecretKey ?? .generate(using: &random)
+            if settings.authoritySecretKey == nil { log(.info, "no authority key configured: generated one for this run") }
+            log(.info, "authority_public_key = \"\(AuthorityKeyText.encode(authority.xOnlyPublicKey))\"")
+            transport = Sv2TransportConfiguration(
+                security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: settings.certificateValidity)),
+                clock: clock)
+        }
+        let service = TemplateProviderService(
+            configuration: .init(
+                host: settings.listen.host, port: settings.listen.port, transport: transport, feeDelta: settings.feeDelta,
+                templateInterval: .milliseconds(Int64(settings.templateInterval * 1000))),
+            source: source, group: group, log: log)
+        let address = try service.start()
+        self.service = service
+        log(.info, "Template Distribution on \(address?.hostPortDescription ?? "?")")
+    }
+
+    private func credentials() throws -> (String, String) {
+        if let user = settings.rpcUser, let password = settings.rpcPassword { return (user, password) }
+        guard let cookie = settings.rpcCookie else { throw TemplateSourceError.unavailable("no RPC credentials") }
+        return try JSONRPCClient.credentials(cookieFile: cookie)
+    }
+
+    private func startRPC(node: RegtestNode, on address: (host: String, port: Int)) throws {
+        var accepted = [(user: String, password: String)]()
+        if let user = settings.rpcUser, let password = settings.rpcPassword { accepted.append((user, password)) }
+        var random = SystemRandom()
+        let cookie = Hex.encode(random.bytes(32))
+        let path = settings.datadir + "/.cookie"
+        try JSONRPCCredentials.writeCookie(to: path, password: cookie)
+        cookiePath = path
+        accepted.append(("__cookie__", cookie))
+        rpcServer = try JSONRPCServer.listen(
+            host: address.host, port: address.port, group: group, credentials: JSONRPCCredentials(accepted: accepted),
+            methods: rpcMethods(node: node)
+        ).wait()
+        log(.info, "JSON-RPC on \(rpcServer?.localAddress?.hostPortDescription ?? "?") (cookie \(path))")
+    }
+
+    /// Stops serving, flushes the chain and removes the RPC cookie.
+    public func stop() {
+        try? rpcServer?.close().wait()
+        service?.stop()
+        if let cookiePath { try? FileManager.default.removeItem(atPath: cookiePath) }
+        log(.info, "stopped")
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Sv2Crypto
+
+/// The settings of `sv2 tp`, resolved from its configuration layers (TOML file, flags, `SV2_TP_*` environment).
+public struct TemplateProviderSettings: Sendable {
+    /// Every key `sv2 tp` understands (TOML key = flag without dashes, with underscores).
+    public static let keys: Set<String> = [
+        "listen_address", "authority_public_key", "authority_secret_key", "cert_validity_sec", "plaintext", "datadir",
+        "rpc_listen", "rpc_user", "rpc_password", "rpc_cookie", "bitcoind", "generation_rate", "fee_delta",
+        "template_interval", "log_level",
+    ]
+
+    /// Where the Template Distribution server listens (default 127.0.0.1:8442).
+    public var listen: (host: String, port: Int)
+    /// The authority key certificates are signed with; nil means a fresh one for this run (its public key is logged).
+    public var authoritySecretKey: Secp256k1SecretKey?
+    /// Certificate validity in seconds (default 3600).
+    public var certificateValidity: UInt32
+    /// Serve plaintext instead of Noise (local testing only).
+    public var plaintext: Bool
+    /// The embedded node's data directory (default ~/.sv2/regtest).
+    public var datadir: String
+    /// Where the embedded node's JSON-RPC listens, if anywhere.
+    public var rpcListen: (host: String, port: Int)?
+    /// RPC user: accepted by our RPC server, or sent to bitcoind.
+    public var rpcUser: String?
+    /// RPC password, likewise.
+    public var rpcPassword: String?
+    /// bitcoind's cookie file (with `bitcoind`).
+    public var rpcCookie: String?
+    /// Bitcoin Core's RPC address, `http://HOST:PORT`, to use instead of the embedded node.
+    public var bitcoind: (host: String, port: Int)?
+    /// Transactions the embedded node's generator adds per second (0 turns it off; default 2).
+    public var generationRate: Int
+    /// Satoshis of extra fees that justify a new template on the same tip (default 1000).
+    public var feeDelta: UInt64
+    /// Minimum seconds between two templates on the same tip (default 30).
+    public var templateInterval: Double
+    /// `debug`, `info`, `warning` or `error`.
+    public var logLevel: Sv2Log.Level
+
+    /// Resolves every setting, with a clear error for the first bad one.
+    public init(_ layers: ConfigurationLayers) throws(ConfigurationError) {
+        listen = try layers.hostPort("listen_address") ?? ("127.0.0.1", 8442)
+        let secretText = try layers.string("authority_secret_key")
+        if let secretText {
+            do {
+                authoritySecretKey = try AuthorityKeyText.secretKey(secretText)
+            } catch {
+                throw ConfigurationError(key: "authority_secret_key", source: "settings", reason: error.description)
+            }
+        } else {
+            authoritySecretKey = nil
+        }
+        if let publicText = try layers.string("authority_public_key") {
+            let publicKey: XOnlyPublicKey
+            do {
+                publicKey = try AuthorityKeyText.publicKey(publicText)
+            } catch {
+                throw ConfigurationError(key: "authority_public_key", source: "settings", reason: error.description)
+            }
+            guard let secret = authoritySecretKey else {
+                throw ConfigurationError(key: "authority_public_key", source: "settings", reason: "given without authority_secret_key")
+            }
+            guard secret.xOnlyPublicKey == publicKey else {
+                throw ConfigurationError(key: "authority_public_key", source: "settings", reason: "does not belong to authority_secret_key")
+            }
+        }
+        certificateValidity = UInt32(try layers.integer("cert_validity_sec", in: 1...Int64(UInt32.max)) ?? 3600)
+        plaintext = try layers.boolean("plaintext") ?? false
+        datadir = try layers.string("datadir") ?? ((ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.sv2/regtest")
+        rpcListen = try layers.hostPort("rpc_listen")
+        rpcUser = try layers.string("rpc_user")
+        rpcPassword = try layers.string("rpc_password")
+        rpcCookie = try layers.string("rpc_cookie")
+        guard (rpcUser == nil) == (rpcPassword == nil) else {
+            throw ConfigurationError(key: rpcUser == nil ? "rpc_user" : "rpc_password", source: "settings", reason: "rpc_user and rpc_password go together")
+        }
+        if let url = try layers.string("bitcoind") {
+            let rest = url.hasPrefix("http://") ? String(url.dropFirst(7)) : url
+            let hostPort = rest.split(separator: "/", maxSplits: 1).first.map(String.init) ?? rest
+            guard let colon = hostPort.lastIndex(of: ":"), let port = Int(hostPort[hostPort.index(after: colon)...]),
+                  (1...65535).contains(port), colon > hostPort.startIndex
+            else { throw ConfigurationError(key: "bitcoind", source: "settings", reason: "expected http://HOST:PORT, got \"\(url)\"") }
+            bitcoind = (String(hostPort[..<colon]), port)
+            guard rpcCookie != nil || rpcUser != nil else {
+                throw ConfigurationError(key: "bitcoind", source: "settings", reason: "needs rpc_cookie or rpc_user/rpc_password")
+            }
+        } else {
+            bitcoind = nil
+        }
+        generationRate = Int(try layers.integer("generation_rate", in: 0...10_000) ?? 2)
+        feeDelta = UInt64(try layers.integer("fee_delta", in: 0...2_100_000_000_000_000) ?? 1000)
+        let interval = try layers.number("template_interval") ?? 30
+        guard interval >= 0, interval <= 86400 else {
+            throw ConfigurationError(key: "template_interval", source: "settings", reason: "\(interval) is outside 0...86400 seconds")
+        }
+        templateInterval = interval
+        switch (try layers.string("log_level") ?? "info").lowercased() {
+        case "debug": logLevel = .debug
+        case "info": logLevel = .info
+        case "warning": logLevel = .warning
+        case "error": logLevel = .error
+        case let other: throw ConfigurationError(key: "log_level", source: "settings", reason: "expected debug, info, warning or error, got \"\(other)\"")
+        }
+    }
+}

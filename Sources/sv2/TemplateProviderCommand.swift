@@ -1,0 +1,106 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import NIOCore
+import NIOPosix
+import Sv2Crypto
+import Sv2Network
+import Sv2Node
+import Sv2Roles
+
+/// `sv2 tp`: a Template Provider over an embedded regtest node or Bitcoin Core.
+struct TemplateProviderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tp",
+        abstract: "Template Provider: block templates over Sv2 from an embedded regtest node or Bitcoin Core.",
+        discussion: """
+            By default it runs an embedded regtest node (chain kept in --datadir, a transaction generator filling \
+            its mempool) and serves Template Distribution (spec 7) over Noise on --listen-address. With --bitcoind \
+            it takes templates from Bitcoin Core's getblocktemplate (long polling) and submits blocks with \
+            submitblock. --rpc-listen serves a bitcoind-compatible JSON-RPC subset from the embedded node \
+            (getblocktemplate, submitblock, getbestblockhash, getblockcount, getblockhash, getblock, \
+            getblockchaininfo) with a cookie in the datadir or --rpc-user/--rpc-password. Settings come from \
+            --config (TOML, the keys are the long option names with underscores), then these options, then \
+            SV2_TP_<KEY> environment variables. Without an authority key a fresh one is made and its public key \
+            logged. SIGINT or SIGTERM flush the chain and exit 0.
+            """
+    )
+
+    @Option(help: "TOML configuration file.")
+    var config: String?
+    @Option(help: "Template Distribution listen address (default 127.0.0.1:8442).")
+    var listenAddress: String?
+    @Option(help: "Authority public key (checked against the secret key).")
+    var authorityPublicKey: String?
+    @Option(help: "Authority secret key that signs the Noise certificates.")
+    var authoritySecretKey: String?
+    @Option(help: "Certificate validity in seconds (default 3600).")
+    var certValiditySec: String?
+    @Flag(help: "Serve plaintext instead of Noise (local testing only).")
+    var plaintext = false
+    @Option(help: "Data directory of the embedded regtest node (default ~/.sv2/regtest).")
+    var datadir: String?
+    @Option(help: "Serve the embedded node's JSON-RPC on this address (default off).")
+    var rpcListen: String?
+    @Option(help: "RPC user (accepted by --rpc-listen, or sent to --bitcoind).")
+    var rpcUser: String?
+    @Option(help: "RPC password, likewise.")
+    var rpcPassword: String?
+    @Option(help: "bitcoind's cookie file (with --bitcoind).")
+    var rpcCookie: String?
+    @Option(help: "Bitcoin Core's RPC, http://HOST:PORT, instead of the embedded node.")
+    var bitcoind: String?
+    @Option(help: "Transactions the embedded node's generator adds per second (0 turns it off; default 2).")
+    var generationRate: String?
+    @Option(help: "Extra fees in satoshis that justify a new template on the same tip (default 1000).")
+    var feeDelta: String?
+    @Option(help: "Minimum seconds between two templates on the same tip (default 30).")
+    var templateInterval: String?
+    @Option(help: "debug, info, warning or error (default info).")
+    var logLevel: String?
+
+    func run() throws {
+        var flags = [String: String]()
+        let given: [(String, String?)] = [
+            ("listen_address", listenAddress), ("authority_public_key", authorityPublicKey),
+            ("authority_secret_key", authoritySecretKey), ("cert_validity_sec", certValiditySec), ("datadir", datadir),
+            ("rpc_listen", rpcListen), ("rpc_user", rpcUser), ("rpc_password", rpcPassword), ("rpc_cookie", rpcCookie),
+            ("bitcoind", bitcoind), ("generation_rate", generationRate), ("fee_delta", feeDelta),
+            ("template_interval", templateInterval), ("log_level", logLevel),
+        ]
+        for (key, value) in given { if let value { flags[key] = value } }
+        if plaintext { flags["plaintext"] = "true" }
+        let settings: TemplateProviderSettings
+        do {
+            settings = try TemplateProviderSettings(
+                ConfigurationLayers(role: "tp", configPath: config, flags: flags, knownKeys: TemplateProviderSettings.keys))
+        } catch {
+            throw CommandFailure("configuration: \(error)")
+        }
+        let log = Sv2Log(component: "tp", minimumLevel: settings.logLevel)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        defer { try? group.syncShutdownGracefully() }
+        let runner = TemplateProviderRunner(settings: settings, group: group, log: log)
+        try runner.start()
+        waitForTermination(log: log)
+        runner.stop()
+    }
+}
+
+/// Blocks until SIGINT or SIGTERM.
+func waitForTermination(log: Sv2Log) {
+    let done = DispatchSemaphore(value: 0)
+    var sources = [DispatchSourceSignal]()
+    for signalNumber in [SIGINT, SIGTERM] {
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+        source.setEventHandler {
+            log(.info, "signal \(signalNumber == SIGINT ? "SIGINT" : "SIGTERM"): shutting down")
+            done.signal()
+        }
+        source.resume()
+        sources.append(source)
+    }
+    done.wait()
+    for source in sources { source.cancel() }
+}

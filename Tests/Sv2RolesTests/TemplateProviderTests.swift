@@ -1,0 +1,191 @@
+import Bitcoin
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Sv2Binary
+import Sv2Crypto
+import Sv2Messages
+import Sv2Network
+import Sv2Node
+import Testing
+@testable import Sv2Roles
+
+/// A Template Distribution client for tests: collects every message, lets the test wait for the next one.
+final class TemplateClient: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = Sv2DecodedFrame
+    typealias OutboundOut = Sv2Outbound
+
+    private let condition = NSCondition()
+    private var inbox: [Sv2Message] = []
+    private(set) var channel: Channel?
+
+    static func connect(port: Int, group: EventLoopGroup, authority: XOnlyPublicKey) throws -> TemplateClient {
+        let client = TemplateClient()
+        client.channel = try Sv2Connections.connect(
+            host: "127.0.0.1", port: port, group: group, configuration: .init(security: .initiator(authority: authority))
+        ) { channel in
+            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(client) }
+        }.wait()
+        return client
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        condition.lock()
+        inbox.append(unwrapInboundIn(data).message)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func send(_ message: Sv2Message) throws {
+        try channel?.writeAndFlush(Sv2Outbound.message(message)).wait()
+    }
+
+    /// The next message received, waiting up to `seconds`.
+    func next(within seconds: Double = 10) throws -> Sv2Message {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while inbox.isEmpty {
+            guard condition.wait(until: deadline) else { throw Sv2InputError("no message within \(seconds) s") }
+        }
+        return inbox.removeFirst()
+    }
+
+    /// SetupConnection for Template Distribution, then CoinbaseOutputConstraints; returns the first template.
+    func setUp() throws -> (NewTemplate, TemplateSetNewPrevHash) {
+        try send(.setupConnection(SetupConnection(
+            protocol: 2, minVersion: 2, maxVersion: 2, flags: 0, endpointHost: "127.0.0.1", endpointPort: 8442,
+            vendor: "sv2-tests", hardwareVersion: "", firmware: "", deviceID: "")))
+        guard case .setupConnectionSuccess = try next() else { throw Sv2InputError("no SetupConnection.Success") }
+        try send(.coinbaseOutputConstraints(CoinbaseOutputConstraints(coinbaseOutputMaxAdditionalSize: 100, coinbaseOutputMaxAdditionalSigops: 0)))
+        return try nextTemplatePair()
+    }
+
+    /// Waits for NewTemplate(future) followed by SetNewPrevHash.
+    func nextTemplatePair() throws -> (NewTemplate, TemplateSetNewPrevHash) {
+        while true {
+            guard case let .newTemplate(template) = try next(), template.futureTemplate else { continue }
+            guard case let .templateSetNewPrevHash(prevHash) = try next() else { throw Sv2InputError("NewTemplate without SetNewPrevHash") }
+            return (template, prevHash)
+        }
+    }
+}
+
+/// Builds the coinbase a template asks for and grinds a nonce until the header meets the target.
+func solve(_ template: NewTemplate, _ prevHash: TemplateSetNewPrevHash, extranonce: [UInt8] = [1, 2, 3, 4]) throws -> (SubmitSolution, U256) {
+    let payout = TransactionOutput(value: template.coinbaseTxValueRemaining, scriptPubKey: [0x00, 0x20] + Sv2Hash.sha256([0x51]))
+    let templateOutputs = try TransactionOutput.decodeList(template.coinbaseTxOutputs, count: Int(template.coinbaseTxOutputsCount))
+    let coinbase = Transaction(
+        version: template.coinbaseTxVersion,
+        inputs: [TransactionInput(
+            previousOutput: .null, scriptSig: template.coinbasePrefix + [UInt8(extranonce.count)] + extranonce,
+            sequence: template.coinbaseTxInputSequence, witness: [[UInt8](repeating: 0, count: 32)])],
+        outputs: [payout] + templateOutputs, lockTime: template.coinbaseTxLocktime)
+    var header = BlockHeader(
+        version: template.version, previousBlockHash: prevHash.prevHash,
+        merkleRoot: Merkle.root(coinbaseTxid: coinbase.txid, path: template.merklePath), time: prevHash.headerTimestamp,
+        bits: prevHash.nBits, nonce: 0)
+    while !header.meets(target: prevHash.target) { header.nonce += 1 }
+    return (SubmitSolution(
+        templateID: template.templateID, version: header.version, headerTimestamp: header.time, headerNonce: header.nonce,
+        coinbaseTx: coinbase.serialized(includingWitness: true)), header.hash)
+}
+
+@Suite("Template Provider over TCP", .serialized)
+struct TemplateProviderTests {
+    static let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+
+    func provider(generationRate: Int = 3) throws -> (TemplateProviderService, RegtestNode, Int, XOnlyPublicKey) {
+        var random = SystemRandom()
+        let authority = Secp256k1SecretKey.generate(using: &random)
+        let clock: @Sendable () -> UInt32 = { UInt32(Date().timeIntervalSince1970) }
+        let node = try RegtestNode(configuration: RegtestNodeConfiguration(datadir: nil, generationRate: generationRate, clock: clock))
+        let service = TemplateProviderService(
+            configuration: .init(
+                host: "127.0.0.1", port: 0,
+                transport: Sv2TransportConfiguration(security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority)), clock: clock),
+                feeDelta: 0, templateInterval: .milliseconds(100)),
+            source: EmbeddedNodeSource(node: node, eventLoop: Self.group.next(), generatorInterval: .milliseconds(50), clock: clock),
+            group: Self.group, log: Sv2Log(component: "tp-test", minimumLevel: .warning))
+        let port = try #require(try service.start()?.port)
+        return (service, node, port, authority.xOnlyPublicKey)
+    }
+
+    @Test("a client mines 50 blocks in a row, each answered by the next template; transactions are served")
+    func fiftyBlocks() throws {
+        let (service, node, port, authority) = try provider()
+        defer { service.stop() }
+        let client = try TemplateClient.connect(port: port, group: Self.group, authority: authority)
+        defer { client.channel?.close(promise: nil) }
+        var (template, prevHash) = try client.setUp()
+        let startHeight = node.tip.height
+        var sawTransactions = false
+        for _ in 0..<50 {
+            try client.send(.requestTransactionData(RequestTransactionData(templateID: template.templateID)))
+            var reply = try client.next()
+            while case .newTemplate = reply { reply = try client.next() }
+            guard case let .requestTransactionDataSuccess(data) = reply else { throw Sv2InputError("no transaction data: \(reply.name)") }
+            #expect(data.templateID == template.templateID)
+            #expect(template.merklePath.isEmpty == data.transactionList.isEmpty)
+            if !data.transactionList.isEmpty { sawTransactions = true }
+            let (solution, hash) = try solve(template, prevHash)
+            try client.send(.submitSolution(solution))
+            (template, prevHash) = try client.nextTemplatePair()
+            #expect(prevHash.prevHash == hash)
+        }
+        #expect(node.tip.height == startHeight + 50)
+        #expect(sawTransactions)
+    }
+
+    @Test("a bad solution is rejected, the tip stays, and other clients keep receiving templates")
+    func badSolutions() throws {
+        let (service, node, port, authority) = try provider(generationRate: 0)
+        defer { service.stop() }
+        let miner = try TemplateClient.connect(port: port, group: Self.group, authority: authority)
+        let watcher = try TemplateClient.connect(port: port, group: Self.group, authority: authority)
+        defer {
+            miner.channel?.close(promise: nil)
+            watcher.channel?.close(promise: nil)
+        }
+        let (template, prevHash) = try miner.setUp()
+        _ = try watcher.setUp()
+        let tip = node.tip
+        let (solution, _) = try solve(template, prevHash)
+        var wrongNonce = solution
+        // Find a nonce whose hash misses the target (half of them do on regtest).
+        repeat {
+            wrongNonce.headerNonce &+= 1
+        } while (try? TemplateDistribution.block(for: wrongNonce, template: service.currentTemplate!.template))?.header.meets(target: prevHash.target) ?? true
+        try miner.send(.submitSolution(wrongNonce))
+        var mangled = solution
+        mangled.coinbaseTx = Array(mangled.coinbaseTx.dropLast(3))
+        try miner.send(.submitSolution(mangled))
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(node.tip == tip)
+        // The honest solution still works, and the watcher gets the new tip too.
+        try miner.send(.submitSolution(solution))
+        let (_, newPrevHash) = try watcher.nextTemplatePair()
+        #expect(newPrevHash.prevHash != tip.hash)
+        #expect(node.tip.height == tip.height + 1)
+    }
+
+    @Test("setup errors: wrong protocol gets SetupConnection.Error; unknown template ids get RequestTransactionData.Error")
+    func setupErrors() throws {
+        let (service, _, port, authority) = try provider(generationRate: 0)
+        defer { service.stop() }
+        let client = try TemplateClient.connect(port: port, group: Self.group, authority: authority)
+        defer { client.channel?.close(promise: nil) }
+        try client.send(.setupConnection(SetupConnection(
+            protocol: 0, minVersion: 2, maxVersion: 2, flags: 0, endpointHost: "", endpointPort: 0, vendor: "", hardwareVersion: "",
+            firmware: "", deviceID: "")))
+        guard case let .setupConnectionError(error) = try client.next() else { throw Sv2InputError("expected SetupConnection.Error") }
+        #expect(error.errorCode == "unsupported-protocol")
+        let second = try TemplateClient.connect(port: port, group: Self.group, authority: authority)
+        defer { second.channel?.close(promise: nil) }
+        _ = try second.setUp()
+        try second.send(.requestTransactionData(RequestTransactionData(templateID: 999_999)))
+        guard case let .requestTransactionDataError(unknown) = try second.next() else { throw Sv2InputError("expected RequestTransactionData.Error") }
+        #expect(unknown.errorCode == "template-id-not-found")
+    }
+}
