@@ -85,7 +85,11 @@ let package = Package(
         ),
 
         // Loading of the known-answer files in Tests/Vectors, shared by the test targets.
-        .target(name: "Sv2TestSupport", path: "Tests/Sv2TestSupport"),
+        .target(
+            name: "Sv2TestSupport",
+            dependencies: ["Sv2Node", "Sv2NodeRPC", "Sv2Network", .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Tests/Sv2TestSupport"
+        ),
         .testTarget(name: "Sv2FormatsTests", dependencies: ["Sv2Formats"]),
         .testTarget(name: "Sv2BinaryTests", dependencies: ["Sv2Binary", "Sv2TestSupport"]),
         .testTarget(name: "Sv2MessagesTests", dependencies: ["Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2TestSupport"]),
@@ -105,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "Sv2RolesTests",
             dependencies: [
-                "Sv2Roles", "Sv2Node", "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Messages", "Sv2Network",
+                "Sv2Roles", "Sv2Node", "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Messages", "Sv2Network", "Sv2TestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),

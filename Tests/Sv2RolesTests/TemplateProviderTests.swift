@@ -8,6 +8,7 @@ import Sv2Crypto
 import Sv2Messages
 import Sv2Network
 import Sv2Node
+import Sv2TestSupport
 import Testing
 @testable import Sv2Roles
 
@@ -130,12 +131,20 @@ struct TemplateProviderTests {
             #expect(template.merklePath.isEmpty == data.transactionList.isEmpty)
             if !data.transactionList.isEmpty { sawTransactions = true }
             let (solution, hash) = try solve(template, prevHash)
+            // Fresh mempool transactions, so that the template built on the new tip carries some.
+            node.generateTransactions(now: UInt32(Date().timeIntervalSince1970))
             try client.send(.submitSolution(solution))
             (template, prevHash) = try client.nextTemplatePair()
             #expect(prevHash.prevHash == hash)
         }
         #expect(node.tip.height == startHeight + 50)
         #expect(sawTransactions)
+        // Bitcoin Core's consensus engine accepts every block, the 50 mined through Template Distribution included.
+        if let python = KernelCheck.python {
+            let (status, text) = try KernelCheck.validate(node, python: python)
+            #expect(status == 0, "\(text)")
+            #expect(text.contains("VALID: all \(startHeight + 50) blocks"))
+        }
     }
 
     @Test("a bad solution is rejected, the tip stays, and other clients keep receiving templates")
