@@ -348,13 +348,13 @@ _sv2_bench() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    codec|noise)
+    codec|noise|tp)
         # Offer subcommand argument completions
         "_sv2_bench_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'codec noise' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'codec noise tp' -- "${cur}"))
         ;;
     esac
 }
@@ -387,6 +387,24 @@ _sv2_bench_noise() {
         return
         ;;
     '--iterations')
+        return
+        ;;
+    esac
+}
+
+_sv2_bench_tp() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--clients --rounds)
+    __sv2_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--clients')
+        return
+        ;;
+    '--rounds')
         return
         ;;
     esac

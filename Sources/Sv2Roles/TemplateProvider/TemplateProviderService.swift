@@ -143,7 +143,7 @@ public final class TemplateProviderService: @unchecked Sendable {
         }
         guard let outgoing else { return }
         log(.info, outgoing.summary)
-        for channel in outgoing.channels { send(outgoing.messages, to: channel) }
+        send(outgoing.messages, to: outgoing.channels)
     }
 
     private func deliverPending() {
@@ -155,8 +155,37 @@ public final class TemplateProviderService: @unchecked Sendable {
     }
 
     private func send(_ messages: [Sv2Message], to channel: Channel) {
-        for message in messages { channel.write(Sv2Outbound.message(message), promise: nil) }
-        channel.flush()
+        send(messages, to: [channel])
+    }
+
+    /// Sends `messages` to every channel: encoded once, then one task per event loop writes them to that loop's
+    /// channels (no per-channel hop from this thread).
+    private func send(_ messages: [Sv2Message], to channels: [Channel]) {
+        let frames = messages.compactMap { try? $0.frame() }
+        var byLoop = [ObjectIdentifier: (loop: EventLoop, channels: [Channel])]()
+        for channel in channels {
+            byLoop[ObjectIdentifier(channel.eventLoop), default: (channel.eventLoop, [])].channels.append(channel)
+        }
+        for (loop, loopChannels) in byLoop.values {
+            loop.execute {
+                for channel in loopChannels {
+                    for frame in frames { channel.write(Sv2Outbound.frame(frame), promise: nil) }
+                    channel.flush()
+                }
+            }
+        }
+    }
+
+    /// Sends the current template (NewTemplate + SetNewPrevHash) again to every client that receives templates:
+    /// the bare fan-out, without building a template or connecting a block (the reference of `sv2 bench tp`).
+    public func rebroadcastCurrentTemplate() {
+        let (current, channels) = lock.withLock { (self.current, clients.values.filter(\.receivesTemplates).map(\.channel)) }
+        guard let current else { return }
+        let messages: [Sv2Message] = [
+            .newTemplate(TemplateDistribution.newTemplate(current.template, id: current.id, future: true)),
+            .templateSetNewPrevHash(TemplateDistribution.setNewPrevHash(current.template, id: current.id)),
+        ]
+        send(messages, to: channels)
     }
 
     // MARK: - Clients
