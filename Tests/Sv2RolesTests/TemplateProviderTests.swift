@@ -97,7 +97,7 @@ func solve(_ template: NewTemplate, _ prevHash: TemplateSetNewPrevHash, extranon
 struct TemplateProviderTests {
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
 
-    func provider(generationRate: Int = 3) throws -> (TemplateProviderService, RegtestNode, Int, XOnlyPublicKey) {
+    func provider(generationRate: Int = 3, feeDelta: UInt64 = 0, templateInterval: TimeAmount = .milliseconds(100)) throws -> (TemplateProviderService, RegtestNode, Int, XOnlyPublicKey) {
         var random = SystemRandom()
         let authority = Secp256k1SecretKey.generate(using: &random)
         let clock: @Sendable () -> UInt32 = { UInt32(Date().timeIntervalSince1970) }
@@ -106,7 +106,7 @@ struct TemplateProviderTests {
             configuration: .init(
                 host: "127.0.0.1", port: 0,
                 transport: Sv2TransportConfiguration(security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority)), clock: clock),
-                feeDelta: 0, templateInterval: .milliseconds(100)),
+                feeDelta: feeDelta, templateInterval: templateInterval),
             source: EmbeddedNodeSource(node: node, eventLoop: Self.group.next(), generatorInterval: .milliseconds(50), clock: clock),
             group: Self.group, log: Sv2Log(component: "tp-test", minimumLevel: .warning))
         let port = try #require(try service.start()?.port)
@@ -177,6 +177,27 @@ struct TemplateProviderTests {
         let (_, newPrevHash) = try watcher.nextTemplatePair()
         #expect(newPrevHash.prevHash != tip.hash)
         #expect(node.tip.height == tip.height + 1)
+    }
+
+    @Test("on the same tip a new template comes only when fees grew by more than the delta, at most once per interval")
+    func feeDeltaAndInterval() throws {
+        let (service, _, port, authority) = try provider(generationRate: 5, feeDelta: 2000, templateInterval: .milliseconds(400))
+        defer { service.stop() }
+        let client = try TemplateClient.connect(port: port, group: Self.group, authority: authority)
+        defer { client.channel?.close(promise: nil) }
+        var (template, _) = try client.setUp()
+        var arrivals = [Date]()
+        for _ in 0..<3 {
+            guard case let .newTemplate(update) = try client.next(within: 10) else { throw Sv2InputError("expected NewTemplate") }
+            #expect(!update.futureTemplate)
+            // Fees (value remaining minus the subsidy, the same on one tip) grew by more than the delta.
+            #expect(update.coinbaseTxValueRemaining > template.coinbaseTxValueRemaining + 2000)
+            template = update
+            arrivals.append(Date())
+        }
+        for (earlier, later) in zip(arrivals, arrivals.dropFirst()) {
+            #expect(later.timeIntervalSince(earlier) >= 0.35)
+        }
     }
 
     @Test("setup errors: wrong protocol gets SetupConnection.Error; unknown template ids get RequestTransactionData.Error")
