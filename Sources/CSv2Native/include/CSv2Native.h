@@ -22,10 +22,14 @@
  * such as "is this a valid x", use a variable-time Legendre symbol, and the
  * encoding loop runs a data-dependent number of attempts on hash outputs.
  * Secret keys only ever enter SHA-256 (sv2_ellswift_create_from_pubkey).
+ *
+ * Also the SHA-256d block-header nonce search for the CPU miner (portable C
+ * and x86-64 SHA-NI kernels chosen at run time); see the section at the end.
  */
 #ifndef CSV2NATIVE_H
 #define CSV2NATIVE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -106,6 +110,46 @@ int sv2_ellswift_create_from_pubkey(const uint8_t *seckey32, const uint8_t *pub3
 void sv2_bip324_ellswift_xonly_ecdh_hash(const uint8_t *ell_initiator64,
                                          const uint8_t *ell_responder64,
                                          const uint8_t *x_shared32, uint8_t *out32);
+
+/* ---- SHA-256d nonce search (sha256d_kernel.c) ----------------------------
+ * For the CPU miner: an 80-byte block header is split into its first 64 bytes
+ * (hashed once into a midstate) and the 16-byte tail (bytes 64..79: the last
+ * 4 bytes of the merkle root, time, nBits, nonce at tail offset 12..15,
+ * little-endian). Hashes and targets are 32 bytes in internal order, compared
+ * as little-endian 256-bit integers (the way Bitcoin compares a block hash to
+ * its target). Thread-safe; no allocation. */
+
+/* Which nonce-search implementation to run. */
+typedef enum {
+    /* SV2_KERNEL_SHANI when the CPU has it, else SV2_KERNEL_PORTABLE. */
+    SV2_KERNEL_AUTO = 0,
+    /* Plain C, unrolled rounds, nonce-independent work precomputed. */
+    SV2_KERNEL_PORTABLE = 1,
+    /* x86-64 SHA extensions (CPUID leaf 7 EBX bit 29), two nonces interleaved. */
+    SV2_KERNEL_SHANI = 2,
+} sv2_sha256d_kernel;
+
+/* The SHA-256 state (8 words) after absorbing the header's first 64 bytes. */
+void sv2_sha256_midstate(const uint8_t header64[64], uint32_t state_out[8]);
+
+/* Hashes the header with nonce = start_nonce, start_nonce+1, ...,
+ * start_nonce+count-1 (wrapping mod 2^32) and returns 1 with *found_nonce set
+ * to the first nonce whose SHA256d, read as a little-endian 256-bit integer,
+ * is <= target32 (little-endian); 0 if none is; -1 if the kernel is not
+ * available on this CPU. tail16's own nonce bytes (12..15) are ignored.
+ * Rejects on the hash's most significant 32-bit word (h[7]) first. */
+int sv2_sha256d_scan(sv2_sha256d_kernel kernel, const uint32_t midstate[8], const uint8_t tail16[16],
+                     uint32_t start_nonce, uint32_t count, const uint8_t target32[32], uint32_t *found_nonce);
+
+/* 1 if the kernel can run on this CPU (AUTO and PORTABLE always can), else 0. */
+int sv2_sha256d_kernel_available(sv2_sha256d_kernel kernel);
+
+/* A short static name, "portable" or "sha-ni"; for AUTO, the kernel it picks. */
+const char *sv2_sha256d_kernel_name(sv2_sha256d_kernel kernel);
+
+/* One-shot SHA256d (SHA-256 of SHA-256) of length bytes, portable C; out32 in
+ * internal byte order. For references and tests. */
+void sv2_sha256d(const uint8_t *data, size_t length, uint8_t out32[32]);
 
 #ifdef __cplusplus
 }
