@@ -19,7 +19,7 @@ let package = Package(
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
 
-        // Hot C kernels: ElligatorSwift field arithmetic (BIP324), SHA-256 for its hashing.
+        // Hot C kernels: ElligatorSwift field arithmetic (BIP324), SHA-256 for its hashing, the SHA-256d nonce search.
         .target(name: "CSv2Native"),
 
         // Counts heap allocations on the calling thread, for `sv2 bench`.
@@ -93,6 +93,7 @@ let package = Package(
         .testTarget(name: "Sv2FormatsTests", dependencies: ["Sv2Formats"]),
         .testTarget(name: "Sv2BinaryTests", dependencies: ["Sv2Binary", "Sv2TestSupport"]),
         .testTarget(name: "Sv2MessagesTests", dependencies: ["Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2TestSupport"]),
+        .testTarget(name: "Sv2NativeTests", dependencies: ["CSv2Native", "Sv2TestSupport"]),
         .testTarget(name: "Sv2CryptoTests", dependencies: ["Sv2Crypto", "CSv2Native", "Sv2TestSupport"]),
         .testTarget(name: "BitcoinTests", dependencies: ["Bitcoin", "Sv2Binary", "Sv2TestSupport"]),
         .testTarget(
