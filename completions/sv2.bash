@@ -348,13 +348,13 @@ _sv2_bench() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    codec|noise|tp)
+    codec|noise|tp|sha256d)
         # Offer subcommand argument completions
         "_sv2_bench_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'codec noise tp' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'codec noise tp sha256d' -- "${cur}"))
         ;;
     esac
 }
@@ -402,6 +402,24 @@ _sv2_bench_tp() {
     # Offer option value completions
     case "${prev}" in
     '--clients')
+        return
+        ;;
+    '--rounds')
+        return
+        ;;
+    esac
+}
+
+_sv2_bench_sha256d() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--nonces --rounds)
+    __sv2_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--nonces')
         return
         ;;
     '--rounds')
