@@ -17,6 +17,11 @@ typedef struct {
     uint64_t bytes; /* total bytes written so far (including midstate bytes) */
 } sv2_sha256_ctx;
 
+/* The 64 round constants of FIPS 180-4 (16-byte aligned for SHA-NI loads), shared by every SHA-256 here. */
+extern const uint32_t sv2_sha256_k[64];
+/* The initial hash value H(0) of FIPS 180-4 (16-byte aligned). */
+extern const uint32_t sv2_sha256_iv[8];
+
 /* Plain SHA-256 initial state. */
 void sv2_sha256_init(sv2_sha256_ctx *ctx);
 /* Start from a midstate after `bytes` (a multiple of 64) bytes were absorbed,
