@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "Sv2Formats"),
         // Every message of the spec, one dispatch enum, text/JSON rendering.
         .target(name: "Sv2Messages", dependencies: ["Sv2Binary", "Sv2Formats"]),
+        // sans-IO mining logic: channels, jobs, extranonces, share validation, vardiff; clock and randomness injected.
+        .target(name: "Sv2Channels", dependencies: ["Sv2Binary", "Sv2Messages", "Bitcoin", "Sv2Crypto"]),
         // SwiftNIO glue: the Noise/plaintext transport handler, the message codec handler, connect and listen.
         .target(
             name: "Sv2Network",
@@ -61,7 +63,8 @@ let package = Package(
         .target(
             name: "Sv2Roles",
             dependencies: [
-                "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Formats", "Sv2Messages", "Sv2Network", "Sv2Node", "Sv2NodeRPC",
+                "Bitcoin", "Sv2Binary", "Sv2Channels", "Sv2Crypto", "Sv2Formats", "Sv2Messages", "Sv2Network", "Sv2Node",
+                "Sv2NodeRPC",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
@@ -70,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "sv2",
             dependencies: [
-                "Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Sv2Network", "Sv2Node", "Sv2Roles", "CSv2Native", "CAllocCounter", "CReadline",
+                "Sv2Binary", "Sv2Channels", "Sv2Formats", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Sv2Network", "Sv2Node", "Sv2Roles", "CSv2Native", "CAllocCounter", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -96,6 +99,7 @@ let package = Package(
         .testTarget(name: "Sv2NativeTests", dependencies: ["CSv2Native", "Sv2TestSupport"]),
         .testTarget(name: "Sv2CryptoTests", dependencies: ["Sv2Crypto", "CSv2Native", "Sv2TestSupport"]),
         .testTarget(name: "BitcoinTests", dependencies: ["Bitcoin", "Sv2Binary", "Sv2TestSupport"]),
+        .testTarget(name: "Sv2ChannelsTests", dependencies: ["Sv2Channels", "Sv2TestSupport", "Bitcoin", "Sv2Binary"]),
         .testTarget(
             name: "Sv2NetworkTests",
             dependencies: ["Sv2Network", "Sv2Crypto", "Sv2Messages", .product(name: "NIOPosix", package: "swift-nio")]
