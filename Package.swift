@@ -48,6 +48,9 @@ let package = Package(
             ]
         ),
 
+        // sans-IO mining logic: channels, jobs, extranonces, share validation, vardiff; clock and randomness injected.
+        .target(name: "Sv2Channels", dependencies: ["Sv2Binary", "Sv2Messages", "Bitcoin", "Sv2Crypto"]),
+
         // The embedded regtest node: chain from genesis, UTXO set and block validation, mempool with a transaction
         // generator, block templates; datadir persistence. No network I/O (the template source of `sv2 tp`/`sv2 pool`).
         .target(name: "Sv2Node", dependencies: ["Bitcoin", "Sv2Crypto", "Sv2Binary"]),
@@ -57,11 +60,12 @@ let package = Package(
             dependencies: ["Sv2Node", "Bitcoin", "Sv2Binary", "Sv2Formats", "Sv2Network", .product(name: "NIOCore", package: "swift-nio")]
         ),
 
-        // The roles: template provider (and, later, pool, proxy, translator, job declaration, miner).
+        // The roles: template provider, CPU miner (and, later, pool, proxy, translator, job declaration).
         .target(
             name: "Sv2Roles",
             dependencies: [
                 "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Formats", "Sv2Messages", "Sv2Network", "Sv2Node", "Sv2NodeRPC",
+                "Sv2Channels", "CSv2Native",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
@@ -70,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "sv2",
             dependencies: [
-                "Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Sv2Network", "Sv2Node", "Sv2Roles", "CSv2Native", "CAllocCounter", "CReadline",
+                "Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Sv2Network", "Sv2Node", "Sv2Channels", "Sv2Roles", "CSv2Native", "CAllocCounter", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -111,8 +115,12 @@ let package = Package(
             name: "Sv2RolesTests",
             dependencies: [
                 "Sv2Roles", "Sv2Node", "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Messages", "Sv2Network", "Sv2TestSupport",
+                "Sv2Channels", "CSv2Native",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "Sv2ChannelsTests", dependencies: ["Sv2Channels", "Sv2Messages", "Sv2Binary", "Bitcoin", "Sv2Crypto", "Sv2TestSupport"]
         ),
         .testTarget(name: "Sv2NoiseTests", dependencies: ["Sv2Noise", "Sv2Crypto", "Sv2Binary", "Sv2Messages", "Sv2TestSupport"]),
     ]
