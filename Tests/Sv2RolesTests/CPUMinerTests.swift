@@ -371,6 +371,19 @@ struct CPUMinerTests {
         #expect(first.openConnections.isEmpty)
     }
 
+    @Test("a target every hash meets does not queue shares without bound: the excess is dropped and counted")
+    func floodOfShares() throws {
+        let pool = FakePool(target: .max)
+        let port = try pool.start(group: Self.group)
+        defer { pool.stop() }
+        let miner = try Self.miner(pool: pool, port: port)
+        #expect(pool.wait { shares, _ in shares.count >= 1000 })
+        usleep(300_000)
+        let statistics = miner.stop()
+        #expect(statistics.discarded > 0 && statistics.submitted >= 1000)
+        #expect(pool.shares.allSatisfy { $0.valid })
+    }
+
     @Test("a pool that refuses the only channel stops the miner with a reason")
     func refusedChannel() throws {
         let pool = FakePool(target: Self.target, refusesChannels: true)

@@ -191,7 +191,7 @@ public struct MinerClientSession: Sendable {
             guard channels[success.channelID] != nil else {
                 return [.event(.ignored("SubmitShares.Success for unknown channel \(success.channelID)"))]
             }
-            statistics.accepted += Int(success.newSubmitsAcceptedCount)
+            statistics.accepted &+= Int(success.newSubmitsAcceptedCount)
             return [.event(.sharesAccepted(channelID: success.channelID, count: success.newSubmitsAcceptedCount))]
         case let .submitSharesError(error):
             guard channels[error.channelID] != nil else {

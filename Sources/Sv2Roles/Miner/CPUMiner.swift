@@ -6,6 +6,7 @@ import Sv2Binary
 import Sv2Channels
 import Sv2Messages
 import Sv2Network
+import Synchronization
 
 /// The CPU miner of `sv2 mine --cpu`: a ``HashingEngine`` fed by a ``MinerClientSession`` over one pool connection
 /// at a time.
@@ -14,7 +15,14 @@ import Sv2Network
 /// threads (handed over with `EventLoop.execute`), timers. A lost connection idles the engine and is retried after
 /// 1 s, doubling up to 30 s; a successful SetupConnection resets the delay. Reconnect from the pool moves the miner
 /// at once. Every report interval one line gives the hash rate and the accepted and rejected share counts.
+///
+/// At most ``pendingShareLimit`` shares wait for the event loop, and none is written while the connection's send
+/// buffer is full: when a target far too easy makes the threads find more than the pool takes, the excess is
+/// dropped and counted as discarded instead of queueing without bound.
 public final class CPUMiner: @unchecked Sendable {
+    /// Shares handed to the event loop and not yet processed, beyond which new ones are dropped.
+    public static let pendingShareLimit = 4096
+
     /// Settings of the miner.
     public struct Configuration: Sendable {
         /// What the sessions ask for; its endpoint is the pool's host and port (Reconnect may change them).
@@ -56,6 +64,8 @@ public final class CPUMiner: @unchecked Sendable {
     private let onFailure: @Sendable (String) -> Void
     private let engine: HashingEngine
     private let startedAt = DispatchTime.now().uptimeNanoseconds
+    private let pendingShares = Atomic<Int>(0)
+    private let droppedShares = Atomic<Int>(0)
 
     // Only touched on `eventLoop`.
     private var endpoint: (host: String, port: Int)
@@ -126,7 +136,14 @@ public final class CPUMiner: @unchecked Sendable {
 
     /// Share counts so far.
     public var statistics: MinerStatistics {
-        (try? eventLoop.submit { [self] in session?.statistics ?? carried }.wait()) ?? MinerStatistics()
+        (try? eventLoop.submit { [self] in currentStatistics() }.wait()) ?? MinerStatistics()
+    }
+
+    /// The counts of the current session (or the last one), with the shares dropped before reaching it.
+    private func currentStatistics() -> MinerStatistics {
+        var statistics = session?.statistics ?? carried
+        statistics.discarded += droppedShares.load(ordering: .relaxed)
+        return statistics
     }
 
     /// Hashes computed so far.
@@ -205,12 +222,18 @@ public final class CPUMiner: @unchecked Sendable {
 
     /// A share from a hashing thread.
     private func found(_ share: FoundShare, lane: Int) {
+        guard pendingShares.add(1, ordering: .relaxed).newValue <= Self.pendingShareLimit else {
+            pendingShares.subtract(1, ordering: .relaxed)
+            droppedShares.add(1, ordering: .relaxed)
+            return
+        }
         eventLoop.execute { [self] in
-            guard let channel = connection?.channel, let actions = session?.submit(share, lane: lane) else {
-                carried.discarded += 1
+            pendingShares.subtract(1, ordering: .relaxed)
+            guard let channel = connection?.channel, channel.isWritable else {
+                droppedShares.add(1, ordering: .relaxed)
                 return
             }
-            perform(actions, on: channel)
+            if let actions = session?.submit(share, lane: lane) { perform(actions, on: channel) }
         }
     }
 
@@ -275,7 +298,7 @@ public final class CPUMiner: @unchecked Sendable {
         let seconds = Double(now - lastReport.time) / 1e9
         let rate = Double(hashes - lastReport.hashes) / max(seconds, 0.001)
         lastReport = (now, hashes)
-        let statistics = session?.statistics ?? carried
+        let statistics = currentStatistics()
         log(.info, "hashrate \(Self.format(hashRate: rate)), accepted \(statistics.accepted), rejected \(statistics.rejected)")
     }
 
