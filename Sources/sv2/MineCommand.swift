@@ -76,8 +76,8 @@ struct MineCommand: ParsableCommand {
         guard channels >= 1, channels <= threadCount else {
             throw ValidationError("--channels must be between 1 and the number of threads (\(threadCount))")
         }
-        guard reportInterval.isFinite, reportInterval >= 0.1 else {
-            throw ValidationError("--report-interval must be at least 0.1 seconds")
+        guard (0.1...86_400).contains(reportInterval) else {
+            throw ValidationError("--report-interval must be between 0.1 and 86400 seconds")
         }
         guard HashingKernel(rawValue: kernel) != nil else {
             throw ValidationError("--kernel must be auto, portable or sha-ni, not '\(kernel)'")
@@ -88,7 +88,7 @@ struct MineCommand: ParsableCommand {
         _ = try poolURL()
     }
 
-    private var threadCount: Int { threads ?? System.coreCount }
+    private var threadCount: Int { threads ?? min(System.coreCount, 1024) }
 
     /// The URL with its authority key.
     private func poolURL() throws -> (url: Sv2PoolURL, authority: XOnlyPublicKey) {
