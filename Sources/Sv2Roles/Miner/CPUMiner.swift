@@ -146,9 +146,6 @@ public final class CPUMiner: @unchecked Sendable {
         return statistics
     }
 
-    /// Hashes computed so far.
-    public var hashes: UInt64 { engine.hashes }
-
     // MARK: - Connection (on the event loop)
 
     private func connect() {
