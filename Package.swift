@@ -37,8 +37,8 @@ let package = Package(
         .target(name: "Sv2Formats"),
         // Every message of the spec, one dispatch enum, text/JSON rendering.
         .target(name: "Sv2Messages", dependencies: ["Sv2Binary", "Sv2Formats"]),
-        // sans-IO mining logic: channels, jobs, extranonces, share validation, vardiff; clock and randomness injected.
-        .target(name: "Sv2Channels", dependencies: ["Sv2Binary", "Sv2Messages", "Bitcoin", "Sv2Crypto"]),
+        // Sans-IO mining logic: channels, jobs, extranonces, share validation, vardiff; clock and randomness injected.
+        .target(name: "Sv2Channels", dependencies: ["Sv2Binary", "Sv2Messages", "Bitcoin", "Sv2Crypto", "CSv2Native"]),
         // SwiftNIO glue: the Noise/plaintext transport handler, the message codec handler, connect and listen.
         .target(
             name: "Sv2Network",
@@ -59,12 +59,12 @@ let package = Package(
             dependencies: ["Sv2Node", "Bitcoin", "Sv2Binary", "Sv2Formats", "Sv2Network", .product(name: "NIOCore", package: "swift-nio")]
         ),
 
-        // The roles: template provider (and, later, pool, proxy, translator, job declaration, miner).
+        // The roles: template provider, CPU miner (and, later, pool, proxy, translator, job declaration).
         .target(
             name: "Sv2Roles",
             dependencies: [
-                "Bitcoin", "Sv2Binary", "Sv2Channels", "Sv2Crypto", "Sv2Formats", "Sv2Messages", "Sv2Network", "Sv2Node",
-                "Sv2NodeRPC",
+                "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Formats", "Sv2Messages", "Sv2Network", "Sv2Node", "Sv2NodeRPC",
+                "Sv2Channels", "CSv2Native",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
@@ -73,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "sv2",
             dependencies: [
-                "Sv2Binary", "Sv2Channels", "Sv2Formats", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Sv2Network", "Sv2Node", "Sv2Roles", "CSv2Native", "CAllocCounter", "CReadline",
+                "Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Sv2Network", "Sv2Node", "Sv2Channels", "Sv2Roles", "CSv2Native", "CAllocCounter", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -99,7 +99,6 @@ let package = Package(
         .testTarget(name: "Sv2NativeTests", dependencies: ["CSv2Native", "Sv2TestSupport"]),
         .testTarget(name: "Sv2CryptoTests", dependencies: ["Sv2Crypto", "CSv2Native", "Sv2TestSupport"]),
         .testTarget(name: "BitcoinTests", dependencies: ["Bitcoin", "Sv2Binary", "Sv2TestSupport"]),
-        .testTarget(name: "Sv2ChannelsTests", dependencies: ["Sv2Channels", "Sv2TestSupport", "Bitcoin", "Sv2Binary"]),
         .testTarget(
             name: "Sv2NetworkTests",
             dependencies: ["Sv2Network", "Sv2Crypto", "Sv2Messages", .product(name: "NIOPosix", package: "swift-nio")]
@@ -115,8 +114,12 @@ let package = Package(
             name: "Sv2RolesTests",
             dependencies: [
                 "Sv2Roles", "Sv2Node", "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Messages", "Sv2Network", "Sv2TestSupport",
+                "Sv2Channels", "CSv2Native",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "Sv2ChannelsTests", dependencies: ["Sv2Channels", "Sv2Messages", "Sv2Binary", "Bitcoin", "Sv2Crypto", "Sv2TestSupport"]
         ),
         .testTarget(name: "Sv2NoiseTests", dependencies: ["Sv2Noise", "Sv2Crypto", "Sv2Binary", "Sv2Messages", "Sv2TestSupport"]),
     ]

@@ -173,13 +173,13 @@ _sv2() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    decode|encode|tp|repl|keygen|bench|help)
+    decode|encode|tp|mine|repl|keygen|bench|help)
         # Offer subcommand argument completions
         "_sv2_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'decode encode tp repl keygen bench help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'decode encode tp mine repl keygen bench help' -- "${cur}"))
         ;;
     esac
 }
@@ -269,6 +269,34 @@ _sv2_tp() {
         return
         ;;
     '--log-level')
+        return
+        ;;
+    esac
+}
+
+_sv2_mine() {
+    repeating_flags=()
+    non_repeating_flags=(--cpu --extended --standard --require-standard-jobs --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--threads --user --channels --kernel --report-interval)
+    __sv2_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--threads')
+        return
+        ;;
+    '--user')
+        return
+        ;;
+    '--channels')
+        return
+        ;;
+    '--kernel')
+        __sv2_add_completions -W 'auto'$'\n''portable'$'\n''sha-ni'
+        return
+        ;;
+    '--report-interval')
         return
         ;;
     esac

@@ -87,9 +87,8 @@ struct TemplateProviderCommand: ParsableCommand {
     }
 }
 
-/// Blocks until SIGINT or SIGTERM.
-func waitForTermination(log: Sv2Log) {
-    let done = DispatchSemaphore(value: 0)
+/// Blocks until SIGINT or SIGTERM, or until something else signals `done`.
+func waitForTermination(log: Sv2Log, or done: DispatchSemaphore = DispatchSemaphore(value: 0)) {
     var sources = [DispatchSourceSignal]()
     for signalNumber in [SIGINT, SIGTERM] {
         signal(signalNumber, SIG_IGN)

@@ -1,0 +1,348 @@
+import Bitcoin
+import Dispatch
+import Foundation
+import NIOCore
+import Sv2Binary
+import Sv2Channels
+import Sv2Messages
+import Sv2Network
+import Synchronization
+
+/// The CPU miner of `sv2 mine --cpu`: a ``HashingEngine`` fed by a ``MinerClientSession`` over one pool connection
+/// at a time.
+///
+/// All connection and session state lives on one event loop: messages from the pool, shares from the hashing
+/// threads (handed over with `EventLoop.execute`), timers. A lost connection idles the engine and is retried after
+/// 1 s, doubling up to 30 s; a successful SetupConnection resets the delay. Reconnect from the pool moves the miner
+/// at once. Every report interval one line gives the hash rate and the accepted and rejected share counts.
+///
+/// At most ``pendingShareLimit`` shares wait for the event loop, and none is written while the connection's send
+/// buffer is full: when a target far too easy makes the threads find more than the pool takes, the excess is
+/// dropped and counted as discarded instead of queueing without bound.
+public final class CPUMiner: @unchecked Sendable {
+    /// Shares handed to the event loop and not yet processed, beyond which new ones are dropped.
+    public static let pendingShareLimit = 4096
+
+    /// Settings of the miner.
+    public struct Configuration: Sendable {
+        /// What the sessions ask for; its endpoint is the pool's host and port (Reconnect may change them).
+        public var session: MinerSessionConfiguration
+        /// Noise initiator with the pool's authority key (or plaintext for local tests).
+        public var transport: Sv2TransportConfiguration
+        /// Threads, lanes (one per channel), kernel, chunk size.
+        public var engine: HashingEngine.Configuration
+        /// Time between two hash rate lines.
+        public var reportInterval: TimeAmount
+        /// First delay before reconnecting; it doubles after each failure.
+        public var initialBackoff: TimeAmount
+        /// Longest delay before reconnecting.
+        public var maximumBackoff: TimeAmount
+
+        /// Settings; reconnecting waits 1 s at first, doubling to at most 30 s.
+        public init(
+            session: MinerSessionConfiguration, transport: Sv2TransportConfiguration, engine: HashingEngine.Configuration,
+            reportInterval: TimeAmount = .seconds(5), initialBackoff: TimeAmount = .seconds(1),
+            maximumBackoff: TimeAmount = .seconds(30)
+        ) {
+            self.session = session
+            self.transport = transport
+            self.engine = engine
+            self.reportInterval = reportInterval
+            self.initialBackoff = initialBackoff
+            self.maximumBackoff = maximumBackoff
+        }
+    }
+
+    /// Holds the miner weakly for the engine's share callback, which is made before the miner exists.
+    private final class ShareRelay: @unchecked Sendable {
+        weak var miner: CPUMiner?
+    }
+
+    private let configuration: Configuration
+    private let eventLoop: EventLoop
+    private let log: Sv2Log
+    private let onFailure: @Sendable (String) -> Void
+    private let engine: HashingEngine
+    private let startedAt = DispatchTime.now().uptimeNanoseconds
+    private let pendingShares = Atomic<Int>(0)
+    private let droppedShares = Atomic<Int>(0)
+
+    // Only touched on `eventLoop`.
+    private var endpoint: (host: String, port: Int)
+    private var connection: (id: UInt64, channel: Channel?)?
+    private var connectionCount: UInt64 = 0
+    private var session: MinerClientSession?
+    private var carried = MinerStatistics()
+    private var nextWorkID: UInt64 = 1
+    private var backoff: TimeAmount
+    private var movesAtOnce = false
+    private var stopped = false
+    private var failed = false
+    private var reportTask: RepeatedTask?
+    private var lastReport: (time: UInt64, hashes: UInt64) = (0, 0)
+
+    /// A miner that runs on `eventLoop`; `onFailure` is called (once, on the loop) when mining cannot go on, e.g. the
+    /// pool refused every channel.
+    public init(
+        configuration: Configuration, eventLoop: EventLoop, log: Sv2Log, onFailure: @escaping @Sendable (String) -> Void
+    ) throws(HashingEngine.ConfigurationError) {
+        let relay = ShareRelay()
+        self.configuration = configuration
+        self.eventLoop = eventLoop
+        self.log = log
+        self.onFailure = onFailure
+        self.engine = try HashingEngine(configuration: configuration.engine) { lane, share in
+            relay.miner?.found(share, lane: lane)
+        }
+        self.endpoint = (configuration.session.endpointHost, Int(configuration.session.endpointPort))
+        self.backoff = configuration.initialBackoff
+        relay.miner = self
+    }
+
+    /// Starts the hashing threads, connects and starts the hash rate reports.
+    public func start() {
+        engine.start()
+        eventLoop.execute { [self] in
+            lastReport = (DispatchTime.now().uptimeNanoseconds, engine.hashes)
+            reportTask = eventLoop.scheduleRepeatedTask(
+                initialDelay: configuration.reportInterval, delay: configuration.reportInterval
+            ) { [weak self] _ in self?.report() }
+            connect()
+        }
+    }
+
+    /// Closes the channels and the connection, stops the threads and logs a summary (the first time); returns the
+    /// final counts.
+    @discardableResult
+    public func stop() -> MinerStatistics {
+        let closing = eventLoop.submit { [self] () -> (first: Bool, closed: EventLoopFuture<Void>?) in
+            guard !stopped else { return (false, nil) }
+            stopped = true
+            reportTask?.cancel()
+            guard let channel = connection?.channel else { return (true, nil) }
+            if let actions = session?.close() { perform(actions, on: channel) }
+            return (true, channel.close())
+        }
+        guard let (first, closed) = try? closing.wait(), first else { return statistics }
+        try? closed?.wait()
+        engine.stop()
+        let statistics = self.statistics
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - startedAt) / 1e9
+        log(.info, "stopped after \(Int(seconds)) s: \(engine.hashes) hashes, average \(Self.format(hashRate: Double(engine.hashes) / max(seconds, 0.001))), "
+            + "accepted \(statistics.accepted), rejected \(statistics.rejected), submitted \(statistics.submitted), "
+            + "discarded \(statistics.discarded), blocks \(statistics.blocks)")
+        return statistics
+    }
+
+    /// Share counts so far.
+    public var statistics: MinerStatistics {
+        (try? eventLoop.submit { [self] in currentStatistics() }.wait()) ?? MinerStatistics()
+    }
+
+    /// The counts of the current session (or the last one), with the shares dropped before reaching it.
+    private func currentStatistics() -> MinerStatistics {
+        var statistics = session?.statistics ?? carried
+        statistics.discarded += droppedShares.load(ordering: .relaxed)
+        return statistics
+    }
+
+    // MARK: - Connection (on the event loop)
+
+    private func connect() {
+        guard !stopped, !failed else { return }
+        connectionCount += 1
+        let id = connectionCount
+        connection = (id, nil)
+        let (host, port) = endpoint
+        log(.info, "connecting to \(host):\(port)")
+        Sv2Connections.connect(host: host, port: port, group: eventLoop, configuration: configuration.transport) { [self] channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(MinerConnectionHandler(miner: self, connectionID: id))
+            }
+        }.whenFailure { [self] error in
+            connectionEnded(id, reason: "cannot connect: \(error)")
+        }
+    }
+
+    /// The transport of connection `id` is ready (Noise handshake done): set up the session.
+    func transportReady(_ id: UInt64, channel: Channel) {
+        guard connection?.id == id, !stopped, !failed else {
+            channel.close(promise: nil)
+            return
+        }
+        connection = (id, channel)
+        log(.info, "connected to \(endpoint.host):\(endpoint.port)")
+        var sessionConfiguration = configuration.session
+        sessionConfiguration.endpointHost = endpoint.host
+        sessionConfiguration.endpointPort = UInt16(clamping: endpoint.port)
+        var session = MinerClientSession(configuration: sessionConfiguration, statistics: carried, firstWorkID: nextWorkID)
+        let actions = session.start()
+        self.session = session
+        perform(actions, on: channel)
+    }
+
+    /// A message from the pool on connection `id`.
+    func received(_ message: Sv2Message, on id: UInt64) {
+        guard connection?.id == id, let channel = connection?.channel, let actions = session?.receive(message) else { return }
+        perform(actions, on: channel)
+    }
+
+    /// Connection `id` closed or could not be made: idle the engine and connect again (at once after Reconnect).
+    func connectionEnded(_ id: UInt64, reason: String) {
+        guard connection?.id == id else { return }
+        connection = nil
+        if let session {
+            carried = session.statistics
+            nextWorkID = session.nextWorkID
+        }
+        session = nil
+        for lane in 0..<configuration.engine.lanes { engine.setWork(nil, lane: lane) }
+        guard !stopped, !failed else { return }
+        let peer = "\(endpoint.host):\(endpoint.port)"
+        if movesAtOnce {
+            movesAtOnce = false
+            log(.info, "\(peer): \(reason); connecting to the new address at once")
+            connect()
+            return
+        }
+        let delay = backoff
+        backoff = min(backoff * 2, configuration.maximumBackoff)
+        log(.warning, "\(peer): \(reason); reconnecting in \(Double(delay.nanoseconds) / 1e9) s")
+        eventLoop.scheduleTask(in: delay) { [weak self] in self?.connect() }
+    }
+
+    /// An error on connection `id` (the transport closes the connection itself when it must).
+    func connectionError(_ id: UInt64, _ error: Error) {
+        guard connection?.id == id else { return }
+        log(.warning, "\(endpoint.host):\(endpoint.port): \(error)")
+    }
+
+    /// A share from a hashing thread.
+    private func found(_ share: FoundShare, lane: Int) {
+        guard pendingShares.add(1, ordering: .relaxed).newValue <= Self.pendingShareLimit else {
+            pendingShares.subtract(1, ordering: .relaxed)
+            droppedShares.add(1, ordering: .relaxed)
+            return
+        }
+        eventLoop.execute { [self] in
+            pendingShares.subtract(1, ordering: .relaxed)
+            guard let channel = connection?.channel, channel.isWritable else {
+                droppedShares.add(1, ordering: .relaxed)
+                return
+            }
+            if let actions = session?.submit(share, lane: lane) { perform(actions, on: channel) }
+        }
+    }
+
+    private func perform(_ actions: [MinerClientSession.Action], on channel: Channel) {
+        for action in actions {
+            switch action {
+            case let .send(message):
+                channel.writeAndFlush(Sv2Outbound.message(message), promise: nil)
+            case let .setWork(lane, work):
+                engine.setWork(work, lane: lane)
+            case let .event(event):
+                record(event)
+            case let .close(reason):
+                log(.warning, "closing the connection: \(reason)")
+                channel.close(promise: nil)
+            case let .reconnect(host, port):
+                log(.info, "the pool asks to reconnect to \(host):\(port)")
+                endpoint = (host, port)
+                movesAtOnce = true
+                channel.close(promise: nil)
+            case let .fail(reason):
+                guard !failed else { continue }
+                failed = true
+                channel.close(promise: nil)
+                onFailure(reason)
+            }
+        }
+    }
+
+    // MARK: - Log
+
+    private func record(_ event: MinerSessionEvent) {
+        switch event {
+        case let .setUp(flags):
+            backoff = configuration.initialBackoff
+            log(.info, "connection set up (SetupConnection.Success flags 0x\(String(flags, radix: 16)))")
+        case let .channelOpened(lane, channelID, kind, target, prefix, size, group):
+            log(.info, "channel \(channelID) opened (\(kind.rawValue), lane \(lane), group \(group)): target \(target.displayHex), "
+                + "extranonce prefix \(Hex.encode(prefix)), extranonce size \(size)")
+        case let .channelRefused(lane, reason):
+            log(.warning, "channel of lane \(lane) refused: \(reason)")
+        case let .channelClosed(lane, channelID, reason):
+            log(.warning, "the pool closed channel \(channelID) (lane \(lane)): \(reason)")
+        case let .targetChanged(channelID, target):
+            log(.info, "channel \(channelID): target \(target.displayHex)")
+        case let .newPrevHash(hash, nbits):
+            log(.info, "new prevhash \(hash.displayHex), nbits 0x\(String(nbits, radix: 16))")
+        case let .blockFound(channelID, hash):
+            log(.info, "block found on channel \(channelID): \(hash.displayHex)")
+        case let .sharesAccepted(channelID, count):
+            log(.debug, "channel \(channelID): \(count) share(s) accepted")
+        case let .shareRejected(channelID, sequenceNumber, errorCode):
+            log(.warning, "channel \(channelID): share \(sequenceNumber) rejected: \(errorCode)")
+        case let .ignored(reason):
+            log(.warning, "ignored: \(reason)")
+        }
+    }
+
+    private func report() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let hashes = engine.hashes
+        let seconds = Double(now - lastReport.time) / 1e9
+        let rate = Double(hashes - lastReport.hashes) / max(seconds, 0.001)
+        lastReport = (now, hashes)
+        let statistics = currentStatistics()
+        log(.info, "hashrate \(Self.format(hashRate: rate)), accepted \(statistics.accepted), rejected \(statistics.rejected)")
+    }
+
+    /// `27.1 MH/s`: three significant digits with H, kH, MH, GH or TH.
+    public static func format(hashRate: Double) -> String {
+        var value = max(hashRate, 0)
+        var unit = 0
+        let units = ["H/s", "kH/s", "MH/s", "GH/s", "TH/s"]
+        while value >= 1000, unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        let digits = value >= 100 ? 0 : (value >= 10 ? 1 : 2)
+        return String(format: "%.\(digits)f %@", value, units[unit])
+    }
+}
+
+/// One pool connection's end of the pipeline: hands its events to the ``CPUMiner`` (on the miner's event loop).
+final class MinerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = Sv2DecodedFrame
+
+    private let miner: CPUMiner
+    private let connectionID: UInt64
+
+    init(miner: CPUMiner, connectionID: UInt64) {
+        self.miner = miner
+        self.connectionID = connectionID
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is Sv2TransportReady { miner.transportReady(connectionID, channel: context.channel) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        miner.received(unwrapInboundIn(data).message, on: connectionID)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        miner.connectionEnded(connectionID, reason: "disconnected")
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        miner.connectionError(connectionID, error)
+    }
+}
+
+@available(*, unavailable)
+extension MinerConnectionHandler: Sendable {}
