@@ -7,7 +7,8 @@ import Sv2Binary
 /// little-endian integer, is at most the target. A uniformly random hash meets target `t` with probability
 /// (t + 1) / 2^256, so one share at `t` stands for 2^256 / (t + 1) hashes on average.
 public enum MiningTarget {
-    /// The target of Stratum V1 difficulty 1: 0x00000000ffff0000…0000 written big-endian (the nBits 0x1d00ffff target).
+    /// The target of Stratum V1 difficulty 1: 0x00000000ffff0000…0000 written big-endian, the target of nBits
+    /// 0x1d00ffff.
     public static let difficultyOne = U256(w0: 0, w1: 0, w2: 0, w3: 0x0000_0000_ffff_0000)
 
     /// The largest value Rust's `u128` holds, where SRI's hashes-per-share saturates.
