@@ -1,0 +1,150 @@
+import Sv2Binary
+import Sv2Messages
+
+/// Settings shared by every mining session of a pool.
+public struct PoolSessionConfiguration: Sendable {
+    /// Shares per minute each channel's target aims at (SRI's `shares_per_minute`).
+    public var sharesPerMinute: Double
+    /// Full extranonce length of every channel (at most 32; SRI uses 32).
+    public var extranonceLength: Int
+    /// Channels one connection may open.
+    public var maximumChannels: UInt32
+    /// Whether miners may roll the BIP320 version bits (0x1fffe000). When false, SetupConnection.Success carries
+    /// REQUIRES_FIXED_VERSION and jobs forbid rolling.
+    public var versionRolling: Bool
+    /// Hashrate assumed for a channel that reports none (a proxy sends 0), in hashes per second.
+    public var defaultHashrate: Double
+    /// Vardiff bounds and pace.
+    public var vardiff: VardiffConfiguration
+    /// How far past the current time a share's ntime may be (Bitcoin's MAX_FUTURE_BLOCK_TIME is 7200 s).
+    public var maximumFutureTime: UInt32
+
+    /// Settings with SRI's defaults where they exist: 32-byte extranonces, version rolling on, 2 hours of ntime;
+    /// vardiff between `minimumHashrate` and no upper bound. Nil unless `sharesPerMinute` and `minimumHashrate` are
+    /// positive and finite.
+    public init?(
+        sharesPerMinute: Double, extranonceLength: Int = 32, maximumChannels: UInt32 = 65536, versionRolling: Bool = true,
+        defaultHashrate: Double = 1e6, minimumHashrate: Double = 1, maximumFutureTime: UInt32 = 7200
+    ) {
+        guard let vardiff = VardiffConfiguration(sharesPerMinute: sharesPerMinute, minimumHashrate: minimumHashrate) else { return nil }
+        self.sharesPerMinute = sharesPerMinute
+        self.extranonceLength = extranonceLength
+        self.maximumChannels = maximumChannels
+        self.versionRolling = versionRolling
+        self.defaultHashrate = defaultHashrate
+        self.vardiff = vardiff
+        self.maximumFutureTime = maximumFutureTime
+    }
+}
+
+/// The chain tip the pool mines on, from the template provider's SetNewPrevHash, with the job it activates.
+public struct PoolPrevHash: Sendable, Hashable {
+    /// The pool job made from the template the prevhash activates.
+    public var jobID: UInt32
+    /// Hash of the previous block (internal byte order).
+    public var prevHash: U256
+    /// Smallest ntime of the new jobs (the template's header_timestamp).
+    public var minNtime: UInt32
+    /// Compact network target.
+    public var nBits: UInt32
+    /// Network target: a share hash at or below it is a block.
+    public var networkTarget: U256
+
+    /// A prevhash.
+    public init(jobID: UInt32, prevHash: U256, minNtime: UInt32, nBits: UInt32, networkTarget: U256) {
+        self.jobID = jobID
+        self.prevHash = prevHash
+        self.minNtime = minNtime
+        self.nBits = nBits
+        self.networkTarget = networkTarget
+    }
+}
+
+/// A share that is a block: everything the template provider's SubmitSolution needs.
+public struct FoundBlock: Sendable, Hashable {
+    /// The template the job was made from.
+    public var templateID: UInt64
+    /// Header version.
+    public var version: UInt32
+    /// Header time.
+    public var ntime: UInt32
+    /// Header nonce.
+    public var nonce: UInt32
+    /// The full coinbase with its witness, as the block carries it.
+    public var coinbase: [UInt8]
+    /// The block hash.
+    public var hash: U256
+    /// Who found it (the channel's user_identity).
+    public var user: String
+
+    /// SubmitSolution (spec 7.7) for the template provider.
+    public var solution: SubmitSolution {
+        SubmitSolution(templateID: templateID, version: version, headerTimestamp: ntime, headerNonce: nonce, coinbaseTx: coinbase)
+    }
+}
+
+/// Accepted and rejected shares of one user since the last time they were collected.
+public struct ShareTally: Sendable, Hashable {
+    /// Shares accepted.
+    public var accepted: UInt64 = 0
+    /// Shares rejected.
+    public var rejected: UInt64 = 0
+    /// Expected hashes the accepted shares stand for (the sum of 2^256 / (target + 1)).
+    public var work: Double = 0
+    /// Blocks found.
+    public var blocks: UInt64 = 0
+
+    /// An empty tally.
+    public init() {}
+
+    /// Adds `other` to this tally.
+    public mutating func add(_ other: ShareTally) {
+        accepted += other.accepted
+        rejected += other.rejected
+        work += other.work
+        blocks += other.blocks
+    }
+}
+
+/// What the I/O glue does for a ``PoolSession``.
+public enum PoolAction: Sendable {
+    /// Send this message to the client.
+    case send(Sv2Message)
+    /// Submit this block to the template provider (and log it).
+    case submitBlock(FoundBlock)
+    /// Log this line (informational).
+    case log(String)
+    /// Log this warning: the client did something wrong; the connection stays.
+    case warn(String)
+    /// Close the connection for this reason, after sending what came before.
+    case close(String)
+}
+
+/// The error codes of SubmitShares.Error, OpenMiningChannel.Error and UpdateChannel.Error the pool sends. The
+/// spec leaves the list to implementations (3.5); these are the strings SRI and other pools use.
+public enum PoolErrorCode {
+    /// No open channel has that id.
+    public static let invalidChannelID: Sv2String = "invalid-channel-id"
+    /// The job belongs to a previous chain tip.
+    public static let staleShare: Sv2String = "stale-share"
+    /// No such job on this channel.
+    public static let invalidJobID: Sv2String = "invalid-job-id"
+    /// The hash does not meet the channel's target.
+    public static let difficultyTooLow: Sv2String = "difficulty-too-low"
+    /// The same header was submitted before.
+    public static let duplicateShare: Sv2String = "duplicate-share"
+    /// The extranonce is not the channel's negotiated size.
+    public static let badExtranonceSize: Sv2String = "bad-extranonce-size"
+    /// Version bits changed where the job does not allow it.
+    public static let versionRollingNotAllowed: Sv2String = "version-rolling-not-allowed"
+    /// ntime before the prevhash's min_ntime or too far in the future.
+    public static let invalidTimestamp: Sv2String = "invalid-timestamp"
+    /// max_target is zero: no hash can meet it.
+    public static let maxTargetOutOfRange: Sv2String = "max-target-out-of-range"
+    /// The extended channel asks for more extranonce bytes than the pool leaves.
+    public static let extranonceSizeTooLarge: Sv2String = "min-extranonce-size-too-large"
+    /// The connection has as many channels as it may.
+    public static let tooManyChannels: Sv2String = "too-many-channels"
+    /// Custom jobs need the job declaration server (not on this pool).
+    public static let customJobsUnsupported: Sv2String = "custom-jobs-unsupported"
+}

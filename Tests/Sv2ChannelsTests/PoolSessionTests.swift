@@ -1,0 +1,333 @@
+import Bitcoin
+import Sv2Binary
+import Sv2Messages
+import Testing
+@testable import Sv2Channels
+
+/// A session driven message by message, with the messages it sends collected.
+private struct Harness {
+    var session: PoolSession
+    var now: Double = 1_700_000_000
+    var sent = [Sv2Message]()
+    var blocks = [FoundBlock]()
+    var closed: String?
+
+    init(flags: UInt32 = 0, versionRolling: Bool = true) throws {
+        session = try PoolSession(
+            configuration: try #require(PoolSessionConfiguration(sharesPerMinute: 6, versionRolling: versionRolling)), connectionPrefix: [0xaa, 0xbb])
+        let setup = SetupConnection(
+            protocol: 0, minVersion: 2, maxVersion: 2, flags: flags, endpointHost: "127.0.0.1", endpointPort: 3333, vendor: "test",
+            hardwareVersion: "", firmware: "", deviceID: "unit")
+        record(session.receive(.setupConnection(setup), now: now))
+    }
+
+    mutating func record(_ actions: [PoolAction]) {
+        for action in actions {
+            switch action {
+            case let .send(message): sent.append(message)
+            case let .submitBlock(block): blocks.append(block)
+            case let .close(reason): closed = reason
+            case .log, .warn: break
+            }
+        }
+    }
+
+    mutating func receive(_ message: Sv2Message) {
+        record(session.receive(message, now: now))
+        record(session.acknowledgeShares())
+    }
+
+    /// Sends everything queued and returns it, emptying the queue.
+    mutating func take() -> [Sv2Message] {
+        defer { sent.removeAll() }
+        return sent
+    }
+}
+
+/// A template like the embedded node's: BIP34 height, 50 BTC, a witness commitment, no other transactions.
+private func template(id: UInt64, future: Bool) -> NewTemplate {
+    let commitment = WitnessCommitment.outputScript(nonCoinbaseWtxids: [])
+    return NewTemplate(
+        templateID: id, futureTemplate: future, version: 0x2000_0000, coinbaseTxVersion: 2, coinbasePrefix: [0x01, 0x6f],
+        coinbaseTxInputSequence: 0xffff_ffff, coinbaseTxValueRemaining: 5_000_000_000, coinbaseTxOutputsCount: 1,
+        coinbaseTxOutputs: TransactionOutput(value: 0, scriptPubKey: commitment).serialized, coinbaseTxLocktime: 0, merklePath: [])
+}
+
+private let rewardScript: [UInt8] = [0x00, 0x14] + [UInt8](repeating: 7, count: 20)
+
+private func job(_ id: UInt32, future: Bool) throws -> PoolJob {
+    try PoolJob(id: id, template: template(id: UInt64(id), future: future), rewardScript: rewardScript, poolTag: "unit", extranonceLength: 32)
+}
+
+private func prevHash(jobID: UInt32, networkTarget: U256 = U256(1)) -> PoolPrevHash {
+    PoolPrevHash(jobID: jobID, prevHash: U256(w0: 1, w1: 2, w2: 3, w3: 4), minNtime: 1_700_000_000, nBits: 0x207f_ffff, networkTarget: networkTarget)
+}
+
+private func openExtended(_ harness: inout Harness, maxTarget: U256 = .max, minExtranonce: UInt16 = 4) -> OpenExtendedMiningChannelSuccess? {
+    harness.receive(.openExtendedMiningChannel(OpenExtendedMiningChannel(
+        requestID: 7, userIdentity: "alice", nominalHashRate: 0.01, maxTarget: maxTarget, minExtranonceSize: minExtranonce)))
+    return harness.take().compactMap { if case let .openExtendedMiningChannelSuccess(success) = $0 { return success } else { return nil } }.first
+}
+
+private func errorCodes(_ messages: [Sv2Message]) -> [String] {
+    messages.compactMap { if case let .submitSharesError(error) = $0 { return error.errorCode.description } else { return nil } }
+}
+
+private func accepted(_ messages: [Sv2Message]) -> UInt32 {
+    messages.reduce(0) { sum, message in
+        if case let .submitSharesSuccess(success) = message { return sum + success.newSubmitsAcceptedCount }
+        return sum
+    }
+}
+
+@Suite("pool session: setup, channels, jobs, share validation")
+struct PoolSessionTests {
+    @Test("SetupConnection first, for the mining protocol, version 2; unsupported flags are refused with their bits")
+    func setup() throws {
+        var harness = try Harness()
+        #expect(harness.take() == [.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: 2, flags: 0))])
+        var wrong = try PoolSession(configuration: try #require(PoolSessionConfiguration(sharesPerMinute: 6)), connectionPrefix: [1])
+        let actions = wrong.receive(.openStandardMiningChannel(OpenStandardMiningChannel()), now: 0)
+        #expect(actions.contains { if case .close = $0 { return true } else { return false } })
+        var templateClient = try PoolSession(configuration: try #require(PoolSessionConfiguration(sharesPerMinute: 6)), connectionPrefix: [1])
+        let refused = templateClient.receive(.setupConnection(SetupConnection(protocol: 2, minVersion: 2, maxVersion: 2, flags: 0,
+            endpointHost: "", endpointPort: 0, vendor: "", hardwareVersion: "", firmware: "", deviceID: "")), now: 0)
+        #expect(refused.contains { if case let .send(.setupConnectionError(error)) = $0 { return error.errorCode == "unsupported-protocol" } else { return false } })
+        let workSelection = try Harness(flags: PoolSession.SetupFlag.requiresWorkSelection)
+        #expect(workSelection.closed != nil)
+        #expect(workSelection.sent.contains { if case let .setupConnectionError(error) = $0 { return error.flags == 2 } else { return false } })
+        let fixed = try Harness(versionRolling: false)
+        #expect(fixed.sent.first == .setupConnectionSuccess(SetupConnectionSuccess(usedVersion: 2, flags: 1)))
+    }
+
+    @Test("extended channel: prefix after the connection's, rollable rest, current job as future + SetNewPrevHash")
+    func extendedChannel() throws {
+        var harness = try Harness()
+        harness.record(harness.session.newJob(try job(1, future: true)))
+        harness.record(harness.session.newPrevHash(prevHash(jobID: 1)))
+        _ = harness.take()
+        let success = try #require(openExtended(&harness))
+        #expect(success.extranoncePrefix.starts(with: [0xaa, 0xbb]))
+        #expect(success.extranoncePrefix.count + Int(success.extranonceSize) == 32)
+        #expect(success.requestID == 7)
+        harness.receive(.openExtendedMiningChannel(OpenExtendedMiningChannel(
+            requestID: 8, userIdentity: "x", nominalHashRate: 1, maxTarget: .max, minExtranonceSize: 31)))
+        #expect(harness.sent.contains { if case let .openMiningChannelError(error) = $0 { return error.errorCode == "min-extranonce-size-too-large" } else { return false } })
+    }
+
+    @Test("every rejection gets its error code, the channel stays usable and good shares keep being accepted")
+    func shareErrors() throws {
+        var harness = try Harness()
+        harness.record(harness.session.newJob(try job(1, future: true)))
+        harness.record(harness.session.newPrevHash(prevHash(jobID: 1)))
+        let channel = try #require(openExtended(&harness))
+        let extranonce = [UInt8](repeating: 0, count: Int(channel.extranonceSize))
+        func share(_ sequence: UInt32, job: UInt32 = 1, nonce: UInt32 = 1, ntime: UInt32 = 1_700_000_001,
+                   version: UInt32 = 0x2000_0000, extranonce custom: [UInt8]? = nil, channelID: UInt32? = nil) -> Sv2Message {
+            .submitSharesExtended(SubmitSharesExtended(
+                channelID: channelID ?? channel.channelID, sequenceNumber: sequence, jobID: job, nonce: nonce, ntime: ntime,
+                version: version, extranonce: custom ?? extranonce))
+        }
+        harness.receive(share(1))
+        #expect(accepted(harness.take()) == 1)
+        harness.receive(share(2))
+        #expect(errorCodes(harness.take()) == ["duplicate-share"])
+        harness.receive(share(3, job: 99))
+        #expect(errorCodes(harness.take()) == ["invalid-job-id"])
+        harness.receive(share(4, nonce: 2, extranonce: [1, 2]))
+        #expect(errorCodes(harness.take()) == ["bad-extranonce-size"])
+        harness.receive(share(5, nonce: 3, version: 0x2000_0001))
+        #expect(errorCodes(harness.take()) == ["version-rolling-not-allowed"])
+        harness.receive(share(6, nonce: 4, version: 0x2000_0000 | 0x0000_e000))
+        #expect(accepted(harness.take()) == 1, "BIP320 bits may roll")
+        harness.receive(share(7, nonce: 5, ntime: 1_699_999_999))
+        #expect(errorCodes(harness.take()) == ["invalid-timestamp"])
+        harness.receive(share(8, nonce: 6, channelID: 42))
+        #expect(errorCodes(harness.take()) == ["invalid-channel-id"])
+        harness.receive(.submitSharesStandard(SubmitSharesStandard(
+            channelID: channel.channelID, sequenceNumber: 9, jobID: 1, nonce: 7, ntime: 1_700_000_001, version: 0x2000_0000)))
+        #expect(errorCodes(harness.take()) == ["invalid-channel-id"], "a standard share on an extended channel")
+        // A new tip: job 1 is stale now, job 2 is current.
+        harness.record(harness.session.newJob(try job(2, future: true)))
+        harness.record(harness.session.newPrevHash(prevHash(jobID: 2)))
+        _ = harness.take()
+        harness.receive(share(10, nonce: 8))
+        #expect(errorCodes(harness.take()) == ["stale-share"])
+        harness.receive(share(11, job: 2, nonce: 1))
+        #expect(accepted(harness.take()) == 1, "the seen-share set starts over on a new tip")
+        #expect(harness.session.collectTallies()["alice"]?.rejected == 7, "the share for an unknown channel has no user to count")
+    }
+
+    @Test("difficulty: a hash above the channel target is refused; one at or below the network target is a block")
+    func difficultyAndBlocks() throws {
+        var harness = try Harness()
+        harness.record(harness.session.newJob(try job(1, future: true)))
+        harness.record(harness.session.newPrevHash(prevHash(jobID: 1)))
+        let hard = try #require(openExtended(&harness, maxTarget: U256(1)))
+        #expect(hard.target == U256(1))
+        harness.receive(.submitSharesExtended(SubmitSharesExtended(
+            channelID: hard.channelID, sequenceNumber: 1, jobID: 1, nonce: 1, ntime: 1_700_000_001, version: 0x2000_0000,
+            extranonce: [UInt8](repeating: 0, count: Int(hard.extranonceSize)))))
+        #expect(errorCodes(harness.take()) == ["difficulty-too-low"])
+
+        var lucky = try Harness()
+        lucky.record(lucky.session.newJob(try job(1, future: true)))
+        lucky.record(lucky.session.newPrevHash(prevHash(jobID: 1, networkTarget: .max)))
+        let channel = try #require(openExtended(&lucky))
+        let extranonce: [UInt8] = Array(repeating: 5, count: Int(channel.extranonceSize))
+        lucky.receive(.submitSharesExtended(SubmitSharesExtended(
+            channelID: channel.channelID, sequenceNumber: 1, jobID: 1, nonce: 77, ntime: 1_700_000_002, version: 0x2000_0000,
+            extranonce: extranonce)))
+        #expect(accepted(lucky.take()) == 1)
+        let block = try #require(lucky.blocks.first)
+        #expect(block.templateID == 1 && block.nonce == 77 && block.user == "alice")
+        // The block's coinbase carries the witness and hashes (without it) to the header's merkle root.
+        let coinbase = try Transaction(bytes: block.coinbase)
+        #expect(coinbase.hasWitness)
+        let header = BlockHeader(
+            version: 0x2000_0000, previousBlockHash: prevHash(jobID: 1).prevHash, merkleRoot: coinbase.txid, time: 1_700_000_002,
+            bits: 0x207f_ffff, nonce: 77)
+        #expect(header.hash == block.hash)
+        #expect(coinbase.txid == (try job(1, future: true)).merkleRoot(extranonce: channel.extranoncePrefix + extranonce))
+    }
+
+    @Test("group channel: standard channels share one group, get one NewExtendedMiningJob, and validate with their own prefix")
+    func groupChannel() throws {
+        var harness = try Harness()
+        harness.record(harness.session.newJob(try job(1, future: true)))
+        harness.record(harness.session.newPrevHash(prevHash(jobID: 1)))
+        _ = harness.take()
+        var opened = [OpenStandardMiningChannelSuccess]()
+        for request in 1...3 {
+            harness.receive(.openStandardMiningChannel(OpenStandardMiningChannel(
+                requestID: UInt32(request), userIdentity: "carol", nominalHashRate: 0.01, maxTarget: .max)))
+            let messages = harness.take()
+            opened += messages.compactMap { if case let .openStandardMiningChannelSuccess(success) = $0 { return success } else { return nil } }
+            #expect(messages.contains { if case .newMiningJob = $0 { return true } else { return false } }, "the current job comes with the channel")
+        }
+        #expect(opened.count == 3)
+        let group = try #require(opened.first?.groupChannelID)
+        #expect(opened.allSatisfy { $0.groupChannelID == group } && !opened.map(\.channelID).contains(group))
+        #expect(Set(opened.map(\.extranoncePrefix)).count == 3 && opened.allSatisfy { $0.extranoncePrefix.count == 32 })
+
+        let next = try job(2, future: false)
+        harness.record(harness.session.newJob(next))
+        let broadcast = harness.take()
+        #expect(broadcast.count == 1)
+        guard case let .newExtendedMiningJob(groupJob) = broadcast.first else { Issue.record("no group job"); return }
+        #expect(groupJob.channelID == group && groupJob.minNtime == 1_700_000_000)
+        // Each standard channel derives its merkle root from the group job and its own prefix, and its share validates.
+        for channel in opened {
+            let coinbase = groupJob.coinbaseTxPrefix + channel.extranoncePrefix + groupJob.coinbaseTxSuffix
+            #expect(Merkle.root(coinbaseTxid: try Transaction(bytes: coinbase).txid, path: groupJob.merklePath)
+                == next.merkleRoot(extranonce: channel.extranoncePrefix))
+            harness.receive(.submitSharesStandard(SubmitSharesStandard(
+                channelID: channel.channelID, sequenceNumber: 1, jobID: 2, nonce: 9, ntime: 1_700_000_001, version: 0x2000_0000)))
+            #expect(accepted(harness.take()) == 1)
+        }
+        // Closing the group closes its channels.
+        harness.receive(.closeChannel(CloseChannel(channelID: group, reasonCode: "bye")))
+        #expect(harness.session.channelCount == 0)
+    }
+
+    @Test("REQUIRES_STANDARD_JOBS: one NewMiningJob per standard channel with its merkle root, no group")
+    func standardJobs() throws {
+        var harness = try Harness(flags: PoolSession.SetupFlag.requiresStandardJobs)
+        harness.record(harness.session.newJob(try job(1, future: true)))
+        harness.record(harness.session.newPrevHash(prevHash(jobID: 1)))
+        _ = harness.take()
+        var prefixes = [UInt32: [UInt8]]()
+        for request in 1...2 {
+            harness.receive(.openStandardMiningChannel(OpenStandardMiningChannel(
+                requestID: UInt32(request), userIdentity: "dave", nominalHashRate: 1e6, maxTarget: .max)))
+            for case let .openStandardMiningChannelSuccess(success) in harness.take() {
+                #expect(success.groupChannelID == 0)
+                prefixes[success.channelID] = success.extranoncePrefix
+            }
+        }
+        let next = try job(2, future: true)
+        harness.record(harness.session.newJob(next))
+        let jobs = harness.take().compactMap { if case let .newMiningJob(job) = $0 { return job } else { return nil } }
+        #expect(jobs.count == 2)
+        for standardJob in jobs {
+            #expect(standardJob.minNtime == nil)
+            #expect(standardJob.merkleRoot == next.merkleRoot(extranonce: prefixes[standardJob.channelID] ?? []))
+        }
+        harness.record(harness.session.newPrevHash(prevHash(jobID: 2)))
+        #expect(harness.take().filter { if case .setNewPrevHash = $0 { return true } else { return false } }.count == 2)
+    }
+
+    @Test("UpdateChannel: unknown channel is an error; a smaller maximum target is honoured with SetTarget")
+    func updateChannel() throws {
+        var harness = try Harness()
+        let channel = try #require(openExtended(&harness))
+        harness.receive(.updateChannel(UpdateChannel(channelID: 99, nominalHashRate: 1, maximumTarget: .max)))
+        #expect(harness.take() == [.updateChannelError(UpdateChannelError(channelID: 99, errorCode: "invalid-channel-id"))])
+        harness.receive(.updateChannel(UpdateChannel(channelID: channel.channelID, nominalHashRate: 1e6, maximumTarget: U256(1000))))
+        #expect(harness.take() == [.setTarget(SetTarget(channelID: channel.channelID, maximumTarget: U256(1000)))])
+    }
+}
+
+@Suite("pool session: vardiff through SetTarget")
+struct PoolSessionVardiffTests {
+    /// A miner of `hashrate` whose shares arrive as a Poisson process at the rate the channel's current target
+    /// implies, against a session ticked every 5 s; returns the hashrates the SetTargets stand for, by time.
+    private func simulate(claimed: Double, actual hashrate: Double, minutes: Double, seed: UInt64) throws -> [(time: Double, hashrate: Double)] {
+        var harness = try Harness()
+        let start = harness.now
+        // Every share is a block (network target at the maximum), so the session accepts it whatever the target.
+        harness.record(harness.session.newJob(try job(1, future: true)))
+        harness.record(harness.session.newPrevHash(prevHash(jobID: 1, networkTarget: .max)))
+        harness.receive(.openExtendedMiningChannel(OpenExtendedMiningChannel(
+            requestID: 1, userIdentity: "sim", nominalHashRate: Float(claimed), maxTarget: .max, minExtranonceSize: 4)))
+        var target = U256.max
+        var rolled = 0
+        for case let .openExtendedMiningChannelSuccess(success) in harness.take() {
+            target = success.target
+            rolled = Int(success.extranonceSize)
+        }
+        var random = SplitMix64(state: seed)
+        var settings = [(time: Double, hashrate: Double)]()
+        var nextTick = start + 5
+        var nonce: UInt32 = 0
+        var time = start
+        while time < start + minutes * 60 {
+            let wait = random.exponential(rate: hashrate / MiningTarget.expectedHashes(target: target))
+            if time + wait >= nextTick {
+                time = nextTick
+                nextTick += 5
+                harness.now = time
+                harness.record(harness.session.tick(now: time))
+                for case let .setTarget(setTarget) in harness.take() {
+                    target = setTarget.maximumTarget
+                    settings.append((time - start, MiningTarget.hashrate(target: target, sharesPerMinute: 6)))
+                }
+                continue
+            }
+            time += wait
+            harness.now = time
+            nonce &+= 1
+            harness.receive(.submitSharesExtended(SubmitSharesExtended(
+                channelID: 1, sequenceNumber: nonce, jobID: 1, nonce: nonce, ntime: 1_700_000_001, version: 0x2000_0000,
+                extranonce: [UInt8](repeating: 0, count: rolled))))
+            _ = harness.take()
+        }
+        return settings
+    }
+
+    @Test("a channel opened 1000x too high or too low settles within 5 simulated minutes and stays there", arguments: [1e3, 1e-3])
+    func settles(factor: Double) throws {
+        let hashrate = 1e9
+        var settled = 0
+        for seed in UInt64(1)...10 {
+            let settings = try simulate(claimed: hashrate * factor, actual: hashrate, minutes: 20, seed: seed)
+            let atFive = settings.last { $0.time <= 300 }?.hashrate ?? hashrate * factor
+            if abs(atFive / hashrate - 1) <= 0.5 { settled += 1 }
+            // No oscillation: after 5 minutes every setting stays within a factor 2 and there are few of them.
+            let later = settings.filter { $0.time > 300 }
+            #expect(later.allSatisfy { $0.hashrate < 2 * hashrate && $0.hashrate > hashrate / 2 }, "seed \(seed): \(later.map(\.hashrate))")
+            #expect(later.count <= 6, "seed \(seed): \(later.count) retargets in 15 minutes")
+        }
+        #expect(settled >= 8, "\(settled) of 10 seeds within 50% at 5 minutes")
+    }
+}
