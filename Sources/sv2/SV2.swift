@@ -7,7 +7,10 @@ struct SV2: ParsableCommand {
         commandName: "sv2",
         abstract: "Stratum V2 toolkit: wire codec and tools for Bitcoin mining.",
         version: "0.1.0",
-        subcommands: [DecodeCommand.self, EncodeCommand.self, TemplateProviderCommand.self, MineCommand.self, ReplCommand.self, KeygenCommand.self, BenchCommand.self]
+        subcommands: [
+            DecodeCommand.self, EncodeCommand.self, PoolCommand.self, MineCommand.self, TemplateProviderCommand.self, ReplCommand.self,
+            KeygenCommand.self, BenchCommand.self,
+        ]
     )
 
     /// Runs the subcommand named by the program name when it is `sv2-<name>`, otherwise parses as usual.

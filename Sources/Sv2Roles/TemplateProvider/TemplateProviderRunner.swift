@@ -15,6 +15,10 @@ public final class TemplateProviderRunner: @unchecked Sendable {
     private var service: TemplateProviderService?
     private var rpcServer: Channel?
     private var cookiePath: String?
+    /// Where Template Distribution listens, once started.
+    public private(set) var address: SocketAddress?
+    /// The authority key clients must check the certificates against (nil when serving plaintext), once started.
+    public private(set) var authorityPublicKey: XOnlyPublicKey?
 
     /// A runner; nothing starts until ``start()``.
     public init(settings: TemplateProviderSettings, group: EventLoopGroup, log: Sv2Log) {
@@ -48,6 +52,7 @@ public final class TemplateProviderRunner: @unchecked Sendable {
             let authority = settings.authoritySecretKey ?? .generate(using: &random)
             if settings.authoritySecretKey == nil { log(.info, "no authority key configured: generated one for this run") }
             log(.info, "authority_public_key = \"\(AuthorityKeyText.encode(authority.xOnlyPublicKey))\"")
+            authorityPublicKey = authority.xOnlyPublicKey
             transport = Sv2TransportConfiguration(
                 security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: settings.certificateValidity)),
                 clock: clock)
@@ -59,6 +64,7 @@ public final class TemplateProviderRunner: @unchecked Sendable {
             source: source, group: group, log: log)
         let address = try service.start()
         self.service = service
+        self.address = address
         log(.info, "Template Distribution on \(address?.hostPortDescription ?? "?")")
     }
 

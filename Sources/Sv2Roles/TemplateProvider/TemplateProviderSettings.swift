@@ -39,44 +39,27 @@ public struct TemplateProviderSettings: Sendable {
     /// `debug`, `info`, `warning` or `error`.
     public var logLevel: Sv2Log.Level
 
-    /// Resolves every setting, with a clear error for the first bad one.
-    public init(_ layers: ConfigurationLayers) throws(ConfigurationError) {
-        listen = try layers.hostPort("listen_address") ?? ("127.0.0.1", 8442)
-        let secretText = try layers.string("authority_secret_key")
-        if let secretText {
-            do {
-                authoritySecretKey = try AuthorityKeyText.secretKey(secretText)
-            } catch {
-                throw ConfigurationError(key: "authority_secret_key", source: "settings", reason: error.description)
-            }
-        } else {
+    /// Resolves every setting, with a clear error for the first bad one. `embedded` is the template provider a pool
+    /// runs in-process: it listens on a free loopback port with a fresh authority key, and reads only the node's keys.
+    public init(_ layers: ConfigurationLayers, embedded: Bool = false) throws(ConfigurationError) {
+        if embedded {
+            listen = ("127.0.0.1", 0)
             authoritySecretKey = nil
+        } else {
+            listen = try layers.hostPort("listen_address") ?? ("127.0.0.1", 8442)
+            authoritySecretKey = try layers.authoritySecretKey()
         }
-        if let publicText = try layers.string("authority_public_key") {
-            let publicKey: XOnlyPublicKey
-            do {
-                publicKey = try AuthorityKeyText.publicKey(publicText)
-            } catch {
-                throw ConfigurationError(key: "authority_public_key", source: "settings", reason: error.description)
-            }
-            guard let secret = authoritySecretKey else {
-                throw ConfigurationError(key: "authority_public_key", source: "settings", reason: "given without authority_secret_key")
-            }
-            guard secret.xOnlyPublicKey == publicKey else {
-                throw ConfigurationError(key: "authority_public_key", source: "settings", reason: "does not belong to authority_secret_key")
-            }
-        }
-        certificateValidity = UInt32(try layers.integer("cert_validity_sec", in: 1...Int64(UInt32.max)) ?? 3600)
-        plaintext = try layers.boolean("plaintext") ?? false
+        certificateValidity = embedded ? 3600 : UInt32(try layers.integer("cert_validity_sec", in: 1...Int64(UInt32.max)) ?? 3600)
+        plaintext = embedded ? false : try layers.boolean("plaintext") ?? false
         datadir = try layers.string("datadir") ?? ((ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.sv2/regtest")
         rpcListen = try layers.hostPort("rpc_listen")
         rpcUser = try layers.string("rpc_user")
         rpcPassword = try layers.string("rpc_password")
-        rpcCookie = try layers.string("rpc_cookie")
+        rpcCookie = embedded ? nil : try layers.string("rpc_cookie")
         guard (rpcUser == nil) == (rpcPassword == nil) else {
             throw ConfigurationError(key: rpcUser == nil ? "rpc_user" : "rpc_password", source: "settings", reason: "rpc_user and rpc_password go together")
         }
-        if let url = try layers.string("bitcoind") {
+        if !embedded, let url = try layers.string("bitcoind") {
             let rest = url.hasPrefix("http://") ? String(url.dropFirst(7)) : url
             let hostPort = rest.split(separator: "/", maxSplits: 1).first.map(String.init) ?? rest
             guard let colon = hostPort.lastIndex(of: ":"), let port = Int(hostPort[hostPort.index(after: colon)...]),
@@ -96,12 +79,6 @@ public struct TemplateProviderSettings: Sendable {
             throw ConfigurationError(key: "template_interval", source: "settings", reason: "\(interval) is outside 0...86400 seconds")
         }
         templateInterval = interval
-        switch (try layers.string("log_level") ?? "info").lowercased() {
-        case "debug": logLevel = .debug
-        case "info": logLevel = .info
-        case "warning": logLevel = .warning
-        case "error": logLevel = .error
-        case let other: throw ConfigurationError(key: "log_level", source: "settings", reason: "expected debug, info, warning or error, got \"\(other)\"")
-        }
+        logLevel = try layers.logLevel()
     }
 }

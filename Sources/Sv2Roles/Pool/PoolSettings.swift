@@ -1,0 +1,91 @@
+import Bitcoin
+import Sv2Crypto
+import Sv2Node
+
+/// The settings of `sv2 pool`, resolved from its configuration layers (TOML file, flags, `SV2_POOL_*` environment).
+/// Key names follow SRI's pool configuration where they exist.
+public struct PoolSettings: Sendable {
+    /// Every key `sv2 pool` understands (TOML key = flag without dashes, with underscores).
+    public static let keys: Set<String> = [
+        "listen_address", "authority_public_key", "authority_secret_key", "cert_validity_sec", "coinbase_reward_script",
+        "pool_signature", "shares_per_minute", "tp_address", "tp_authority_public_key", "version_rolling", "shutdown_reconnect_address", "datadir",
+        "rpc_listen", "rpc_user", "rpc_password", "generation_rate", "fee_delta", "template_interval", "log_level",
+    ]
+
+    /// Where miners connect (default 0.0.0.0:3333).
+    public var listen: (host: String, port: Int)
+    /// The authority key certificates are signed with; nil (only with the embedded node) means a fresh one for this
+    /// run, its public key logged.
+    public var authoritySecretKey: Secp256k1SecretKey?
+    /// Certificate validity in seconds (default 3600).
+    public var certificateValidity: UInt32
+    /// The scriptPubKey block rewards pay to.
+    public var rewardScript: [UInt8]
+    /// How `coinbase_reward_script` was given, for the log.
+    public var rewardDescription: String
+    /// The pool's coinbase tag (default "sv2").
+    public var poolSignature: String
+    /// Shares per minute each channel aims at (default 6).
+    public var sharesPerMinute: Double
+    /// Whether miners may roll version bits (default true).
+    public var versionRolling: Bool
+    /// Where miners are sent (Reconnect) when the pool shuts down; nil just closes their connections.
+    public var shutdownReconnect: (host: String, port: Int)?
+    /// An external template provider `HOST:PORT`; nil runs the embedded regtest node in-process.
+    public var templateProvider: (host: String, port: Int)?
+    /// The external template provider's authority key (nil: its certificate is not checked, with a warning).
+    public var templateProviderKey: XOnlyPublicKey?
+    /// The embedded node's settings (when there is no external template provider).
+    public var embedded: TemplateProviderSettings?
+    /// `debug`, `info`, `warning` or `error`.
+    public var logLevel: Sv2Log.Level
+
+    /// Resolves every setting, with a clear error for the first bad one.
+    public init(_ layers: ConfigurationLayers) throws(ConfigurationError) {
+        listen = try layers.hostPort("listen_address") ?? ("0.0.0.0", 3333)
+        templateProvider = try layers.hostPort("tp_address")
+        templateProviderKey = try layers.publicKey("tp_authority_public_key")
+        embedded = templateProvider == nil ? try TemplateProviderSettings(layers, embedded: true) : nil
+        logLevel = try layers.logLevel()
+        authoritySecretKey = try layers.authoritySecretKey()
+        if authoritySecretKey == nil, templateProvider != nil {
+            throw ConfigurationError(
+                key: "authority_secret_key", source: "settings",
+                reason: "required with tp_address (miners check the pool's certificates against its public key; `sv2 keygen` makes one)")
+        }
+        certificateValidity = UInt32(try layers.integer("cert_validity_sec", in: 1...Int64(UInt32.max)) ?? 3600)
+        if let text = try layers.string("coinbase_reward_script") {
+            rewardScript = try Self.script(text)
+            rewardDescription = text
+        } else if templateProvider == nil {
+            rewardScript = NodeScripts.p2wshOpTrue
+            rewardDescription = "the embedded node's anyone-can-spend P2WSH(OP_TRUE) (regtest only; set coinbase_reward_script)"
+        } else {
+            throw ConfigurationError(key: "coinbase_reward_script", source: "settings", reason: "required with tp_address (an address or a descriptor)")
+        }
+        poolSignature = try layers.string("pool_signature") ?? "sv2"
+        guard poolSignature.utf8.count <= 50, poolSignature.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "/") }) else {
+            throw ConfigurationError(
+                key: "pool_signature", source: "settings", reason: "at most 50 printable ASCII characters without \"/\", got \"\(poolSignature)\"")
+        }
+        sharesPerMinute = try layers.number("shares_per_minute") ?? 6
+        guard sharesPerMinute > 0, sharesPerMinute <= 6000 else {
+            throw ConfigurationError(key: "shares_per_minute", source: "settings", reason: "\(sharesPerMinute) is outside (0, 6000]")
+        }
+        versionRolling = try layers.boolean("version_rolling") ?? true
+        shutdownReconnect = try layers.hostPort("shutdown_reconnect_address")
+    }
+
+    /// The scriptPubKey of an address (any network) or a descriptor (`addr(...)`, `raw(...)`).
+    static func script(_ text: String) throws(ConfigurationError) -> [UInt8] {
+        var firstError = ""
+        for network in [Network.regtest, .testnet, .signet, .mainnet] {
+            do {
+                return text.contains("(") ? try Descriptor(text, network: network).scriptPubKey : try Address(text, network: network).scriptPubKey
+            } catch {
+                if firstError.isEmpty { firstError = error.description }
+            }
+        }
+        throw ConfigurationError(key: "coinbase_reward_script", source: "settings", reason: "\"\(text)\": \(firstError)")
+    }
+}

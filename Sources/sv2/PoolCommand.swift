@@ -1,0 +1,98 @@
+import ArgumentParser
+import NIOCore
+import NIOPosix
+import Sv2Roles
+
+/// `sv2 pool`: a Stratum V2 pool over an external template provider or the embedded regtest node.
+struct PoolCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pool",
+        abstract: "Sv2 pool: standard, extended and group channels, vardiff, share validation, blocks to the template provider.",
+        discussion: """
+            Miners connect over Noise on --listen-address (default 0.0.0.0:3333); the URL to give them, \
+            stratum2+tcp://HOST:PORT/<authority public key>, is logged at start. Templates come from --tp-address \
+            (an sv2 tp or Bitcoin Core's template provider; --tp-authority-public-key checks its certificate) or, \
+            without it, from the embedded regtest node of `sv2 tp` run in-process (--datadir, --rpc-listen, \
+            --generation-rate as for sv2 tp), so `sv2 pool` alone mines a regtest chain. With --tp-address, \
+            --authority-secret-key and --coinbase-reward-script (an address or an addr()/raw() descriptor) are \
+            required; on the embedded node a missing authority key is generated for the run and rewards go to the \
+            node's anyone-can-spend script. Channel targets aim at --shares-per-minute through vardiff. Settings \
+            come from --config (TOML, keys are the long option names with underscores, as in SRI's pool config), \
+            then these options, then SV2_POOL_<KEY> environment variables. SIGINT or SIGTERM log the per-user \
+            statistics and exit 0.
+            """
+    )
+
+    @Option(help: "TOML configuration file.")
+    var config: String?
+    @Option(help: "Address miners connect to (default 0.0.0.0:3333).")
+    var listenAddress: String?
+    @Option(help: "Authority public key (checked against the secret key).")
+    var authorityPublicKey: String?
+    @Option(help: "Authority secret key that signs the Noise certificates.")
+    var authoritySecretKey: String?
+    @Option(help: "Certificate validity in seconds (default 3600).")
+    var certValiditySec: String?
+    @Option(help: "Where block rewards go: an address or an addr()/raw() descriptor.")
+    var coinbaseRewardScript: String?
+    @Option(help: "The pool's tag in the coinbase (default sv2).")
+    var poolSignature: String?
+    @Option(help: "Shares per minute each channel aims at (default 6).")
+    var sharesPerMinute: String?
+    @Option(help: "Template provider HOST:PORT (default: the embedded regtest node in-process).")
+    var tpAddress: String?
+    @Option(help: "The template provider's authority public key.")
+    var tpAuthorityPublicKey: String?
+    @Option(help: "Allow version rolling: true or false (default true).")
+    var versionRolling: String?
+    @Option(help: "On shutdown, send miners to this HOST:PORT (Reconnect) instead of just closing (default off).")
+    var shutdownReconnectAddress: String?
+    @Option(help: "Data directory of the embedded regtest node (default ~/.sv2/regtest).")
+    var datadir: String?
+    @Option(help: "Serve the embedded node's JSON-RPC on this address (default off).")
+    var rpcListen: String?
+    @Option(help: "RPC user accepted by --rpc-listen.")
+    var rpcUser: String?
+    @Option(help: "RPC password, likewise.")
+    var rpcPassword: String?
+    @Option(help: "Transactions the embedded node's generator adds per second (0 turns it off; default 2).")
+    var generationRate: String?
+    @Option(help: "Extra fees in satoshis that justify a new template on the same tip (default 1000).")
+    var feeDelta: String?
+    @Option(help: "Minimum seconds between two templates on the same tip (default 30).")
+    var templateInterval: String?
+    @Option(help: "debug, info, warning or error (default info).")
+    var logLevel: String?
+
+    func run() throws {
+        var flags = [String: String]()
+        let given: [(String, String?)] = [
+            ("listen_address", listenAddress), ("authority_public_key", authorityPublicKey),
+            ("authority_secret_key", authoritySecretKey), ("cert_validity_sec", certValiditySec),
+            ("coinbase_reward_script", coinbaseRewardScript), ("pool_signature", poolSignature),
+            ("shares_per_minute", sharesPerMinute), ("tp_address", tpAddress), ("tp_authority_public_key", tpAuthorityPublicKey),
+            ("version_rolling", versionRolling), ("shutdown_reconnect_address", shutdownReconnectAddress), ("datadir", datadir), ("rpc_listen", rpcListen), ("rpc_user", rpcUser),
+            ("rpc_password", rpcPassword), ("generation_rate", generationRate), ("fee_delta", feeDelta),
+            ("template_interval", templateInterval), ("log_level", logLevel),
+        ]
+        for (key, value) in given { if let value { flags[key] = value } }
+        let settings: PoolSettings
+        do {
+            settings = try PoolSettings(ConfigurationLayers(role: "pool", configPath: config, flags: flags, knownKeys: PoolSettings.keys))
+        } catch {
+            throw CommandFailure("configuration: \(error)")
+        }
+        let log = Sv2Log(component: "pool", minimumLevel: settings.logLevel)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        defer { try? group.syncShutdownGracefully() }
+        let runner = PoolRunner(settings: settings, group: group, log: log)
+        do {
+            try runner.start()
+        } catch {
+            runner.stop()
+            throw CommandFailure("\(error)")
+        }
+        waitForTermination(log: log)
+        runner.stop()
+    }
+}
