@@ -1,0 +1,365 @@
+import ArgumentParser
+import Bitcoin
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Sv2Binary
+import Sv2Channels
+import Sv2Crypto
+import Sv2Messages
+import Sv2Network
+import Sv2Noise
+import Sv2Roles
+
+/// `sv2 bench shares`: share validation on one core next to the bare SHA-256d of the same headers, and shares end
+/// to end through a pool over loopback with Noise.
+struct SharesBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shares",
+        abstract: "Validated shares per second per core (next to the bare SHA-256d of the same headers), and end to end over Noise.",
+        discussion: """
+            Part 1 (one core, no I/O): a pool session validates distinct SubmitSharesStandard and \
+            SubmitSharesExtended messages (job lookup, version, ntime, extranonce size, merkle root from the \
+            coinbase, header hash, duplicate check, target) and, as a third row, frames decoded from bytes then \
+            validated; the reference is SHA256d of the same 80-byte headers alone, the floor of any validator. \
+            Part 2: a pool service on loopback with Noise and N simulated miners, each with an extended channel and \
+            one share in flight: shares per second, share round trip (SubmitSharesExtended to its \
+            SubmitShares.Success) p50/p99, and bytes per share on the wire in each direction. Medians of the rounds.
+            """
+    )
+
+    @Option(help: "Shares per round in part 1.")
+    var shares = 100_000
+    @Option(help: "Rounds of part 1.")
+    var rounds = 9
+    @Option(help: "Simulated miners in part 2 (0 skips it).")
+    var miners = 50
+    @Option(help: "Seconds of part 2.")
+    var seconds = 5.0
+
+    func run() throws {
+        try validation()
+        if miners > 0 { try endToEnd() }
+    }
+
+    // MARK: - Part 1
+
+    private static let version: UInt32 = 0x2000_0000
+    private static let ntime: UInt32 = 1_700_000_100
+    private static let now: Double = 1_700_000_000
+
+    /// A session on job 1 with an extended channel (1) and a standard channel (3, in group 2), targets at the maximum
+    /// and a network target no hash meets.
+    private static func session() throws -> (session: PoolSession, job: PoolJob, prevHash: PoolPrevHash, extended: OpenExtendedMiningChannelSuccess, standardPrefix: [UInt8]) {
+        guard let configuration = PoolSessionConfiguration(sharesPerMinute: 6) else { throw CommandFailure("bad session settings") }
+        var session = try PoolSession(configuration: configuration, connectionPrefix: [0, 0, 0, 1])
+        _ = session.receive(.setupConnection(SetupConnection(
+            protocol: 0, minVersion: 2, maxVersion: 2, flags: 0, endpointHost: "", endpointPort: 0, vendor: "bench",
+            hardwareVersion: "", firmware: "", deviceID: "")), now: now)
+        let template = NewTemplate(
+            templateID: 1, futureTemplate: true, version: version, coinbaseTxVersion: 2, coinbasePrefix: [0x02, 0x10, 0x27],
+            coinbaseTxInputSequence: 0xffff_ffff, coinbaseTxValueRemaining: 312_500_000, coinbaseTxOutputsCount: 1,
+            coinbaseTxOutputs: TransactionOutput(value: 0, scriptPubKey: WitnessCommitment.outputScript(nonCoinbaseWtxids: [])).serialized,
+            coinbaseTxLocktime: 0, merklePath: (0..<11).map { U256(UInt64($0) &* 0x9e37_79b9_7f4a_7c15) })
+        let job = try PoolJob(id: 1, template: template, rewardScript: [0x00, 0x14] + Array(repeating: 1, count: 20), poolTag: "bench", extranonceLength: 32)
+        let prevHash = PoolPrevHash(jobID: 1, prevHash: U256(w0: 1, w1: 2, w2: 3, w3: 4), minNtime: ntime - 100, nBits: 0x1703_4219, networkTarget: .zero)
+        _ = session.newJob(job)
+        _ = session.newPrevHash(prevHash)
+        var extended: OpenExtendedMiningChannelSuccess?
+        for case let .send(.openExtendedMiningChannelSuccess(success)) in session.receive(.openExtendedMiningChannel(OpenExtendedMiningChannel(
+            requestID: 1, userIdentity: "bench", nominalHashRate: 0.01, maxTarget: .max, minExtranonceSize: 8)), now: now) {
+            extended = success
+        }
+        var standardPrefix: [UInt8]?
+        for case let .send(.openStandardMiningChannelSuccess(success)) in session.receive(.openStandardMiningChannel(OpenStandardMiningChannel(
+            requestID: 2, userIdentity: "bench", nominalHashRate: 0.01, maxTarget: .max)), now: now) {
+            standardPrefix = success.extranoncePrefix
+        }
+        guard let extended, let standardPrefix else { throw CommandFailure("the bench session did not open its channels") }
+        return (session, job, prevHash, extended, standardPrefix)
+    }
+
+    /// Median shares per second of `body` over the rounds; `body(round)` handles `shares` shares.
+    private func rate(_ body: (Int) -> Void) -> Double {
+        body(0)
+        var samples = [Double]()
+        for round in 1...rounds {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body(round)
+            samples.append(Double(shares) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+        }
+        return samples.sorted()[samples.count / 2]
+    }
+
+    private func validation() throws {
+        var (session, job, prevHash, extended, standardPrefix) = try Self.session()
+        let extranonce = [UInt8](repeating: 7, count: Int(extended.extranonceSize))
+        let extendedRoot = job.merkleRoot(extranonce: extended.extranoncePrefix + extranonce)
+        let standardRoot = job.merkleRoot(extranonce: standardPrefix)
+        let count = shares
+        var accepted = 0
+        func tally(_ actions: [PoolAction]) {
+            for case let .send(.submitSharesSuccess(success)) in actions { accepted += Int(success.newSubmitsAcceptedCount) }
+        }
+
+        // Each round uses its own ntime so every share is new; a new prevhash empties the seen-share sets.
+        let standardRate = rate { round in
+            _ = session.newPrevHash(prevHash)
+            for nonce in 0..<UInt32(count) {
+                tally(session.receive(.submitSharesStandard(SubmitSharesStandard(
+                    channelID: 3, sequenceNumber: nonce, jobID: 1, nonce: nonce, ntime: Self.ntime + UInt32(round), version: Self.version)), now: Self.now))
+                if nonce & 15 == 15 { tally(session.acknowledgeShares()) }
+            }
+        }
+        let extendedRate = rate { round in
+            _ = session.newPrevHash(prevHash)
+            for nonce in 0..<UInt32(count) {
+                tally(session.receive(.submitSharesExtended(SubmitSharesExtended(
+                    channelID: extended.channelID, sequenceNumber: nonce, jobID: 1, nonce: nonce, ntime: Self.ntime + UInt32(round),
+                    version: Self.version, extranonce: extranonce)), now: Self.now))
+                if nonce & 15 == 15 { tally(session.acknowledgeShares()) }
+            }
+        }
+        // Frames: the bytes a connection would deliver, decoded and validated.
+        let frames = (0..<UInt32(min(count, 4096))).map { nonce in
+            (try? Sv2Message.submitSharesExtended(SubmitSharesExtended(
+                channelID: extended.channelID, sequenceNumber: nonce, jobID: 1, nonce: nonce, ntime: Self.ntime,
+                version: Self.version, extranonce: extranonce)).encodedFrame()) ?? []
+        }
+        var frameRound = UInt32(0)
+        let frameRate = rate { _ in
+            _ = session.newPrevHash(prevHash)
+            frameRound &+= 1
+            for index in 0..<count {
+                let frame = frames[index % frames.count]
+                guard let decoded = try? Sv2DecodedFrame.decodeAll(frame).first,
+                      case var .submitSharesExtended(share) = decoded.message else { continue }
+                share.nonce &+= UInt32(index / frames.count) << 12
+                share.ntime = Self.ntime + 100 + frameRound
+                tally(session.receive(.submitSharesExtended(share), now: Self.now))
+                if index & 15 == 15 { tally(session.acknowledgeShares()) }
+            }
+        }
+        let expectedAccepted = 3 * (rounds + 1) * count
+        guard accepted == expectedAccepted else {
+            throw CommandFailure("the session accepted \(accepted) of \(expectedAccepted) shares: the benchmark is not measuring validation")
+        }
+        // The floor: SHA256d of the same headers and nothing else.
+        var sink = U256.zero
+        let floorRate = rate { round in
+            for nonce in 0..<UInt32(count) {
+                sink = ShareHash.header(
+                    version: Self.version, previousBlockHash: prevHash.prevHash, merkleRoot: nonce & 1 == 0 ? extendedRoot : standardRoot,
+                    time: Self.ntime + UInt32(round), bits: prevHash.nBits, nonce: nonce)
+            }
+        }
+        BenchmarkTiming.consume(sink)
+        print("sv2 bench shares, part 1: one core, \(count) distinct shares per round, median of \(rounds) rounds (11-step merkle path)")
+        BenchmarkTiming.printTable(
+            ["validated", "shares/s", "us/share", "ratio to floor"],
+            [
+                ["SubmitSharesStandard", Self.figure(standardRate), BenchmarkTiming.format(1e6 / standardRate, digits: 2), BenchmarkTiming.format(floorRate / standardRate, digits: 2) + "x"],
+                ["SubmitSharesExtended", Self.figure(extendedRate), BenchmarkTiming.format(1e6 / extendedRate, digits: 2), BenchmarkTiming.format(floorRate / extendedRate, digits: 2) + "x"],
+                ["extended from frame bytes", Self.figure(frameRate), BenchmarkTiming.format(1e6 / frameRate, digits: 2), BenchmarkTiming.format(floorRate / frameRate, digits: 2) + "x"],
+                ["SHA256d of the headers (floor, ref)", Self.figure(floorRate), BenchmarkTiming.format(1e6 / floorRate, digits: 2), "1.00x"],
+            ])
+        print("goal: >= 100,000 validated shares/s per core")
+    }
+
+    private static func figure(_ rate: Double) -> String {
+        let whole = Int(rate.rounded())
+        var text = String(whole)
+        var index = text.count - 3
+        while index > 0 {
+            text.insert(",", at: text.index(text.startIndex, offsetBy: index))
+            index -= 3
+        }
+        return text
+    }
+
+    // MARK: - Part 2
+
+    private func endToEnd() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        defer { try? group.syncShutdownGracefully() }
+        var random = SystemRandom()
+        let authority = Secp256k1SecretKey.generate(using: &random)
+        let log = Sv2Log(component: "bench", minimumLevel: .warning)
+        guard let sessionConfiguration = PoolSessionConfiguration(sharesPerMinute: 6) else { throw CommandFailure("bad session settings") }
+        let service = PoolService(
+            configuration: .init(
+                host: "127.0.0.1", port: 0,
+                transport: Sv2TransportConfiguration(security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority))),
+                session: sessionConfiguration, rewardScript: [0x51], poolSignature: "bench",
+                vardiffInterval: .hours(1), statisticsInterval: .hours(1)),
+            group: group, log: log)
+        guard let port = try service.start(submitter: { _ in true })?.port else { throw CommandFailure("the pool did not bind") }
+        defer { service.stop() }
+        let template = NewTemplate(
+            templateID: 1, futureTemplate: true, version: Self.version, coinbaseTxVersion: 2, coinbasePrefix: [0x02, 0x10, 0x27],
+            coinbaseTxInputSequence: 0xffff_ffff, coinbaseTxValueRemaining: 312_500_000, coinbaseTxOutputsCount: 0,
+            coinbaseTxOutputs: [], coinbaseTxLocktime: 0, merklePath: (0..<11).map { U256(UInt64($0) &* 0x9e37_79b9_7f4a_7c15) })
+        service.handle(.template(template))
+        service.handle(.prevHash(TemplateSetNewPrevHash(
+            templateID: 1, prevHash: U256(w0: 9, w1: 8, w2: 7, w3: 6), headerTimestamp: UInt32(Date().timeIntervalSince1970),
+            nBits: 0x1703_4219, target: .zero)))
+
+        let recorder = BenchRoundTrips()
+        var channels = [Channel]()
+        for index in 0..<miners {
+            let handler = BenchMiner(index: index, recorder: recorder)
+            channels.append(try Sv2Connections.connect(
+                host: "127.0.0.1", port: port, group: group, configuration: .init(security: .initiator(authority: authority.xOnlyPublicKey))
+            ) { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+            }.wait())
+        }
+        defer { for channel in channels { channel.close(promise: nil) } }
+        try recorder.waitForMiners(miners, seconds: 60)
+        recorder.start()
+        Thread.sleep(forTimeInterval: seconds)
+        let (count, samples, rejected) = recorder.stop()
+        guard count > 0 else { throw CommandFailure("no share was acknowledged") }
+        let sorted = samples.sorted()
+        let p50 = sorted[sorted.count / 2]
+        let p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
+        let share = SubmitSharesExtended(
+            channelID: 1, sequenceNumber: 0, jobID: 1, nonce: 0, ntime: 0, version: 0, extranonce: Array(repeating: 0, count: 8))
+        let ack = SubmitSharesSuccess()
+        let up = NoiseFrameEncoder.encryptedSize(payloadLength: share.encodedSize)
+        let down = NoiseFrameEncoder.encryptedSize(payloadLength: ack.encodedSize)
+        print("sv2 bench shares, part 2: pool on loopback with Noise, \(miners) miners with one share in flight each, \(BenchmarkTiming.format(seconds)) s")
+        BenchmarkTiming.printTable(
+            ["measurement", "value"],
+            [
+                ["shares/s (all miners)", Self.figure(Double(count) / seconds)],
+                ["round trip p50", BenchmarkTiming.format(p50, digits: 1) + " us"],
+                ["round trip p99", BenchmarkTiming.format(p99, digits: 1) + " us"],
+                ["bytes per share up (SubmitSharesExtended, 8-byte extranonce)", "\(up)"],
+                ["bytes per share down (SubmitShares.Success, unbatched)", "\(down)"],
+                ["rejected", "\(rejected)"],
+            ])
+    }
+}
+
+/// Collects share round trips from every bench miner.
+final class BenchRoundTrips: @unchecked Sendable {
+    private let lock = NSCondition()
+    private var ready = 0
+    private var running = false
+    private var samples = [Double]()
+    private var count = 0
+    private var rejected = 0
+
+    var isRunning: Bool { lock.withLock { running } }
+
+    func minerReady() {
+        lock.withLock {
+            ready += 1
+            lock.broadcast()
+        }
+    }
+
+    func waitForMiners(_ miners: Int, seconds: Double) throws {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        lock.lock()
+        defer { lock.unlock() }
+        while ready < miners {
+            guard lock.wait(until: deadline) else { throw CommandFailure("only \(ready) of \(miners) miners got a job") }
+        }
+    }
+
+    func start() {
+        lock.withLock { running = true }
+    }
+
+    func stop() -> (count: Int, samples: [Double], rejected: Int) {
+        lock.withLock {
+            running = false
+            return (count, samples, rejected)
+        }
+    }
+
+    func record(microseconds: Double, accepted: Bool) {
+        lock.withLock {
+            guard running else { return }
+            if accepted {
+                count += 1
+                samples.append(microseconds)
+            } else {
+                rejected += 1
+            }
+        }
+    }
+}
+
+/// A simulated miner: opens an extended channel and, once the benchmark runs, keeps one share in flight.
+final class BenchMiner: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = Sv2DecodedFrame
+    typealias OutboundOut = Sv2Outbound
+
+    private let index: Int
+    private let recorder: BenchRoundTrips
+    private var channelID: UInt32 = 0
+    private var extranonceSize = 0
+    private var jobID: UInt32 = 0
+    private var ntime: UInt32 = 0
+    private var sequence: UInt32 = 0
+    private var sentAt: UInt64 = 0
+
+    init(index: Int, recorder: BenchRoundTrips) {
+        self.index = index
+        self.recorder = recorder
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is Sv2TransportReady else { return context.fireUserInboundEventTriggered(event) }
+        context.write(wrapOutboundOut(.message(.setupConnection(SetupConnection(
+            protocol: 0, minVersion: 2, maxVersion: 2, flags: 0, endpointHost: "127.0.0.1", endpointPort: 0,
+            vendor: "sv2-bench", hardwareVersion: "", firmware: "", deviceID: Sv2String("\(index)"))))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.message(.openExtendedMiningChannel(OpenExtendedMiningChannel(
+            requestID: 1, userIdentity: Sv2String("bench\(index)"), nominalHashRate: 0.01, maxTarget: .max, minExtranonceSize: 8)))), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data).message {
+        case let .openExtendedMiningChannelSuccess(success):
+            channelID = success.channelID
+            extranonceSize = Int(success.extranonceSize)
+        case let .setNewPrevHash(prevHash):
+            jobID = prevHash.jobID
+            ntime = prevHash.minNtime
+            recorder.minerReady()
+            waitForStart(context)
+        case .submitSharesSuccess:
+            finish(context, accepted: true)
+        case .submitSharesError:
+            finish(context, accepted: false)
+        default:
+            break
+        }
+    }
+
+    private func waitForStart(_ context: ChannelHandlerContext) {
+        if recorder.isRunning {
+            send(context)
+        } else {
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .milliseconds(5)) { self.waitForStart(bound.value) }
+        }
+    }
+
+    private func finish(_ context: ChannelHandlerContext, accepted: Bool) {
+        recorder.record(microseconds: Double(DispatchTime.now().uptimeNanoseconds - sentAt) / 1000, accepted: accepted)
+        if recorder.isRunning { send(context) }
+    }
+
+    private func send(_ context: ChannelHandlerContext) {
+        sequence &+= 1
+        sentAt = DispatchTime.now().uptimeNanoseconds
+        context.writeAndFlush(wrapOutboundOut(.message(.submitSharesExtended(SubmitSharesExtended(
+            channelID: channelID, sequenceNumber: sequence, jobID: jobID, nonce: sequence, ntime: ntime, version: 0x2000_0000,
+            extranonce: [UInt8](repeating: 0, count: extranonceSize))))), promise: nil)
+    }
+}
