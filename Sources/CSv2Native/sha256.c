@@ -9,6 +9,11 @@
 
 #include <string.h>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 const uint32_t sv2_sha256_k[64] __attribute__((aligned(16))) = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -22,7 +27,7 @@ const uint32_t sv2_sha256_k[64] __attribute__((aligned(16))) = {
 
 #define SV2_ROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
-static void sv2_sha256_transform(uint32_t s[8], const uint8_t *block) {
+static void sv2_sha256_transform_portable(uint32_t s[8], const uint8_t *block) {
     uint32_t w[64], a, b, c, d, e, f, g, h;
     int i;
     for (i = 0; i < 16; i++) {
@@ -46,6 +51,73 @@ static void sv2_sha256_transform(uint32_t s[8], const uint8_t *block) {
     }
     s[0] += a; s[1] += b; s[2] += c; s[3] += d; s[4] += e; s[5] += f; s[6] += g; s[7] += h;
 }
+
+#if defined(__x86_64__)
+
+int sv2_cpu_has_shani(void) {
+    static int cached = -1;
+    unsigned int a, b, c, d;
+    int has;
+    int seen = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (seen >= 0) return seen;
+    has = 0;
+    if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 19)) && (c & (1u << 9)) &&
+        __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29)))
+        has = 1;
+    __atomic_store_n(&cached, has, __ATOMIC_RELAXED); /* racing threads store the same value */
+    return has;
+}
+
+/* One block with the SHA extensions: the state goes to the ABEF/CDGH layout sha256rnds2 works on, the 16
+ * big-endian message words are expanded four at a time with sha256msg1/msg2, and the layout is undone. */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void sv2_sha256_transform_shani(uint32_t s[8], const uint8_t *block) {
+    const __m128i bswap = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
+    __m128i t1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)s), 0xB1);
+    __m128i t2 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(s + 4)), 0x1B);
+    __m128i abef = _mm_alignr_epi8(t1, t2, 8);
+    __m128i cdgh = _mm_blend_epi16(t2, t1, 0xF0);
+    const __m128i abef_in = abef, cdgh_in = cdgh;
+    __m128i m[4];
+    int i;
+    for (i = 0; i < 4; i++) m[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(block + 16 * i)), bswap);
+    for (i = 0; i < 16; i++) {
+        __m128i q, msg;
+        if (i < 4) {
+            q = m[i];
+        } else {
+            q = _mm_sha256msg1_epu32(m[(i - 4) & 3], m[(i - 3) & 3]);
+            q = _mm_add_epi32(q, _mm_alignr_epi8(m[(i - 1) & 3], m[(i - 2) & 3], 4));
+            q = _mm_sha256msg2_epu32(q, m[(i - 1) & 3]);
+            m[i & 3] = q;
+        }
+        msg = _mm_add_epi32(q, _mm_load_si128((const __m128i *)(sv2_sha256_k + 4 * i)));
+        cdgh = _mm_sha256rnds2_epu32(cdgh, abef, msg);
+        abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(msg, 0x0E));
+    }
+    abef = _mm_add_epi32(abef, abef_in);
+    cdgh = _mm_add_epi32(cdgh, cdgh_in);
+    t1 = _mm_shuffle_epi32(abef, 0x1B);
+    t2 = _mm_shuffle_epi32(cdgh, 0xB1);
+    _mm_storeu_si128((__m128i *)s, _mm_blend_epi16(t1, t2, 0xF0));
+    _mm_storeu_si128((__m128i *)(s + 4), _mm_alignr_epi8(t2, t1, 8));
+}
+
+static void sv2_sha256_transform(uint32_t s[8], const uint8_t *block) {
+    if (sv2_cpu_has_shani()) {
+        sv2_sha256_transform_shani(s, block);
+    } else {
+        sv2_sha256_transform_portable(s, block);
+    }
+}
+
+#else
+
+int sv2_cpu_has_shani(void) { return 0; }
+
+#define sv2_sha256_transform sv2_sha256_transform_portable
+
+#endif /* __x86_64__ */
 
 const uint32_t sv2_sha256_iv[8] __attribute__((aligned(16))) = {
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,

@@ -30,4 +30,8 @@ void sv2_sha256_init_midstate(sv2_sha256_ctx *ctx, const uint32_t s[8], uint64_t
 void sv2_sha256_write(sv2_sha256_ctx *ctx, const uint8_t *data, size_t len);
 void sv2_sha256_finalize(sv2_sha256_ctx *ctx, uint8_t out32[32]);
 
+/* 1 when the CPU has the x86 SHA extensions (and SSE4.1/SSSE3), else 0; cached after the first call. The block
+ * transform behind sv2_sha256_write uses them when present. */
+int sv2_cpu_has_shani(void);
+
 #endif /* SV2_SHA256_H */

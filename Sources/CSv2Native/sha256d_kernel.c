@@ -19,7 +19,6 @@
 #include <string.h>
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -276,28 +275,10 @@ static int scan_shani(const uint32_t midstate[8], const uint8_t tail16[16], uint
     return 0;
 }
 
-static int cpu_has_shani(void) {
-    static int cached = -1;
-    unsigned int a, b, c, d;
-    int has;
-    int seen = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (seen >= 0) return seen;
-    has = 0;
-    if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 19)) && (c & (1u << 9)) &&
-        __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29)))
-        has = 1;
-    __atomic_store_n(&cached, has, __ATOMIC_RELAXED); /* racing threads store the same value */
-    return has;
-}
-
-#else
-
-static int cpu_has_shani(void) { return 0; }
-
 #endif /* __x86_64__ */
 
 static sv2_sha256d_kernel resolve(sv2_sha256d_kernel kernel) {
-    if (kernel == SV2_KERNEL_AUTO) return cpu_has_shani() ? SV2_KERNEL_SHANI : SV2_KERNEL_PORTABLE;
+    if (kernel == SV2_KERNEL_AUTO) return sv2_cpu_has_shani() ? SV2_KERNEL_SHANI : SV2_KERNEL_PORTABLE;
     return kernel;
 }
 
@@ -307,7 +288,7 @@ int sv2_sha256d_kernel_available(sv2_sha256d_kernel kernel) {
     case SV2_KERNEL_PORTABLE:
         return 1;
     case SV2_KERNEL_SHANI:
-        return cpu_has_shani();
+        return sv2_cpu_has_shani();
     }
     return 0;
 }
@@ -327,7 +308,7 @@ int sv2_sha256d_scan(sv2_sha256d_kernel kernel, const uint32_t midstate[8], cons
         return scan_portable(midstate, tail16, start_nonce, count, target32, found_nonce);
 #if defined(__x86_64__)
     case SV2_KERNEL_SHANI:
-        if (!cpu_has_shani()) return -1;
+        if (!sv2_cpu_has_shani()) return -1;
         return scan_shani(midstate, tail16, start_nonce, count, target32, found_nonce);
 #endif
     default:

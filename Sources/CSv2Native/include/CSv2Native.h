@@ -147,8 +147,9 @@ int sv2_sha256d_kernel_available(sv2_sha256d_kernel kernel);
 /* A short static name, "portable" or "sha-ni"; for AUTO, the kernel it picks. */
 const char *sv2_sha256d_kernel_name(sv2_sha256d_kernel kernel);
 
-/* One-shot SHA256d (SHA-256 of SHA-256) of length bytes, portable C; out32 in
- * internal byte order. For references and tests. */
+/* One-shot SHA256d (SHA-256 of SHA-256) of length bytes; out32 in internal
+ * byte order. The block transform uses the SHA extensions when the CPU has
+ * them, else portable C. For share validation, references and tests. */
 void sv2_sha256d(const uint8_t *data, size_t length, uint8_t out32[32]);
 
 #ifdef __cplusplus

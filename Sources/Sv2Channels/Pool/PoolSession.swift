@@ -285,14 +285,15 @@ public struct PoolSession: Sendable {
         channelID: UInt32, sequence: UInt32, jobID: UInt32, nonce: UInt32, ntime: UInt32, version: UInt32,
         extranonce: [UInt8]?, now: Double
     ) -> [PoolAction] {
-        guard var channel = channels[channelID] else {
+        // Taken out of the dictionary while it changes, so its seen-share set is not copied on write.
+        guard var channel = channels.removeValue(forKey: channelID) else {
             return [reject(channelID: channelID, sequence: sequence, PoolErrorCode.invalidChannelID, user: nil)]
         }
+        defer { channels[channelID] = channel }
         let code = check(&channel, jobID: jobID, nonce: nonce, ntime: ntime, version: version, extranonce: extranonce, now: now)
         var actions = [PoolAction]()
         switch code {
         case let .rejected(error):
-            channels[channelID] = channel
             return [reject(channelID: channelID, sequence: sequence, error, user: channel.user)]
         case let .accepted(block):
             channel.unacknowledged.lastSequence = sequence
@@ -306,7 +307,6 @@ public struct PoolSession: Sendable {
                 actions.append(.submitBlock(block))
             }
         }
-        channels[channelID] = channel
         return actions
     }
 
