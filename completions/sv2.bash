@@ -173,13 +173,13 @@ _sv2() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    decode|encode|tp|mine|repl|keygen|bench|help)
+    decode|encode|pool|mine|tp|repl|keygen|bench|help)
         # Offer subcommand argument completions
         "_sv2_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'decode encode tp mine repl keygen bench help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'decode encode pool mine tp repl keygen bench help' -- "${cur}"))
         ;;
     esac
 }
@@ -212,6 +212,106 @@ _sv2_encode() {
         return
         ;;
     '--tlv')
+        return
+        ;;
+    esac
+}
+
+_sv2_pool() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --coinbase-reward-script --pool-signature --shares-per-minute --tp-address --tp-authority-public-key --version-rolling --shutdown-reconnect-address --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --log-level)
+    __sv2_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        return
+        ;;
+    '--listen-address')
+        return
+        ;;
+    '--authority-public-key')
+        return
+        ;;
+    '--authority-secret-key')
+        return
+        ;;
+    '--cert-validity-sec')
+        return
+        ;;
+    '--coinbase-reward-script')
+        return
+        ;;
+    '--pool-signature')
+        return
+        ;;
+    '--shares-per-minute')
+        return
+        ;;
+    '--tp-address')
+        return
+        ;;
+    '--tp-authority-public-key')
+        return
+        ;;
+    '--version-rolling')
+        return
+        ;;
+    '--shutdown-reconnect-address')
+        return
+        ;;
+    '--datadir')
+        return
+        ;;
+    '--rpc-listen')
+        return
+        ;;
+    '--rpc-user')
+        return
+        ;;
+    '--rpc-password')
+        return
+        ;;
+    '--generation-rate')
+        return
+        ;;
+    '--fee-delta')
+        return
+        ;;
+    '--template-interval')
+        return
+        ;;
+    '--log-level')
+        return
+        ;;
+    esac
+}
+
+_sv2_mine() {
+    repeating_flags=()
+    non_repeating_flags=(--cpu --extended --standard --require-standard-jobs --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--threads --user --channels --kernel --report-interval)
+    __sv2_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--threads')
+        return
+        ;;
+    '--user')
+        return
+        ;;
+    '--channels')
+        return
+        ;;
+    '--kernel')
+        __sv2_add_completions -W 'auto'$'\n''portable'$'\n''sha-ni'
+        return
+        ;;
+    '--report-interval')
         return
         ;;
     esac
@@ -269,34 +369,6 @@ _sv2_tp() {
         return
         ;;
     '--log-level')
-        return
-        ;;
-    esac
-}
-
-_sv2_mine() {
-    repeating_flags=()
-    non_repeating_flags=(--cpu --extended --standard --require-standard-jobs --version -h --help)
-    repeating_options=()
-    non_repeating_options=(--threads --user --channels --kernel --report-interval)
-    __sv2_offer_flags_options 1
-
-    # Offer option value completions
-    case "${prev}" in
-    '--threads')
-        return
-        ;;
-    '--user')
-        return
-        ;;
-    '--channels')
-        return
-        ;;
-    '--kernel')
-        __sv2_add_completions -W 'auto'$'\n''portable'$'\n''sha-ni'
-        return
-        ;;
-    '--report-interval')
         return
         ;;
     esac
@@ -376,13 +448,13 @@ _sv2_bench() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    codec|noise|tp|sha256d)
+    codec|noise|tp|sha256d|shares)
         # Offer subcommand argument completions
         "_sv2_bench_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'codec noise tp sha256d' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'codec noise tp sha256d shares' -- "${cur}"))
         ;;
     esac
 }
@@ -451,6 +523,30 @@ _sv2_bench_sha256d() {
         return
         ;;
     '--rounds')
+        return
+        ;;
+    esac
+}
+
+_sv2_bench_shares() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--shares --rounds --miners --seconds)
+    __sv2_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--shares')
+        return
+        ;;
+    '--rounds')
+        return
+        ;;
+    '--miners')
+        return
+        ;;
+    '--seconds')
         return
         ;;
     esac
