@@ -321,7 +321,7 @@ _sv2_tp() {
     repeating_flags=()
     non_repeating_flags=(--plaintext --version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --datadir --rpc-listen --rpc-user --rpc-password --rpc-cookie --bitcoind --generation-rate --fee-delta --template-interval --log-level)
+    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --rpc-cookie --bitcoind --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --log-level)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -341,6 +341,12 @@ _sv2_tp() {
     '--cert-validity-sec')
         return
         ;;
+    '--rpc-cookie')
+        return
+        ;;
+    '--bitcoind')
+        return
+        ;;
     '--datadir')
         return
         ;;
@@ -351,12 +357,6 @@ _sv2_tp() {
         return
         ;;
     '--rpc-password')
-        return
-        ;;
-    '--rpc-cookie')
-        return
-        ;;
-    '--bitcoind')
         return
         ;;
     '--generation-rate')

@@ -47,41 +47,23 @@ struct PoolCommand: ParsableCommand {
     var versionRolling: String?
     @Option(help: "On shutdown, send miners to this HOST:PORT (Reconnect) instead of just closing (default off).")
     var shutdownReconnectAddress: String?
-    @Option(help: "Data directory of the embedded regtest node (default ~/.sv2/regtest).")
-    var datadir: String?
-    @Option(help: "Serve the embedded node's JSON-RPC on this address (default off).")
-    var rpcListen: String?
-    @Option(help: "RPC user accepted by --rpc-listen.")
-    var rpcUser: String?
-    @Option(help: "RPC password, likewise.")
-    var rpcPassword: String?
-    @Option(help: "Transactions the embedded node's generator adds per second (0 turns it off; default 2).")
-    var generationRate: String?
-    @Option(help: "Extra fees in satoshis that justify a new template on the same tip (default 1000).")
-    var feeDelta: String?
-    @Option(help: "Minimum seconds between two templates on the same tip (default 30).")
-    var templateInterval: String?
+    @OptionGroup(title: "Node and templates")
+    var node: EmbeddedNodeOptions
     @Option(help: "debug, info, warning or error (default info).")
     var logLevel: String?
 
     func run() throws {
-        var flags = [String: String]()
-        let given: [(String, String?)] = [
-            ("listen_address", listenAddress), ("authority_public_key", authorityPublicKey),
-            ("authority_secret_key", authoritySecretKey), ("cert_validity_sec", certValiditySec),
-            ("coinbase_reward_script", coinbaseRewardScript), ("pool_signature", poolSignature),
-            ("shares_per_minute", sharesPerMinute), ("tp_address", tpAddress), ("tp_authority_public_key", tpAuthorityPublicKey),
-            ("version_rolling", versionRolling), ("shutdown_reconnect_address", shutdownReconnectAddress), ("datadir", datadir), ("rpc_listen", rpcListen), ("rpc_user", rpcUser),
-            ("rpc_password", rpcPassword), ("generation_rate", generationRate), ("fee_delta", feeDelta),
-            ("template_interval", templateInterval), ("log_level", logLevel),
-        ]
-        for (key, value) in given { if let value { flags[key] = value } }
-        let settings: PoolSettings
-        do {
-            settings = try PoolSettings(ConfigurationLayers(role: "pool", configPath: config, flags: flags, knownKeys: PoolSettings.keys))
-        } catch {
-            throw CommandFailure("configuration: \(error)")
-        }
+        let settings = try resolveSettings(
+            role: "pool", config: config, keys: PoolSettings.keys,
+            options: [
+                ("listen_address", listenAddress), ("authority_public_key", authorityPublicKey),
+                ("authority_secret_key", authoritySecretKey), ("cert_validity_sec", certValiditySec),
+                ("coinbase_reward_script", coinbaseRewardScript), ("pool_signature", poolSignature),
+                ("shares_per_minute", sharesPerMinute), ("tp_address", tpAddress), ("tp_authority_public_key", tpAuthorityPublicKey),
+                ("version_rolling", versionRolling), ("shutdown_reconnect_address", shutdownReconnectAddress),
+                ("log_level", logLevel),
+            ] + node.settings
+        ) { layers throws(ConfigurationError) in try PoolSettings(layers) }
         let log = Sv2Log(component: "pool", minimumLevel: settings.logLevel)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         defer { try? group.syncShutdownGracefully() }

@@ -38,45 +38,24 @@ struct TemplateProviderCommand: ParsableCommand {
     var certValiditySec: String?
     @Flag(help: "Serve plaintext instead of Noise (local testing only).")
     var plaintext = false
-    @Option(help: "Data directory of the embedded regtest node (default ~/.sv2/regtest).")
-    var datadir: String?
-    @Option(help: "Serve the embedded node's JSON-RPC on this address (default off).")
-    var rpcListen: String?
-    @Option(help: "RPC user (accepted by --rpc-listen, or sent to --bitcoind).")
-    var rpcUser: String?
-    @Option(help: "RPC password, likewise.")
-    var rpcPassword: String?
     @Option(help: "bitcoind's cookie file (with --bitcoind).")
     var rpcCookie: String?
     @Option(help: "Bitcoin Core's RPC, http://HOST:PORT, instead of the embedded node.")
     var bitcoind: String?
-    @Option(help: "Transactions the embedded node's generator adds per second (0 turns it off; default 2).")
-    var generationRate: String?
-    @Option(help: "Extra fees in satoshis that justify a new template on the same tip (default 1000).")
-    var feeDelta: String?
-    @Option(help: "Minimum seconds between two templates on the same tip (default 30).")
-    var templateInterval: String?
+    @OptionGroup(title: "Node and templates")
+    var node: EmbeddedNodeOptions
     @Option(help: "debug, info, warning or error (default info).")
     var logLevel: String?
 
     func run() throws {
-        var flags = [String: String]()
-        let given: [(String, String?)] = [
-            ("listen_address", listenAddress), ("authority_public_key", authorityPublicKey),
-            ("authority_secret_key", authoritySecretKey), ("cert_validity_sec", certValiditySec), ("datadir", datadir),
-            ("rpc_listen", rpcListen), ("rpc_user", rpcUser), ("rpc_password", rpcPassword), ("rpc_cookie", rpcCookie),
-            ("bitcoind", bitcoind), ("generation_rate", generationRate), ("fee_delta", feeDelta),
-            ("template_interval", templateInterval), ("log_level", logLevel),
-        ]
-        for (key, value) in given { if let value { flags[key] = value } }
-        if plaintext { flags["plaintext"] = "true" }
-        let settings: TemplateProviderSettings
-        do {
-            settings = try TemplateProviderSettings(
-                ConfigurationLayers(role: "tp", configPath: config, flags: flags, knownKeys: TemplateProviderSettings.keys))
-        } catch {
-            throw CommandFailure("configuration: \(error)")
-        }
+        let settings = try resolveSettings(
+            role: "tp", config: config, keys: TemplateProviderSettings.keys,
+            options: [
+                ("listen_address", listenAddress), ("authority_public_key", authorityPublicKey),
+                ("authority_secret_key", authoritySecretKey), ("cert_validity_sec", certValiditySec),
+                ("rpc_cookie", rpcCookie), ("bitcoind", bitcoind), ("log_level", logLevel), ("plaintext", plaintext ? "true" : nil),
+            ] + node.settings
+        ) { layers throws(ConfigurationError) in try TemplateProviderSettings(layers) }
         let log = Sv2Log(component: "tp", minimumLevel: settings.logLevel)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         defer { try? group.syncShutdownGracefully() }
@@ -85,21 +64,4 @@ struct TemplateProviderCommand: ParsableCommand {
         waitForTermination(log: log)
         runner.stop()
     }
-}
-
-/// Blocks until SIGINT or SIGTERM, or until something else signals `done`.
-func waitForTermination(log: Sv2Log, or done: DispatchSemaphore = DispatchSemaphore(value: 0)) {
-    var sources = [DispatchSourceSignal]()
-    for signalNumber in [SIGINT, SIGTERM] {
-        signal(signalNumber, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-        source.setEventHandler {
-            log(.info, "signal \(signalNumber == SIGINT ? "SIGINT" : "SIGTERM"): shutting down")
-            done.signal()
-        }
-        source.resume()
-        sources.append(source)
-    }
-    done.wait()
-    for source in sources { source.cancel() }
 }
