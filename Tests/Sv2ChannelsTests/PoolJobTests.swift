@@ -145,4 +145,17 @@ struct PoolJobTests {
         }
         #expect(literal == 3)
     }
+
+    @Test("a template whose coinbase would break the 100-byte scriptSig limit, or with garbage outputs, is refused")
+    func unusableTemplates() {
+        var long = template(["coinbase_tx_version": 2, "coinbase_tx_outputs_count": 0])
+        long.coinbasePrefix = [UInt8](repeating: 1, count: 60)
+        #expect(throws: PoolJob.BuildError.self) { try PoolJob(id: 1, template: long, rewardScript: [0x51], poolTag: "pool", extranonceLength: 32) }
+        #expect(throws: PoolJob.BuildError.self) {
+            try PoolJob(id: 1, template: template([:]), rewardScript: [0x51], poolTag: "pool", extranonceLength: 300)
+        }
+        var garbage = template(["coinbase_tx_outputs_count": 3])
+        garbage.coinbaseTxOutputs = [1, 2, 3]
+        #expect(throws: PoolJob.BuildError.self) { try PoolJob(id: 1, template: garbage, rewardScript: [0x51], poolTag: "pool", extranonceLength: 32) }
+    }
 }

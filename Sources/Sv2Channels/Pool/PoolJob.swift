@@ -62,11 +62,11 @@ public struct PoolJob: Sendable, Hashable {
             throw .malformedOutputs(error.description)
         }
         let tag = Array("Sv2/\(poolTag)/\(minerTag)/".utf8)
+        let scriptSigLength = template.coinbasePrefix.count + 1 + tag.count + 1 + max(0, extranonceLength)
+        guard scriptSigLength <= 100, tag.count <= 75, (0...75).contains(extranonceLength) else { throw .scriptSigTooLong(scriptSigLength) }
         var scriptSig = template.coinbasePrefix
         scriptSig += Script.pushData(tag)
         scriptSig.append(UInt8(extranonceLength))
-        let scriptSigLength = scriptSig.count + extranonceLength
-        guard scriptSigLength <= 100, tag.count <= 75, extranonceLength <= 75 else { throw .scriptSigTooLong(scriptSigLength) }
 
         var prefix = [UInt8]()
         prefix.appendLittleEndian(template.coinbaseTxVersion)
