@@ -35,10 +35,14 @@ let package = Package(
         .target(name: "Sv2Noise", dependencies: ["Sv2Binary", "Sv2Crypto"]),
         // Text formats: a TOML parser for configuration files and a JSON model (numbers kept exact).
         .target(name: "Sv2Formats"),
+        // Stratum V1: JSON-RPC line framing and messages (sans-IO).
+        .target(name: "Sv1", dependencies: ["Sv2Formats"]),
         // Every message of the spec, one dispatch enum, text/JSON rendering.
         .target(name: "Sv2Messages", dependencies: ["Sv2Binary", "Sv2Formats"]),
         // Sans-IO mining logic: channels, jobs, extranonces, share validation, vardiff; clock and randomness injected.
-        .target(name: "Sv2Channels", dependencies: ["Sv2Binary", "Sv2Messages", "Bitcoin", "Sv2Crypto", "CSv2Native"]),
+        .target(
+            name: "Sv2Channels", dependencies: ["Sv1", "Sv2Binary", "Sv2Formats", "Sv2Messages", "Bitcoin", "Sv2Crypto", "CSv2Native"]
+        ),
         // SwiftNIO glue: the Noise/plaintext transport handler, the message codec handler, connect and listen.
         .target(
             name: "Sv2Network",
@@ -64,7 +68,7 @@ let package = Package(
             name: "Sv2Roles",
             dependencies: [
                 "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Formats", "Sv2Messages", "Sv2Network", "Sv2Node", "Sv2NodeRPC",
-                "Sv2Channels", "CSv2Native",
+                "Sv2Channels", "Sv1", "CSv2Native",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
@@ -119,7 +123,7 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "Sv2ChannelsTests", dependencies: ["Sv2Channels", "Sv2Messages", "Sv2Binary", "Bitcoin", "Sv2Crypto", "Sv2TestSupport"]
+            name: "Sv2ChannelsTests", dependencies: ["Sv2Channels", "Sv1", "Sv2Formats", "Sv2Messages", "Sv2Binary", "Bitcoin", "Sv2Crypto", "Sv2TestSupport"]
         ),
         .testTarget(name: "Sv2NoiseTests", dependencies: ["Sv2Noise", "Sv2Crypto", "Sv2Binary", "Sv2Messages", "Sv2TestSupport"]),
     ]
