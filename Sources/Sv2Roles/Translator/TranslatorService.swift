@@ -67,11 +67,12 @@ public final class TranslatorService: @unchecked Sendable {
         /// Longest reconnect delay.
         public var maximumBackoff: TimeAmount
 
-        /// Settings with the defaults of the issue: 16 KiB lines, 60 s keepalive.
+        /// Settings with the defaults of the issue (16 KiB lines, 60 s keepalive); reconnecting waits 1 s, doubling to
+        /// 5 s, so miners get work again within seconds of the pool's return.
         public init(
             host: String, port: Int, upstreams: [Upstream], downstream: Sv1ServerConfiguration, extranonce1Size: Int = 4,
             maximumLineLength: Int = 16_384, maximumClients: Int = 100_000, jobKeepalive: TimeAmount = .seconds(60),
-            vardiffInterval: TimeAmount = .seconds(5), initialBackoff: TimeAmount = .seconds(1), maximumBackoff: TimeAmount = .seconds(30)
+            vardiffInterval: TimeAmount = .seconds(5), initialBackoff: TimeAmount = .seconds(1), maximumBackoff: TimeAmount = .seconds(5)
         ) {
             self.host = host
             self.port = port
