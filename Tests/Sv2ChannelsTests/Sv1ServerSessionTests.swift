@@ -160,4 +160,24 @@ struct Sv1ServerSessionTests {
         miner.request(4, Sv1Method.suggestDifficulty, [.number("1e20")])
         #expect(miner.take().contains { if case let .notification(_, params) = $0 { return params.first == .number(String(Int64(1) << 39)) } else { return false } })
     }
+
+    @Test("upstream work that forbids version rolling: mining.set_version_mask 00000000, and rolled bits are ignored")
+    func versionMaskFollowsUpstream() throws {
+        var miner = try Downstream()
+        miner.request(1, Sv1Method.configure, [.array([.string("version-rolling")]), .object([("version-rolling.mask", .string("1fffe000"))])])
+        miner.request(2, Sv1Method.subscribe, [])
+        miner.request(3, Sv1Method.authorize, [.string("w"), .string("x")])
+        var fixed = work()
+        fixed.versionRollingMask = 0
+        _ = miner.take()
+        miner.run(miner.session.newJob(try #require(TranslatorJob(work: fixed, jobID: "f", cleanJobs: true, extranonce1Size: 4, extranonce2Size: 4))))
+        #expect(miner.take().first == .notification(method: Sv1Method.setVersionMask, params: [.string("00000000")]))
+        miner.request(4, Sv1Method.submit, [.string("w"), .string("f"), .string("00000000"), .string("6553f100"), .string("00000001"), .string("1fffe000")])
+        #expect(miner.errorCode(4) == nil)
+        #expect(miner.submitted.first?.version == 0x2000_0000)
+        _ = miner.take()
+        // The next job allows rolling again: the negotiated mask is announced back.
+        miner.run(miner.session.newJob(try #require(TranslatorJob(work: work(id: 2), jobID: "g", cleanJobs: false, extranonce1Size: 4, extranonce2Size: 4))))
+        #expect(miner.take().first == .notification(method: Sv1Method.setVersionMask, params: [.string("1fffe000")]))
+    }
 }

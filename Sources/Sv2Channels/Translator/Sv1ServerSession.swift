@@ -114,6 +114,8 @@ public struct Sv1ServerSession: Sendable {
     private var subscribed = false
     private var user: String?
     private var versionMask: UInt32 = 0
+    /// The mask last announced for the current upstream work (negotiated mask ∩ what the work lets roll).
+    private var announcedMask: UInt32?
     private var difficulty: Double
     private var target: U256
     private var previousTarget: U256
@@ -229,7 +231,8 @@ public struct Sv1ServerSession: Sendable {
         var version = job.work.version
         if fields.count > 5, !fields[5].isEmpty {
             guard let bits = Sv1Job.uint32(hex: fields[5]) else { return reject(id, .other, "Malformed version bits") }
-            version = (version & ~versionMask) | (bits & versionMask)
+            let mask = versionMask & job.work.versionRollingMask
+            version = (version & ~mask) | (bits & mask)
         }
         let share = FoundShare(
             workID: job.work.id, nonce: nonce, time: time, version: version,
@@ -261,7 +264,14 @@ public struct Sv1ServerSession: Sendable {
         latest = job
         previousTarget = target
         guard isMining else { return [] }
-        return [.send(.notification(method: Sv1Method.notify, params: job.notify.params))]
+        var actions = [Action]()
+        let mask = versionMask & job.work.versionRollingMask
+        if versionMask != 0, mask != (announcedMask ?? versionMask) {
+            actions.append(.send(.notification(method: Sv1Method.setVersionMask, params: [.string(Sv1Job.hex(mask))])))
+        }
+        if versionMask != 0 { announcedMask = mask }
+        actions.append(.send(.notification(method: Sv1Method.notify, params: job.notify.params)))
+        return actions
     }
 
     /// Vardiff: a new difficulty when the miner's share rate has moved it.
