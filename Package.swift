@@ -98,6 +98,7 @@ let package = Package(
             path: "Tests/Sv2TestSupport"
         ),
         .testTarget(name: "Sv2FormatsTests", dependencies: ["Sv2Formats"]),
+        .testTarget(name: "Sv1Tests", dependencies: ["Sv1", "Sv2Formats"]),
         .testTarget(name: "Sv2BinaryTests", dependencies: ["Sv2Binary", "Sv2TestSupport"]),
         .testTarget(name: "Sv2MessagesTests", dependencies: ["Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2TestSupport"]),
         .testTarget(name: "Sv2NativeTests", dependencies: ["CSv2Native", "Sv2TestSupport"]),
