@@ -63,13 +63,14 @@ let package = Package(
             dependencies: ["Sv2Node", "Bitcoin", "Sv2Binary", "Sv2Formats", "Sv2Network", .product(name: "NIOCore", package: "swift-nio")]
         ),
 
-        // The roles: template provider, CPU miner (and, later, pool, proxy, translator, job declaration).
+        // The roles: template provider, pool, CPU miner, translator (and, later, proxy and job declaration).
         .target(
             name: "Sv2Roles",
             dependencies: [
                 "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Formats", "Sv2Messages", "Sv2Network", "Sv2Node", "Sv2NodeRPC",
                 "Sv2Channels", "Sv1", "CSv2Native",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),

@@ -173,13 +173,13 @@ _sv2() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    decode|encode|pool|mine|tp|repl|keygen|bench|help)
+    decode|encode|pool|translate|mine|tp|repl|keygen|bench|help)
         # Offer subcommand argument completions
         "_sv2_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'decode encode pool mine tp repl keygen bench help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'decode encode pool translate mine tp repl keygen bench help' -- "${cur}"))
         ;;
     esac
 }
@@ -281,6 +281,57 @@ _sv2_pool() {
         return
         ;;
     '--template-interval')
+        return
+        ;;
+    '--log-level')
+        return
+        ;;
+    esac
+}
+
+_sv2_translate() {
+    repeating_flags=()
+    non_repeating_flags=(--pow2-difficulty --version -h --help)
+    repeating_options=(--upstream)
+    non_repeating_options=(--config --listen-address --user-identity --downstream-extranonce2-size --shares-per-minute --initial-difficulty --min-difficulty --max-difficulty --job-keepalive-interval-secs --max-line-length --max-clients --log-level)
+    __sv2_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        return
+        ;;
+    '--listen-address')
+        return
+        ;;
+    '--upstream')
+        return
+        ;;
+    '--user-identity')
+        return
+        ;;
+    '--downstream-extranonce2-size')
+        return
+        ;;
+    '--shares-per-minute')
+        return
+        ;;
+    '--initial-difficulty')
+        return
+        ;;
+    '--min-difficulty')
+        return
+        ;;
+    '--max-difficulty')
+        return
+        ;;
+    '--job-keepalive-interval-secs')
+        return
+        ;;
+    '--max-line-length')
+        return
+        ;;
+    '--max-clients')
         return
         ;;
     '--log-level')

@@ -1,0 +1,316 @@
+import Bitcoin
+import Foundation
+import Sv1
+import Sv2Binary
+import Sv2Formats
+
+/// Settings of the translator's Sv1 side shared by every downstream connection.
+public struct Sv1ServerConfiguration: Sendable {
+    /// Bytes of extranonce2 each miner rolls (default 4; cgminer accepts at most 8).
+    public var extranonce2Size: Int
+    /// Shares per minute each miner's difficulty aims at.
+    public var sharesPerMinute: Double
+    /// The difficulty a miner starts at (before suggest_difficulty and vardiff).
+    public var initialDifficulty: Double
+    /// Lowest difficulty vardiff or a miner's suggestion may set.
+    public var minimumDifficulty: Double
+    /// Highest difficulty vardiff or a miner's suggestion may set.
+    public var maximumDifficulty: Double
+    /// Round every difficulty down to a power of two (for old firmware).
+    public var powerOfTwoDifficulty: Bool
+    /// Version bits miners may roll when they ask (BIP310), at most BIP320's 0x1fffe000.
+    public var versionRollingMask: UInt32
+    /// Vardiff pace and bounds, in hashes per second.
+    public var vardiff: VardiffConfiguration
+
+    /// Settings; nil when the numbers are out of range (bounds reversed, non-positive difficulties or rate).
+    public init?(
+        extranonce2Size: Int = 4, sharesPerMinute: Double = 6, initialDifficulty: Double = 1, minimumDifficulty: Double = 1e-8,
+        maximumDifficulty: Double = 1e15, powerOfTwoDifficulty: Bool = false, versionRollingMask: UInt32 = 0x1fff_e000
+    ) {
+        guard (1...16).contains(extranonce2Size), minimumDifficulty > 0, maximumDifficulty >= minimumDifficulty,
+              initialDifficulty > 0, initialDifficulty.isFinite, maximumDifficulty.isFinite,
+              let vardiff = VardiffConfiguration(
+                  sharesPerMinute: sharesPerMinute, minimumHashrate: max(1e-6, Self.hashrate(minimumDifficulty, sharesPerMinute)),
+                  maximumHashrate: max(1e-6, Self.hashrate(maximumDifficulty, sharesPerMinute)))
+        else { return nil }
+        self.extranonce2Size = extranonce2Size
+        self.sharesPerMinute = sharesPerMinute
+        self.initialDifficulty = initialDifficulty
+        self.minimumDifficulty = minimumDifficulty
+        self.maximumDifficulty = maximumDifficulty
+        self.powerOfTwoDifficulty = powerOfTwoDifficulty
+        self.versionRollingMask = versionRollingMask & MiningWork.bip320VersionMask
+        self.vardiff = vardiff
+    }
+
+    /// The hashrate that finds `sharesPerMinute` shares a minute at `difficulty` (vardiff works in hashrates).
+    private static func hashrate(_ difficulty: Double, _ sharesPerMinute: Double) -> Double {
+        MiningTarget.hashrate(target: MiningTarget.target(difficulty: difficulty), sharesPerMinute: sharesPerMinute)
+    }
+
+    /// `difficulty` within the bounds, rounded down to a power of two when configured.
+    func clamp(_ difficulty: Double) -> Double {
+        var value = min(max(difficulty.isFinite ? difficulty : minimumDifficulty, minimumDifficulty), maximumDifficulty)
+        if powerOfTwoDifficulty {
+            value = max(minimumDifficulty, pow(2, log2(value).rounded(.down)))
+        }
+        return value
+    }
+}
+
+/// One upstream work as the Sv1 side sees it: the mining.notify values and how a miner's extranonce maps back.
+///
+/// Aggregated layout of the upstream channel's rolled extranonce (its `extranonce_size` bytes): zero padding, then
+/// the miner's extranonce1 (unique per Sv1 connection), then the miner's extranonce2. coinbase1 = coinbase_tx_prefix
+/// + the channel's extranonce_prefix + the padding, so Sv1 miners see an ordinary coinb1 || ex1 || ex2 || coinb2.
+public struct TranslatorJob: Hashable, Sendable {
+    /// What mining.notify carries.
+    public let notify: Sv1Job
+    /// The upstream work.
+    public let work: MiningWork
+    /// Zero bytes between the channel's prefix and extranonce1.
+    public let padding: Int
+
+    /// The job for `work` under `jobID`; nil when the work has no coinbase to roll or too few extranonce bytes.
+    public init?(work: MiningWork, jobID: String, cleanJobs: Bool, extranonce1Size: Int, extranonce2Size: Int, time: UInt32? = nil) {
+        guard case let .coinbase(template) = work.merkleRoot, template.extranonceSize >= extranonce1Size + extranonce2Size else { return nil }
+        padding = template.extranonceSize - extranonce1Size - extranonce2Size
+        self.work = work
+        notify = Sv1Job(
+            jobID: jobID, prevHash: work.previousBlockHash, coinbase1: template.prefix + [UInt8](repeating: 0, count: padding),
+            coinbase2: template.suffix, merkleBranch: template.merklePath, version: work.version, nBits: work.bits,
+            nTime: max(work.time, time ?? 0), cleanJobs: cleanJobs)
+    }
+}
+
+/// The Sv1 server side of one translator connection (a mining device speaking Stratum V1) as a state machine:
+/// JSON-RPC messages in, actions out, time passed in.
+///
+/// Answers mining.configure (BIP310 version rolling within the translator's mask, minimum-difficulty),
+/// mining.subscribe (this connection's extranonce1 and extranonce2 size), mining.authorize (any user; the name is
+/// kept), mining.suggest_difficulty (within the bounds), mining.extranonce.subscribe and mining.submit; unknown
+/// methods get a JSON-RPC error, never a disconnect. A share is checked against the miner's own difficulty (error 23
+/// otherwise) and, when it also meets the upstream target, handed on as a ``FoundShare`` of the upstream work.
+public struct Sv1ServerSession: Sendable {
+    /// What the I/O glue does.
+    public enum Action: Hashable, Sendable {
+        /// Send this line to the miner.
+        case send(Sv1Message)
+        /// Submit this share upstream (it meets the upstream work's target).
+        case submit(FoundShare)
+        /// Log this.
+        case log(String)
+    }
+
+    /// Stratum V1 error codes as deployed pools use them.
+    enum ErrorCode: Int {
+        case other = 20, jobNotFound = 21, duplicate = 22, lowDifficulty = 23, unauthorized = 24, notSubscribed = 25
+    }
+
+    private let configuration: Sv1ServerConfiguration
+    /// This connection's extranonce1.
+    public let extranonce1: [UInt8]
+    private var subscribed = false
+    private var user: String?
+    private var versionMask: UInt32 = 0
+    private var difficulty: Double
+    private var target: U256
+    private var previousTarget: U256
+    private var vardiff: Vardiff
+    private var jobs = [String: TranslatorJob]()
+    private var jobOrder = [String]()
+    private var latest: TranslatorJob?
+    private var seen = Set<U256>()
+    /// Shares accepted and rejected on this connection.
+    public private(set) var accepted: UInt64 = 0
+    /// Shares refused.
+    public private(set) var rejected: UInt64 = 0
+
+    /// A session for a new connection with `extranonce1`.
+    public init(configuration: Sv1ServerConfiguration, extranonce1: [UInt8], now: Double) {
+        self.configuration = configuration
+        self.extranonce1 = extranonce1
+        difficulty = configuration.clamp(configuration.initialDifficulty)
+        target = MiningTarget.target(difficulty: difficulty)
+        previousTarget = target
+        vardiff = Vardiff(
+            configuration: configuration.vardiff,
+            initialHashrate: MiningTarget.hashrate(target: target, sharesPerMinute: configuration.sharesPerMinute), now: now)
+    }
+
+    /// The user name the miner authorized with.
+    public var userName: String? { user }
+
+    /// True once the miner subscribed and authorized: it gets jobs.
+    public var isMining: Bool { subscribed && user != nil }
+
+    // MARK: - Miner messages
+
+    /// Handles one message from the miner.
+    public mutating func receive(_ message: Sv1Message, now: Double) -> [Action] {
+        guard case let .request(id, method, params) = message else {
+            if case let .notification(method, _) = message { return [.log("notification \(method) from the miner ignored")] }
+            return []
+        }
+        switch method {
+        case Sv1Method.subscribe:
+            let wasMining = isMining
+            subscribed = true
+            let subscription = JSONValue.string(hex(extranonce1))
+            var actions: [Action] = [.send(.response(id: id, result: .array([
+                .array([.array([.string(Sv1Method.setDifficulty), subscription]), .array([.string(Sv1Method.notify), subscription])]),
+                .string(hex(extranonce1)), .number(String(configuration.extranonce2Size)),
+            ]), error: .null))]
+            if !wasMining, isMining { actions += startMining() }
+            return actions
+        case Sv1Method.authorize:
+            let wasMining = isMining
+            user = params.first?.stringValue ?? ""
+            var actions: [Action] = [.send(.response(id: id, result: .bool(true), error: .null))]
+            if !wasMining, isMining { actions += startMining() }
+            return actions
+        case Sv1Method.configure:
+            return configure(id: id, params: params)
+        case Sv1Method.suggestDifficulty:
+            guard let suggested = params.first.flatMap(Self.number) else { return [error(id, .other, "expected a difficulty")] }
+            var actions: [Action] = [.send(.response(id: id, result: .bool(true), error: .null))]
+            actions += setDifficulty(configuration.clamp(suggested), now: now, resetVardiff: true)
+            return actions
+        case Sv1Method.extranonceSubscribe:
+            return [.send(.response(id: id, result: .bool(true), error: .null))]
+        case Sv1Method.submit:
+            return submit(id: id, params: params, now: now)
+        default:
+            return [error(id, .other, "Unknown method \(method)")]
+        }
+    }
+
+    private mutating func configure(id: Sv1ID, params: [JSONValue]) -> [Action] {
+        let extensions = params.first?.arrayValue?.compactMap(\.stringValue) ?? []
+        let options = params.count > 1 ? params[1] : .null
+        var result = [(String, JSONValue)]()
+        for name in extensions {
+            switch name {
+            case "version-rolling":
+                let requested = options["version-rolling.mask"]?.stringValue.flatMap(Sv1Job.uint32(hex:)) ?? 0xffff_ffff
+                versionMask = requested & configuration.versionRollingMask
+                result.append(("version-rolling", .bool(versionMask != 0)))
+                result.append(("version-rolling.mask", .string(Sv1Job.hex(versionMask))))
+            case "minimum-difficulty":
+                result.append(("minimum-difficulty", .bool(true)))
+            default:
+                result.append((name, .bool(false)))
+            }
+        }
+        return [.send(.response(id: id, result: .object(result), error: .null))]
+    }
+
+    private mutating func startMining() -> [Action] {
+        var actions: [Action] = [.send(.notification(method: Sv1Method.setDifficulty, params: [Self.json(difficulty)]))]
+        if let latest { actions.append(.send(.notification(method: Sv1Method.notify, params: clean(latest.notify).params))) }
+        return actions
+    }
+
+    private func clean(_ job: Sv1Job) -> Sv1Job {
+        var job = job
+        job.cleanJobs = true
+        return job
+    }
+
+    private mutating func submit(id: Sv1ID, params: [JSONValue], now: Double) -> [Action] {
+        guard subscribed else { return reject(id, .notSubscribed, "Not subscribed") }
+        guard user != nil else { return reject(id, .unauthorized, "Unauthorized worker") }
+        let fields = params.map { $0.stringValue ?? "" }
+        guard fields.count >= 5, let extranonce2 = Self.bytes(hex: fields[2]), extranonce2.count == configuration.extranonce2Size,
+              let time = Sv1Job.uint32(hex: fields[3]), let nonce = Sv1Job.uint32(hex: fields[4])
+        else { return reject(id, .other, "Malformed submit: expected worker, job_id, extranonce2 (\(configuration.extranonce2Size) bytes), ntime, nonce") }
+        guard let job = jobs[fields[1]] else { return reject(id, .jobNotFound, "Job not found") }
+        var version = job.work.version
+        if fields.count > 5, !fields[5].isEmpty {
+            guard let bits = Sv1Job.uint32(hex: fields[5]) else { return reject(id, .other, "Malformed version bits") }
+            version = (version & ~versionMask) | (bits & versionMask)
+        }
+        let share = FoundShare(
+            workID: job.work.id, nonce: nonce, time: time, version: version,
+            extranonce: [UInt8](repeating: 0, count: job.padding) + extranonce1 + extranonce2)
+        guard let header = job.work.header(for: share) else { return reject(id, .other, "ntime before the job's") }
+        let hash = header.hash
+        guard seen.insert(hash).inserted else { return reject(id, .duplicate, "Duplicate share") }
+        guard hash <= max(target, previousTarget) else { return reject(id, .lowDifficulty, "Low difficulty share") }
+        accepted += 1
+        vardiff.recordShare(now: now)
+        var actions: [Action] = [.send(.response(id: id, result: .bool(true), error: .null))]
+        let network = (try? CompactTarget(bits: job.work.bits).target()) ?? .zero
+        if hash <= max(job.work.target, network) { actions.append(.submit(share)) }
+        return actions
+    }
+
+    // MARK: - Translator events
+
+    /// New upstream work as a job: sent at once to a miner that is mining; a clean job drops the earlier ones.
+    public mutating func newJob(_ job: TranslatorJob) -> [Action] {
+        if job.notify.cleanJobs {
+            jobs.removeAll()
+            jobOrder.removeAll()
+            seen.removeAll()
+        }
+        jobs[job.notify.jobID] = job
+        jobOrder.append(job.notify.jobID)
+        if jobOrder.count > 32 { jobs[jobOrder.removeFirst()] = nil }
+        latest = job
+        previousTarget = target
+        guard isMining else { return [] }
+        return [.send(.notification(method: Sv1Method.notify, params: job.notify.params))]
+    }
+
+    /// Vardiff: a new difficulty when the miner's share rate has moved it.
+    public mutating func tick(now: Double) -> [Action] {
+        guard isMining, let proposed = vardiff.update(now: now) else { return [] }
+        return setDifficulty(configuration.clamp(MiningTarget.difficulty(target: proposed)), now: now, resetVardiff: false)
+    }
+
+    private mutating func setDifficulty(_ value: Double, now: Double, resetVardiff: Bool) -> [Action] {
+        if resetVardiff {
+            vardiff = Vardiff(
+                configuration: configuration.vardiff,
+                initialHashrate: MiningTarget.hashrate(target: MiningTarget.target(difficulty: value), sharesPerMinute: configuration.sharesPerMinute),
+                now: now)
+        }
+        guard value != difficulty else { return [] }
+        difficulty = value
+        previousTarget = target
+        target = MiningTarget.target(difficulty: value)
+        guard isMining else { return [] }
+        return [.send(.notification(method: Sv1Method.setDifficulty, params: [Self.json(value)]))]
+    }
+
+    // MARK: - Helpers
+
+    private mutating func reject(_ id: Sv1ID, _ code: ErrorCode, _ message: String) -> [Action] {
+        rejected += 1
+        return [error(id, code, message)]
+    }
+
+    private func error(_ id: Sv1ID, _ code: ErrorCode, _ message: String) -> Action {
+        .send(.response(id: id, result: .null, error: .array([.number(String(code.rawValue)), .string(message), .null])))
+    }
+
+    private static func json(_ value: Double) -> JSONValue {
+        value == value.rounded() && abs(value) < 1e15 ? .number(String(Int64(value))) : .number("\(value)")
+    }
+
+    private static func number(_ value: JSONValue) -> Double? {
+        switch value {
+        case let .number(text): return Double(text)
+        case let .string(text): return Double(text)
+        default: return nil
+        }
+    }
+
+    private func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
+
+    private static func bytes(hex text: String) -> [UInt8]? {
+        Hex.decode(text)
+    }
+}

@@ -1,0 +1,103 @@
+import Sv2Channels
+import Sv2Crypto
+import Sv2Formats
+
+/// The settings of `sv2 translate`, resolved from its configuration layers (TOML file, flags,
+/// `SV2_TRANSLATE_*` environment). Key names follow SRI's translator where they exist.
+public struct TranslatorSettings: Sendable {
+    /// Every key `sv2 translate` understands.
+    public static let keys: Set<String> = [
+        "listen_address", "upstream", "upstreams", "user_identity", "aggregate_channels", "downstream_extranonce2_size",
+        "shares_per_minute", "initial_difficulty", "min_difficulty", "max_difficulty", "pow2_difficulty",
+        "job_keepalive_interval_secs", "max_line_length", "max_clients", "log_level",
+    ]
+
+    /// Where Sv1 miners connect (default 0.0.0.0:34255).
+    public var listen: (host: String, port: Int)
+    /// Pools in order of preference.
+    public var upstreams: [TranslatorService.Upstream]
+    /// One extended channel for all miners (true, the default) or one per miner.
+    public var aggregate: Bool
+    /// The Sv1 side's settings.
+    public var downstream: Sv1ServerConfiguration
+    /// Seconds without a new job before the current one is re-issued with a fresh ntime (default 60).
+    public var jobKeepalive: Int64
+    /// Longest line a miner may send (default 16 KiB).
+    public var maximumLineLength: Int
+    /// Most miners at once (default 100,000).
+    public var maximumClients: Int
+    /// `debug`, `info`, `warning` or `error`.
+    public var logLevel: Sv2Log.Level
+
+    /// Resolves every setting, with a clear error for the first bad one.
+    public init(_ layers: ConfigurationLayers) throws(ConfigurationError) {
+        listen = try layers.hostPort("listen_address") ?? ("0.0.0.0", 34255)
+        let user = try layers.string("user_identity") ?? "sv2-translator"
+        var upstreams = [TranslatorService.Upstream]()
+        if let list = try layers.string("upstream") {
+            for text in list.split(whereSeparator: { $0 == "," || $0 == " " }) {
+                let url: Sv2PoolURL
+                do {
+                    url = try Sv2PoolURL(String(text))
+                } catch {
+                    throw ConfigurationError(key: "upstream", source: "settings", reason: error.description)
+                }
+                guard let key = url.authorityKey else {
+                    throw ConfigurationError(key: "upstream", source: "settings", reason: "\(text) has no authority public key (stratum2+tcp://HOST:PORT/<key>)")
+                }
+                upstreams.append(.init(host: url.host, port: url.port, authority: key, userIdentity: user))
+            }
+        } else if let table = layers.file["upstreams"] {
+            upstreams = try Self.upstreams(table, user: user, source: layers.fileName)
+        }
+        guard !upstreams.isEmpty else {
+            throw ConfigurationError(key: "upstream", source: "settings", reason: "no pool given (--upstream stratum2+tcp://HOST:PORT/<key> or [[upstreams]])")
+        }
+        self.upstreams = upstreams
+        aggregate = try layers.boolean("aggregate_channels") ?? true
+        let extranonce2Size = Int(try layers.integer("downstream_extranonce2_size", in: 1...16) ?? 4)
+        let sharesPerMinute = try layers.number("shares_per_minute") ?? 6
+        let initial = try layers.number("initial_difficulty") ?? 1
+        let minimum = try layers.number("min_difficulty") ?? 1e-8
+        let maximum = try layers.number("max_difficulty") ?? 1e15
+        guard let downstream = Sv1ServerConfiguration(
+            extranonce2Size: extranonce2Size, sharesPerMinute: sharesPerMinute, initialDifficulty: initial, minimumDifficulty: minimum,
+            maximumDifficulty: maximum, powerOfTwoDifficulty: try layers.boolean("pow2_difficulty") ?? false)
+        else {
+            throw ConfigurationError(
+                key: "shares_per_minute", source: "settings",
+                reason: "shares_per_minute, initial_difficulty, min_difficulty and max_difficulty must be positive with min <= max")
+        }
+        self.downstream = downstream
+        jobKeepalive = try layers.integer("job_keepalive_interval_secs", in: 1...86400) ?? 60
+        maximumLineLength = Int(try layers.integer("max_line_length", in: 256...16_777_216) ?? 16_384)
+        maximumClients = Int(try layers.integer("max_clients", in: 1...10_000_000) ?? 100_000)
+        logLevel = try layers.logLevel()
+    }
+
+    /// SRI's `[[upstreams]]` tables: address, port, authority_pubkey, user_identity.
+    private static func upstreams(_ value: TOMLValue, user: String, source: String) throws(ConfigurationError) -> [TranslatorService.Upstream] {
+        guard case let .array(items) = value else {
+            throw ConfigurationError(key: "upstreams", source: source, reason: "expected [[upstreams]] tables")
+        }
+        var result = [TranslatorService.Upstream]()
+        for (index, item) in items.enumerated() {
+            let key = "upstreams[\(index)]"
+            guard case let .table(table) = item, case let .string(address)? = table["address"], case let .integer(port)? = table["port"],
+                  (1...65535).contains(port), case let .string(keyText)? = table["authority_pubkey"]
+            else {
+                throw ConfigurationError(key: key, source: source, reason: "needs address (string), port (1-65535) and authority_pubkey")
+            }
+            let authority: XOnlyPublicKey
+            do {
+                authority = try AuthorityKeyText.publicKey(keyText)
+            } catch {
+                throw ConfigurationError(key: key + ".authority_pubkey", source: source, reason: error.description)
+            }
+            var identity = user
+            if case let .string(name)? = table["user_identity"] { identity = name }
+            result.append(.init(host: address, port: Int(port), authority: authority, userIdentity: identity))
+        }
+        return result
+    }
+}

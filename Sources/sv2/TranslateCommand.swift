@@ -1,0 +1,87 @@
+import ArgumentParser
+import NIOCore
+import NIOPosix
+import Sv2Roles
+
+/// `sv2 translate`: Stratum V1 mining devices to Sv2 pools.
+struct TranslateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "translate",
+        abstract: "Translator: Stratum V1 firmware downstream, Sv2 extended channels upstream.",
+        discussion: """
+            Sv1 miners connect on --listen-address (default 0.0.0.0:34255) and speak mining.subscribe, \
+            mining.authorize, mining.configure (BIP310 version rolling, minimum-difficulty), mining.submit, \
+            mining.suggest_difficulty and mining.extranonce.subscribe. Upstream the translator opens one extended \
+            channel (aggregated mode) on the first reachable pool of --upstream \
+            stratum2+tcp://HOST:PORT/<authority public key> (repeat it, in order of preference) or of [[upstreams]] \
+            in the TOML file (address, port, authority_pubkey, user_identity). Every miner gets its own extranonce1 \
+            inside that channel's extranonce and its own difficulty (vardiff towards --shares-per-minute, within \
+            --min-difficulty/--max-difficulty, --pow2-difficulty for old firmware); shares that meet the upstream \
+            target are forwarded, the rest are acknowledged locally. When the pool goes away the miners stay \
+            connected and get clean jobs once a channel is open again. Settings: --config, then options, then \
+            SV2_TRANSLATE_<KEY> environment variables. SIGINT or SIGTERM exit 0.
+            """
+    )
+
+    @Option(help: "TOML configuration file.")
+    var config: String?
+    @Option(help: "Address Sv1 miners connect to (default 0.0.0.0:34255).")
+    var listenAddress: String?
+    @Option(help: "A pool, stratum2+tcp://HOST:PORT/<authority public key>; repeat in order of preference.")
+    var upstream: [String] = []
+    @Option(help: "user_identity of the upstream channel (default sv2-translator).")
+    var userIdentity: String?
+    @Option(help: "Bytes of extranonce2 each miner rolls (default 4; cgminer takes at most 8).")
+    var downstreamExtranonce2Size: String?
+    @Option(help: "Shares per minute each miner's difficulty aims at (default 6).")
+    var sharesPerMinute: String?
+    @Option(help: "Difficulty a miner starts at (default 1).")
+    var initialDifficulty: String?
+    @Option(help: "Lowest difficulty (default 1e-8).")
+    var minDifficulty: String?
+    @Option(help: "Highest difficulty (default 1e15).")
+    var maxDifficulty: String?
+    @Flag(help: "Round difficulties down to powers of two (old firmware).")
+    var pow2Difficulty = false
+    @Option(help: "Seconds without a new job before the current one gets a fresh ntime (default 60).")
+    var jobKeepaliveIntervalSecs: String?
+    @Option(help: "Longest line a miner may send, in bytes (default 16384).")
+    var maxLineLength: String?
+    @Option(help: "Most miners connected at once (default 100000).")
+    var maxClients: String?
+    @Option(help: "debug, info, warning or error (default info).")
+    var logLevel: String?
+
+    func run() throws {
+        let settings = try resolveSettings(
+            role: "translate", config: config, keys: TranslatorSettings.keys,
+            options: [
+                ("listen_address", listenAddress), ("upstream", upstream.isEmpty ? nil : upstream.joined(separator: ",")),
+                ("user_identity", userIdentity), ("downstream_extranonce2_size", downstreamExtranonce2Size),
+                ("shares_per_minute", sharesPerMinute), ("initial_difficulty", initialDifficulty), ("min_difficulty", minDifficulty),
+                ("max_difficulty", maxDifficulty), ("pow2_difficulty", pow2Difficulty ? "true" : nil),
+                ("job_keepalive_interval_secs", jobKeepaliveIntervalSecs), ("max_line_length", maxLineLength),
+                ("max_clients", maxClients), ("log_level", logLevel),
+            ]
+        ) { layers throws(ConfigurationError) in try TranslatorSettings(layers) }
+        let log = Sv2Log(component: "translate", minimumLevel: settings.logLevel)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        defer { try? group.syncShutdownGracefully() }
+        if !settings.aggregate { log(.warning, "aggregate_channels = false is not supported yet: using one aggregated channel") }
+        let service = TranslatorService(
+            configuration: .init(
+                host: settings.listen.host, port: settings.listen.port, upstreams: settings.upstreams, downstream: settings.downstream,
+                maximumLineLength: settings.maximumLineLength, maximumClients: settings.maximumClients,
+                jobKeepalive: .seconds(settings.jobKeepalive)),
+            group: group, log: log)
+        let address: SocketAddress?
+        do {
+            address = try service.start()
+        } catch {
+            throw CommandFailure("cannot listen on \(settings.listen.host):\(settings.listen.port): \(error)")
+        }
+        log(.info, "Sv1 miners on \(address?.hostPortDescription ?? "?") (stratum+tcp://\(address?.hostPortDescription ?? "?"))")
+        waitForTermination(log: log)
+        service.stop()
+    }
+}
