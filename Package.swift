@@ -123,7 +123,7 @@ let package = Package(
             name: "Sv2RolesTests",
             dependencies: [
                 "Sv2Roles", "Sv2Node", "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Messages", "Sv2Network", "Sv2TestSupport",
-                "Sv2Channels", "CSv2Native",
+                "Sv2Channels", "Sv2Formats", "CSv2Native",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
