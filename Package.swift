@@ -43,11 +43,11 @@ let package = Package(
         .target(
             name: "Sv2Channels", dependencies: ["Sv1", "Sv2Binary", "Sv2Formats", "Sv2Messages", "Bitcoin", "Sv2Crypto", "CSv2Native"]
         ),
-        // SwiftNIO glue: the Noise/plaintext transport handler, the message codec handler, connect and listen.
+        // SwiftNIO glue: the Noise/plaintext transport handler, the message codec handler, connect and listen; Sv1 lines.
         .target(
             name: "Sv2Network",
             dependencies: [
-                "Sv2Binary", "Sv2Crypto", "Sv2Noise", "Sv2Messages", "Sv2Formats",
+                "Sv2Binary", "Sv2Crypto", "Sv2Noise", "Sv2Messages", "Sv2Formats", "Sv1",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -99,6 +99,7 @@ let package = Package(
             path: "Tests/Sv2TestSupport"
         ),
         .testTarget(name: "Sv2FormatsTests", dependencies: ["Sv2Formats"]),
+        .testTarget(name: "Sv1Tests", dependencies: ["Sv1", "Sv2Formats"]),
         .testTarget(name: "Sv2BinaryTests", dependencies: ["Sv2Binary", "Sv2TestSupport"]),
         .testTarget(name: "Sv2MessagesTests", dependencies: ["Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2TestSupport"]),
         .testTarget(name: "Sv2NativeTests", dependencies: ["CSv2Native", "Sv2TestSupport"]),
@@ -106,7 +107,10 @@ let package = Package(
         .testTarget(name: "BitcoinTests", dependencies: ["Bitcoin", "Sv2Binary", "Sv2TestSupport"]),
         .testTarget(
             name: "Sv2NetworkTests",
-            dependencies: ["Sv2Network", "Sv2Crypto", "Sv2Messages", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: [
+                "Sv2Network", "Sv2Crypto", "Sv2Messages", "Sv1", .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "Sv2NodeTests",
@@ -119,7 +123,7 @@ let package = Package(
             name: "Sv2RolesTests",
             dependencies: [
                 "Sv2Roles", "Sv2Node", "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Messages", "Sv2Network", "Sv2TestSupport",
-                "Sv2Channels", "CSv2Native",
+                "Sv2Channels", "Sv2Formats", "CSv2Native",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),

@@ -12,9 +12,10 @@ import Sv2Roles
 struct MineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mine",
-        abstract: "CPU miner: hash a Stratum V2 pool's jobs on this machine's cores.",
+        abstract: "CPU miner: hash a Stratum V2 or V1 pool's jobs on this machine's cores.",
         discussion: """
-            --cpu is required: the CPU is the only backend. The miner connects to URL over Noise, checking the \
+            --cpu is required: the CPU is the only backend. The URL's scheme picks the protocol. With \
+            stratum2+tcp:// the miner connects over Noise, checking the \
             pool's certificate against the authority public key in the URL, sends SetupConnection for the Mining \
             Protocol (REQUIRES_STANDARD_JOBS only with --require-standard-jobs) and opens --channels channels, \
             extended by default, with the hash rate measured at start (the kernel runs for 0.2 s) as \
@@ -26,6 +27,18 @@ struct MineCommand: ParsableCommand {
             logged on standard error. A lost connection is retried after 1 s, doubling up to 30 s; Reconnect from \
             the pool moves the miner to the address it names. SIGINT or SIGTERM close the channels, log a summary \
             and exit 0; the pool refusing SetupConnection or every channel exits 1.
+
+            With stratum+tcp:// the miner speaks Stratum V1 over plain TCP, one job stream on all threads (--channels \
+            1, no --standard): mining.configure asking for version rolling on mask 1fffe000 (at least 2 bits), \
+            mining.subscribe with user agent sv2-cpu-miner/<version>, mining.authorize with --user and password x. \
+            The threads split each job by extranonce2 values, roll the version within the mask the pool granted and \
+            nTime as above. mining.set_difficulty applies from the next job (a harder one at once), clean_jobs drops \
+            the shares of older jobs, mining.set_extranonce applies from the next job, mining.set_version_mask at \
+            once, client.reconnect moves the miner. Shares go out as mining.submit [user, job_id, extranonce2, ntime, \
+            nonce] plus, when version rolling was granted, BIP310's version_bits: the share's version masked with \
+            the granted mask (pools compute (job_version & ~mask) | (version_bits & mask)). Answers true count as \
+            accepted, false or an error as rejected; reconnecting, reports and signals are as above; the pool \
+            refusing mining.subscribe or the user exits 1.
             """
     )
 
@@ -53,7 +66,7 @@ struct MineCommand: ParsableCommand {
     var cpu = false
     @Option(help: "Hashing threads (default: the number of cores).")
     var threads: Int?
-    @Option(help: "user_identity of the channels: the pool account or worker name.")
+    @Option(help: "user_identity of the channels (Stratum V1: the mining.authorize user): the pool account or worker name.")
     var user = "sv2-cpu-miner"
     @Flag
     var channelKind = ChannelKindFlag.extended
@@ -67,7 +80,9 @@ struct MineCommand: ParsableCommand {
     var kernel = "auto"
     @Option(help: "Seconds between two hash rate lines.")
     var reportInterval: Double = 5
-    @Argument(help: ArgumentHelp("The pool: stratum2+tcp://HOST:PORT/<authority public key>.", valueName: "url"))
+    @Argument(help: ArgumentHelp(
+        "The pool: stratum2+tcp://HOST:PORT/<authority public key> (Stratum V2) or stratum+tcp://HOST:PORT (Stratum V1).",
+        valueName: "url"))
     var url: String
 
     func validate() throws {
@@ -85,27 +100,48 @@ struct MineCommand: ParsableCommand {
         if requireStandardJobs, channelKind == .extended {
             throw ValidationError("--require-standard-jobs needs --standard: extended channels receive extended jobs")
         }
-        _ = try poolURL()
+        if case .stratumV1 = try pool() {
+            guard channels == 1 else { throw ValidationError("--channels must be 1 with stratum+tcp://: Stratum V1 has no channels") }
+            guard channelKind == .extended, !requireStandardJobs else {
+                throw ValidationError("--standard and --require-standard-jobs are Stratum V2 options, not for stratum+tcp://")
+            }
+        }
     }
 
     private var threadCount: Int { threads ?? min(System.coreCount, 1024) }
 
-    /// The URL with its authority key.
-    private func poolURL() throws -> (url: Sv2PoolURL, authority: XOnlyPublicKey) {
+    /// The pool a URL names.
+    private enum Pool {
+        /// stratum2+tcp://HOST:PORT/<authority public key>.
+        case stratumV2(Sv2PoolURL, authority: XOnlyPublicKey)
+        /// stratum+tcp://HOST:PORT.
+        case stratumV1(host: String, port: Int)
+    }
+
+    private static let stratumV1Scheme = "stratum+tcp://"
+
+    /// The pool of the URL argument.
+    private func pool() throws -> Pool {
+        if url.hasPrefix(Self.stratumV1Scheme) {
+            // The same HOST:PORT syntax as Stratum V2's URL, without the key.
+            guard let parsed = try? Sv2PoolURL("stratum2+tcp://" + url.dropFirst(Self.stratumV1Scheme.count)),
+                  parsed.authorityKey == nil
+            else { throw ValidationError("'\(url)' is not stratum+tcp://HOST:PORT (port 1 to 65535)") }
+            return .stratumV1(host: parsed.host, port: parsed.port)
+        }
         let parsed: Sv2PoolURL
         do {
             parsed = try Sv2PoolURL(url)
         } catch {
-            throw ValidationError(error.description)
+            throw ValidationError("\(error.description) (or use stratum+tcp://HOST:PORT for a Stratum V1 pool)")
         }
         guard let authority = parsed.authorityKey else {
             throw ValidationError("'\(url)' has no authority public key: stratum2+tcp://HOST:PORT/<authority public key>")
         }
-        return (parsed, authority)
+        return .stratumV2(parsed, authority: authority)
     }
 
     func run() throws {
-        let (pool, authority) = try poolURL()
         let log = Sv2Log(component: "mine")
         guard let kernel = HashingKernel(rawValue: kernel), kernel.isAvailable else {
             throw CommandFailure("the \(self.kernel) kernel does not run on this CPU")
@@ -113,26 +149,40 @@ struct MineCommand: ParsableCommand {
         let threads = threadCount
         let perThread = kernel.measureHashRate(seconds: 0.2)
         let total = perThread * Double(threads)
-        log(.info, "\(threads) thread(s) on the \(kernel.implementationName) kernel: \(CPUMiner.format(hashRate: perThread)) "
-            + "per thread measured, nominal \(CPUMiner.format(hashRate: total))")
-        let session = MinerSessionConfiguration(
-            userIdentity: user, channelKind: channelKind.kind, channelCount: channels,
-            requiresStandardJobs: requireStandardJobs, nominalHashRate: Float(total),
-            // 4 bytes give each of up to 1024 threads 2^22 extranonce values of its own.
-            minimumExtranonceSize: 4, endpointHost: pool.host,
-            endpointPort: UInt16(clamping: pool.port))
-        let configuration = CPUMiner.Configuration(
-            session: session, transport: Sv2TransportConfiguration(security: .initiator(authority: authority)),
-            engine: HashingEngine.Configuration(
-                threads: threads, lanes: channels, kernel: kernel,
-                chunkNonces: HashingEngine.Configuration.chunkNonces(forThreadHashRate: perThread)),
-            reportInterval: .nanoseconds(Int64(reportInterval * 1e9)))
+        log(.info, "\(threads) thread(s) on the \(kernel.implementationName) kernel: \(HashingEngine.format(hashRate: perThread)) "
+            + "per thread measured, nominal \(HashingEngine.format(hashRate: total))")
+        let engine = HashingEngine.Configuration(
+            threads: threads, lanes: channels, kernel: kernel,
+            chunkNonces: HashingEngine.Configuration.chunkNonces(forThreadHashRate: perThread))
+        switch try pool() {
+        case let .stratumV2(pool, authority):
+            let session = MinerSessionConfiguration(
+                userIdentity: user, channelKind: channelKind.kind, channelCount: channels,
+                requiresStandardJobs: requireStandardJobs, nominalHashRate: Float(total),
+                // 4 bytes give each of up to 1024 threads 2^22 extranonce values of its own.
+                minimumExtranonceSize: 4, endpointHost: pool.host,
+                endpointPort: UInt16(clamping: pool.port))
+            let sv2 = Sv2MinerProtocol(session: session, transport: Sv2TransportConfiguration(security: .initiator(authority: authority)))
+            try mine(sv2, host: pool.host, port: pool.port, engine: engine, log: log)
+        case let .stratumV1(host, port):
+            let session = Sv1ClientConfiguration(
+                user: user, userAgent: "sv2-cpu-miner/\(SV2.configuration.version)", endpointHost: host, endpointPort: port)
+            try mine(Sv1MinerProtocol(session: session), host: host, port: port, engine: engine, log: log)
+        }
+    }
 
+    /// Runs a ``CPUMiner`` speaking `miningProtocol` until SIGINT/SIGTERM or a failure.
+    private func mine<Protocol: MinerProtocol>(
+        _ miningProtocol: Protocol, host: String, port: Int, engine: HashingEngine.Configuration, log: Sv2Log
+    ) throws {
+        let configuration = CPUMiner.Configuration(
+            protocol: miningProtocol, host: host, port: port, engine: engine,
+            reportInterval: .nanoseconds(Int64(reportInterval * 1e9)))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
         let done = DispatchSemaphore(value: 0)
         let failure = NIOLockedValueBox<String?>(nil)
-        let miner: CPUMiner
+        let miner: CPUMiner<Protocol>
         do {
             miner = try CPUMiner(configuration: configuration, eventLoop: group.next(), log: log) { reason in
                 failure.withLockedValue { $0 = reason }

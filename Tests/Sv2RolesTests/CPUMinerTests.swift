@@ -275,12 +275,14 @@ struct CPUMinerTests {
     static func miner(
         pool: FakePool, port: Int, kind: MiningChannelKind = .extended, channels: Int = 1,
         failures: NIOLockedValueBox<[String]> = NIOLockedValueBox([])
-    ) throws -> CPUMiner {
+    ) throws -> CPUMiner<Sv2MinerProtocol> {
         let configuration = CPUMiner.Configuration(
-            session: MinerSessionConfiguration(
-                userIdentity: "test", channelKind: kind, channelCount: channels, requiresStandardJobs: false,
-                nominalHashRate: 4e6, minimumExtranonceSize: 4, endpointHost: "127.0.0.1", endpointPort: UInt16(port)),
-            transport: Sv2TransportConfiguration(security: .initiator(authority: pool.authority.xOnlyPublicKey)),
+            protocol: Sv2MinerProtocol(
+                session: MinerSessionConfiguration(
+                    userIdentity: "test", channelKind: kind, channelCount: channels, requiresStandardJobs: false,
+                    nominalHashRate: 4e6, minimumExtranonceSize: 4, endpointHost: "127.0.0.1", endpointPort: UInt16(port)),
+                transport: Sv2TransportConfiguration(security: .initiator(authority: pool.authority.xOnlyPublicKey))),
+            host: "127.0.0.1", port: port,
             engine: HashingEngine.Configuration(threads: 2, lanes: channels, chunkNonces: 4096),
             reportInterval: .milliseconds(500), initialBackoff: .milliseconds(100), maximumBackoff: .milliseconds(400))
         let miner = try CPUMiner(

@@ -193,7 +193,7 @@ struct HashingEngineTests {
         #expect(throws: HashingEngine.ConfigurationError.self) {
             _ = try HashingEngine(configuration: .init(threads: 1, lanes: 2)) { _, _ in }
         }
-        #expect(CPUMiner.format(hashRate: 27_123_456) == "27.1 MH/s")
-        #expect(CPUMiner.format(hashRate: 950) == "950 H/s")
+        #expect(HashingEngine.format(hashRate: 27_123_456) == "27.1 MH/s")
+        #expect(HashingEngine.format(hashRate: 950) == "950 H/s")
     }
 }

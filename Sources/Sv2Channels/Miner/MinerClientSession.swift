@@ -11,7 +11,7 @@ import Sv2Messages
 /// member a coinbase with its extranonce_prefix and room for its own extranonce. Future jobs wait for the
 /// SetNewPrevHash that names them. It does no I/O and reads no clock; one session serves one connection, and the
 /// next connection's session continues its ``statistics`` and work ids.
-public struct MinerClientSession: Sendable {
+public struct MinerClientSession: MinerSession {
     /// Mining Protocol's number in SetupConnection.protocol.
     public static let protocolNumber: UInt8 = 0
     /// The protocol version spoken.
@@ -27,21 +27,8 @@ public struct MinerClientSession: Sendable {
     /// Works per channel whose shares are still accepted for submission (jobs valid since the last SetNewPrevHash).
     static let issuedWorkLimit = 32
 
-    /// What the I/O glue must do, in order.
-    public enum Action: Hashable, Sendable {
-        /// Send this message to the pool.
-        case send(Sv2Message)
-        /// Give this work to the engine's lane (nil: stop hashing on it).
-        case setWork(lane: Int, MiningWork?)
-        /// Log this.
-        case event(MinerSessionEvent)
-        /// Close the connection for this reason and connect again later.
-        case close(String)
-        /// The pool asked the miner to move (Reconnect, spec 3.6.5): close and connect to `host`:`port` now.
-        case reconnect(host: String, port: Int)
-        /// Nothing can be mined: stop the miner with this reason.
-        case fail(String)
-    }
+    /// What the I/O glue must do, in order; `.reconnect` answers the pool's Reconnect (spec 3.6.5).
+    public typealias Action = MinerSessionAction<Sv2Message, MinerSessionEvent>
 
     private enum State: Sendable {
         case idle
@@ -216,21 +203,19 @@ public struct MinerClientSession: Sendable {
             statistics.discarded += 1
             return []
         }
-        guard let header = issued.work.header(for: share) else {
+        guard let assessment = issued.work.assess(share, target: channel.target) else {
             statistics.discarded += 1
             return [.event(.ignored("a share that does not fit work \(share.workID) (engine error)"))]
         }
-        // The network target first: a block is sent even when a newer SetTarget put the share above the channel's.
-        let hash = header.hash
-        let isBlock = (try? header.compactTarget.target()).map { hash <= $0 } ?? false
-        guard isBlock || hash <= channel.target else {
+        // A block is sent even when a newer SetTarget put the share above the channel's target.
+        guard assessment.isSubmittable else {
             statistics.discarded += 1
             return []
         }
         var actions = [Action]()
-        if isBlock {
+        if assessment.isBlock {
             statistics.blocks += 1
-            actions.append(.event(.blockFound(channelID: channelID, hash: hash)))
+            actions.append(.event(.blockFound(channelID: channelID, hash: assessment.hash)))
         }
         let sequenceNumber = channel.nextSequenceNumber
         channels[channelID]?.nextSequenceNumber = sequenceNumber &+ 1

@@ -1,34 +1,33 @@
-import Bitcoin
 import Dispatch
 import Foundation
 import NIOCore
-import Sv2Binary
 import Sv2Channels
-import Sv2Messages
-import Sv2Network
 import Synchronization
 
-/// The CPU miner of `sv2 mine --cpu`: a ``HashingEngine`` fed by a ``MinerClientSession`` over one pool connection
-/// at a time.
+/// The CPU miner of `sv2 mine --cpu`: a ``HashingEngine`` fed by the ``MinerSession`` of `Protocol` (Stratum V2 or
+/// V1, see ``MinerProtocol``) over one pool connection at a time.
 ///
 /// All connection and session state lives on one event loop: messages from the pool, shares from the hashing
 /// threads (handed over with `EventLoop.execute`), timers. A lost connection idles the engine and is retried after
-/// 1 s, doubling up to 30 s; a successful SetupConnection resets the delay. Reconnect from the pool moves the miner
-/// at once. Every report interval one line gives the hash rate and the accepted and rejected share counts.
+/// 1 s, doubling up to 30 s; a completed setup (SetupConnection.Success, the mining.subscribe answer) resets the
+/// delay. A pool asking the miner to move (Reconnect, client.reconnect) moves it at once. Every report interval one
+/// line gives the hash rate and the accepted and rejected share counts.
 ///
 /// At most ``pendingShareLimit`` shares wait for the event loop, and none is written while the connection's send
 /// buffer is full: when a target far too easy makes the threads find more than the pool takes, the excess is
 /// dropped and counted as discarded instead of queueing without bound.
-public final class CPUMiner: @unchecked Sendable {
+public final class CPUMiner<Protocol: MinerProtocol>: @unchecked Sendable {
     /// Shares handed to the event loop and not yet processed, beyond which new ones are dropped.
-    public static let pendingShareLimit = 4096
+    public static var pendingShareLimit: Int { 4096 }
 
     /// Settings of the miner.
     public struct Configuration: Sendable {
-        /// What the sessions ask for; its endpoint is the pool's host and port (Reconnect may change them).
-        public var session: MinerSessionConfiguration
-        /// Noise initiator with the pool's authority key (or plaintext for local tests).
-        public var transport: Sv2TransportConfiguration
+        /// The protocol and what its sessions ask for.
+        public var `protocol`: Protocol
+        /// The pool's host (a move asked by the pool changes it).
+        public var host: String
+        /// The pool's port.
+        public var port: Int
         /// Threads, lanes (one per channel), kernel, chunk size.
         public var engine: HashingEngine.Configuration
         /// Time between two hash rate lines.
@@ -40,12 +39,13 @@ public final class CPUMiner: @unchecked Sendable {
 
         /// Settings; reconnecting waits 1 s at first, doubling to at most 30 s.
         public init(
-            session: MinerSessionConfiguration, transport: Sv2TransportConfiguration, engine: HashingEngine.Configuration,
+            protocol: Protocol, host: String, port: Int, engine: HashingEngine.Configuration,
             reportInterval: TimeAmount = .seconds(5), initialBackoff: TimeAmount = .seconds(1),
             maximumBackoff: TimeAmount = .seconds(30)
         ) {
-            self.session = session
-            self.transport = transport
+            self.protocol = `protocol`
+            self.host = host
+            self.port = port
             self.engine = engine
             self.reportInterval = reportInterval
             self.initialBackoff = initialBackoff
@@ -71,7 +71,7 @@ public final class CPUMiner: @unchecked Sendable {
     private var endpoint: (host: String, port: Int)
     private var connection: (id: UInt64, channel: Channel?)?
     private var connectionCount: UInt64 = 0
-    private var session: MinerClientSession?
+    private var session: Protocol.Session?
     private var carried = MinerStatistics()
     private var nextWorkID: UInt64 = 1
     private var backoff: TimeAmount
@@ -82,7 +82,7 @@ public final class CPUMiner: @unchecked Sendable {
     private var lastReport: (time: UInt64, hashes: UInt64) = (0, 0)
 
     /// A miner that runs on `eventLoop`; `onFailure` is called (once, on the loop) when mining cannot go on, e.g. the
-    /// pool refused every channel.
+    /// pool refused every channel or the user.
     public init(
         configuration: Configuration, eventLoop: EventLoop, log: Sv2Log, onFailure: @escaping @Sendable (String) -> Void
     ) throws(HashingEngine.ConfigurationError) {
@@ -94,7 +94,7 @@ public final class CPUMiner: @unchecked Sendable {
         self.engine = try HashingEngine(configuration: configuration.engine) { lane, share in
             relay.miner?.found(share, lane: lane)
         }
-        self.endpoint = (configuration.session.endpointHost, Int(configuration.session.endpointPort))
+        self.endpoint = (configuration.host, configuration.port)
         self.backoff = configuration.initialBackoff
         relay.miner = self
     }
@@ -111,7 +111,7 @@ public final class CPUMiner: @unchecked Sendable {
         }
     }
 
-    /// Closes the channels and the connection, stops the threads and logs a summary (the first time); returns the
+    /// Ends the session (CloseChannel for Stratum V2's channels), closes the connection, stops the threads and logs a summary (the first time); returns the
     /// final counts.
     @discardableResult
     public func stop() -> MinerStatistics {
@@ -128,7 +128,7 @@ public final class CPUMiner: @unchecked Sendable {
         engine.stop()
         let statistics = self.statistics
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - startedAt) / 1e9
-        log(.info, "stopped after \(Int(seconds)) s: \(engine.hashes) hashes, average \(Self.format(hashRate: Double(engine.hashes) / max(seconds, 0.001))), "
+        log(.info, "stopped after \(Int(seconds)) s: \(engine.hashes) hashes, average \(HashingEngine.format(hashRate: Double(engine.hashes) / max(seconds, 0.001))), "
             + "accepted \(statistics.accepted), rejected \(statistics.rejected), submitted \(statistics.submitted), "
             + "discarded \(statistics.discarded), blocks \(statistics.blocks)")
         return statistics
@@ -154,41 +154,40 @@ public final class CPUMiner: @unchecked Sendable {
         let id = connectionCount
         connection = (id, nil)
         let (host, port) = endpoint
-        log(.info, "connecting to \(host):\(port)")
-        Sv2Connections.connect(host: host, port: port, group: eventLoop, configuration: configuration.transport) { [self] channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(MinerConnectionHandler(miner: self, connectionID: id))
-            }
-        }.whenFailure { [self] error in
+        log(.info, "connecting to \(host):\(port) (\(configuration.protocol.name))")
+        let link = MinerLink<Protocol.Session.Message>(
+            ready: { [self] channel in transportReady(id, channel: channel) },
+            received: { [self] message in received(message, on: id) },
+            ended: { [self] reason in connectionEnded(id, reason: reason) },
+            failed: { [self] error in connectionError(id, error) })
+        configuration.protocol.connect(host: host, port: port, eventLoop: eventLoop, link: link).whenFailure { [self] error in
             connectionEnded(id, reason: "cannot connect: \(error)")
         }
     }
 
-    /// The transport of connection `id` is ready (Noise handshake done): set up the session.
-    func transportReady(_ id: UInt64, channel: Channel) {
+    /// Connection `id` can carry messages (TCP up, handshake done): set up the session.
+    private func transportReady(_ id: UInt64, channel: Channel) {
         guard connection?.id == id, !stopped, !failed else {
             channel.close(promise: nil)
             return
         }
         connection = (id, channel)
         log(.info, "connected to \(endpoint.host):\(endpoint.port)")
-        var sessionConfiguration = configuration.session
-        sessionConfiguration.endpointHost = endpoint.host
-        sessionConfiguration.endpointPort = UInt16(clamping: endpoint.port)
-        var session = MinerClientSession(configuration: sessionConfiguration, statistics: carried, firstWorkID: nextWorkID)
+        var session = configuration.protocol.makeSession(
+            host: endpoint.host, port: endpoint.port, statistics: carried, firstWorkID: nextWorkID)
         let actions = session.start()
         self.session = session
         perform(actions, on: channel)
     }
 
     /// A message from the pool on connection `id`.
-    func received(_ message: Sv2Message, on id: UInt64) {
+    private func received(_ message: Protocol.Session.Message, on id: UInt64) {
         guard connection?.id == id, let channel = connection?.channel, let actions = session?.receive(message) else { return }
         perform(actions, on: channel)
     }
 
     /// Connection `id` closed or could not be made: idle the engine and connect again (at once after Reconnect).
-    func connectionEnded(_ id: UInt64, reason: String) {
+    private func connectionEnded(_ id: UInt64, reason: String) {
         guard connection?.id == id else { return }
         connection = nil
         if let session {
@@ -212,7 +211,7 @@ public final class CPUMiner: @unchecked Sendable {
     }
 
     /// An error on connection `id` (the transport closes the connection itself when it must).
-    func connectionError(_ id: UInt64, _ error: Error) {
+    private func connectionError(_ id: UInt64, _ error: Error) {
         guard connection?.id == id else { return }
         log(.warning, "\(endpoint.host):\(endpoint.port): \(error)")
     }
@@ -234,15 +233,17 @@ public final class CPUMiner: @unchecked Sendable {
         }
     }
 
-    private func perform(_ actions: [MinerClientSession.Action], on channel: Channel) {
+    private func perform(_ actions: [MinerSessionAction<Protocol.Session.Message, Protocol.Session.Event>], on channel: Channel) {
         for action in actions {
             switch action {
             case let .send(message):
-                channel.writeAndFlush(Sv2Outbound.message(message), promise: nil)
+                configuration.protocol.write(message, to: channel)
             case let .setWork(lane, work):
                 engine.setWork(work, lane: lane)
             case let .event(event):
-                record(event)
+                let line = configuration.protocol.logLine(for: event)
+                if line.isSetUp { backoff = configuration.initialBackoff }
+                log(line.level, line.text)
             case let .close(reason):
                 log(.warning, "closing the connection: \(reason)")
                 channel.close(promise: nil)
@@ -262,33 +263,6 @@ public final class CPUMiner: @unchecked Sendable {
 
     // MARK: - Log
 
-    private func record(_ event: MinerSessionEvent) {
-        switch event {
-        case let .setUp(flags):
-            backoff = configuration.initialBackoff
-            log(.info, "connection set up (SetupConnection.Success flags 0x\(String(flags, radix: 16)))")
-        case let .channelOpened(lane, channelID, kind, target, prefix, size, group):
-            log(.info, "channel \(channelID) opened (\(kind.rawValue), lane \(lane), group \(group)): target \(target.displayHex), "
-                + "extranonce prefix \(Hex.encode(prefix)), extranonce size \(size)")
-        case let .channelRefused(lane, reason):
-            log(.warning, "channel of lane \(lane) refused: \(reason)")
-        case let .channelClosed(lane, channelID, reason):
-            log(.warning, "the pool closed channel \(channelID) (lane \(lane)): \(reason)")
-        case let .targetChanged(channelID, target):
-            log(.info, "channel \(channelID): target \(target.displayHex)")
-        case let .newPrevHash(hash, nbits):
-            log(.info, "new prevhash \(hash.displayHex), nbits 0x\(String(nbits, radix: 16))")
-        case let .blockFound(channelID, hash):
-            log(.info, "block found on channel \(channelID): \(hash.displayHex)")
-        case let .sharesAccepted(channelID, count):
-            log(.debug, "channel \(channelID): \(count) share(s) accepted")
-        case let .shareRejected(channelID, sequenceNumber, errorCode):
-            log(.warning, "channel \(channelID): share \(sequenceNumber) rejected: \(errorCode)")
-        case let .ignored(reason):
-            log(.warning, "ignored: \(reason)")
-        }
-    }
-
     private func report() {
         let now = DispatchTime.now().uptimeNanoseconds
         let hashes = engine.hashes
@@ -296,53 +270,6 @@ public final class CPUMiner: @unchecked Sendable {
         let rate = Double(hashes - lastReport.hashes) / max(seconds, 0.001)
         lastReport = (now, hashes)
         let statistics = currentStatistics()
-        log(.info, "hashrate \(Self.format(hashRate: rate)), accepted \(statistics.accepted), rejected \(statistics.rejected)")
-    }
-
-    /// `27.1 MH/s`: three significant digits with H, kH, MH, GH or TH.
-    public static func format(hashRate: Double) -> String {
-        var value = max(hashRate, 0)
-        var unit = 0
-        let units = ["H/s", "kH/s", "MH/s", "GH/s", "TH/s"]
-        while value >= 1000, unit < units.count - 1 {
-            value /= 1000
-            unit += 1
-        }
-        let digits = value >= 100 ? 0 : (value >= 10 ? 1 : 2)
-        return String(format: "%.\(digits)f %@", value, units[unit])
+        log(.info, "hashrate \(HashingEngine.format(hashRate: rate)), accepted \(statistics.accepted), rejected \(statistics.rejected)")
     }
 }
-
-/// One pool connection's end of the pipeline: hands its events to the ``CPUMiner`` (on the miner's event loop).
-final class MinerConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = Sv2DecodedFrame
-
-    private let miner: CPUMiner
-    private let connectionID: UInt64
-
-    init(miner: CPUMiner, connectionID: UInt64) {
-        self.miner = miner
-        self.connectionID = connectionID
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is Sv2TransportReady { miner.transportReady(connectionID, channel: context.channel) }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        miner.received(unwrapInboundIn(data).message, on: connectionID)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        miner.connectionEnded(connectionID, reason: "disconnected")
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        miner.connectionError(connectionID, error)
-    }
-}
-
-@available(*, unavailable)
-extension MinerConnectionHandler: Sendable {}

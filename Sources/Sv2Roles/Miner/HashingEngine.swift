@@ -154,3 +154,18 @@ public final class HashingEngine: Sendable {
         }
     }
 }
+
+extension HashingEngine {
+    /// `27.1 MH/s`: three significant digits with H, kH, MH, GH or TH.
+    public static func format(hashRate: Double) -> String {
+        var value = max(hashRate, 0)
+        var unit = 0
+        let units = ["H/s", "kH/s", "MH/s", "GH/s", "TH/s"]
+        while value >= 1000, unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        let digits = value >= 100 ? 0 : (value >= 10 ? 1 : 2)
+        return String(format: "%.\(digits)f %@", value, units[unit])
+    }
+}

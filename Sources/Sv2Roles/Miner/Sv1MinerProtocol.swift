@@ -1,0 +1,78 @@
+import NIOCore
+import NIOPosix
+import Sv1
+import Sv2Binary
+import Sv2Channels
+import Sv2Network
+
+/// Stratum V1 for ``CPUMiner``: plain TCP, newline-delimited JSON (``Sv1LineHandler``), an ``Sv1ClientSession``.
+public struct Sv1MinerProtocol: MinerProtocol {
+    /// What the sessions ask for; its endpoint fields are set from the host and port connected to.
+    public var session: Sv1ClientConfiguration
+    /// How long a connection attempt may take.
+    public var connectTimeout: TimeAmount
+
+    /// The protocol with these settings.
+    public init(session: Sv1ClientConfiguration, connectTimeout: TimeAmount = .seconds(10)) {
+        self.session = session
+        self.connectTimeout = connectTimeout
+    }
+
+    /// `Stratum V1`.
+    public var name: String { "Stratum V1" }
+
+    /// Connects; the session starts as soon as TCP is up.
+    public func connect(host: String, port: Int, eventLoop: EventLoop, link: MinerLink<Sv1Message>) -> EventLoopFuture<Void> {
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        Sv1LineHandler(), MinerConnectionHandler(link: link, readiness: .active),
+                    ])
+                }
+            }
+            .connect(host: host, port: port)
+            .map { _ in }
+    }
+
+    /// An ``Sv1ClientSession`` whose client.reconnect defaults are `host`:`port`.
+    public func makeSession(host: String, port: Int, statistics: MinerStatistics, firstWorkID: UInt64) -> Sv1ClientSession {
+        var configuration = session
+        configuration.endpointHost = host
+        configuration.endpointPort = port
+        return Sv1ClientSession(configuration: configuration, statistics: statistics, firstWorkID: firstWorkID)
+    }
+
+    /// Writes the message as a line.
+    public func write(_ message: Sv1Message, to channel: Channel) {
+        channel.writeAndFlush(message, promise: nil)
+    }
+
+    /// The log line of a session event.
+    public func logLine(for event: Sv1SessionEvent) -> MinerLogLine {
+        switch event {
+        case let .subscribed(extranonce1, size):
+            return MinerLogLine(.info, "subscribed: extranonce1 \(Hex.encode(extranonce1)), extranonce2 size \(size)", isSetUp: true)
+        case let .versionRolling(mask):
+            return MinerLogLine(.info, mask == 0 ? "no version rolling" : "version rolling on mask \(Sv1Job.hex(mask))")
+        case let .authorized(user):
+            return MinerLogLine(.info, "authorized as \(user)")
+        case let .difficultyChanged(difficulty):
+            return MinerLogLine(.info, "difficulty \(difficulty)")
+        case let .newPrevHash(hash, nbits):
+            return MinerLogLine(.info, "new prevhash \(hash.displayHex), nbits 0x\(String(nbits, radix: 16))")
+        case let .blockFound(hash):
+            return MinerLogLine(.info, "block found: \(hash.displayHex)")
+        case let .shareAccepted(requestID):
+            return MinerLogLine(.debug, "share \(requestID) accepted")
+        case let .shareRejected(requestID, reason):
+            return MinerLogLine(.warning, "share \(requestID) rejected: \(reason)")
+        case let .poolMessage(text):
+            return MinerLogLine(.info, "message from the pool: \(text)")
+        case let .ignored(reason):
+            return MinerLogLine(.warning, "ignored: \(reason)")
+        }
+    }
+}
