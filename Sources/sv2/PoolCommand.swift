@@ -27,12 +27,8 @@ struct PoolCommand: ParsableCommand {
     var config: String?
     @Option(help: "Address miners connect to (default 0.0.0.0:3333).")
     var listenAddress: String?
-    @Option(help: "Authority public key (checked against the secret key).")
-    var authorityPublicKey: String?
-    @Option(help: "Authority secret key that signs the Noise certificates.")
-    var authoritySecretKey: String?
-    @Option(help: "Certificate validity in seconds (default 3600).")
-    var certValiditySec: String?
+    @OptionGroup(title: "Noise identity")
+    var identity: AuthorityOptions
     @Option(help: "Where block rewards go: an address or an addr()/raw() descriptor.")
     var coinbaseRewardScript: String?
     @Option(help: "The pool's tag in the coinbase (default sv2).")
@@ -56,13 +52,12 @@ struct PoolCommand: ParsableCommand {
         let settings = try resolveSettings(
             role: "pool", config: config, keys: PoolSettings.keys,
             options: [
-                ("listen_address", listenAddress), ("authority_public_key", authorityPublicKey),
-                ("authority_secret_key", authoritySecretKey), ("cert_validity_sec", certValiditySec),
+                ("listen_address", listenAddress),
                 ("coinbase_reward_script", coinbaseRewardScript), ("pool_signature", poolSignature),
                 ("shares_per_minute", sharesPerMinute), ("tp_address", tpAddress), ("tp_authority_public_key", tpAuthorityPublicKey),
                 ("version_rolling", versionRolling), ("shutdown_reconnect_address", shutdownReconnectAddress),
                 ("log_level", logLevel),
-            ] + node.settings
+            ] + identity.settings + node.settings
         ) { layers throws(ConfigurationError) in try PoolSettings(layers) }
         let log = Sv2Log(component: "pool", minimumLevel: settings.logLevel)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)

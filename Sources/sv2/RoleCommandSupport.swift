@@ -3,6 +3,21 @@ import Dispatch
 import Foundation
 import Sv2Roles
 
+/// A server's Noise identity options, shared by `sv2 tp` and `sv2 pool`.
+struct AuthorityOptions: ParsableArguments {
+    @Option(help: "Authority public key (checked against the secret key).")
+    var authorityPublicKey: String?
+    @Option(help: "Authority secret key that signs the Noise certificates.")
+    var authoritySecretKey: String?
+    @Option(help: "Certificate validity in seconds (default 3600).")
+    var certValiditySec: String?
+
+    /// The options given, by settings key.
+    var settings: [(String, String?)] {
+        [("authority_public_key", authorityPublicKey), ("authority_secret_key", authoritySecretKey), ("cert_validity_sec", certValiditySec)]
+    }
+}
+
 /// Options of the embedded regtest node, shared by `sv2 tp` and `sv2 pool` (TOML keys: the names with underscores).
 struct EmbeddedNodeOptions: ParsableArguments {
     @Option(help: "Data directory of the embedded regtest node (default ~/.sv2/regtest).")

@@ -30,12 +30,8 @@ struct TemplateProviderCommand: ParsableCommand {
     var config: String?
     @Option(help: "Template Distribution listen address (default 127.0.0.1:8442).")
     var listenAddress: String?
-    @Option(help: "Authority public key (checked against the secret key).")
-    var authorityPublicKey: String?
-    @Option(help: "Authority secret key that signs the Noise certificates.")
-    var authoritySecretKey: String?
-    @Option(help: "Certificate validity in seconds (default 3600).")
-    var certValiditySec: String?
+    @OptionGroup(title: "Noise identity")
+    var identity: AuthorityOptions
     @Flag(help: "Serve plaintext instead of Noise (local testing only).")
     var plaintext = false
     @Option(help: "bitcoind's cookie file (with --bitcoind).")
@@ -51,10 +47,9 @@ struct TemplateProviderCommand: ParsableCommand {
         let settings = try resolveSettings(
             role: "tp", config: config, keys: TemplateProviderSettings.keys,
             options: [
-                ("listen_address", listenAddress), ("authority_public_key", authorityPublicKey),
-                ("authority_secret_key", authoritySecretKey), ("cert_validity_sec", certValiditySec),
+                ("listen_address", listenAddress),
                 ("rpc_cookie", rpcCookie), ("bitcoind", bitcoind), ("log_level", logLevel), ("plaintext", plaintext ? "true" : nil),
-            ] + node.settings
+            ] + identity.settings + node.settings
         ) { layers throws(ConfigurationError) in try TemplateProviderSettings(layers) }
         let log = Sv2Log(component: "tp", minimumLevel: settings.logLevel)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
