@@ -196,8 +196,9 @@ public final class TranslatorService: @unchecked Sendable {
         }
     }
 
-    /// Sends `job` to every miner, one task per event loop.
+    /// Sends `job` to every miner, one task per event loop; every connection writes the same buffer of its line.
     private func broadcast(_ job: TranslatorJob) {
+        let line = ByteBuffer(bytes: job.notifyLine)
         let handlers = lock.withLock { () -> [Sv1ConnectionHandler] in
             currentJob = job
             return Array(clients.values)
@@ -208,7 +209,7 @@ public final class TranslatorService: @unchecked Sendable {
             byLoop[ObjectIdentifier(loop), default: (loop, [])].handlers.append(handler)
         }
         for (loop, loopHandlers) in byLoop.values {
-            loop.execute { for handler in loopHandlers { handler.deliver(job) } }
+            loop.execute { for handler in loopHandlers { handler.deliver(job, line: line) } }
         }
     }
 
@@ -471,13 +472,13 @@ final class Sv1ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         context.close(promise: nil)
     }
 
-    /// A new job, on this connection's event loop.
-    func deliver(_ job: TranslatorJob) {
+    /// A new job, on this connection's event loop; `line` holds its ``TranslatorJob/notifyLine``.
+    func deliver(_ job: TranslatorJob, line: ByteBuffer) {
         guard var session else { return }
         self.session = nil
         let actions = session.newJob(job)
         self.session = session
-        perform(actions)
+        perform(actions, encoded: (job, line))
     }
 
     /// Closes the connection, logging `reason` when given.
@@ -490,15 +491,18 @@ final class Sv1ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    private func perform(_ actions: [Sv1ServerSession.Action]) {
+    /// Carries out `actions`; `encoded` is a job whose notify line is already in a buffer (shared, not copied).
+    private func perform(_ actions: [Sv1ServerSession.Action], encoded: (job: TranslatorJob, line: ByteBuffer)? = nil) {
         guard let context else { return }
         var wrote = false
         for action in actions {
             switch action {
             case let .send(message):
-                var buffer = context.channel.allocator.buffer(capacity: 256)
-                buffer.writeBytes(Sv1Codec.encode(message))
-                context.write(wrapOutboundOut(buffer), promise: nil)
+                context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: Sv1Codec.encode(message))), promise: nil)
+                wrote = true
+            case let .notify(job):
+                let line = encoded.flatMap { $0.job.notifyLine == job.notifyLine ? $0.line : nil }
+                context.write(wrapOutboundOut(line ?? context.channel.allocator.buffer(bytes: job.notifyLine)), promise: nil)
                 wrote = true
             case let .submit(share):
                 service.submit(share)
