@@ -97,6 +97,7 @@ public final class TranslatorService: @unchecked Sendable {
     private var currentJob: TranslatorJob?
     private var server: Channel?
     private var vardiffTasks = [RepeatedTask]()
+    private var pendingShares = [FoundShare]()
     /// The miners of each event loop, each set only touched on its loop: a job is one task per loop and vardiff one
     /// timer per loop, not one per connection (a repeated task per connection costs about 0.8 KiB).
     private let loops: [ObjectIdentifier: (loop: EventLoop, miners: LoopMiners)]
@@ -209,14 +210,28 @@ public final class TranslatorService: @unchecked Sendable {
         lock.withLock { clients -= 1 }
     }
 
-    /// A share a miner found that meets the upstream target.
+    /// A share a miner found that meets the upstream target. Shares wait in a queue that the upstream loop empties
+    /// in one task, with one flush: one thread hop and one write per batch rather than per share.
     func submit(_ share: FoundShare) {
+        let first = lock.withLock { () -> Bool in
+            pendingShares.append(share)
+            return pendingShares.count == 1
+        }
+        guard first else { return }
         upstreamLoop.execute { [self] in
-            guard let channel = connection?.channel, let actions = session?.submit(share, lane: 0) else {
-                log(.warning, "a share could not be forwarded: no upstream channel")
+            let shares = lock.withLock { () -> [FoundShare] in
+                let taken = pendingShares
+                pendingShares = []
+                return taken
+            }
+            guard let channel = connection?.channel, session != nil else {
+                log(.warning, "\(shares.count) share(s) could not be forwarded: no upstream channel")
                 return
             }
-            perform(actions, on: channel)
+            for share in shares {
+                if let actions = session?.submit(share, lane: 0) { perform(actions, on: channel, flush: false) }
+            }
+            channel.flush()
         }
     }
 
@@ -295,11 +310,16 @@ public final class TranslatorService: @unchecked Sendable {
         upstreamLoop.scheduleTask(in: delay) { [weak self] in self?.connect() }
     }
 
-    private func perform(_ actions: [MinerClientSession.Action], on channel: Channel) {
+    /// Carries out the upstream session's `actions`; with `flush` false the caller flushes what was written.
+    private func perform(_ actions: [MinerClientSession.Action], on channel: Channel, flush: Bool = true) {
         for action in actions {
             switch action {
             case let .send(message):
-                channel.writeAndFlush(Sv2Outbound.message(message), promise: nil)
+                if flush {
+                    channel.writeAndFlush(Sv2Outbound.message(message), promise: nil)
+                } else {
+                    channel.write(Sv2Outbound.message(message), promise: nil)
+                }
             case let .setWork(_, work):
                 if let work { newWork(work) }
             case let .event(event):
