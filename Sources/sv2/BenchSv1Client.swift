@@ -14,6 +14,8 @@ final class BenchSv1Load: @unchecked Sendable {
     private let condition = NSCondition()
     private var round = 0
     private var arrived = 0
+    /// The arrivals the waiter waits for (it is woken once, not at every arrival).
+    private var expected = Int.max
     private var lastArrival: UInt64 = 0
     private var notifyLine: String?
     private var submitBody: ByteBuffer?
@@ -37,7 +39,7 @@ final class BenchSv1Load: @unchecked Sendable {
             seen = round
             arrived += 1
             lastArrival = now
-            condition.broadcast()
+            if arrived == expected { condition.broadcast() }
         }
     }
 
@@ -46,6 +48,7 @@ final class BenchSv1Load: @unchecked Sendable {
         let deadline = Date(timeIntervalSinceNow: seconds)
         condition.lock()
         defer { condition.unlock() }
+        expected = clients
         while arrived < clients {
             guard condition.wait(until: deadline) else {
                 throw CommandFailure("only \(arrived) of \(clients) clients got the job within \(seconds) s")
