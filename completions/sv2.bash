@@ -499,13 +499,13 @@ _sv2_bench() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    codec|noise|tp|sha256d|shares)
+    codec|noise|tp|sha256d|shares|translate)
         # Offer subcommand argument completions
         "_sv2_bench_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'codec noise tp sha256d shares' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'codec noise tp sha256d shares translate' -- "${cur}"))
         ;;
     esac
 }
@@ -595,6 +595,30 @@ _sv2_bench_shares() {
         return
         ;;
     '--miners')
+        return
+        ;;
+    '--seconds')
+        return
+        ;;
+    esac
+}
+
+_sv2_bench_translate() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--connections --rounds --submitters --seconds)
+    __sv2_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--connections')
+        return
+        ;;
+    '--rounds')
+        return
+        ;;
+    '--submitters')
         return
         ;;
     '--seconds')

@@ -31,6 +31,11 @@ enum BenchmarkTiming {
         return Double(sv2_alloc_counter_stop()) / Double(iterations)
     }
 
+    /// The `percent` percentile of `sorted` (ascending, not empty): the sample at index count * percent / 100.
+    static func percentile(_ sorted: [Double], _ percent: Int) -> Double {
+        sorted[min(sorted.count - 1, sorted.count * percent / 100)]
+    }
+
     /// Prints rows as an aligned table with `header` on top.
     static func printTable(_ header: [String], _ rows: [[String]]) {
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }

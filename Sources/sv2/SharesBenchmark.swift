@@ -183,27 +183,10 @@ struct SharesBenchmark: ParsableCommand {
     private func endToEnd() throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         defer { try? group.syncShutdownGracefully() }
-        var random = SystemRandom()
-        let authority = Secp256k1SecretKey.generate(using: &random)
-        let log = Sv2Log(component: "bench", minimumLevel: .warning)
         guard let sessionConfiguration = PoolSessionConfiguration(sharesPerMinute: 6) else { throw CommandFailure("bad session settings") }
-        let service = PoolService(
-            configuration: .init(
-                host: "127.0.0.1", port: 0,
-                transport: Sv2TransportConfiguration(security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority))),
-                session: sessionConfiguration, rewardScript: [0x51], poolSignature: "bench",
-                vardiffInterval: .hours(1), statisticsInterval: .hours(1)),
-            group: group, log: log)
-        guard let port = try service.start(submitter: { _ in true })?.port else { throw CommandFailure("the pool did not bind") }
-        defer { service.stop() }
-        let template = NewTemplate(
-            templateID: 1, futureTemplate: true, version: Self.version, coinbaseTxVersion: 2, coinbasePrefix: [0x02, 0x10, 0x27],
-            coinbaseTxInputSequence: 0xffff_ffff, coinbaseTxValueRemaining: 312_500_000, coinbaseTxOutputsCount: 0,
-            coinbaseTxOutputs: [], coinbaseTxLocktime: 0, merklePath: (0..<11).map { U256(UInt64($0) &* 0x9e37_79b9_7f4a_7c15) })
-        service.handle(.template(template))
-        service.handle(.prevHash(TemplateSetNewPrevHash(
-            templateID: 1, prevHash: U256(w0: 9, w1: 8, w2: 7, w3: 6), headerTimestamp: UInt32(Date().timeIntervalSince1970),
-            nBits: 0x1703_4219, target: .zero)))
+        let pool = try BenchPool(group: group, session: sessionConfiguration)
+        defer { pool.service.stop() }
+        let (port, authority) = (pool.port, pool.authority)
 
         let recorder = BenchRoundTrips()
         var channels = [Channel]()
@@ -222,8 +205,8 @@ struct SharesBenchmark: ParsableCommand {
         let (count, samples, rejected) = recorder.stop()
         guard count > 0 else { throw CommandFailure("no share was acknowledged") }
         let sorted = samples.sorted()
-        let p50 = sorted[sorted.count / 2]
-        let p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
+        let p50 = BenchmarkTiming.percentile(sorted, 50)
+        let p99 = BenchmarkTiming.percentile(sorted, 99)
         let share = SubmitSharesExtended(
             channelID: 1, sequenceNumber: 0, jobID: 1, nonce: 0, ntime: 0, version: 0, extranonce: Array(repeating: 0, count: 8))
         let ack = SubmitSharesSuccess()

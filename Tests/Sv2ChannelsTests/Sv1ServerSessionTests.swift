@@ -22,6 +22,7 @@ private struct Downstream {
         for action in actions {
             switch action {
             case let .send(message): sent.append(message)
+            case let .notify(job): sent.append(.notification(method: Sv1Method.notify, params: job.notify.params))
             case let .submit(share): submitted.append(share)
             case .log: break
             }
@@ -72,6 +73,26 @@ struct Sv1ServerSessionTests {
                                extranonce: [UInt8](repeating: 0, count: 18) + extranonce1 + extranonce2)
         #expect(job.work.header(for: share)?.merkleRoot == root)
         #expect(TranslatorJob(work: work(), jobID: "x", cleanJobs: true, extranonce1Size: 20, extranonce2Size: 8) == nil)
+    }
+
+    @Test("the notify line is encoded once per job: newJob hands back the job itself, a starting miner gets it cleaned")
+    func encodedOnce() throws {
+        let job = try #require(TranslatorJob(work: work(), jobID: "2a", cleanJobs: false, extranonce1Size: 4, extranonce2Size: 4))
+        #expect(job.notifyLine == Sv1Codec.encode(.notification(method: Sv1Method.notify, params: job.notify.params)))
+        #expect(job.notifyLine.last == UInt8(ascii: "\n"))
+        let cleaned = job.cleaned
+        #expect(cleaned.notify.cleanJobs && cleaned.work == job.work && cleaned.padding == job.padding)
+        #expect(cleaned.notifyLine == Sv1Codec.encode(.notification(method: Sv1Method.notify, params: cleaned.notify.params)))
+        #expect(cleaned.cleaned == cleaned)
+        var miner = try Downstream()
+        miner.request(1, Sv1Method.subscribe, [])
+        miner.request(2, Sv1Method.authorize, [.string("w"), .string("x")])
+        #expect(miner.session.newJob(job) == [.notify(job)])
+        let next = try #require(TranslatorJob(work: work(id: 2), jobID: "2b", cleanJobs: false, extranonce1Size: 4, extranonce2Size: 4))
+        var late = try Downstream()
+        _ = late.session.newJob(next)
+        late.request(1, Sv1Method.subscribe, [])
+        #expect(late.session.receive(.request(id: .number("2"), method: Sv1Method.authorize, params: [.string("w")]), now: 1000).last == .notify(next.cleaned))
     }
 
     @Test("configure, subscribe, authorize: mask intersected with BIP320, extranonce1 and size, then difficulty and a clean job")

@@ -71,16 +71,35 @@ public struct TranslatorJob: Hashable, Sendable {
     public let work: MiningWork
     /// Zero bytes between the channel's prefix and extranonce1.
     public let padding: Int
+    /// The mining.notify line of ``notify`` as every miner gets it (compact JSON and the newline): encoded once per
+    /// job, so that sending a job to thousands of miners costs no JSON encoding per miner.
+    public let notifyLine: [UInt8]
 
     /// The job for `work` under `jobID`; nil when the work has no coinbase to roll or too few extranonce bytes.
     public init?(work: MiningWork, jobID: String, cleanJobs: Bool, extranonce1Size: Int, extranonce2Size: Int, time: UInt32? = nil) {
         guard case let .coinbase(template) = work.merkleRoot, template.extranonceSize >= extranonce1Size + extranonce2Size else { return nil }
-        padding = template.extranonceSize - extranonce1Size - extranonce2Size
+        let padding = template.extranonceSize - extranonce1Size - extranonce2Size
+        self.init(
+            notify: Sv1Job(
+                jobID: jobID, prevHash: work.previousBlockHash, coinbase1: template.prefix + [UInt8](repeating: 0, count: padding),
+                coinbase2: template.suffix, merkleBranch: template.merklePath, version: work.version, nBits: work.bits,
+                nTime: max(work.time, time ?? 0), cleanJobs: cleanJobs),
+            work: work, padding: padding)
+    }
+
+    private init(notify: Sv1Job, work: MiningWork, padding: Int) {
+        self.notify = notify
         self.work = work
-        notify = Sv1Job(
-            jobID: jobID, prevHash: work.previousBlockHash, coinbase1: template.prefix + [UInt8](repeating: 0, count: padding),
-            coinbase2: template.suffix, merkleBranch: template.merklePath, version: work.version, nBits: work.bits,
-            nTime: max(work.time, time ?? 0), cleanJobs: cleanJobs)
+        self.padding = padding
+        notifyLine = Sv1Codec.encode(.notification(method: Sv1Method.notify, params: notify.params))
+    }
+
+    /// This job with clean_jobs set (itself when it is set already), for a miner that starts on it.
+    public var cleaned: TranslatorJob {
+        guard !notify.cleanJobs else { return self }
+        var notify = notify
+        notify.cleanJobs = true
+        return TranslatorJob(notify: notify, work: work, padding: padding)
     }
 }
 
@@ -97,6 +116,8 @@ public struct Sv1ServerSession: Sendable {
     public enum Action: Hashable, Sendable {
         /// Send this line to the miner.
         case send(Sv1Message)
+        /// Send this job's mining.notify: the bytes of ``TranslatorJob/notifyLine``.
+        case notify(TranslatorJob)
         /// Submit this share upstream (it meets the upstream work's target).
         case submit(FoundShare)
         /// Log this.
@@ -210,14 +231,8 @@ public struct Sv1ServerSession: Sendable {
 
     private mutating func startMining() -> [Action] {
         var actions: [Action] = [.send(.notification(method: Sv1Method.setDifficulty, params: [Self.json(difficulty)]))]
-        if let latest { actions.append(.send(.notification(method: Sv1Method.notify, params: clean(latest.notify).params))) }
+        if let latest { actions.append(.notify(latest.cleaned)) }
         return actions
-    }
-
-    private func clean(_ job: Sv1Job) -> Sv1Job {
-        var job = job
-        job.cleanJobs = true
-        return job
     }
 
     private mutating func submit(id: Sv1ID, params: [JSONValue], now: Double) -> [Action] {
@@ -251,11 +266,12 @@ public struct Sv1ServerSession: Sendable {
 
     // MARK: - Translator events
 
-    /// New upstream work as a job: sent at once to a miner that is mining; a clean job drops the earlier ones.
+    /// New upstream work as a job: sent at once to a miner that is mining, as `.notify(job)` with `job` itself (so
+    /// the glue can send every miner the same encoded line); a clean job drops the earlier ones.
     public mutating func newJob(_ job: TranslatorJob) -> [Action] {
         if job.notify.cleanJobs {
-            jobs.removeAll()
-            jobOrder.removeAll()
+            jobs.removeAll(keepingCapacity: true)
+            jobOrder.removeAll(keepingCapacity: true)
             seen.removeAll()
         }
         jobs[job.notify.jobID] = job
@@ -270,7 +286,7 @@ public struct Sv1ServerSession: Sendable {
             actions.append(.send(.notification(method: Sv1Method.setVersionMask, params: [.string(Sv1Job.hex(mask))])))
         }
         if versionMask != 0 { announcedMask = mask }
-        actions.append(.send(.notification(method: Sv1Method.notify, params: job.notify.params)))
+        actions.append(.notify(job))
         return actions
     }
 

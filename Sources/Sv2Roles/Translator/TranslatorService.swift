@@ -93,10 +93,15 @@ public final class TranslatorService: @unchecked Sendable {
     private let upstreamLoop: EventLoop
     private let log: Sv2Log
     private let lock = NIOLock()
-    private var clients = [ObjectIdentifier: Sv1ConnectionHandler]()
+    private var clients = 0
     private var nextExtranonce1: UInt32 = 0
     private var currentJob: TranslatorJob?
     private var server: Channel?
+    private var vardiffTasks = [RepeatedTask]()
+    private var pendingShares = [FoundShare]()
+    /// The miners of each event loop, each set only touched on its loop: a job is one task per loop and vardiff one
+    /// timer per loop, not one per connection (a repeated task per connection costs about 0.8 KiB).
+    private let loops: [ObjectIdentifier: (loop: EventLoop, miners: LoopMiners)]
 
     // Only on `upstreamLoop`.
     private var upstreamIndex = 0
@@ -119,6 +124,9 @@ public final class TranslatorService: @unchecked Sendable {
         self.upstreamLoop = group.next()
         self.log = log
         self.backoff = configuration.initialBackoff
+        var loops = [ObjectIdentifier: (loop: EventLoop, miners: LoopMiners)]()
+        for loop in group.makeIterator() { loops[ObjectIdentifier(loop)] = (loop, LoopMiners()) }
+        self.loops = loops
     }
 
     /// Binds the Sv1 listener and starts connecting upstream; returns the bound address.
@@ -133,7 +141,16 @@ public final class TranslatorService: @unchecked Sendable {
                 }
             }
             .bind(host: configuration.host, port: configuration.port).wait()
-        lock.withLock { server = channel }
+        let interval = configuration.vardiffInterval
+        let tasks = loops.values.map { loop, miners in
+            loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+                for miner in miners.handlers.values { miner.tick() }
+            }
+        }
+        lock.withLock {
+            server = channel
+            vardiffTasks = tasks
+        }
         let keepalive = configuration.jobKeepalive
         upstreamLoop.execute { [self] in
             keepaliveTask = upstreamLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
@@ -154,62 +171,80 @@ public final class TranslatorService: @unchecked Sendable {
             return channel.close()
         }
         if let future = try? closed.wait() { try? future.wait() }
-        let (server, handlers) = lock.withLock { (self.server, Array(clients.values)) }
+        let (server, tasks) = lock.withLock { (self.server, vardiffTasks) }
         try? server?.close().wait()
-        for handler in handlers { handler.close(reason: nil) }
+        for task in tasks { task.cancel() }
+        for (loop, miners) in loops.values {
+            try? loop.submit { for handler in miners.handlers.values { handler.close(reason: nil) } }.wait()
+        }
         log(.info, "stopped: upstream accepted \(statistics.accepted), rejected \(statistics.rejected), blocks \(statistics.blocks)")
     }
 
     /// Miners connected now.
-    public var clientCount: Int { lock.withLock { clients.count } }
+    public var clientCount: Int { lock.withLock { clients } }
 
     // MARK: - Miners
 
     var downstreamConfiguration: Sv1ServerConfiguration { configuration.downstream }
     var maximumLineLength: Int { configuration.maximumLineLength }
-    var vardiffInterval: TimeAmount { configuration.vardiffInterval }
     var logger: Sv2Log { log }
 
-    /// A new miner connection: its extranonce1 and the current job; nil when the connection limit is reached.
-    func register(_ handler: Sv1ConnectionHandler) -> (extranonce1: [UInt8], job: TranslatorJob?)? {
-        lock.withLock {
-            guard clients.count < configuration.maximumClients else { return nil }
-            clients[ObjectIdentifier(handler)] = handler
+    /// A new miner connection on `loop` (called there): its extranonce1 and the current job; nil when the
+    /// connection limit is reached.
+    func register(_ handler: Sv1ConnectionHandler, on loop: EventLoop) -> (extranonce1: [UInt8], job: TranslatorJob?)? {
+        guard let miners = loops[ObjectIdentifier(loop)]?.miners else { return nil }
+        let registered = lock.withLock { () -> (extranonce1: [UInt8], job: TranslatorJob?)? in
+            guard clients < configuration.maximumClients else { return nil }
+            clients += 1
             let index = nextExtranonce1
             nextExtranonce1 &+= 1
             let bytes = (0..<configuration.extranonce1Size).reversed().map { UInt8(truncatingIfNeeded: $0 < 4 ? index >> (8 * UInt32($0)) : 0) }
             return (bytes, currentJob)
         }
+        if registered != nil { miners.handlers[ObjectIdentifier(handler)] = handler }
+        return registered
     }
 
-    func unregister(_ handler: Sv1ConnectionHandler) {
-        lock.withLock { clients[ObjectIdentifier(handler)] = nil }
+    /// A miner connection on `loop` has closed (called there).
+    func unregister(_ handler: Sv1ConnectionHandler, on loop: EventLoop) {
+        guard loops[ObjectIdentifier(loop)]?.miners.handlers.removeValue(forKey: ObjectIdentifier(handler)) != nil else { return }
+        lock.withLock { clients -= 1 }
     }
 
-    /// A share a miner found that meets the upstream target.
+    /// A share a miner found that meets the upstream target. Shares wait in a queue that the upstream loop empties
+    /// in one task, with one flush: one thread hop and one write per batch rather than per share.
     func submit(_ share: FoundShare) {
+        let first = lock.withLock { () -> Bool in
+            pendingShares.append(share)
+            return pendingShares.count == 1
+        }
+        guard first else { return }
         upstreamLoop.execute { [self] in
-            guard let channel = connection?.channel, let actions = session?.submit(share, lane: 0) else {
-                log(.warning, "a share could not be forwarded: no upstream channel")
+            let shares = lock.withLock { () -> [FoundShare] in
+                let taken = pendingShares
+                pendingShares = []
+                return taken
+            }
+            guard let channel = connection?.channel, session != nil else {
+                log(.warning, "\(shares.count) share(s) could not be forwarded: no upstream channel")
                 return
             }
-            perform(actions, on: channel)
+            for share in shares {
+                if let actions = session?.submit(share, lane: 0) { perform(actions, on: channel, flush: false) }
+            }
+            channel.flush()
         }
     }
 
-    /// Sends `job` to every miner, one task per event loop.
+    /// Sends `job` to every miner, one task per event loop; the connections of a loop all write one buffer of its
+    /// line (a buffer per loop, so that two threads do not count references on the same one).
     private func broadcast(_ job: TranslatorJob) {
-        let handlers = lock.withLock { () -> [Sv1ConnectionHandler] in
-            currentJob = job
-            return Array(clients.values)
-        }
-        var byLoop = [ObjectIdentifier: (loop: EventLoop, handlers: [Sv1ConnectionHandler])]()
-        for handler in handlers {
-            guard let loop = handler.eventLoop else { continue }
-            byLoop[ObjectIdentifier(loop), default: (loop, [])].handlers.append(handler)
-        }
-        for (loop, loopHandlers) in byLoop.values {
-            loop.execute { for handler in loopHandlers { handler.deliver(job) } }
+        lock.withLock { currentJob = job }
+        for (loop, miners) in loops.values {
+            loop.execute {
+                let line = ByteBuffer(bytes: job.notifyLine)
+                for handler in miners.handlers.values { handler.deliver(job, line: line) }
+            }
         }
     }
 
@@ -276,11 +311,16 @@ public final class TranslatorService: @unchecked Sendable {
         upstreamLoop.scheduleTask(in: delay) { [weak self] in self?.connect() }
     }
 
-    private func perform(_ actions: [MinerClientSession.Action], on channel: Channel) {
+    /// Carries out the upstream session's `actions`; with `flush` false the caller flushes what was written.
+    private func perform(_ actions: [MinerClientSession.Action], on channel: Channel, flush: Bool = true) {
         for action in actions {
             switch action {
             case let .send(message):
-                channel.writeAndFlush(Sv2Outbound.message(message), promise: nil)
+                if flush {
+                    channel.writeAndFlush(Sv2Outbound.message(message), promise: nil)
+                } else {
+                    channel.write(Sv2Outbound.message(message), promise: nil)
+                }
             case let .setWork(_, work):
                 if let work { newWork(work) }
             case let .event(event):
@@ -353,6 +393,12 @@ public final class TranslatorService: @unchecked Sendable {
     }
 }
 
+/// The miners of one event loop; only touched on that loop.
+final class LoopMiners: @unchecked Sendable {
+    /// The loop's miner connections.
+    var handlers = [ObjectIdentifier: Sv1ConnectionHandler]()
+}
+
 /// The upstream connection's end of the pipeline.
 final class TranslatorUpstreamHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = Sv2DecodedFrame
@@ -394,15 +440,11 @@ final class Sv1ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private var framer: Sv1LineFramer
     private var session: Sv1ServerSession?
     private var context: ChannelHandlerContext?
-    private var vardiffTask: RepeatedTask?
 
     init(service: TranslatorService) {
         self.service = service
         self.framer = Sv1LineFramer(maximumLineLength: service.maximumLineLength)
     }
-
-    /// The connection's event loop, once it is active.
-    var eventLoop: EventLoop? { context?.eventLoop }
 
     private static func now() -> Double { Date().timeIntervalSince1970 }
 
@@ -411,7 +453,7 @@ final class Sv1ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        guard let (extranonce1, job) = service.register(self) else {
+        guard let (extranonce1, job) = service.register(self, on: context.eventLoop) else {
             service.logger(.warning, "\(context.channel.peerDescription): refused: the translator has its maximum of clients")
             context.close(promise: nil)
             return
@@ -419,28 +461,17 @@ final class Sv1ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         var session = Sv1ServerSession(configuration: service.downstreamConfiguration, extranonce1: extranonce1, now: Self.now())
         if let job { _ = session.newJob(job) }
         self.session = session
-        let interval = service.vardiffInterval
-        vardiffTask = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
-            guard let self, var session = self.session else { return }
-            self.session = nil
-            let actions = session.tick(now: Self.now())
-            self.session = session
-            self.perform(actions)
-        }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        vardiffTask?.cancel()
-        service.unregister(self)
+        service.unregister(self, on: context.eventLoop)
         self.context = nil
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        guard let bytes = buffer.readBytes(length: buffer.readableBytes) else { return }
-        framer.append(bytes)
+        framer.append(unwrapInboundIn(data).readableBytesView)
         while true {
             let line: [UInt8]
             do {
@@ -450,15 +481,14 @@ final class Sv1ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                 close(reason: "\(error)")
                 return
             }
-            guard var session else { return }
-            self.session = nil
+            guard session != nil else { return }
             let actions: [Sv1ServerSession.Action]
             do {
-                actions = session.receive(try Sv1Codec.decode(line), now: Self.now())
+                let message = try Sv1Codec.decode(line)
+                actions = session?.receive(message, now: Self.now()) ?? []
             } catch {
                 actions = [.send(.response(id: .null, result: .null, error: .array([.number("20"), .string("\(error)"), .null])))]
             }
-            self.session = session
             perform(actions)
         }
     }
@@ -472,12 +502,15 @@ final class Sv1ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         context.close(promise: nil)
     }
 
-    /// A new job, on this connection's event loop.
-    func deliver(_ job: TranslatorJob) {
-        guard var session else { return }
-        self.session = nil
-        let actions = session.newJob(job)
-        self.session = session
+    /// A new job, on this connection's event loop; `line` holds its ``TranslatorJob/notifyLine``.
+    func deliver(_ job: TranslatorJob, line: ByteBuffer) {
+        guard let actions = session?.newJob(job) else { return }
+        perform(actions, encoded: (job, line))
+    }
+
+    /// Vardiff, on this connection's event loop.
+    func tick() {
+        guard let actions = session?.tick(now: Self.now()) else { return }
         perform(actions)
     }
 
@@ -491,15 +524,18 @@ final class Sv1ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    private func perform(_ actions: [Sv1ServerSession.Action]) {
+    /// Carries out `actions`; `encoded` is a job whose notify line is already in a buffer (shared, not copied).
+    private func perform(_ actions: [Sv1ServerSession.Action], encoded: (job: TranslatorJob, line: ByteBuffer)? = nil) {
         guard let context else { return }
         var wrote = false
         for action in actions {
             switch action {
             case let .send(message):
-                var buffer = context.channel.allocator.buffer(capacity: 256)
-                buffer.writeBytes(Sv1Codec.encode(message))
-                context.write(wrapOutboundOut(buffer), promise: nil)
+                context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: Sv1Codec.encode(message))), promise: nil)
+                wrote = true
+            case let .notify(job):
+                let line = encoded.flatMap { $0.job.notifyLine == job.notifyLine ? $0.line : nil }
+                context.write(wrapOutboundOut(line ?? context.channel.allocator.buffer(bytes: job.notifyLine)), promise: nil)
                 wrote = true
             case let .submit(share):
                 service.submit(share)

@@ -1,0 +1,48 @@
+import Bitcoin
+import Foundation
+import NIOCore
+import Sv2Binary
+import Sv2Channels
+import Sv2Crypto
+import Sv2Messages
+import Sv2Network
+import Sv2Roles
+
+/// A pool for the benchmarks, in this process: ``PoolService`` with Noise on loopback, fed by hand instead of a
+/// template provider (a template with an 11-step merkle path and a network target no share meets), no vardiff and
+/// no statistics log during a run.
+struct BenchPool {
+    /// The running service.
+    let service: PoolService
+    /// The port it listens on (127.0.0.1).
+    let port: Int
+    /// Its authority key (clients check the pool's certificate against the public half).
+    let authority: Secp256k1SecretKey
+
+    /// Starts a pool on `group` with `session` settings and gives it its first tip (``newTip(_:)`` 1).
+    init(group: EventLoopGroup, session: PoolSessionConfiguration) throws {
+        var random = SystemRandom()
+        authority = Secp256k1SecretKey.generate(using: &random)
+        service = PoolService(
+            configuration: .init(
+                host: "127.0.0.1", port: 0,
+                transport: Sv2TransportConfiguration(security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority))),
+                session: session, rewardScript: [0x51], poolSignature: "bench",
+                vardiffInterval: .hours(1), statisticsInterval: .hours(1)),
+            group: group, log: Sv2Log(component: "bench", minimumLevel: .warning))
+        guard let port = try service.start(submitter: { _ in true })?.port else { throw CommandFailure("the pool did not bind") }
+        self.port = port
+        newTip(1)
+    }
+
+    /// A new block: template `number` and a prevhash naming it, so every channel gets a new clean job.
+    func newTip(_ number: UInt64) {
+        service.handle(.template(NewTemplate(
+            templateID: number, futureTemplate: true, version: 0x2000_0000, coinbaseTxVersion: 2, coinbasePrefix: [0x02, 0x10, 0x27],
+            coinbaseTxInputSequence: 0xffff_ffff, coinbaseTxValueRemaining: 312_500_000, coinbaseTxOutputsCount: 0,
+            coinbaseTxOutputs: [], coinbaseTxLocktime: 0, merklePath: (0..<11).map { U256(UInt64($0) &* 0x9e37_79b9_7f4a_7c15) })))
+        service.handle(.prevHash(TemplateSetNewPrevHash(
+            templateID: number, prevHash: U256(w0: number, w1: 8, w2: 7, w3: 6), headerTimestamp: UInt32(Date().timeIntervalSince1970),
+            nBits: 0x1703_4219, target: .zero)))
+    }
+}
