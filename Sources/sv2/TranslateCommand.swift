@@ -12,7 +12,8 @@ struct TranslateCommand: ParsableCommand {
             Sv1 miners connect on --listen-address (default 0.0.0.0:34255) and speak mining.subscribe, \
             mining.authorize, mining.configure (BIP310 version rolling, minimum-difficulty), mining.submit, \
             mining.suggest_difficulty and mining.extranonce.subscribe. Upstream the translator opens one extended \
-            channel (aggregated mode) on the first reachable pool of --upstream \
+            channel (aggregated mode; --aggregate-channels false opens one per miner, each on its own connection) on \
+            the first reachable pool of --upstream \
             stratum2+tcp://HOST:PORT/<authority public key> (repeat it, in order of preference) or of [[upstreams]] \
             in the TOML file (address, port, authority_pubkey, user_identity). Every miner gets its own extranonce1 \
             inside that channel's extranonce and its own difficulty (vardiff towards --shares-per-minute, within \
@@ -31,6 +32,8 @@ struct TranslateCommand: ParsableCommand {
     var upstream: [String] = []
     @Option(help: "user_identity of the upstream channel (default sv2-translator).")
     var userIdentity: String?
+    @Option(help: "true: one upstream channel for all miners (default); false: one per miner.")
+    var aggregateChannels: String?
     @Option(help: "Bytes of extranonce2 each miner rolls (default 4; cgminer takes at most 8).")
     var downstreamExtranonce2Size: String?
     @Option(help: "Shares per minute each miner's difficulty aims at (default 6).")
@@ -57,7 +60,7 @@ struct TranslateCommand: ParsableCommand {
             role: "translate", config: config, keys: TranslatorSettings.keys,
             options: [
                 ("listen_address", listenAddress), ("upstream", upstream.isEmpty ? nil : upstream.joined(separator: ",")),
-                ("user_identity", userIdentity), ("downstream_extranonce2_size", downstreamExtranonce2Size),
+                ("user_identity", userIdentity), ("aggregate_channels", aggregateChannels), ("downstream_extranonce2_size", downstreamExtranonce2Size),
                 ("shares_per_minute", sharesPerMinute), ("initial_difficulty", initialDifficulty), ("min_difficulty", minDifficulty),
                 ("max_difficulty", maxDifficulty), ("pow2_difficulty", pow2Difficulty ? "true" : nil),
                 ("job_keepalive_interval_secs", jobKeepaliveIntervalSecs), ("max_line_length", maxLineLength),
@@ -67,10 +70,10 @@ struct TranslateCommand: ParsableCommand {
         let log = Sv2Log(component: "translate", minimumLevel: settings.logLevel)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         defer { try? group.syncShutdownGracefully() }
-        if !settings.aggregate { log(.warning, "aggregate_channels = false is not supported yet: using one aggregated channel") }
         let service = TranslatorService(
             configuration: .init(
-                host: settings.listen.host, port: settings.listen.port, upstreams: settings.upstreams, downstream: settings.downstream,
+                host: settings.listen.host, port: settings.listen.port, upstreams: settings.upstreams, aggregate: settings.aggregate,
+                downstream: settings.downstream,
                 maximumLineLength: settings.maximumLineLength, maximumClients: settings.maximumClients,
                 jobKeepalive: .seconds(settings.jobKeepalive)),
             group: group, log: log)
