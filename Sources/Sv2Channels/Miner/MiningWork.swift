@@ -111,7 +111,9 @@ public struct CoinbaseTemplate: Hashable, Sendable {
 
     /// The merkle root with `extranonce` between prefix and suffix (the caller gives ``extranonceSize`` bytes).
     public func merkleRoot(extranonce: [UInt8]) -> U256 {
-        Merkle.root(coinbase: prefix + extranonce + suffix, path: merklePath)
+        var node = ShareHash.sha256d(prefix + extranonce + suffix)
+        for step in merklePath { node = ShareHash.sha256d(pair: node, step) }
+        return node
     }
 }
 
