@@ -201,4 +201,28 @@ struct Sv1ServerSessionTests {
         miner.run(miner.session.newJob(try #require(TranslatorJob(work: work(id: 2), jobID: "g", cleanJobs: false, extranonce1Size: 4, extranonce2Size: 4))))
         #expect(miner.take().first == .notification(method: Sv1Method.setVersionMask, params: [.string("1fffe000")]))
     }
+
+    @Test("BIP310 minimum-difficulty: the miner's floor holds against suggest_difficulty and vardiff")
+    func minimumDifficulty() throws {
+        var miner = try Downstream(difficulty: 1)
+        miner.request(1, Sv1Method.configure, [.array([.string("minimum-difficulty")]), .object([("minimum-difficulty.value", .number("64"))])])
+        miner.request(2, Sv1Method.subscribe, [])
+        miner.request(3, Sv1Method.authorize, [.string("w"), .string("x")])
+        #expect(miner.take().contains(.notification(method: Sv1Method.setDifficulty, params: [.number("64")])))
+        miner.request(4, Sv1Method.suggestDifficulty, [.number("2")])
+        #expect(!miner.take().contains { if case .notification(Sv1Method.setDifficulty, _) = $0 { return true } else { return false } })
+    }
+
+    @Test("a keepalive job re-issues the same work with a later ntime and the same coinbase")
+    func keepaliveTime() throws {
+        let first = try #require(TranslatorJob(work: work(), jobID: "1", cleanJobs: true, extranonce1Size: 4, extranonce2Size: 4))
+        let refreshed = try #require(TranslatorJob(
+            work: work(), jobID: "2", cleanJobs: false, extranonce1Size: 4, extranonce2Size: 4, time: 1_700_000_060))
+        #expect(refreshed.notify.nTime == 1_700_000_060 && first.notify.nTime == 1_700_000_000)
+        #expect(refreshed.notify.coinbase1 == first.notify.coinbase1 && refreshed.notify.coinbase2 == first.notify.coinbase2)
+        #expect(!refreshed.notify.cleanJobs)
+        // An earlier time never goes below the work's own.
+        let earlier = try #require(TranslatorJob(work: work(), jobID: "3", cleanJobs: false, extranonce1Size: 4, extranonce2Size: 4, time: 5))
+        #expect(earlier.notify.nTime == 1_700_000_000)
+    }
 }

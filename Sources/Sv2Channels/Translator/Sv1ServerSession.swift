@@ -135,6 +135,8 @@ public struct Sv1ServerSession: Sendable {
     private var subscribed = false
     private var user: String?
     private var versionMask: UInt32 = 0
+    /// The floor the miner asked for with mining.configure's minimum-difficulty (BIP310), 0 when none.
+    private var minerMinimum: Double = 0
     /// The mask last announced for the current upstream work (negotiated mask ∩ what the work lets roll).
     private var announcedMask: UInt32?
     private var difficulty: Double
@@ -194,11 +196,11 @@ public struct Sv1ServerSession: Sendable {
             if !wasMining, isMining { actions += startMining() }
             return actions
         case Sv1Method.configure:
-            return configure(id: id, params: params)
+            return configure(id: id, params: params, now: now)
         case Sv1Method.suggestDifficulty:
             guard let suggested = params.first.flatMap(Self.number) else { return [error(id, .other, "expected a difficulty")] }
             var actions: [Action] = [.send(.response(id: id, result: .bool(true), error: .null))]
-            actions += setDifficulty(configuration.clamp(suggested), now: now, resetVardiff: true)
+            actions += setDifficulty(bounded(suggested), now: now, resetVardiff: true)
             return actions
         case Sv1Method.extranonceSubscribe:
             return [.send(.response(id: id, result: .bool(true), error: .null))]
@@ -209,7 +211,12 @@ public struct Sv1ServerSession: Sendable {
         }
     }
 
-    private mutating func configure(id: Sv1ID, params: [JSONValue]) -> [Action] {
+    /// `value` within the translator's bounds and at least the miner's own minimum.
+    private func bounded(_ value: Double) -> Double {
+        configuration.clamp(max(value, minerMinimum))
+    }
+
+    private mutating func configure(id: Sv1ID, params: [JSONValue], now: Double) -> [Action] {
         let extensions = params.first?.arrayValue?.compactMap(\.stringValue) ?? []
         let options = params.count > 1 ? params[1] : .null
         var result = [(String, JSONValue)]()
@@ -221,12 +228,15 @@ public struct Sv1ServerSession: Sendable {
                 result.append(("version-rolling", .bool(versionMask != 0)))
                 result.append(("version-rolling.mask", .string(Sv1Job.hex(versionMask))))
             case "minimum-difficulty":
+                if let value = options["minimum-difficulty.value"].flatMap(Self.number), value > 0 { minerMinimum = value }
                 result.append(("minimum-difficulty", .bool(true)))
             default:
                 result.append((name, .bool(false)))
             }
         }
-        return [.send(.response(id: id, result: .object(result), error: .null))]
+        var actions: [Action] = [.send(.response(id: id, result: .object(result), error: .null))]
+        if bounded(difficulty) != difficulty { actions += setDifficulty(bounded(difficulty), now: now, resetVardiff: true) }
+        return actions
     }
 
     private mutating func startMining() -> [Action] {
@@ -293,7 +303,7 @@ public struct Sv1ServerSession: Sendable {
     /// Vardiff: a new difficulty when the miner's share rate has moved it.
     public mutating func tick(now: Double) -> [Action] {
         guard isMining, let proposed = vardiff.update(now: now) else { return [] }
-        return setDifficulty(configuration.clamp(MiningTarget.difficulty(target: proposed)), now: now, resetVardiff: false)
+        return setDifficulty(bounded(MiningTarget.difficulty(target: proposed)), now: now, resetVardiff: false)
     }
 
     private mutating func setDifficulty(_ value: Double, now: Double, resetVardiff: Bool) -> [Action] {
