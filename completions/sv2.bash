@@ -293,7 +293,7 @@ _sv2_translate() {
     repeating_flags=()
     non_repeating_flags=(--pow2-difficulty --version -h --help)
     repeating_options=(--upstream)
-    non_repeating_options=(--config --listen-address --user-identity --aggregate-channels --downstream-extranonce2-size --shares-per-minute --initial-difficulty --min-difficulty --max-difficulty --job-keepalive-interval-secs --max-line-length --max-clients --log-level)
+    non_repeating_options=(--config --listen-address --listen --user-identity --aggregate-channels --downstream-extranonce2-size --shares-per-minute --initial-difficulty --min-difficulty --max-difficulty --job-keepalive-interval-secs --max-line-length --max-clients --log-level)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -301,7 +301,7 @@ _sv2_translate() {
     '--config')
         return
         ;;
-    '--listen-address')
+    '--listen-address'|'--listen')
         return
         ;;
     '--upstream')

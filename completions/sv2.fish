@@ -162,7 +162,7 @@ complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 p
 complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 pool" version' -l 'version' -d 'Show the version.'
 complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 pool" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 translate" config' -l 'config' -d 'TOML configuration file.' -rfka ''
-complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 translate" listen-address' -l 'listen-address' -d 'Address Sv1 miners connect to (default 0.0.0.0:34255).' -rfka ''
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 translate" listen listen-address' -l 'listen-address' -l 'listen' -d 'Address Sv1 miners connect to (default 0.0.0.0:34255).' -rfka ''
 complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 translate"' -l 'upstream' -d 'A pool, stratum2+tcp://HOST:PORT/<authority public key>; repeat in order of preference.' -rfka ''
 complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 translate" user-identity' -l 'user-identity' -d 'user_identity of the upstream channel (default sv2-translator).' -rfka ''
 complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 translate" aggregate-channels' -l 'aggregate-channels' -d 'true: one upstream channel for all miners (default); false: one per miner.' -rfka ''

@@ -26,7 +26,7 @@ struct TranslateCommand: ParsableCommand {
 
     @Option(help: "TOML configuration file.")
     var config: String?
-    @Option(help: "Address Sv1 miners connect to (default 0.0.0.0:34255).")
+    @Option(name: [.customLong("listen-address"), .customLong("listen")], help: "Address Sv1 miners connect to (default 0.0.0.0:34255).")
     var listenAddress: String?
     @Option(help: "A pool, stratum2+tcp://HOST:PORT/<authority public key>; repeat in order of preference.")
     var upstream: [String] = []

@@ -24,7 +24,7 @@ assert_not_contains "$(grep -Eo 'rejected [0-9]+' honest.log | sort -u)" "reject
 
 # One client over the limit is refused alone.
 limited_port="$(free_port)"
-"$SV2" translate --listen-address "127.0.0.1:$limited_port" --upstream "$POOL_URL" --max-clients 1 > limited.log 2>&1 &
+"$SV2" translate --listen "127.0.0.1:$limited_port" --upstream "$POOL_URL" --max-clients 1 > limited.log 2>&1 &
 BACKGROUND_PIDS+=("$!")
 wait_for_log limited.log 'Sv1 miners on' 30
 exec 4<> "/dev/tcp/127.0.0.1/$limited_port"
