@@ -56,10 +56,13 @@ public struct ShareAssessment: Hashable, Sendable {
 
 extension MiningWork {
     /// Checks `share` against nBits and `target` (the target now in force, which may be harder than the one the
-    /// engine hashed against); nil when the share does not fit this work (an engine error).
+    /// engine hashed against); nil when the share does not fit this work (an engine error). The header is hashed on
+    /// the C path (SHA-NI when present), without serialising it into an array.
     public func assess(_ share: FoundShare, target: U256) -> ShareAssessment? {
         guard let header = header(for: share) else { return nil }
-        let hash = header.hash
+        let hash = ShareHash.header(
+            version: header.version, previousBlockHash: header.previousBlockHash, merkleRoot: header.merkleRoot, time: header.time,
+            bits: header.bits, nonce: header.nonce)
         let isBlock = (try? header.compactTarget.target()).map { hash <= $0 } ?? false
         return ShareAssessment(hash: hash, isBlock: isBlock, meetsTarget: hash <= target)
     }

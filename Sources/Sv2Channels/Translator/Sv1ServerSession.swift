@@ -262,15 +262,16 @@ public struct Sv1ServerSession: Sendable {
         let share = FoundShare(
             workID: job.work.id, nonce: nonce, time: time, version: version,
             extranonce: [UInt8](repeating: 0, count: job.padding) + extranonce1 + extranonce2)
-        guard let header = job.work.header(for: share) else { return reject(id, .other, "ntime before the job's") }
-        let hash = header.hash
+        guard let assessment = job.work.assess(share, target: job.work.target) else {
+            return reject(id, .other, "ntime before the job's")
+        }
+        let hash = assessment.hash
         guard seen.insert(hash).inserted else { return reject(id, .duplicate, "Duplicate share") }
         guard hash <= max(target, previousTarget) else { return reject(id, .lowDifficulty, "Low difficulty share") }
         accepted += 1
         vardiff.recordShare(now: now)
         var actions: [Action] = [.send(.response(id: id, result: .bool(true), error: .null))]
-        let network = (try? CompactTarget(bits: job.work.bits).target()) ?? .zero
-        if hash <= max(job.work.target, network) { actions.append(.submit(share)) }
+        if assessment.isSubmittable { actions.append(.submit(share)) }
         return actions
     }
 
