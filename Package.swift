@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "sv2", targets: ["sv2"]),
         .library(name: "Sv2Binary", targets: ["Sv2Binary"]),
         .library(name: "Sv2Messages", targets: ["Sv2Messages"]),
+        // The allocation counter, preloaded by `sv2 bench codec` only (LD_PRELOAD): never linked into sv2.
+        .library(name: "sv2alloccount", type: .dynamic, targets: ["CAllocCounter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,7 +24,7 @@ let package = Package(
         // Hot C kernels: ElligatorSwift field arithmetic (BIP324), SHA-256 for its hashing, the SHA-256d nonce search.
         .target(name: "CSv2Native"),
 
-        // Counts heap allocations on the calling thread, for `sv2 bench`.
+        // Counts heap allocations on the calling thread: linked into Sv2Fuzz, preloaded by `sv2 bench codec`.
         .target(name: "CAllocCounter"),
 
         // Wire layer: spec 3.1 data types, reader/writer, frame header and the sans-IO frame decoder.
@@ -78,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "sv2",
             dependencies: [
-                "Sv1", "Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Sv2Network", "Sv2Node", "Sv2Channels", "Sv2Roles", "CSv2Native", "CAllocCounter", "CReadline",
+                "Sv1", "Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Sv2Network", "Sv2Node", "Sv2Channels", "Sv2Roles", "CSv2Native", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,7 +1,9 @@
-// Counts malloc-family calls on the calling thread while enabled, for `sv2 bench`'s allocations-per-message
-// figure, and keeps the largest size requested, for the fuzzer's bound on what a decoder may allocate. The
-// executable's definitions interpose glibc's and forward to its __libc_* entry points. The counters are
-// initial-exec thread-locals of the executable, so touching them never allocates.
+// Counts malloc-family calls on the calling thread while enabled, for `sv2 bench codec`'s allocations-per-message
+// figure, and keeps the largest size requested, for the fuzzer's bound on what a decoder may allocate. These
+// definitions interpose glibc's and forward to its __libc_* entry points. Two users: the fuzz executable links them
+// in; `sv2 bench codec` loads them with LD_PRELOAD from the libsv2alloccount.so product (the shipping sv2 binary
+// keeps glibc's allocator). The counters are initial-exec thread-locals (allowed for an executable and for a
+// preloaded library), so touching them never allocates.
 #include "CAllocCounter.h"
 #include <stddef.h>
 #include <stdint.h>
@@ -12,9 +14,10 @@ extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
 extern void __libc_free(void *);
 
-static __thread int counting;
-static __thread unsigned long count;
-static __thread size_t largest;
+#define SV2_TLS __thread __attribute__((tls_model("initial-exec")))
+static SV2_TLS int counting;
+static SV2_TLS unsigned long count;
+static SV2_TLS size_t largest;
 
 /* Records one request of `size` bytes while counting. */
 static inline void note(size_t size) {

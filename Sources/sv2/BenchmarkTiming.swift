@@ -1,7 +1,6 @@
-import CAllocCounter
 import Foundation
 
-/// Timing helpers shared by the benchmarks: medians over repeated rounds, allocation counts, and the table printer.
+/// Timing helpers shared by the benchmarks: medians over repeated rounds and the table printer.
 enum BenchmarkTiming {
     /// Keeps a value alive so the optimiser cannot drop the work that produced it.
     @inline(never)
@@ -21,14 +20,6 @@ enum BenchmarkTiming {
         }
         samples.sort()
         return samples[samples.count / 2]
-    }
-
-    /// Heap allocations per call of `body`, counted on this thread over `iterations` calls.
-    static func allocationsPerCall(iterations: Int = 1000, _ body: () -> Void) -> Double {
-        body()
-        sv2_alloc_counter_start()
-        for _ in 0..<iterations { body() }
-        return Double(sv2_alloc_counter_stop()) / Double(iterations)
     }
 
     /// The `percent` percentile of `sorted` (ascending, not empty): the sample at index count * percent / 100.

@@ -36,6 +36,7 @@ struct NoiseBenchmark: ParsableCommand {
     /// Runs both parts.
     func run() throws {
         guard handshakes > 0, iterations > 0 else { throw ValidationError("--handshakes and --iterations must be positive") }
+        AllocationCounter.preloadOrContinue()
         try benchmarkHandshake()
         print()
         try benchmarkFrames()
@@ -230,7 +231,7 @@ struct NoiseBenchmark: ParsableCommand {
             roundTrip()
             guard failures == 0, decoder.bufferedByteCount == 0 else { throw CommandFailure("a \(name) frame did not round-trip") }
             let oursNs = BenchmarkTiming.nanosecondsPerCall(iterations: rounds, roundTrip)
-            let allocations = BenchmarkTiming.allocationsPerCall(iterations: min(rounds, 1000), roundTrip)
+            let allocations = AllocationCounter.loaded().map { $0.allocationsPerCall(iterations: min(rounds, 1000), roundTrip) }
             guard failures == 0 else { throw CommandFailure("\(failures) \(name) frame round trips failed") }
 
             let referenceNs = try rawRoundTrip(key: key, sizes: [size], iterations: rounds)
@@ -246,7 +247,7 @@ struct NoiseBenchmark: ParsableCommand {
                 BenchmarkTiming.format(referenceNs), megabytesPerSecond(size, referenceNs),
                 BenchmarkTiming.format(oursNs / referenceNs, digits: 2) + "x",
                 BenchmarkTiming.format(floorNs), BenchmarkTiming.format(oursNs / floorNs, digits: 2) + "x",
-                BenchmarkTiming.format(allocations, digits: 1),
+                allocations.map { BenchmarkTiming.format($0, digits: 1) } ?? "n/a",
             ])
         }
         print("sv2 bench noise: encrypted frame round trip (encrypt, feed, next), \(iterations) per round (64 KiB: \(max(1, iterations / 100))), median of 15 rounds")
