@@ -18,15 +18,15 @@ struct PoolCommand: ParsableCommand {
             required; on the embedded node a missing authority key is generated for the run and rewards go to the \
             node's anyone-can-spend script. Channel targets aim at --shares-per-minute through vardiff. Settings \
             come from --config (TOML, keys are the long option names with underscores, as in SRI's pool config), \
-            then these options, then SV2_POOL_<KEY> environment variables. SIGINT or SIGTERM log the per-user \
-            statistics and exit 0.
+            then SV2_POOL_<KEY> environment variables, then these options (each overrides the one before). \
+            SIGINT or SIGTERM log the per-user statistics and exit 0.
             """
     )
 
     @Option(help: "TOML configuration file.")
     var config: String?
-    @Option(help: "Address miners connect to (default 0.0.0.0:3333).")
-    var listenAddress: String?
+    @Option(help: "HOST:PORT miners connect to (default 0.0.0.0:3333).", transform: HostPort.argument)
+    var listenAddress: HostPort?
     @OptionGroup(title: "Noise identity")
     var identity: AuthorityOptions
     @Option(help: "Where block rewards go: an address or an addr()/raw() descriptor.")
@@ -34,15 +34,15 @@ struct PoolCommand: ParsableCommand {
     @Option(help: "The pool's tag in the coinbase (default sv2).")
     var poolSignature: String?
     @Option(help: "Shares per minute each channel aims at (default 6).")
-    var sharesPerMinute: String?
-    @Option(help: "Template provider HOST:PORT (default: the embedded regtest node in-process).")
-    var tpAddress: String?
+    var sharesPerMinute: Double?
+    @Option(help: "Template provider HOST:PORT (default: the embedded regtest node in-process).", transform: HostPort.argument)
+    var tpAddress: HostPort?
     @Option(help: "The template provider's authority public key.")
     var tpAuthorityPublicKey: String?
     @Option(help: "Allow version rolling: true or false (default true).")
-    var versionRolling: String?
-    @Option(help: "On shutdown, send miners to this HOST:PORT (Reconnect) instead of just closing (default off).")
-    var shutdownReconnectAddress: String?
+    var versionRolling: Bool?
+    @Option(help: "On shutdown, send miners to this HOST:PORT (Reconnect) instead of just closing (default off).", transform: HostPort.argument)
+    var shutdownReconnectAddress: HostPort?
     @OptionGroup(title: "Node and templates")
     var node: EmbeddedNodeOptions
     @Option(help: "debug, info, warning or error (default info).")
@@ -52,11 +52,11 @@ struct PoolCommand: ParsableCommand {
         let settings = try resolveSettings(
             role: "pool", config: config, keys: PoolSettings.keys,
             options: [
-                ("listen_address", listenAddress),
-                ("coinbase_reward_script", coinbaseRewardScript), ("pool_signature", poolSignature),
-                ("shares_per_minute", sharesPerMinute), ("tp_address", tpAddress), ("tp_authority_public_key", tpAuthorityPublicKey),
-                ("version_rolling", versionRolling), ("shutdown_reconnect_address", shutdownReconnectAddress),
-                ("log_level", logLevel),
+                SettingFlag("listen_address", listenAddress), SettingFlag("coinbase_reward_script", coinbaseRewardScript),
+                SettingFlag("pool_signature", poolSignature), SettingFlag("shares_per_minute", sharesPerMinute),
+                SettingFlag("tp_address", tpAddress), SettingFlag("tp_authority_public_key", tpAuthorityPublicKey),
+                SettingFlag("version_rolling", versionRolling), SettingFlag("shutdown_reconnect_address", shutdownReconnectAddress),
+                SettingFlag("log_level", logLevel),
             ] + identity.settings + node.settings
         ) { layers throws(ConfigurationError) in try PoolSettings(layers) }
         let log = Sv2Log(component: "pool", minimumLevel: settings.logLevel)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Sv2Formats
 import Sv2Roles
 
 /// A server's Noise identity options, shared by `sv2 tp` and `sv2 pool`.
@@ -10,11 +11,14 @@ struct AuthorityOptions: ParsableArguments {
     @Option(help: "Authority secret key that signs the Noise certificates.")
     var authoritySecretKey: String?
     @Option(help: "Certificate validity in seconds (default 3600).")
-    var certValiditySec: String?
+    var certValiditySec: Int?
 
     /// The options given, by settings key.
-    var settings: [(String, String?)] {
-        [("authority_public_key", authorityPublicKey), ("authority_secret_key", authoritySecretKey), ("cert_validity_sec", certValiditySec)]
+    var settings: [SettingFlag] {
+        [
+            SettingFlag("authority_public_key", authorityPublicKey), SettingFlag("authority_secret_key", authoritySecretKey),
+            SettingFlag("cert_validity_sec", certValiditySec),
+        ]
     }
 }
 
@@ -22,37 +26,38 @@ struct AuthorityOptions: ParsableArguments {
 struct EmbeddedNodeOptions: ParsableArguments {
     @Option(help: "Data directory of the embedded regtest node (default ~/.sv2/regtest).")
     var datadir: String?
-    @Option(help: "Serve the embedded node's JSON-RPC on this address (default off).")
-    var rpcListen: String?
+    @Option(help: "Serve the embedded node's JSON-RPC on this HOST:PORT (default off).", transform: HostPort.argument)
+    var rpcListen: HostPort?
     @Option(help: "RPC user (accepted by --rpc-listen; sv2 tp also sends it to --bitcoind).")
     var rpcUser: String?
     @Option(help: "RPC password, likewise.")
     var rpcPassword: String?
     @Option(help: "Transactions the embedded node's generator adds per second (0 turns it off; default 2).")
-    var generationRate: String?
+    var generationRate: Int?
     @Option(help: "Extra fees in satoshis that justify a new template on the same tip (default 1000).")
-    var feeDelta: String?
+    var feeDelta: UInt64?
     @Option(help: "Minimum seconds between two templates on the same tip (default 30).")
-    var templateInterval: String?
+    var templateInterval: Double?
 
     /// The options given, by settings key.
-    var settings: [(String, String?)] {
+    var settings: [SettingFlag] {
         [
-            ("datadir", datadir), ("rpc_listen", rpcListen), ("rpc_user", rpcUser), ("rpc_password", rpcPassword),
-            ("generation_rate", generationRate), ("fee_delta", feeDelta), ("template_interval", templateInterval),
+            SettingFlag("datadir", datadir), SettingFlag("rpc_listen", rpcListen), SettingFlag("rpc_user", rpcUser),
+            SettingFlag("rpc_password", rpcPassword), SettingFlag("generation_rate", generationRate), SettingFlag("fee_delta", feeDelta),
+            SettingFlag("template_interval", templateInterval),
         ]
     }
 }
 
-/// Resolves a role's settings from its three layers: the TOML file `config`, the `options` given on the command line
-/// (key and value; nil means not given) and the `SV2_<ROLE>_<KEY>` environment; a bad value is a ``CommandFailure``
-/// naming the key and where it came from.
+/// Resolves a role's settings from its three layers: the TOML file `config`, the `SV2_<ROLE>_<KEY>` environment and
+/// the `options` given on the command line (which win); a bad value is a ``CommandFailure`` naming the flag, the
+/// variable or the file key it came from.
 func resolveSettings<Settings>(
-    role: String, config: String?, keys: Set<String>, options: [(String, String?)],
+    role: String, config: String?, keys: Set<String>, options: [SettingFlag],
     _ make: (ConfigurationLayers) throws(ConfigurationError) -> Settings
 ) throws -> Settings {
-    var flags = [String: String]()
-    for (key, value) in options { if let value { flags[key] = value } }
+    var flags = [String: TOMLValue]()
+    for option in options { if let value = option.value { flags[option.key] = value } }
     do {
         return try make(ConfigurationLayers(role: role, configPath: config, flags: flags, knownKeys: keys))
     } catch {

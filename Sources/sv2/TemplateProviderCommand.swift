@@ -20,16 +20,16 @@ struct TemplateProviderCommand: ParsableCommand {
             submitblock. --rpc-listen serves a bitcoind-compatible JSON-RPC subset from the embedded node \
             (getblocktemplate, submitblock, getbestblockhash, getblockcount, getblockhash, getblock, \
             getblockchaininfo) with a cookie in the datadir or --rpc-user/--rpc-password. Settings come from \
-            --config (TOML, the keys are the long option names with underscores), then these options, then \
-            SV2_TP_<KEY> environment variables. Without an authority key a fresh one is made and its public key \
+            --config (TOML, the keys are the long option names with underscores), then SV2_TP_<KEY> environment \
+            variables, then these options (each overrides the one before). Without an authority key a fresh one is made and its public key \
             logged. SIGINT or SIGTERM flush the chain and exit 0.
             """
     )
 
     @Option(help: "TOML configuration file.")
     var config: String?
-    @Option(help: "Template Distribution listen address (default 127.0.0.1:8442).")
-    var listenAddress: String?
+    @Option(help: "Template Distribution listen HOST:PORT (default 127.0.0.1:8442).", transform: HostPort.argument)
+    var listenAddress: HostPort?
     @OptionGroup(title: "Noise identity")
     var identity: AuthorityOptions
     @Flag(help: "Serve plaintext instead of Noise (local testing only).")
@@ -47,8 +47,8 @@ struct TemplateProviderCommand: ParsableCommand {
         let settings = try resolveSettings(
             role: "tp", config: config, keys: TemplateProviderSettings.keys,
             options: [
-                ("listen_address", listenAddress),
-                ("rpc_cookie", rpcCookie), ("bitcoind", bitcoind), ("log_level", logLevel), ("plaintext", plaintext ? "true" : nil),
+                SettingFlag("listen_address", listenAddress), SettingFlag("rpc_cookie", rpcCookie), SettingFlag("bitcoind", bitcoind),
+                SettingFlag("log_level", logLevel), SettingFlag("plaintext", plaintext ? true : nil),
             ] + identity.settings + node.settings
         ) { layers throws(ConfigurationError) in try TemplateProviderSettings(layers) }
         let log = Sv2Log(component: "tp", minimumLevel: settings.logLevel)

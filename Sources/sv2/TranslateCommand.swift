@@ -19,39 +19,41 @@ struct TranslateCommand: ParsableCommand {
             inside that channel's extranonce and its own difficulty (vardiff towards --shares-per-minute, within \
             --min-difficulty/--max-difficulty, --pow2-difficulty for old firmware); shares that meet the upstream \
             target are forwarded, the rest are acknowledged locally. When the pool goes away the miners stay \
-            connected and get clean jobs once a channel is open again. Settings: --config, then options, then \
-            SV2_TRANSLATE_<KEY> environment variables. SIGINT or SIGTERM exit 0.
+            connected and get clean jobs once a channel is open again. Settings: --config, then SV2_TRANSLATE_<KEY> \
+            environment variables, then these options (each overrides the one before). SIGINT or SIGTERM exit 0.
             """
     )
 
     @Option(help: "TOML configuration file.")
     var config: String?
-    @Option(name: [.customLong("listen-address"), .customLong("listen")], help: "Address Sv1 miners connect to (default 0.0.0.0:34255).")
-    var listenAddress: String?
+    @Option(
+        name: [.customLong("listen-address"), .customLong("listen")], help: "HOST:PORT Sv1 miners connect to (default 0.0.0.0:34255).",
+        transform: HostPort.argument)
+    var listenAddress: HostPort?
     @Option(help: "A pool, stratum2+tcp://HOST:PORT/<authority public key>; repeat in order of preference.")
     var upstream: [String] = []
     @Option(help: "user_identity of the upstream channel (default sv2-translator).")
     var userIdentity: String?
     @Option(help: "true: one upstream channel for all miners (default); false: one per miner.")
-    var aggregateChannels: String?
+    var aggregateChannels: Bool?
     @Option(help: "Bytes of extranonce2 each miner rolls (default 4; cgminer takes at most 8).")
-    var downstreamExtranonce2Size: String?
+    var downstreamExtranonce2Size: Int?
     @Option(help: "Shares per minute each miner's difficulty aims at (default 6).")
-    var sharesPerMinute: String?
+    var sharesPerMinute: Double?
     @Option(help: "Difficulty a miner starts at (default 1).")
-    var initialDifficulty: String?
+    var initialDifficulty: Double?
     @Option(help: "Lowest difficulty (default 1e-8).")
-    var minDifficulty: String?
+    var minDifficulty: Double?
     @Option(help: "Highest difficulty (default 1e15).")
-    var maxDifficulty: String?
+    var maxDifficulty: Double?
     @Flag(help: "Round difficulties down to powers of two (old firmware).")
     var pow2Difficulty = false
     @Option(help: "Seconds without a new job before the current one gets a fresh ntime (default 60).")
-    var jobKeepaliveIntervalSecs: String?
+    var jobKeepaliveIntervalSecs: Double?
     @Option(help: "Longest line a miner may send, in bytes (default 16384).")
-    var maxLineLength: String?
+    var maxLineLength: Int?
     @Option(help: "Most miners connected at once (default 100000).")
-    var maxClients: String?
+    var maxClients: Int?
     @Option(help: "debug, info, warning or error (default info).")
     var logLevel: String?
 
@@ -59,12 +61,13 @@ struct TranslateCommand: ParsableCommand {
         let settings = try resolveSettings(
             role: "translate", config: config, keys: TranslatorSettings.keys,
             options: [
-                ("listen_address", listenAddress), ("upstream", upstream.isEmpty ? nil : upstream.joined(separator: ",")),
-                ("user_identity", userIdentity), ("aggregate_channels", aggregateChannels), ("downstream_extranonce2_size", downstreamExtranonce2Size),
-                ("shares_per_minute", sharesPerMinute), ("initial_difficulty", initialDifficulty), ("min_difficulty", minDifficulty),
-                ("max_difficulty", maxDifficulty), ("pow2_difficulty", pow2Difficulty ? "true" : nil),
-                ("job_keepalive_interval_secs", jobKeepaliveIntervalSecs), ("max_line_length", maxLineLength),
-                ("max_clients", maxClients), ("log_level", logLevel),
+                SettingFlag("listen_address", listenAddress), SettingFlag("upstream", upstream.isEmpty ? nil : upstream),
+                SettingFlag("user_identity", userIdentity), SettingFlag("aggregate_channels", aggregateChannels),
+                SettingFlag("downstream_extranonce2_size", downstreamExtranonce2Size), SettingFlag("shares_per_minute", sharesPerMinute),
+                SettingFlag("initial_difficulty", initialDifficulty), SettingFlag("min_difficulty", minDifficulty),
+                SettingFlag("max_difficulty", maxDifficulty), SettingFlag("pow2_difficulty", pow2Difficulty ? true : nil),
+                SettingFlag("job_keepalive_interval_secs", jobKeepaliveIntervalSecs), SettingFlag("max_line_length", maxLineLength),
+                SettingFlag("max_clients", maxClients), SettingFlag("log_level", logLevel),
             ]
         ) { layers throws(ConfigurationError) in try TranslatorSettings(layers) }
         let log = Sv2Log(component: "translate", minimumLevel: settings.logLevel)
@@ -75,7 +78,7 @@ struct TranslateCommand: ParsableCommand {
                 host: settings.listen.host, port: settings.listen.port, upstreams: settings.upstreams, aggregate: settings.aggregate,
                 downstream: settings.downstream,
                 maximumLineLength: settings.maximumLineLength, maximumClients: settings.maximumClients,
-                jobKeepalive: .seconds(settings.jobKeepalive)),
+                jobKeepalive: TimeAmount(settings.jobKeepalive)),
             group: group, log: log)
         let address: SocketAddress?
         do {

@@ -9,15 +9,13 @@ extension ConfigurationLayers {
             do {
                 secretKey = try AuthorityKeyText.secretKey(secretText)
             } catch {
-                throw ConfigurationError(key: "authority_secret_key", source: "settings", reason: error.description)
+                throw self.error("authority_secret_key", error.description)
             }
         }
         if let publicKey = try publicKey("authority_public_key") {
-            guard let secretKey else {
-                throw ConfigurationError(key: "authority_public_key", source: "settings", reason: "given without authority_secret_key")
-            }
+            guard let secretKey else { throw self.error("authority_public_key", "given without authority_secret_key") }
             guard secretKey.xOnlyPublicKey == publicKey else {
-                throw ConfigurationError(key: "authority_public_key", source: "settings", reason: "does not belong to authority_secret_key")
+                throw self.error("authority_public_key", "does not belong to authority_secret_key")
             }
         }
         return secretKey
@@ -29,7 +27,7 @@ extension ConfigurationLayers {
         do {
             return try AuthorityKeyText.publicKey(text)
         } catch {
-            throw ConfigurationError(key: key, source: "settings", reason: error.description)
+            throw self.error(key, error.description)
         }
     }
 
@@ -40,7 +38,7 @@ extension ConfigurationLayers {
         case "info": return .info
         case "warning": return .warning
         case "error": return .error
-        case let other: throw ConfigurationError(key: "log_level", source: "settings", reason: "expected debug, info, warning or error, got \"\(other)\"")
+        case let other: throw error("log_level", "expected debug, info, warning or error, got \"\(other)\"")
         }
     }
 }

@@ -28,7 +28,7 @@ public final class PoolRunner: @unchecked Sendable {
         let authority = settings.authoritySecretKey ?? .generate(using: &random)
         if settings.authoritySecretKey == nil { log(.info, "no authority key configured: generated one for this run") }
         guard let session = PoolSessionConfiguration(sharesPerMinute: settings.sharesPerMinute, versionRolling: settings.versionRolling) else {
-            throw ConfigurationError(key: "shares_per_minute", source: "settings", reason: "\(settings.sharesPerMinute) cannot drive vardiff")
+            throw ConfigurationError(key: "shares_per_minute", reason: "\(settings.sharesPerMinute) cannot drive vardiff")
         }
         let service = PoolService(
             configuration: .init(
@@ -37,7 +37,7 @@ public final class PoolRunner: @unchecked Sendable {
                     security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: settings.certificateValidity)),
                     clock: clock),
                 session: session, rewardScript: settings.rewardScript, poolSignature: settings.poolSignature,
-                shutdownReconnect: settings.shutdownReconnect),
+                shutdownReconnect: settings.shutdownReconnect.map { ($0.host, $0.port) }),
             group: group, log: log)
 
         let provider: (host: String, port: Int, key: XOnlyPublicKey?)

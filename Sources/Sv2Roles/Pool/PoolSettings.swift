@@ -13,7 +13,7 @@ public struct PoolSettings: Sendable {
     ]
 
     /// Where miners connect (default 0.0.0.0:3333).
-    public var listen: (host: String, port: Int)
+    public var listen: HostPort
     /// The authority key certificates are signed with; nil (only with the embedded node) means a fresh one for this
     /// run, its public key logged.
     public var authoritySecretKey: Secp256k1SecretKey?
@@ -30,9 +30,9 @@ public struct PoolSettings: Sendable {
     /// Whether miners may roll version bits (default true).
     public var versionRolling: Bool
     /// Where miners are sent (Reconnect) when the pool shuts down; nil just closes their connections.
-    public var shutdownReconnect: (host: String, port: Int)?
+    public var shutdownReconnect: HostPort?
     /// An external template provider `HOST:PORT`; nil runs the embedded regtest node in-process.
-    public var templateProvider: (host: String, port: Int)?
+    public var templateProvider: HostPort?
     /// The external template provider's authority key (nil: its certificate is not checked, with a warning).
     public var templateProviderKey: XOnlyPublicKey?
     /// The embedded node's settings (when there is no external template provider).
@@ -42,7 +42,7 @@ public struct PoolSettings: Sendable {
 
     /// Resolves every setting, with a clear error for the first bad one.
     public init(_ layers: ConfigurationLayers) throws(ConfigurationError) {
-        listen = try layers.hostPort("listen_address") ?? ("0.0.0.0", 3333)
+        listen = try layers.hostPort("listen_address") ?? HostPort(host: "0.0.0.0", port: 3333)
         templateProvider = try layers.hostPort("tp_address")
         templateProviderKey = try layers.publicKey("tp_authority_public_key")
         embedded = templateProvider == nil ? try TemplateProviderSettings(layers, embedded: true) : nil
@@ -50,34 +50,31 @@ public struct PoolSettings: Sendable {
         authoritySecretKey = try layers.authoritySecretKey()
         if authoritySecretKey == nil, templateProvider != nil {
             throw ConfigurationError(
-                key: "authority_secret_key", source: "settings",
+                key: "authority_secret_key",
                 reason: "required with tp_address (miners check the pool's certificates against its public key; `sv2 keygen` makes one)")
         }
         certificateValidity = UInt32(try layers.integer("cert_validity_sec", in: 1...Int64(UInt32.max)) ?? 3600)
         if let text = try layers.string("coinbase_reward_script") {
-            rewardScript = try Self.script(text)
+            rewardScript = try Self.script(text, layers: layers)
             rewardDescription = text
         } else if templateProvider == nil {
             rewardScript = NodeScripts.p2wshOpTrue
             rewardDescription = "the embedded node's anyone-can-spend P2WSH(OP_TRUE) (regtest only; set coinbase_reward_script)"
         } else {
-            throw ConfigurationError(key: "coinbase_reward_script", source: "settings", reason: "required with tp_address (an address or a descriptor)")
+            throw ConfigurationError(key: "coinbase_reward_script", reason: "required with tp_address (an address or a descriptor)")
         }
         poolSignature = try layers.string("pool_signature") ?? "sv2"
         guard poolSignature.utf8.count <= 50, poolSignature.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "/") }) else {
-            throw ConfigurationError(
-                key: "pool_signature", source: "settings", reason: "at most 50 printable ASCII characters without \"/\", got \"\(poolSignature)\"")
+            throw layers.error("pool_signature", "at most 50 printable ASCII characters without \"/\", got \"\(poolSignature)\"")
         }
-        sharesPerMinute = try layers.number("shares_per_minute") ?? 6
-        guard sharesPerMinute > 0, sharesPerMinute <= 6000 else {
-            throw ConfigurationError(key: "shares_per_minute", source: "settings", reason: "\(sharesPerMinute) is outside (0, 6000]")
-        }
+        sharesPerMinute = try layers.number("shares_per_minute", in: 0...6000) ?? 6
+        guard sharesPerMinute > 0 else { throw layers.error("shares_per_minute", "must be above 0") }
         versionRolling = try layers.boolean("version_rolling") ?? true
         shutdownReconnect = try layers.hostPort("shutdown_reconnect_address")
     }
 
     /// The scriptPubKey of an address (any network) or a descriptor (`addr(...)`, `raw(...)`).
-    static func script(_ text: String) throws(ConfigurationError) -> [UInt8] {
+    static func script(_ text: String, layers: ConfigurationLayers) throws(ConfigurationError) -> [UInt8] {
         var firstError = ""
         for network in [Network.regtest, .testnet, .signet, .mainnet] {
             do {
@@ -86,6 +83,6 @@ public struct PoolSettings: Sendable {
                 if firstError.isEmpty { firstError = error.description }
             }
         }
-        throw ConfigurationError(key: "coinbase_reward_script", source: "settings", reason: "\"\(text)\": \(firstError)")
+        throw layers.error("coinbase_reward_script", "\"\(text)\": \(firstError)")
     }
 }

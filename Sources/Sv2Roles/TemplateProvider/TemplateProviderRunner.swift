@@ -60,7 +60,7 @@ public final class TemplateProviderRunner: @unchecked Sendable {
         let service = TemplateProviderService(
             configuration: .init(
                 host: settings.listen.host, port: settings.listen.port, transport: transport, feeDelta: settings.feeDelta,
-                templateInterval: .milliseconds(Int64(settings.templateInterval * 1000))),
+                templateInterval: TimeAmount(settings.templateInterval)),
             source: source, group: group, log: log)
         let address = try service.start()
         self.service = service
@@ -74,7 +74,7 @@ public final class TemplateProviderRunner: @unchecked Sendable {
         return try JSONRPCClient.credentials(cookieFile: cookie)
     }
 
-    private func startRPC(node: RegtestNode, on address: (host: String, port: Int)) throws {
+    private func startRPC(node: RegtestNode, on address: HostPort) throws {
         var accepted = [(user: String, password: String)]()
         if let user = settings.rpcUser, let password = settings.rpcPassword { accepted.append((user, password)) }
         var random = SystemRandom()

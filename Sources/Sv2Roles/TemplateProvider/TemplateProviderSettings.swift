@@ -11,7 +11,7 @@ public struct TemplateProviderSettings: Sendable {
     ]
 
     /// Where the Template Distribution server listens (default 127.0.0.1:8442).
-    public var listen: (host: String, port: Int)
+    public var listen: HostPort
     /// The authority key certificates are signed with; nil means a fresh one for this run (its public key is logged).
     public var authoritySecretKey: Secp256k1SecretKey?
     /// Certificate validity in seconds (default 3600).
@@ -21,7 +21,7 @@ public struct TemplateProviderSettings: Sendable {
     /// The embedded node's data directory (default ~/.sv2/regtest).
     public var datadir: String
     /// Where the embedded node's JSON-RPC listens, if anywhere.
-    public var rpcListen: (host: String, port: Int)?
+    public var rpcListen: HostPort?
     /// RPC user: accepted by our RPC server, or sent to bitcoind.
     public var rpcUser: String?
     /// RPC password, likewise.
@@ -29,13 +29,13 @@ public struct TemplateProviderSettings: Sendable {
     /// bitcoind's cookie file (with `bitcoind`).
     public var rpcCookie: String?
     /// Bitcoin Core's RPC address, `http://HOST:PORT`, to use instead of the embedded node.
-    public var bitcoind: (host: String, port: Int)?
+    public var bitcoind: HostPort?
     /// Transactions the embedded node's generator adds per second (0 turns it off; default 2).
     public var generationRate: Int
     /// Satoshis of extra fees that justify a new template on the same tip (default 1000).
     public var feeDelta: UInt64
-    /// Minimum seconds between two templates on the same tip (default 30).
-    public var templateInterval: Double
+    /// Minimum time between two templates on the same tip (default 30 s).
+    public var templateInterval: Duration
     /// `debug`, `info`, `warning` or `error`.
     public var logLevel: Sv2Log.Level
 
@@ -43,10 +43,10 @@ public struct TemplateProviderSettings: Sendable {
     /// runs in-process: it listens on a free loopback port with a fresh authority key, and reads only the node's keys.
     public init(_ layers: ConfigurationLayers, embedded: Bool = false) throws(ConfigurationError) {
         if embedded {
-            listen = ("127.0.0.1", 0)
+            listen = HostPort(host: "127.0.0.1", port: 0)
             authoritySecretKey = nil
         } else {
-            listen = try layers.hostPort("listen_address") ?? ("127.0.0.1", 8442)
+            listen = try layers.hostPort("listen_address") ?? HostPort(host: "127.0.0.1", port: 8442)
             authoritySecretKey = try layers.authoritySecretKey()
         }
         certificateValidity = embedded ? 3600 : UInt32(try layers.integer("cert_validity_sec", in: 1...Int64(UInt32.max)) ?? 3600)
@@ -57,28 +57,23 @@ public struct TemplateProviderSettings: Sendable {
         rpcPassword = try layers.string("rpc_password")
         rpcCookie = embedded ? nil : try layers.string("rpc_cookie")
         guard (rpcUser == nil) == (rpcPassword == nil) else {
-            throw ConfigurationError(key: rpcUser == nil ? "rpc_user" : "rpc_password", source: "settings", reason: "rpc_user and rpc_password go together")
+            let given = rpcUser == nil ? "rpc_password" : "rpc_user"
+            throw layers.error(given, "rpc_user and rpc_password go together")
         }
         if !embedded, let url = try layers.string("bitcoind") {
             let rest = url.hasPrefix("http://") ? String(url.dropFirst(7)) : url
             let hostPort = rest.split(separator: "/", maxSplits: 1).first.map(String.init) ?? rest
             guard let colon = hostPort.lastIndex(of: ":"), let port = Int(hostPort[hostPort.index(after: colon)...]),
                   (1...65535).contains(port), colon > hostPort.startIndex
-            else { throw ConfigurationError(key: "bitcoind", source: "settings", reason: "expected http://HOST:PORT, got \"\(url)\"") }
-            bitcoind = (String(hostPort[..<colon]), port)
-            guard rpcCookie != nil || rpcUser != nil else {
-                throw ConfigurationError(key: "bitcoind", source: "settings", reason: "needs rpc_cookie or rpc_user/rpc_password")
-            }
+            else { throw layers.error("bitcoind", "expected http://HOST:PORT, got \"\(url)\"") }
+            bitcoind = HostPort(host: String(hostPort[..<colon]), port: port)
+            guard rpcCookie != nil || rpcUser != nil else { throw layers.error("bitcoind", "needs rpc_cookie or rpc_user/rpc_password") }
         } else {
             bitcoind = nil
         }
         generationRate = Int(try layers.integer("generation_rate", in: 0...10_000) ?? 2)
         feeDelta = UInt64(try layers.integer("fee_delta", in: 0...2_100_000_000_000_000) ?? 1000)
-        let interval = try layers.number("template_interval") ?? 30
-        guard interval >= 0, interval <= 86400 else {
-            throw ConfigurationError(key: "template_interval", source: "settings", reason: "\(interval) is outside 0...86400 seconds")
-        }
-        templateInterval = interval
+        templateInterval = try layers.seconds("template_interval", in: 0...86400) ?? .seconds(30)
         logLevel = try layers.logLevel()
     }
 }

@@ -13,15 +13,15 @@ public struct TranslatorSettings: Sendable {
     ]
 
     /// Where Sv1 miners connect (default 0.0.0.0:34255).
-    public var listen: (host: String, port: Int)
+    public var listen: HostPort
     /// Pools in order of preference.
     public var upstreams: [TranslatorService.Upstream]
     /// One extended channel for all miners (true, the default) or one per miner.
     public var aggregate: Bool
     /// The Sv1 side's settings.
     public var downstream: Sv1ServerConfiguration
-    /// Seconds without a new job before the current one is re-issued with a fresh ntime (default 60).
-    public var jobKeepalive: Int64
+    /// Time without a new job before the current one is re-issued with a fresh ntime (default 60 s).
+    public var jobKeepalive: Duration
     /// Longest line a miner may send (default 16 KiB).
     public var maximumLineLength: Int
     /// Most miners at once (default 100,000).
@@ -31,19 +31,19 @@ public struct TranslatorSettings: Sendable {
 
     /// Resolves every setting, with a clear error for the first bad one.
     public init(_ layers: ConfigurationLayers) throws(ConfigurationError) {
-        listen = try layers.hostPort("listen_address") ?? ("0.0.0.0", 34255)
+        listen = try layers.hostPort("listen_address") ?? HostPort(host: "0.0.0.0", port: 34255)
         let user = try layers.string("user_identity") ?? "sv2-translator"
         var upstreams = [TranslatorService.Upstream]()
-        if let list = try layers.string("upstream") {
-            for text in list.split(whereSeparator: { $0 == "," || $0 == " " }) {
+        if let list = try layers.strings("upstream") {
+            for text in list {
                 let url: Sv2PoolURL
                 do {
-                    url = try Sv2PoolURL(String(text))
+                    url = try Sv2PoolURL(text)
                 } catch {
-                    throw ConfigurationError(key: "upstream", source: "settings", reason: error.description)
+                    throw layers.error("upstream", error.description)
                 }
                 guard let key = url.authorityKey else {
-                    throw ConfigurationError(key: "upstream", source: "settings", reason: "\(text) has no authority public key (stratum2+tcp://HOST:PORT/<key>)")
+                    throw layers.error("upstream", "\(text) has no authority public key (stratum2+tcp://HOST:PORT/<key>)")
                 }
                 upstreams.append(.init(host: url.host, port: url.port, authority: key, userIdentity: user))
             }
@@ -51,7 +51,7 @@ public struct TranslatorSettings: Sendable {
             upstreams = try Self.upstreams(table, user: user, source: layers.fileName)
         }
         guard !upstreams.isEmpty else {
-            throw ConfigurationError(key: "upstream", source: "settings", reason: "no pool given (--upstream stratum2+tcp://HOST:PORT/<key> or [[upstreams]])")
+            throw ConfigurationError(key: "upstream", reason: "no pool given (--upstream stratum2+tcp://HOST:PORT/<key> or [[upstreams]])")
         }
         self.upstreams = upstreams
         aggregate = try layers.boolean("aggregate_channels") ?? true
@@ -65,11 +65,11 @@ public struct TranslatorSettings: Sendable {
             maximumDifficulty: maximum, powerOfTwoDifficulty: try layers.boolean("pow2_difficulty") ?? false)
         else {
             throw ConfigurationError(
-                key: "shares_per_minute", source: "settings",
+                key: "shares_per_minute",
                 reason: "shares_per_minute, initial_difficulty, min_difficulty and max_difficulty must be positive with min <= max")
         }
         self.downstream = downstream
-        jobKeepalive = try layers.integer("job_keepalive_interval_secs", in: 1...86400) ?? 60
+        jobKeepalive = try layers.seconds("job_keepalive_interval_secs", in: 1...86400) ?? .seconds(60)
         maximumLineLength = Int(try layers.integer("max_line_length", in: 256...16_777_216) ?? 16_384)
         maximumClients = Int(try layers.integer("max_clients", in: 1...10_000_000) ?? 100_000)
         logLevel = try layers.logLevel()
@@ -78,7 +78,7 @@ public struct TranslatorSettings: Sendable {
     /// SRI's `[[upstreams]]` tables: address, port, authority_pubkey, user_identity.
     private static func upstreams(_ value: TOMLValue, user: String, source: String) throws(ConfigurationError) -> [TranslatorService.Upstream] {
         guard case let .array(items) = value else {
-            throw ConfigurationError(key: "upstreams", source: source, reason: "expected [[upstreams]] tables")
+            throw ConfigurationError(key: "upstreams", origin: .file(source), reason: "expected [[upstreams]] tables")
         }
         var result = [TranslatorService.Upstream]()
         for (index, item) in items.enumerated() {
@@ -86,13 +86,13 @@ public struct TranslatorSettings: Sendable {
             guard case let .table(table) = item, case let .string(address)? = table["address"], case let .integer(port)? = table["port"],
                   (1...65535).contains(port), case let .string(keyText)? = table["authority_pubkey"]
             else {
-                throw ConfigurationError(key: key, source: source, reason: "needs address (string), port (1-65535) and authority_pubkey")
+                throw ConfigurationError(key: key, origin: .file(source), reason: "needs address (string), port (1-65535) and authority_pubkey")
             }
             let authority: XOnlyPublicKey
             do {
                 authority = try AuthorityKeyText.publicKey(keyText)
             } catch {
-                throw ConfigurationError(key: key + ".authority_pubkey", source: source, reason: error.description)
+                throw ConfigurationError(key: key + ".authority_pubkey", origin: .file(source), reason: error.description)
             }
             var identity = user
             if case let .string(name)? = table["user_identity"] { identity = name }

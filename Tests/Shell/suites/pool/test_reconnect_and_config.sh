@@ -23,17 +23,17 @@ assert_contains "$ERR" "coinbase_reward_script: required with tp_address"
 ASSERT_TIMEOUT=30 assert_exit 1 "$SV2" pool --tp-address 127.0.0.1:1 --coinbase-reward-script "$REWARD_ADDRESS" --listen-address 127.0.0.1:0
 assert_contains "$ERR" "authority_secret_key: required with tp_address"
 ASSERT_TIMEOUT=30 assert_exit 1 "$SV2" pool --coinbase-reward-script bc1qnotanaddress --datadir "$TEST_TMP/c" --listen-address 127.0.0.1:0
-assert_contains "$ERR" "coinbase_reward_script"
+assert_contains "$ERR" "--coinbase-reward-script: \"bc1qnotanaddress\""
 ASSERT_TIMEOUT=30 assert_exit 1 env SV2_POOL_SHARES_PER_MINUTE=lots "$SV2" pool --datadir "$TEST_TMP/c" --listen-address 127.0.0.1:0
 assert_contains "$ERR" "SV2_POOL_SHARES_PER_MINUTE"
 ASSERT_TIMEOUT=30 assert_exit 1 "$SV2" pool --shares-per-minute 0 --datadir "$TEST_TMP/c" --listen-address 127.0.0.1:0
-assert_contains "$ERR" "shares_per_minute"
+assert_contains "$ERR" "--shares-per-minute: must be above 0"
 printf 'listen_address = "127.0.0.1:0"\npool_signatur = "x"\n' > typo.toml
 ASSERT_TIMEOUT=30 assert_exit 1 "$SV2" pool --config typo.toml
-assert_contains "$ERR" "pool_signatur: unknown key"
+assert_contains "$ERR" "pool_signatur in typo.toml: unknown key"
 ASSERT_TIMEOUT=30 assert_exit 1 "$SV2" pool --authority-public-key "$public" --datadir "$TEST_TMP/c" --listen-address 127.0.0.1:0
-assert_contains "$ERR" "authority_public_key: given without authority_secret_key"
+assert_contains "$ERR" "--authority-public-key: given without authority_secret_key"
 ASSERT_TIMEOUT=30 assert_exit 1 "$SV2" pool --pool-signature "a/b" --datadir "$TEST_TMP/c" --listen-address 127.0.0.1:0
-assert_contains "$ERR" "pool_signature"
+assert_contains "$ERR" "--pool-signature: at most 50"
 ASSERT_TIMEOUT=30 assert_exit 1 "$SV2" pool --tp-authority-public-key nonsense --datadir "$TEST_TMP/c" --listen-address 127.0.0.1:0
-assert_contains "$ERR" "tp_authority_public_key"
+assert_contains "$ERR" "--tp-authority-public-key:"

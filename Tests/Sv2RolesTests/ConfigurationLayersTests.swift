@@ -1,0 +1,56 @@
+import Foundation
+import Sv2Formats
+import Testing
+@testable import Sv2Roles
+
+@Suite("configuration layers: file < environment < flags, errors naming their origin")
+struct ConfigurationLayersTests {
+    private static let keys: Set<String> = ["fee_delta", "listen_address", "template_interval", "upstream", "plaintext"]
+
+    private static func layers(file: String? = nil, environment: [String: String] = [:], flags: [String: TOMLValue] = [:]) throws -> ConfigurationLayers {
+        var path: String?
+        if let file {
+            path = FileManager.default.temporaryDirectory.appendingPathComponent("layers-\(UUID().uuidString).toml").path
+            try file.write(toFile: path!, atomically: true, encoding: .utf8)
+        }
+        return try ConfigurationLayers(role: "tp", configPath: path, flags: flags, knownKeys: keys, environment: environment)
+    }
+
+    @Test func flagsOverrideTheEnvironmentWhichOverridesTheFile() throws {
+        let file = "fee_delta = 1\n"
+        #expect(try Self.layers(file: file).integer("fee_delta") == 1)
+        #expect(try Self.layers(file: file, environment: ["SV2_TP_FEE_DELTA": "2"]).integer("fee_delta") == 2)
+        #expect(try Self.layers(file: file, environment: ["SV2_TP_FEE_DELTA": "2"], flags: ["fee_delta": .integer(3)]).integer("fee_delta") == 3)
+        // A bad value that loses is never read.
+        #expect(try Self.layers(file: "fee_delta = \"lots\"\n", flags: ["fee_delta": .integer(3)]).integer("fee_delta") == 3)
+    }
+
+    @Test func errorsNameTheFlagTheVariableOrTheFileKey() throws {
+        let fromFlag = #expect(throws: ConfigurationError.self) {
+            try Self.layers(flags: ["fee_delta": .integer(-1)]).integer("fee_delta", in: 0...10)
+        }
+        #expect(fromFlag?.description == "--fee-delta: -1 is outside 0...10")
+        let fromEnvironment = #expect(throws: ConfigurationError.self) {
+            try Self.layers(environment: ["SV2_TP_FEE_DELTA": "lots"]).integer("fee_delta")
+        }
+        #expect(fromEnvironment?.description == "SV2_TP_FEE_DELTA: expected an integer, got \"lots\"")
+        let layers = try Self.layers(file: "template_interval = \"soon\"\n")
+        let fromFile = #expect(throws: ConfigurationError.self) { try layers.seconds("template_interval", in: 0...60) }
+        #expect(fromFile?.description == "template_interval in \(layers.fileName): expected a number, got string")
+        let unknown = #expect(throws: ConfigurationError.self) { try Self.layers(environment: ["SV2_TP_FEE_DELTAA": "1"]) }
+        #expect(unknown?.description == "SV2_TP_FEE_DELTAA: unknown setting")
+    }
+
+    @Test func typedValues() throws {
+        let layers = try Self.layers(
+            file: "upstream = [\"a\", \"b\"]\nplaintext = true\n", environment: ["SV2_TP_TEMPLATE_INTERVAL": "1.5"],
+            flags: ["listen_address": .string("[::1]:8442")])
+        #expect(try layers.hostPort("listen_address") == HostPort(host: "::1", port: 8442))
+        #expect(try layers.seconds("template_interval", in: 0...60) == .milliseconds(1500))
+        #expect(try layers.strings("upstream") == ["a", "b"])
+        #expect(try layers.boolean("plaintext") == true)
+        #expect(try Self.layers(environment: ["SV2_TP_UPSTREAM": "x,y z"]).strings("upstream") == ["x", "y", "z"])
+        #expect(HostPort("nowhere") == nil)
+        #expect(HostPort("h:70000") == nil)
+    }
+}
