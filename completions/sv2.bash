@@ -221,7 +221,7 @@ _sv2_pool() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --coinbase-reward-script --pool-signature --shares-per-minute --tp-address --tp-authority-public-key --version-rolling --shutdown-reconnect-address --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --log-level)
+    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --coinbase-reward-script --pool-signature --shares-per-minute --tp-address --tp-authority-public-key --version-rolling --shutdown-reconnect-address --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --log-level --log-format)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -284,6 +284,11 @@ _sv2_pool() {
         return
         ;;
     '--log-level')
+        __sv2_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
+        return
+        ;;
+    '--log-format')
+        __sv2_add_completions -W 'text'$'\n''json'
         return
         ;;
     esac
@@ -293,7 +298,7 @@ _sv2_translate() {
     repeating_flags=()
     non_repeating_flags=(--pow2-difficulty --version -h --help)
     repeating_options=(--upstream)
-    non_repeating_options=(--config --listen-address --listen --user-identity --aggregate-channels --downstream-extranonce2-size --shares-per-minute --initial-difficulty --min-difficulty --max-difficulty --job-keepalive-interval-secs --max-line-length --max-clients --log-level)
+    non_repeating_options=(--config --listen-address --listen --user-identity --aggregate-channels --downstream-extranonce2-size --shares-per-minute --initial-difficulty --min-difficulty --max-difficulty --job-keepalive-interval-secs --max-line-length --max-clients --log-level --log-format)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -338,6 +343,11 @@ _sv2_translate() {
         return
         ;;
     '--log-level')
+        __sv2_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
+        return
+        ;;
+    '--log-format')
+        __sv2_add_completions -W 'text'$'\n''json'
         return
         ;;
     esac
@@ -347,7 +357,7 @@ _sv2_mine() {
     repeating_flags=()
     non_repeating_flags=(--cpu --extended --standard --require-standard-jobs --version -h --help)
     repeating_options=()
-    non_repeating_options=(--threads --user --channels --kernel --report-interval)
+    non_repeating_options=(--threads --user --channels --kernel --report-interval --log-level --log-format)
     __sv2_offer_flags_options 1
 
     # Offer option value completions
@@ -368,6 +378,14 @@ _sv2_mine() {
     '--report-interval')
         return
         ;;
+    '--log-level')
+        __sv2_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
+        return
+        ;;
+    '--log-format')
+        __sv2_add_completions -W 'text'$'\n''json'
+        return
+        ;;
     esac
 }
 
@@ -375,7 +393,7 @@ _sv2_tp() {
     repeating_flags=()
     non_repeating_flags=(--plaintext --version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --rpc-cookie --bitcoind --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --log-level)
+    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --rpc-cookie --bitcoind --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --log-level --log-format)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -423,6 +441,11 @@ _sv2_tp() {
         return
         ;;
     '--log-level')
+        __sv2_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
+        return
+        ;;
+    '--log-format')
+        __sv2_add_completions -W 'text'$'\n''json'
         return
         ;;
     esac

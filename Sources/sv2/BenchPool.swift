@@ -1,5 +1,6 @@
 import Bitcoin
 import Foundation
+import Logging
 import NIOCore
 import Sv2Binary
 import Sv2Channels
@@ -29,7 +30,7 @@ struct BenchPool {
                 transport: Sv2TransportConfiguration(security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority))),
                 session: session, rewardScript: [0x51], poolSignature: "bench",
                 vardiffInterval: .hours(1), statisticsInterval: .hours(1)),
-            group: group, log: Sv2Log(component: "bench", minimumLevel: .warning))
+            group: group, logger: LogSettings(level: .warning).logger("bench"))
         guard let port = try service.start(submitter: { _ in true })?.port else { throw CommandFailure("the pool did not bind") }
         self.port = port
         newTip(1)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -80,6 +81,8 @@ struct MineCommand: ParsableCommand {
     var kernel = "auto"
     @Option(help: "Seconds between two hash rate lines.")
     var reportInterval: Double = 5
+    @OptionGroup(title: "Logging")
+    var logging: LoggingOptions
     @Argument(help: ArgumentHelp(
         "The pool: stratum2+tcp://HOST:PORT/<authority public key> (Stratum V2) or stratum+tcp://HOST:PORT (Stratum V1).",
         valueName: "url"))
@@ -142,15 +145,15 @@ struct MineCommand: ParsableCommand {
     }
 
     func run() throws {
-        let log = Sv2Log(component: "mine")
+        let logger = LogSettings(level: logging.logLevel ?? .info, format: logging.logFormat ?? .text).logger("mine")
         guard let kernel = HashingKernel(rawValue: kernel), kernel.isAvailable else {
             throw CommandFailure("the \(self.kernel) kernel does not run on this CPU")
         }
         let threads = threadCount
         let perThread = kernel.measureHashRate(seconds: 0.2)
         let total = perThread * Double(threads)
-        log(.info, "\(threads) thread(s) on the \(kernel.implementationName) kernel: \(HashingEngine.format(hashRate: perThread)) "
-            + "per thread measured, nominal \(HashingEngine.format(hashRate: total))")
+        let measured = HashingEngine.format(hashRate: perThread)
+        logger.info("\(threads) thread(s) on the \(kernel.implementationName) kernel: \(measured) per thread measured, nominal \(HashingEngine.format(hashRate: total))")
         let engine = HashingEngine.Configuration(
             threads: threads, lanes: channels, kernel: kernel,
             chunkNonces: HashingEngine.Configuration.chunkNonces(forThreadHashRate: perThread))
@@ -163,17 +166,17 @@ struct MineCommand: ParsableCommand {
                 minimumExtranonceSize: 4, endpointHost: pool.host,
                 endpointPort: UInt16(clamping: pool.port))
             let sv2 = Sv2MinerProtocol(session: session, transport: Sv2TransportConfiguration(security: .initiator(authority: authority)))
-            try mine(sv2, host: pool.host, port: pool.port, engine: engine, log: log)
+            try mine(sv2, host: pool.host, port: pool.port, engine: engine, logger: logger)
         case let .stratumV1(host, port):
             let session = Sv1ClientConfiguration(
                 user: user, userAgent: "sv2-cpu-miner/\(SV2.configuration.version)", endpointHost: host, endpointPort: port)
-            try mine(Sv1MinerProtocol(session: session), host: host, port: port, engine: engine, log: log)
+            try mine(Sv1MinerProtocol(session: session), host: host, port: port, engine: engine, logger: logger)
         }
     }
 
     /// Runs a ``CPUMiner`` speaking `miningProtocol` until SIGINT/SIGTERM or a failure.
     private func mine<Protocol: MinerProtocol>(
-        _ miningProtocol: Protocol, host: String, port: Int, engine: HashingEngine.Configuration, log: Sv2Log
+        _ miningProtocol: Protocol, host: String, port: Int, engine: HashingEngine.Configuration, logger: Logger
     ) throws {
         let configuration = CPUMiner.Configuration(
             protocol: miningProtocol, host: host, port: port, engine: engine,
@@ -184,7 +187,7 @@ struct MineCommand: ParsableCommand {
         let failure = NIOLockedValueBox<String?>(nil)
         let miner: CPUMiner<Protocol>
         do {
-            miner = try CPUMiner(configuration: configuration, eventLoop: group.next(), log: log) { reason in
+            miner = try CPUMiner(configuration: configuration, eventLoop: group.next(), logger: logger) { reason in
                 failure.withLockedValue { $0 = reason }
                 done.signal()
             }
@@ -192,7 +195,7 @@ struct MineCommand: ParsableCommand {
             throw CommandFailure("\(error)")
         }
         miner.start()
-        waitForTermination(log: log, or: done)
+        waitForTermination(logger: logger, or: done)
         miner.stop()
         if let reason = failure.withLockedValue({ $0 }) { throw CommandFailure(reason) }
     }

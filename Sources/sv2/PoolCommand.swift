@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import NIOCore
 import NIOPosix
 import Sv2Roles
@@ -45,8 +46,8 @@ struct PoolCommand: ParsableCommand {
     var shutdownReconnectAddress: HostPort?
     @OptionGroup(title: "Node and templates")
     var node: EmbeddedNodeOptions
-    @Option(help: "debug, info, warning or error (default info).")
-    var logLevel: String?
+    @OptionGroup(title: "Logging")
+    var logging: LoggingOptions
 
     func run() throws {
         let settings = try resolveSettings(
@@ -56,20 +57,19 @@ struct PoolCommand: ParsableCommand {
                 SettingFlag("pool_signature", poolSignature), SettingFlag("shares_per_minute", sharesPerMinute),
                 SettingFlag("tp_address", tpAddress), SettingFlag("tp_authority_public_key", tpAuthorityPublicKey),
                 SettingFlag("version_rolling", versionRolling), SettingFlag("shutdown_reconnect_address", shutdownReconnectAddress),
-                SettingFlag("log_level", logLevel),
-            ] + identity.settings + node.settings
+            ] + identity.settings + node.settings + logging.settings
         ) { layers throws(ConfigurationError) in try PoolSettings(layers) }
-        let log = Sv2Log(component: "pool", minimumLevel: settings.logLevel)
+        let logger = settings.log.logger("pool")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         defer { try? group.syncShutdownGracefully() }
-        let runner = PoolRunner(settings: settings, group: group, log: log)
+        let runner = PoolRunner(settings: settings, group: group, logger: logger)
         do {
             try runner.start()
         } catch {
             runner.stop()
             throw CommandFailure("\(error)")
         }
-        waitForTermination(log: log)
+        waitForTermination(logger: logger)
         runner.stop()
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Logging
+import Logging
 import Sv2Formats
 import Sv2Roles
 
@@ -21,6 +23,22 @@ struct AuthorityOptions: ParsableArguments {
         ]
     }
 }
+
+/// Logging options shared by every role.
+struct LoggingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Lowest level logged (default info).", valueName: "level"))
+    var logLevel: Logger.Level?
+    @Option(help: ArgumentHelp("Log lines as text (default) or json (one object per line).", valueName: "format"))
+    var logFormat: LogFormat?
+
+    /// The options given, by settings key.
+    var settings: [SettingFlag] {
+        [SettingFlag("log_level", logLevel?.rawValue), SettingFlag("log_format", logFormat?.rawValue)]
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension LogFormat: ExpressibleByArgument {}
 
 /// Options of the embedded regtest node, shared by `sv2 tp` and `sv2 pool` (TOML keys: the names with underscores).
 struct EmbeddedNodeOptions: ParsableArguments {
@@ -66,13 +84,13 @@ func resolveSettings<Settings>(
 }
 
 /// Blocks until SIGINT or SIGTERM, or until something else signals `done`.
-func waitForTermination(log: Sv2Log, or done: DispatchSemaphore = DispatchSemaphore(value: 0)) {
+func waitForTermination(logger: Logger, or done: DispatchSemaphore = DispatchSemaphore(value: 0)) {
     var sources = [DispatchSourceSignal]()
     for signalNumber in [SIGINT, SIGTERM] {
         signal(signalNumber, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
         source.setEventHandler {
-            log(.info, "signal \(signalNumber == SIGINT ? "SIGINT" : "SIGTERM"): shutting down")
+            logger.info("signal \(signalNumber == SIGINT ? "SIGINT" : "SIGTERM"): shutting down")
             done.signal()
         }
         source.resume()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bitcoin
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -42,7 +43,7 @@ struct TemplateProviderBenchmark: ParsableCommand {
                 host: "127.0.0.1", port: 0,
                 transport: Sv2TransportConfiguration(security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority)), clock: clock)),
             source: EmbeddedNodeSource(node: node, eventLoop: group.next(), clock: clock), group: group,
-            log: Sv2Log(component: "bench", minimumLevel: .warning))
+            logger: LogSettings(level: .warning).logger("bench"))
         guard let port = try service.start()?.port else { throw CommandFailure("the template provider did not bind") }
         defer { service.stop() }
 

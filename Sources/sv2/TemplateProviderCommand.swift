@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 import Sv2Crypto
@@ -40,23 +41,23 @@ struct TemplateProviderCommand: ParsableCommand {
     var bitcoind: String?
     @OptionGroup(title: "Node and templates")
     var node: EmbeddedNodeOptions
-    @Option(help: "debug, info, warning or error (default info).")
-    var logLevel: String?
+    @OptionGroup(title: "Logging")
+    var logging: LoggingOptions
 
     func run() throws {
         let settings = try resolveSettings(
             role: "tp", config: config, keys: TemplateProviderSettings.keys,
             options: [
                 SettingFlag("listen_address", listenAddress), SettingFlag("rpc_cookie", rpcCookie), SettingFlag("bitcoind", bitcoind),
-                SettingFlag("log_level", logLevel), SettingFlag("plaintext", plaintext ? true : nil),
-            ] + identity.settings + node.settings
+                SettingFlag("plaintext", plaintext ? true : nil),
+            ] + identity.settings + node.settings + logging.settings
         ) { layers throws(ConfigurationError) in try TemplateProviderSettings(layers) }
-        let log = Sv2Log(component: "tp", minimumLevel: settings.logLevel)
+        let logger = settings.log.logger("tp")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         defer { try? group.syncShutdownGracefully() }
-        let runner = TemplateProviderRunner(settings: settings, group: group, log: log)
+        let runner = TemplateProviderRunner(settings: settings, group: group, logger: logger)
         try runner.start()
-        waitForTermination(log: log)
+        waitForTermination(logger: logger)
         runner.stop()
     }
 }

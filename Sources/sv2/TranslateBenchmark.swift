@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 import Sv1
@@ -240,7 +241,7 @@ struct TranslateBenchmark: ParsableCommand {
         defer { try? group.syncShutdownGracefully() }
         let server = Sv1EchoServer(notifyLine: echoNotify, group: group)
         let channel = try server.bind(host: "127.0.0.1", port: port, group: group)
-        waitForTermination(log: Sv2Log(component: "bench-echo", minimumLevel: .error))
+        waitForTermination(logger: LogSettings(level: .error).logger("bench-echo"))
         try? channel.close().wait()
     }
 

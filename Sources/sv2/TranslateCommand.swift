@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import NIOCore
 import NIOPosix
 import Sv2Roles
@@ -54,8 +55,8 @@ struct TranslateCommand: ParsableCommand {
     var maxLineLength: Int?
     @Option(help: "Most miners connected at once (default 100000).")
     var maxClients: Int?
-    @Option(help: "debug, info, warning or error (default info).")
-    var logLevel: String?
+    @OptionGroup(title: "Logging")
+    var logging: LoggingOptions
 
     func run() throws {
         let settings = try resolveSettings(
@@ -67,10 +68,10 @@ struct TranslateCommand: ParsableCommand {
                 SettingFlag("initial_difficulty", initialDifficulty), SettingFlag("min_difficulty", minDifficulty),
                 SettingFlag("max_difficulty", maxDifficulty), SettingFlag("pow2_difficulty", pow2Difficulty ? true : nil),
                 SettingFlag("job_keepalive_interval_secs", jobKeepaliveIntervalSecs), SettingFlag("max_line_length", maxLineLength),
-                SettingFlag("max_clients", maxClients), SettingFlag("log_level", logLevel),
-            ]
+                SettingFlag("max_clients", maxClients),
+            ] + logging.settings
         ) { layers throws(ConfigurationError) in try TranslatorSettings(layers) }
-        let log = Sv2Log(component: "translate", minimumLevel: settings.logLevel)
+        let logger = settings.log.logger("translate")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         defer { try? group.syncShutdownGracefully() }
         let service = TranslatorService(
@@ -79,15 +80,15 @@ struct TranslateCommand: ParsableCommand {
                 downstream: settings.downstream,
                 maximumLineLength: settings.maximumLineLength, maximumClients: settings.maximumClients,
                 jobKeepalive: TimeAmount(settings.jobKeepalive)),
-            group: group, log: log)
+            group: group, logger: logger)
         let address: SocketAddress?
         do {
             address = try service.start()
         } catch {
             throw CommandFailure("cannot listen on \(settings.listen.host):\(settings.listen.port): \(error)")
         }
-        log(.info, "Sv1 miners on \(address?.hostPortDescription ?? "?") (stratum+tcp://\(address?.hostPortDescription ?? "?"))")
-        waitForTermination(log: log)
+        logger.info("Sv1 miners on \(address?.hostPortDescription ?? "?") (stratum+tcp://\(address?.hostPortDescription ?? "?"))")
+        waitForTermination(logger: logger)
         service.stop()
     }
 }

@@ -1,5 +1,6 @@
 import Bitcoin
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -286,7 +287,7 @@ struct CPUMinerTests {
             engine: HashingEngine.Configuration(threads: 2, lanes: channels, chunkNonces: 4096),
             reportInterval: .milliseconds(500), initialBackoff: .milliseconds(100), maximumBackoff: .milliseconds(400))
         let miner = try CPUMiner(
-            configuration: configuration, eventLoop: group.next(), log: Sv2Log(component: "mine-test", minimumLevel: .warning)
+            configuration: configuration, eventLoop: group.next(), logger: LogSettings(level: .warning).logger("mine-test")
         ) { reason in failures.withLockedValue { $0.append(reason) } }
         miner.start()
         return miner

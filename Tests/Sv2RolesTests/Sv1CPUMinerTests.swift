@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -269,7 +270,7 @@ struct Sv1CPUMinerTests {
             host: "127.0.0.1", port: port, engine: HashingEngine.Configuration(threads: 2, lanes: 1, chunkNonces: 4096),
             reportInterval: .milliseconds(500), initialBackoff: .milliseconds(100), maximumBackoff: .milliseconds(400))
         let miner = try CPUMiner(
-            configuration: configuration, eventLoop: group.next(), log: Sv2Log(component: "mine-test", minimumLevel: .warning)
+            configuration: configuration, eventLoop: group.next(), logger: LogSettings(level: .warning).logger("mine-test")
         ) { _ in }
         miner.start()
         return miner

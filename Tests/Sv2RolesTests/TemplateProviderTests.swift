@@ -1,5 +1,6 @@
 import Bitcoin
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -108,7 +109,7 @@ struct TemplateProviderTests {
                 transport: Sv2TransportConfiguration(security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority)), clock: clock),
                 feeDelta: feeDelta, templateInterval: templateInterval),
             source: EmbeddedNodeSource(node: node, eventLoop: Self.group.next(), generatorInterval: .milliseconds(50), clock: clock),
-            group: Self.group, log: Sv2Log(component: "tp-test", minimumLevel: .warning))
+            group: Self.group, logger: LogSettings(level: .warning).logger("tp-test"))
         let port = try #require(try service.start()?.port)
         return (service, node, port, authority.xOnlyPublicKey)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 import Sv2Channels
@@ -78,7 +79,7 @@ struct TranslatorServiceTests {
             configuration: .init(
                 host: "127.0.0.1", port: 0, upstreams: [], downstream: downstream, maximumClients: maximumClients,
                 vardiffInterval: .milliseconds(50)),
-            group: group, log: Sv2Log(component: "test", minimumLevel: .error))
+            group: group, logger: LogSettings(level: .error).logger("test"))
         let port = try #require(try service.start()?.port)
         return (service, port, group)
     }

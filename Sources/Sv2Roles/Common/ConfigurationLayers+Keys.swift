@@ -1,3 +1,4 @@
+import Logging
 import Sv2Crypto
 
 extension ConfigurationLayers {
@@ -31,14 +32,37 @@ extension ConfigurationLayers {
         }
     }
 
-    /// `log_level`: debug, info (the default), warning or error.
-    public func logLevel() throws(ConfigurationError) -> Sv2Log.Level {
-        switch (try string("log_level") ?? "info").lowercased() {
-        case "debug": return .debug
-        case "info": return .info
-        case "warning": return .warning
-        case "error": return .error
-        case let other: throw error("log_level", "expected debug, info, warning or error, got \"\(other)\"")
+    /// `log_level` (trace, debug, info, notice, warning, error, critical; default info) and `log_format` (text, the
+    /// default, or json).
+    public func logSettings() throws(ConfigurationError) -> LogSettings {
+        let levelText = (try string("log_level") ?? "info").lowercased()
+        guard let level = Logger.Level(rawValue: levelText) else {
+            throw error("log_level", "expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(levelText)\"")
         }
+        let formatText = (try string("log_format") ?? "text").lowercased()
+        guard let format = LogFormat(rawValue: formatText) else { throw error("log_format", "expected text or json, got \"\(formatText)\"") }
+        return LogSettings(level: level, format: format)
+    }
+}
+
+/// How a role logs: the lowest level written and the line format.
+public struct LogSettings: Sendable, Hashable {
+    /// The settings keys.
+    public static let keys: Set<String> = ["log_level", "log_format"]
+
+    /// Messages below this level are dropped.
+    public var level: Logger.Level
+    /// Text or JSON lines.
+    public var format: LogFormat
+
+    /// Settings from their parts (default: info, text).
+    public init(level: Logger.Level = .info, format: LogFormat = .text) {
+        self.level = level
+        self.format = format
+    }
+
+    /// A logger labelled `label` writing to standard error.
+    public func logger(_ label: String) -> Logger {
+        Logger.sv2(label, output: .standardError(format: format), level: level)
     }
 }

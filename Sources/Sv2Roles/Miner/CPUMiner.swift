@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Logging
 import NIOCore
 import Sv2Channels
 import Synchronization
@@ -60,7 +61,7 @@ public final class CPUMiner<Protocol: MinerProtocol>: @unchecked Sendable {
 
     private let configuration: Configuration
     private let eventLoop: EventLoop
-    private let log: Sv2Log
+    private let logger: Logger
     private let onFailure: @Sendable (String) -> Void
     private let engine: HashingEngine
     private let startedAt = DispatchTime.now().uptimeNanoseconds
@@ -84,12 +85,12 @@ public final class CPUMiner<Protocol: MinerProtocol>: @unchecked Sendable {
     /// A miner that runs on `eventLoop`; `onFailure` is called (once, on the loop) when mining cannot go on, e.g. the
     /// pool refused every channel or the user.
     public init(
-        configuration: Configuration, eventLoop: EventLoop, log: Sv2Log, onFailure: @escaping @Sendable (String) -> Void
+        configuration: Configuration, eventLoop: EventLoop, logger: Logger, onFailure: @escaping @Sendable (String) -> Void
     ) throws(HashingEngine.ConfigurationError) {
         let relay = ShareRelay()
         self.configuration = configuration
         self.eventLoop = eventLoop
-        self.log = log
+        self.logger = logger
         self.onFailure = onFailure
         self.engine = try HashingEngine(configuration: configuration.engine) { lane, share in
             relay.miner?.found(share, lane: lane)
@@ -128,9 +129,11 @@ public final class CPUMiner<Protocol: MinerProtocol>: @unchecked Sendable {
         engine.stop()
         let statistics = self.statistics
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - startedAt) / 1e9
-        log(.info, "stopped after \(Int(seconds)) s: \(engine.hashes) hashes, average \(HashingEngine.format(hashRate: Double(engine.hashes) / max(seconds, 0.001))), "
-            + "accepted \(statistics.accepted), rejected \(statistics.rejected), submitted \(statistics.submitted), "
-            + "discarded \(statistics.discarded), blocks \(statistics.blocks)")
+        let average = HashingEngine.format(hashRate: Double(engine.hashes) / max(seconds, 0.001))
+        logger.info("""
+            stopped after \(Int(seconds)) s: \(engine.hashes) hashes, average \(average), accepted \(statistics.accepted), \
+            rejected \(statistics.rejected), submitted \(statistics.submitted), discarded \(statistics.discarded), blocks \(statistics.blocks)
+            """)
         return statistics
     }
 
@@ -154,7 +157,7 @@ public final class CPUMiner<Protocol: MinerProtocol>: @unchecked Sendable {
         let id = connectionCount
         connection = (id, nil)
         let (host, port) = endpoint
-        log(.info, "connecting to \(host):\(port) (\(configuration.protocol.name))")
+        logger.info("connecting to \(host):\(port) (\(configuration.protocol.name))")
         let link = MinerLink<Protocol.Session.Message>(
             ready: { [self] channel in transportReady(id, channel: channel) },
             received: { [self] message in received(message, on: id) },
@@ -172,7 +175,7 @@ public final class CPUMiner<Protocol: MinerProtocol>: @unchecked Sendable {
             return
         }
         connection = (id, channel)
-        log(.info, "connected to \(endpoint.host):\(endpoint.port)")
+        logger.info("connected to \(endpoint.host):\(endpoint.port)")
         var session = configuration.protocol.makeSession(
             host: endpoint.host, port: endpoint.port, statistics: carried, firstWorkID: nextWorkID)
         let actions = session.start()
@@ -200,20 +203,20 @@ public final class CPUMiner<Protocol: MinerProtocol>: @unchecked Sendable {
         let peer = "\(endpoint.host):\(endpoint.port)"
         if movesAtOnce {
             movesAtOnce = false
-            log(.info, "\(peer): \(reason); connecting to the new address at once")
+            logger.info("\(peer): \(reason); connecting to the new address at once")
             connect()
             return
         }
         let delay = backoff
         backoff = min(backoff * 2, configuration.maximumBackoff)
-        log(.warning, "\(peer): \(reason); reconnecting in \(Double(delay.nanoseconds) / 1e9) s")
+        logger.warning("\(peer): \(reason); reconnecting in \(Double(delay.nanoseconds) / 1e9) s")
         eventLoop.scheduleTask(in: delay) { [weak self] in self?.connect() }
     }
 
     /// An error on connection `id` (the transport closes the connection itself when it must).
     private func connectionError(_ id: UInt64, _ error: Error) {
         guard connection?.id == id else { return }
-        log(.warning, "\(endpoint.host):\(endpoint.port): \(error)")
+        logger.warning("\(endpoint.host):\(endpoint.port): \(error)")
     }
 
     /// A share from a hashing thread.
@@ -243,12 +246,12 @@ public final class CPUMiner<Protocol: MinerProtocol>: @unchecked Sendable {
             case let .event(event):
                 let line = configuration.protocol.logLine(for: event)
                 if line.isSetUp { backoff = configuration.initialBackoff }
-                log(line.level, line.text)
+                logger.log(level: line.level, "\(line.text)")
             case let .close(reason):
-                log(.warning, "closing the connection: \(reason)")
+                logger.warning("closing the connection: \(reason)")
                 channel.close(promise: nil)
             case let .reconnect(host, port):
-                log(.info, "the pool asks to reconnect to \(host):\(port)")
+                logger.info("the pool asks to reconnect to \(host):\(port)")
                 endpoint = (host, port)
                 movesAtOnce = true
                 channel.close(promise: nil)
@@ -270,6 +273,6 @@ public final class CPUMiner<Protocol: MinerProtocol>: @unchecked Sendable {
         let rate = Double(hashes - lastReport.hashes) / max(seconds, 0.001)
         lastReport = (now, hashes)
         let statistics = currentStatistics()
-        log(.info, "hashrate \(HashingEngine.format(hashRate: rate)), accepted \(statistics.accepted), rejected \(statistics.rejected)")
+        logger.info("hashrate \(HashingEngine.format(hashRate: rate)), accepted \(statistics.accepted), rejected \(statistics.rejected)")
     }
 }

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import Sv2Channels
 
@@ -24,14 +25,14 @@ public protocol MinerProtocol: Sendable {
 /// How a session event is logged.
 public struct MinerLogLine: Sendable {
     /// The level.
-    public var level: Sv2Log.Level
+    public var level: Logger.Level
     /// The text.
     public var text: String
     /// The event shows the connection is set up: the reconnect delay starts over.
     public var isSetUp: Bool
 
     /// A line; `isSetUp` only for the event that completes a protocol's setup.
-    public init(_ level: Sv2Log.Level, _ text: String, isSetUp: Bool = false) {
+    public init(_ level: Logger.Level, _ text: String, isSetUp: Bool = false) {
         self.level = level
         self.text = text
         self.isSetUp = isSetUp

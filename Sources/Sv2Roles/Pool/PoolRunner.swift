@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import Sv2Channels
 import Sv2Crypto
@@ -9,16 +10,16 @@ import Sv2Network
 public final class PoolRunner: @unchecked Sendable {
     private let settings: PoolSettings
     private let group: EventLoopGroup
-    private let log: Sv2Log
+    private let logger: Logger
     private var embedded: TemplateProviderRunner?
     private var client: TemplateDistributionClient?
     private var service: PoolService?
 
     /// A runner; nothing starts until ``start()``.
-    public init(settings: PoolSettings, group: EventLoopGroup, log: Sv2Log) {
+    public init(settings: PoolSettings, group: EventLoopGroup, logger: Logger) {
         self.settings = settings
         self.group = group
-        self.log = log
+        self.logger = logger
     }
 
     /// Starts the template provider connection and the mining server; throws a clear error when one cannot start.
@@ -26,7 +27,7 @@ public final class PoolRunner: @unchecked Sendable {
         let clock: @Sendable () -> UInt32 = { UInt32(clamping: Int(Date().timeIntervalSince1970)) }
         var random = SystemRandom()
         let authority = settings.authoritySecretKey ?? .generate(using: &random)
-        if settings.authoritySecretKey == nil { log(.info, "no authority key configured: generated one for this run") }
+        if settings.authoritySecretKey == nil { logger.info("no authority key configured: generated one for this run") }
         guard let session = PoolSessionConfiguration(sharesPerMinute: settings.sharesPerMinute, versionRolling: settings.versionRolling) else {
             throw ConfigurationError(key: "shares_per_minute", reason: "\(settings.sharesPerMinute) cannot drive vardiff")
         }
@@ -38,16 +39,18 @@ public final class PoolRunner: @unchecked Sendable {
                     clock: clock),
                 session: session, rewardScript: settings.rewardScript, poolSignature: settings.poolSignature,
                 shutdownReconnect: settings.shutdownReconnect.map { ($0.host, $0.port) }),
-            group: group, log: log)
+            group: group, logger: logger)
 
         let provider: (host: String, port: Int, key: XOnlyPublicKey?)
         if let external = settings.templateProvider {
             provider = (external.host, external.port, settings.templateProviderKey)
             if settings.templateProviderKey == nil {
-                log(.warning, "no tp_authority_public_key: the template provider's certificate is not checked")
+                logger.warning("no tp_authority_public_key: the template provider's certificate is not checked")
             }
         } else if let embeddedSettings = settings.embedded {
-            let runner = TemplateProviderRunner(settings: embeddedSettings, group: group, log: Sv2Log(component: "pool/tp", minimumLevel: log.minimumLevel))
+            var providerLogger = logger
+            providerLogger[metadataKey: "component"] = "tp"
+            let runner = TemplateProviderRunner(settings: embeddedSettings, group: group, logger: providerLogger)
             try runner.start()
             embedded = runner
             guard let port = runner.address?.port else { throw TemplateSourceError.unavailable("the embedded template provider did not bind") }
@@ -57,15 +60,15 @@ public final class PoolRunner: @unchecked Sendable {
         }
         let client = TemplateDistributionClient(
             host: provider.host, port: provider.port, authority: provider.key,
-            coinbaseOutputMaximumSize: UInt32(settings.rewardScript.count + 9), group: group, log: log
+            coinbaseOutputMaximumSize: UInt32(settings.rewardScript.count + 9), group: group, logger: logger
         ) { [weak service] event in service?.handle(event) }
         let address = try service.start { [weak client] solution in client?.submit(solution) ?? false }
         self.service = service
         self.client = client
         client.start()
-        log(.info, "authority_public_key = \"\(AuthorityKeyText.encode(authority.xOnlyPublicKey))\"")
-        log(.info, "block rewards to \(settings.rewardDescription)")
-        log(.info, "mining on \(address?.hostPortDescription ?? "?") (stratum2+tcp://\(address?.hostPortDescription ?? "?")/\(AuthorityKeyText.encode(authority.xOnlyPublicKey)))")
+        logger.info("authority_public_key = \"\(AuthorityKeyText.encode(authority.xOnlyPublicKey))\"")
+        logger.info("block rewards to \(settings.rewardDescription)")
+        logger.info("mining on \(address?.hostPortDescription ?? "?") (stratum2+tcp://\(address?.hostPortDescription ?? "?")/\(AuthorityKeyText.encode(authority.xOnlyPublicKey)))")
     }
 
     /// Accepted shares, work and blocks per user since start.
@@ -76,6 +79,6 @@ public final class PoolRunner: @unchecked Sendable {
         service?.stop()
         client?.stop()
         embedded?.stop()
-        log(.info, "stopped")
+        logger.info("stopped")
     }
 }

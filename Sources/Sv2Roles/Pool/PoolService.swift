@@ -1,5 +1,6 @@
 import Bitcoin
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import Sv2Binary
@@ -58,7 +59,7 @@ public final class PoolService: @unchecked Sendable {
 
     private let configuration: Configuration
     private let group: EventLoopGroup
-    private let log: Sv2Log
+    let logger: Logger
     private let lock = NIOLock()
     private var connections = [ObjectIdentifier: PoolConnectionHandler]()
     private var nextConnection: UInt32 = 0
@@ -72,10 +73,10 @@ public final class PoolService: @unchecked Sendable {
     private var submitter: (@Sendable (SubmitSolution) -> Bool)?
 
     /// A service; nothing runs until ``start(submitter:)``.
-    public init(configuration: Configuration, group: EventLoopGroup, log: Sv2Log) {
+    public init(configuration: Configuration, group: EventLoopGroup, logger: Logger) {
         self.configuration = configuration
         self.group = group
-        self.log = log
+        self.logger = logger
     }
 
     /// Binds the listening socket; found blocks go to `submitter` (false: the provider is unreachable). Returns the
@@ -108,7 +109,7 @@ public final class PoolService: @unchecked Sendable {
         }
         try? server?.close().wait()
         if let target = configuration.shutdownReconnect, !handlers.isEmpty {
-            log(.info, "sending \(handlers.count) connection(s) to \(target.host):\(target.port)")
+            logger.info("sending \(handlers.count) connection(s) to \(target.host):\(target.port)")
         }
         let closed = handlers.map { $0.close(reconnectingTo: configuration.shutdownReconnect) }
         for future in closed { try? future?.wait() }
@@ -135,7 +136,7 @@ public final class PoolService: @unchecked Sendable {
                         id: nextJobID, template: template, rewardScript: configuration.rewardScript,
                         poolTag: configuration.poolSignature, extranonceLength: configuration.session.extranonceLength)
                 } catch {
-                    log(.error, "template \(template.templateID) cannot be mined: \(error)")
+                    logger.error("template \(template.templateID) cannot be mined: \(error)")
                     return nil
                 }
                 nextJobID = nextJobID == UInt32.max ? 1 : nextJobID + 1
@@ -150,7 +151,7 @@ public final class PoolService: @unchecked Sendable {
         case let .prevHash(message):
             outgoing = lock.withLock { () -> Event? in
                 guard let job = jobsByTemplate[message.templateID] else {
-                    log(.warning, "SetNewPrevHash for unknown template \(message.templateID): ignored")
+                    logger.warning("SetNewPrevHash for unknown template \(message.templateID): ignored")
                     return nil
                 }
                 let prevHash = PoolPrevHash(
@@ -161,7 +162,7 @@ public final class PoolService: @unchecked Sendable {
                 jobsByTemplate = jobsByTemplate.filter { $0.value.isFuture && $0.value.id != job.id }
                 return .prevHash(prevHash)
             }
-            log(.info, "new tip \(message.prevHash.displayHex), mining template \(message.templateID)")
+            logger.info("new tip \(message.prevHash.displayHex), mining template \(message.templateID)")
         }
         guard let outgoing else { return }
         for handler in lock.withLock({ Array(connections.values) }) { handler.deliver([outgoing]) }
@@ -191,16 +192,15 @@ public final class PoolService: @unchecked Sendable {
 
     var sessionConfiguration: PoolSessionConfiguration { configuration.session }
     var vardiffInterval: TimeAmount { configuration.vardiffInterval }
-    var logger: Sv2Log { log }
 
     /// A share that is a block: logged and submitted to the template provider.
     func submit(_ block: FoundBlock) {
         let submitter = lock.withLock { self.submitter }
         let sent = submitter?(block.solution) ?? false
         if sent {
-            log(.info, "block found by \"\(block.user)\": \(block.hash.displayHex) (template \(block.templateID)), submitted")
+            logger.info("block found by \"\(block.user)\": \(block.hash.displayHex) (template \(block.templateID)), submitted")
         } else {
-            log(.error, "block found by \"\(block.user)\": \(block.hash.displayHex) but the template provider is not connected")
+            logger.error("block found by \"\(block.user)\": \(block.hash.displayHex) but the template provider is not connected")
         }
     }
 
@@ -215,7 +215,7 @@ public final class PoolService: @unchecked Sendable {
     private func logStatistics(final: Bool) {
         let statistics = lock.withLock { self.statistics }
         for (user, tally) in statistics.sorted(by: { $0.key < $1.key }) {
-            log(.info, "\(final ? "final: " : "")user \"\(user)\": \(tally.accepted) accepted, \(tally.rejected) rejected, \(tally.blocks) blocks, work \(String(format: "%.3g", tally.work)) hashes")
+            logger.info("\(final ? "final: " : "")user \"\(user)\": \(tally.accepted) accepted, \(tally.rejected) rejected, \(tally.blocks) blocks, work \(String(format: "%.3g", tally.work)) hashes")
         }
     }
 }
@@ -247,7 +247,7 @@ final class PoolConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             apply(events, to: &session)
             self.session = session
         } catch {
-            service.logger(.error, "\(context.channel.peerDescription): \(error)")
+            service.logger.error("\(context.channel.peerDescription): \(error)")
             context.close(promise: nil)
         }
         let interval = service.vardiffInterval
@@ -291,7 +291,7 @@ final class PoolConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        service.logger(.warning, "\(context.channel.peerDescription): \(error)")
+        service.logger.warning("\(context.channel.peerDescription): \(error)")
         context.close(promise: nil)
     }
 
@@ -345,11 +345,11 @@ final class PoolConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             case let .submitBlock(block):
                 service.submit(block)
             case let .log(line):
-                service.logger(.info, "\(context.channel.peerDescription): \(line)")
+                service.logger.info("\(context.channel.peerDescription): \(line)")
             case let .warn(line):
-                service.logger(.warning, "\(context.channel.peerDescription): \(line)")
+                service.logger.warning("\(context.channel.peerDescription): \(line)")
             case let .close(reason):
-                service.logger(.warning, "\(context.channel.peerDescription): closing: \(reason)")
+                service.logger.warning("\(context.channel.peerDescription): closing: \(reason)")
                 context.flush()
                 context.close(promise: nil)
             }

@@ -1,4 +1,5 @@
 import Bitcoin
+import Logging
 import Sv2Crypto
 import Sv2Node
 
@@ -6,11 +7,11 @@ import Sv2Node
 /// Key names follow SRI's pool configuration where they exist.
 public struct PoolSettings: Sendable {
     /// Every key `sv2 pool` understands (TOML key = flag without dashes, with underscores).
-    public static let keys: Set<String> = [
+    public static let keys = Set<String>([
         "listen_address", "authority_public_key", "authority_secret_key", "cert_validity_sec", "coinbase_reward_script",
         "pool_signature", "shares_per_minute", "tp_address", "tp_authority_public_key", "version_rolling", "shutdown_reconnect_address", "datadir",
-        "rpc_listen", "rpc_user", "rpc_password", "generation_rate", "fee_delta", "template_interval", "log_level",
-    ]
+        "rpc_listen", "rpc_user", "rpc_password", "generation_rate", "fee_delta", "template_interval",
+    ]).union(LogSettings.keys)
 
     /// Where miners connect (default 0.0.0.0:3333).
     public var listen: HostPort
@@ -37,8 +38,8 @@ public struct PoolSettings: Sendable {
     public var templateProviderKey: XOnlyPublicKey?
     /// The embedded node's settings (when there is no external template provider).
     public var embedded: TemplateProviderSettings?
-    /// `debug`, `info`, `warning` or `error`.
-    public var logLevel: Sv2Log.Level
+    /// Log level and format.
+    public var log: LogSettings
 
     /// Resolves every setting, with a clear error for the first bad one.
     public init(_ layers: ConfigurationLayers) throws(ConfigurationError) {
@@ -46,7 +47,7 @@ public struct PoolSettings: Sendable {
         templateProvider = try layers.hostPort("tp_address")
         templateProviderKey = try layers.publicKey("tp_authority_public_key")
         embedded = templateProvider == nil ? try TemplateProviderSettings(layers, embedded: true) : nil
-        logLevel = try layers.logLevel()
+        log = try layers.logSettings()
         authoritySecretKey = try layers.authoritySecretKey()
         if authoritySecretKey == nil, templateProvider != nil {
             throw ConfigurationError(

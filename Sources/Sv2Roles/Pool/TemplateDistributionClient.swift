@@ -1,3 +1,4 @@
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import Sv2Binary
@@ -22,7 +23,7 @@ public final class TemplateDistributionClient: @unchecked Sendable {
     private let authority: XOnlyPublicKey?
     private let coinbaseOutputMaximumSize: UInt32
     private let group: EventLoopGroup
-    private let log: Sv2Log
+    private let logger: Logger
     private let onEvent: @Sendable (Event) -> Void
     private let lock = NIOLock()
     private var channel: Channel?
@@ -33,7 +34,7 @@ public final class TemplateDistributionClient: @unchecked Sendable {
     /// checked), asking for room for `coinbaseOutputMaximumSize` bytes of coinbase outputs; `onEvent` runs on an
     /// event loop thread.
     public init(
-        host: String, port: Int, authority: XOnlyPublicKey?, coinbaseOutputMaximumSize: UInt32, group: EventLoopGroup, log: Sv2Log,
+        host: String, port: Int, authority: XOnlyPublicKey?, coinbaseOutputMaximumSize: UInt32, group: EventLoopGroup, logger: Logger,
         onEvent: @escaping @Sendable (Event) -> Void
     ) {
         self.host = host
@@ -41,7 +42,7 @@ public final class TemplateDistributionClient: @unchecked Sendable {
         self.authority = authority
         self.coinbaseOutputMaximumSize = coinbaseOutputMaximumSize
         self.group = group
-        self.log = log
+        self.logger = logger
         self.onEvent = onEvent
     }
 
@@ -106,7 +107,7 @@ public final class TemplateDistributionClient: @unchecked Sendable {
             return delay
         }
         guard let delay else { return }
-        log(.warning, "\(reason); retrying in \(delay) s")
+        logger.warning("\(reason); retrying in \(delay) s")
         group.next().scheduleTask(in: .seconds(delay)) { self.connect() }
     }
 
@@ -121,23 +122,23 @@ public final class TemplateDistributionClient: @unchecked Sendable {
         switch message {
         case .setupConnectionSuccess:
             lock.withLock { backoff = 1 }
-            log(.info, "template provider at \(host):\(port) connected")
+            logger.info("template provider at \(host):\(port) connected")
             context.writeAndFlush(NIOAny(Sv2Outbound.message(.coinbaseOutputConstraints(CoinbaseOutputConstraints(
                 coinbaseOutputMaxAdditionalSize: coinbaseOutputMaximumSize, coinbaseOutputMaxAdditionalSigops: 0)))), promise: nil)
         case let .setupConnectionError(error):
-            log(.error, "the template provider refused the connection: \(error.errorCode)")
+            logger.error("the template provider refused the connection: \(error.errorCode)")
             context.close(promise: nil)
         case let .newTemplate(template):
             onEvent(.template(template))
         case let .templateSetNewPrevHash(prevHash):
             onEvent(.prevHash(prevHash))
         default:
-            log(.warning, "template provider sent \(message.name): ignored")
+            logger.warning("template provider sent \(message.name): ignored")
         }
     }
 
     fileprivate func failed(_ error: Error) {
-        log(.warning, "template provider connection: \(error)")
+        logger.warning("template provider connection: \(error)")
     }
 }
 

@@ -1,4 +1,5 @@
 import Bitcoin
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import Sv2Binary
@@ -10,14 +11,14 @@ import Sv2Node
 /// segwit rules and long polling, submitblock for blocks found. An RPC outage is logged and retried with backoff.
 public final class BitcoindSource: TemplateSource, @unchecked Sendable {
     private let client: JSONRPCClient
-    private let log: Sv2Log
+    private let logger: Logger
     private let lock = NIOLock()
     private var stopped = false
 
     /// A source calling `client`.
-    public init(client: JSONRPCClient, log: Sv2Log) {
+    public init(client: JSONRPCClient, logger: Logger) {
         self.client = client
-        self.log = log
+        self.logger = logger
     }
 
     /// Checks the connection and credentials now, so that a wrong password is an error at start, then polls.
@@ -53,7 +54,7 @@ public final class BitcoindSource: TemplateSource, @unchecked Sendable {
 
     private func retry(after seconds: Int64, because reason: String, deliver: @escaping @Sendable (BlockTemplate) -> Void) {
         guard !lock.withLock({ stopped }) else { return }
-        log(.warning, "\(reason); retrying in \(seconds) s")
+        logger.warning("\(reason); retrying in \(seconds) s")
         _ = client.group.next().scheduleTask(in: .seconds(seconds)) { [weak self] in
             self?.poll(longPollID: nil, backoff: min(seconds * 2, 30), deliver: deliver)
         }

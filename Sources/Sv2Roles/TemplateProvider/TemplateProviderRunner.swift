@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import Sv2Binary
 import Sv2Crypto
@@ -11,7 +12,7 @@ import Sv2NodeRPC
 public final class TemplateProviderRunner: @unchecked Sendable {
     private let settings: TemplateProviderSettings
     private let group: EventLoopGroup
-    private let log: Sv2Log
+    private let logger: Logger
     private var service: TemplateProviderService?
     private var rpcServer: Channel?
     private var cookiePath: String?
@@ -21,10 +22,10 @@ public final class TemplateProviderRunner: @unchecked Sendable {
     public private(set) var authorityPublicKey: XOnlyPublicKey?
 
     /// A runner; nothing starts until ``start()``.
-    public init(settings: TemplateProviderSettings, group: EventLoopGroup, log: Sv2Log) {
+    public init(settings: TemplateProviderSettings, group: EventLoopGroup, logger: Logger) {
         self.settings = settings
         self.group = group
-        self.log = log
+        self.logger = logger
     }
 
     /// Opens the source and the servers; throws a clear error when one cannot start.
@@ -34,24 +35,24 @@ public final class TemplateProviderRunner: @unchecked Sendable {
         if let bitcoind = settings.bitcoind {
             let (user, password) = try credentials()
             source = BitcoindSource(
-                client: JSONRPCClient(host: bitcoind.host, port: bitcoind.port, user: user, password: password, group: group), log: log)
-            log(.info, "templates from bitcoind at \(bitcoind.host):\(bitcoind.port)")
+                client: JSONRPCClient(host: bitcoind.host, port: bitcoind.port, user: user, password: password, group: group), logger: logger)
+            logger.info("templates from bitcoind at \(bitcoind.host):\(bitcoind.port)")
         } else {
             let node = try RegtestNode(configuration: RegtestNodeConfiguration(
                 datadir: settings.datadir, generationRate: settings.generationRate, clock: clock))
-            log(.info, "embedded regtest node in \(settings.datadir): tip \(node.tip.hash.displayHex) at height \(node.tip.height)")
+            logger.info("embedded regtest node in \(settings.datadir): tip \(node.tip.hash.displayHex) at height \(node.tip.height)")
             source = EmbeddedNodeSource(node: node, eventLoop: group.next(), clock: clock)
             if let rpc = settings.rpcListen { try startRPC(node: node, on: rpc) }
         }
         let transport: Sv2TransportConfiguration
         if settings.plaintext {
             transport = Sv2TransportConfiguration(security: .plaintext, clock: clock)
-            log(.warning, "serving plaintext (no Noise): only for local testing")
+            logger.warning("serving plaintext (no Noise): only for local testing")
         } else {
             var random = SystemRandom()
             let authority = settings.authoritySecretKey ?? .generate(using: &random)
-            if settings.authoritySecretKey == nil { log(.info, "no authority key configured: generated one for this run") }
-            log(.info, "authority_public_key = \"\(AuthorityKeyText.encode(authority.xOnlyPublicKey))\"")
+            if settings.authoritySecretKey == nil { logger.info("no authority key configured: generated one for this run") }
+            logger.info("authority_public_key = \"\(AuthorityKeyText.encode(authority.xOnlyPublicKey))\"")
             authorityPublicKey = authority.xOnlyPublicKey
             transport = Sv2TransportConfiguration(
                 security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: settings.certificateValidity)),
@@ -61,11 +62,11 @@ public final class TemplateProviderRunner: @unchecked Sendable {
             configuration: .init(
                 host: settings.listen.host, port: settings.listen.port, transport: transport, feeDelta: settings.feeDelta,
                 templateInterval: TimeAmount(settings.templateInterval)),
-            source: source, group: group, log: log)
+            source: source, group: group, logger: logger)
         let address = try service.start()
         self.service = service
         self.address = address
-        log(.info, "Template Distribution on \(address?.hostPortDescription ?? "?")")
+        logger.info("Template Distribution on \(address?.hostPortDescription ?? "?")")
     }
 
     private func credentials() throws -> (String, String) {
@@ -87,7 +88,7 @@ public final class TemplateProviderRunner: @unchecked Sendable {
             host: address.host, port: address.port, group: group, credentials: JSONRPCCredentials(accepted: accepted),
             methods: rpcMethods(node: node)
         ).wait()
-        log(.info, "JSON-RPC on \(rpcServer?.localAddress?.hostPortDescription ?? "?") (cookie \(path))")
+        logger.info("JSON-RPC on \(rpcServer?.localAddress?.hostPortDescription ?? "?") (cookie \(path))")
     }
 
     /// Stops serving, flushes the chain and removes the RPC cookie.
@@ -95,6 +96,6 @@ public final class TemplateProviderRunner: @unchecked Sendable {
         try? rpcServer?.close().wait()
         service?.stop()
         if let cookiePath { try? FileManager.default.removeItem(atPath: cookiePath) }
-        log(.info, "stopped")
+        logger.info("stopped")
     }
 }

@@ -1,4 +1,5 @@
 import Bitcoin
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import Sv2Binary
@@ -50,7 +51,7 @@ public final class TemplateProviderService: @unchecked Sendable {
     private let configuration: Configuration
     private let source: TemplateSource
     private let group: EventLoopGroup
-    private let log: Sv2Log
+    let logger: Logger
     private let lock = NIOLock()
     private var templates: [UInt64: BlockTemplate] = [:]
     private var templateOrder: [UInt64] = []
@@ -63,11 +64,11 @@ public final class TemplateProviderService: @unchecked Sendable {
     private var server: Channel?
 
     /// A service over `source`.
-    public init(configuration: Configuration, source: TemplateSource, group: EventLoopGroup, log: Sv2Log) {
+    public init(configuration: Configuration, source: TemplateSource, group: EventLoopGroup, logger: Logger) {
         self.configuration = configuration
         self.source = source
         self.group = group
-        self.log = log
+        self.logger = logger
     }
 
     /// Binds the listening socket and starts the source; returns the bound address.
@@ -142,7 +143,7 @@ public final class TemplateProviderService: @unchecked Sendable {
             return (messages, channels, summary)
         }
         guard let outgoing else { return }
-        log(.info, outgoing.summary)
+        logger.info("\(outgoing.summary)")
         send(outgoing.messages, to: outgoing.channels)
     }
 
@@ -205,7 +206,7 @@ public final class TemplateProviderService: @unchecked Sendable {
             return self.current
         }
         if maximumAdditionalSize > 4000 {
-            log(.warning, "a client asks for \(maximumAdditionalSize) bytes of coinbase outputs; templates reserve about 1000")
+            logger.warning("a client asks for \(maximumAdditionalSize) bytes of coinbase outputs; templates reserve about 1000")
         }
         guard let current else { return }
         send([
@@ -229,27 +230,25 @@ public final class TemplateProviderService: @unchecked Sendable {
     /// Assembles the block of a solution and submits it; the outcome is logged (spec 7 has no reply).
     func submit(_ solution: SubmitSolution) {
         guard let template = lock.withLock({ templates[solution.templateID] }) else {
-            log(.warning, "SubmitSolution for unknown template \(solution.templateID): ignored")
+            logger.warning("SubmitSolution for unknown template \(solution.templateID): ignored")
             return
         }
         let block: Block
         do {
             block = try TemplateDistribution.block(for: solution, template: template)
         } catch {
-            log(.warning, "SubmitSolution for template \(solution.templateID) rejected: \(error)")
+            logger.warning("SubmitSolution for template \(solution.templateID) rejected: \(error)")
             return
         }
-        let log = self.log
+        let logger = self.logger
         let height = template.height
         source.submit(block) { result in
             switch result {
-            case let .success(hash): log(.info, "block \(hash.displayHex) at height \(height) connected")
-            case let .failure(reason): log(.warning, "block \(block.hash.displayHex) at height \(height) rejected: \(reason)")
+            case let .success(hash): logger.info("block \(hash.displayHex) at height \(height) connected")
+            case let .failure(reason): logger.warning("block \(block.hash.displayHex) at height \(height) rejected: \(reason)")
             }
         }
     }
-
-    fileprivate var logger: Sv2Log { log }
 }
 
 /// One client connection: runs its ``TemplateDistributionSession`` and carries out the actions.
@@ -286,15 +285,15 @@ final class TemplateProviderHandler: ChannelInboundHandler, @unchecked Sendable 
             case let .submitSolution(solution):
                 service.submit(solution)
             case let .ignore(reason):
-                service.logger(.warning, "\(context.channel.peerDescription): ignored \(reason)")
+                service.logger.warning("\(context.channel.peerDescription): ignored \(reason)")
             case let .close(reason):
-                service.logger(.warning, "\(context.channel.peerDescription): closing: \(reason)")
+                service.logger.warning("\(context.channel.peerDescription): closing: \(reason)")
                 context.close(promise: nil)
             }
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        service.logger(.warning, "\(context.channel.peerDescription): \(error)")
+        service.logger.warning("\(context.channel.peerDescription): \(error)")
     }
 }

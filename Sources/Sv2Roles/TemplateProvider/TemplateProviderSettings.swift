@@ -1,14 +1,15 @@
 import Foundation
+import Logging
 import Sv2Crypto
 
 /// The settings of `sv2 tp`, resolved from its configuration layers (TOML file, flags, `SV2_TP_*` environment).
 public struct TemplateProviderSettings: Sendable {
     /// Every key `sv2 tp` understands (TOML key = flag without dashes, with underscores).
-    public static let keys: Set<String> = [
+    public static let keys = Set<String>([
         "listen_address", "authority_public_key", "authority_secret_key", "cert_validity_sec", "plaintext", "datadir",
         "rpc_listen", "rpc_user", "rpc_password", "rpc_cookie", "bitcoind", "generation_rate", "fee_delta",
-        "template_interval", "log_level",
-    ]
+        "template_interval",
+    ]).union(LogSettings.keys)
 
     /// Where the Template Distribution server listens (default 127.0.0.1:8442).
     public var listen: HostPort
@@ -36,8 +37,8 @@ public struct TemplateProviderSettings: Sendable {
     public var feeDelta: UInt64
     /// Minimum time between two templates on the same tip (default 30 s).
     public var templateInterval: Duration
-    /// `debug`, `info`, `warning` or `error`.
-    public var logLevel: Sv2Log.Level
+    /// Log level and format.
+    public var log: LogSettings
 
     /// Resolves every setting, with a clear error for the first bad one. `embedded` is the template provider a pool
     /// runs in-process: it listens on a free loopback port with a fresh authority key, and reads only the node's keys.
@@ -74,6 +75,6 @@ public struct TemplateProviderSettings: Sendable {
         generationRate = Int(try layers.integer("generation_rate", in: 0...10_000) ?? 2)
         feeDelta = UInt64(try layers.integer("fee_delta", in: 0...2_100_000_000_000_000) ?? 1000)
         templateInterval = try layers.seconds("template_interval", in: 0...86400) ?? .seconds(30)
-        logLevel = try layers.logLevel()
+        log = try layers.logSettings()
     }
 }

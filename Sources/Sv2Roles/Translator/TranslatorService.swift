@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -94,7 +95,7 @@ public final class TranslatorService: @unchecked Sendable {
 
     private let configuration: Configuration
     private let group: EventLoopGroup
-    private let log: Sv2Log
+    let logger: Logger
     private let lock = NIOLock()
     private var clients = 0
     private var nextExtranonce1: UInt32 = 0
@@ -108,15 +109,15 @@ public final class TranslatorService: @unchecked Sendable {
     private let loops: [ObjectIdentifier: (loop: EventLoop, miners: LoopMiners)]
 
     /// A service; nothing runs until ``start()``.
-    public init(configuration: Configuration, group: EventLoopGroup, log: Sv2Log) {
+    public init(configuration: Configuration, group: EventLoopGroup, logger: Logger) {
         self.configuration = configuration
         self.group = group
-        self.log = log
+        self.logger = logger
         var loops = [ObjectIdentifier: (loop: EventLoop, miners: LoopMiners)]()
         for loop in group.makeIterator() { loops[ObjectIdentifier(loop)] = (loop, LoopMiners()) }
         self.loops = loops
         if configuration.aggregate {
-            aggregated = TranslatorUpstream(configuration: configuration, eventLoop: group.next(), log: log) { [weak self] job in
+            aggregated = TranslatorUpstream(configuration: configuration, eventLoop: group.next(), logger: logger) { [weak self] job in
                 self?.broadcast(job)
             }
         }
@@ -158,9 +159,9 @@ public final class TranslatorService: @unchecked Sendable {
             try? loop.submit { for handler in miners.handlers.values { handler.close(reason: nil) } }.wait()
         }
         if let statistics = aggregated?.statistics {
-            log(.info, "stopped: upstream accepted \(statistics.accepted), rejected \(statistics.rejected), blocks \(statistics.blocks)")
+            logger.info("stopped: upstream accepted \(statistics.accepted), rejected \(statistics.rejected), blocks \(statistics.blocks)")
         } else {
-            log(.info, "stopped")
+            logger.info("stopped")
         }
     }
 
@@ -173,7 +174,6 @@ public final class TranslatorService: @unchecked Sendable {
     /// True when all miners share one upstream channel.
     var isAggregated: Bool { aggregated != nil }
     var maximumLineLength: Int { configuration.maximumLineLength }
-    var logger: Sv2Log { log }
 
     /// A new miner connection on `loop` (called there): its extranonce1, the current job and the upstream channel
     /// its shares go to (the shared one, or in per-miner mode its own, which the connection starts once the miner
@@ -192,7 +192,7 @@ public final class TranslatorService: @unchecked Sendable {
         miners.handlers[ObjectIdentifier(handler)] = handler
         if let aggregated { return (registered.extranonce1, registered.job, aggregated) }
         // Per-miner mode: a channel of its own on the miner's event loop; its jobs go to this miner alone.
-        let own = TranslatorUpstream(configuration: configuration, eventLoop: loop, log: log) { [weak handler] job in
+        let own = TranslatorUpstream(configuration: configuration, eventLoop: loop, logger: logger) { [weak handler] job in
             handler?.deliver(job, line: ByteBuffer(bytes: job.notifyLine))
         }
         return (registered.extranonce1, nil, own)
@@ -248,7 +248,7 @@ final class Sv1ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelActive(context: ChannelHandlerContext) {
         guard let (extranonce1, job, upstream) = service.register(self, on: context.eventLoop) else {
-            service.logger(.warning, "\(context.channel.peerDescription): refused: the translator has its maximum of clients")
+            service.logger.warning("\(context.channel.peerDescription): refused: the translator has its maximum of clients")
             context.close(promise: nil)
             return
         }
@@ -298,7 +298,7 @@ final class Sv1ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        service.logger(.warning, "\(context.channel.peerDescription): \(error)")
+        service.logger.warning("\(context.channel.peerDescription): \(error)")
         context.close(promise: nil)
     }
 
@@ -319,7 +319,7 @@ final class Sv1ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         guard let loop = context?.eventLoop else { return }
         loop.execute {
             guard let context = self.context else { return }
-            if let reason { self.service.logger(.warning, "\(context.channel.peerDescription): disconnected: \(reason)") }
+            if let reason { self.service.logger.warning("\(context.channel.peerDescription): disconnected: \(reason)") }
             context.close(promise: nil)
         }
     }
@@ -340,7 +340,7 @@ final class Sv1ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             case let .submit(share):
                 upstream?.submit(share)
             case let .log(line):
-                service.logger(.debug, "\(context.channel.peerDescription): \(line)")
+                service.logger.debug("\(context.channel.peerDescription): \(line)")
             }
         }
         if wrote { context.flush() }

@@ -1,3 +1,4 @@
+import Logging
 import Sv2Channels
 import Sv2Crypto
 import Sv2Formats
@@ -6,11 +7,11 @@ import Sv2Formats
 /// `SV2_TRANSLATE_*` environment). Key names follow SRI's translator where they exist.
 public struct TranslatorSettings: Sendable {
     /// Every key `sv2 translate` understands.
-    public static let keys: Set<String> = [
+    public static let keys = Set<String>([
         "listen_address", "upstream", "upstreams", "user_identity", "aggregate_channels", "downstream_extranonce2_size",
         "shares_per_minute", "initial_difficulty", "min_difficulty", "max_difficulty", "pow2_difficulty",
-        "job_keepalive_interval_secs", "max_line_length", "max_clients", "log_level",
-    ]
+        "job_keepalive_interval_secs", "max_line_length", "max_clients",
+    ]).union(LogSettings.keys)
 
     /// Where Sv1 miners connect (default 0.0.0.0:34255).
     public var listen: HostPort
@@ -26,8 +27,8 @@ public struct TranslatorSettings: Sendable {
     public var maximumLineLength: Int
     /// Most miners at once (default 100,000).
     public var maximumClients: Int
-    /// `debug`, `info`, `warning` or `error`.
-    public var logLevel: Sv2Log.Level
+    /// Log level and format.
+    public var log: LogSettings
 
     /// Resolves every setting, with a clear error for the first bad one.
     public init(_ layers: ConfigurationLayers) throws(ConfigurationError) {
@@ -72,7 +73,7 @@ public struct TranslatorSettings: Sendable {
         jobKeepalive = try layers.seconds("job_keepalive_interval_secs", in: 1...86400) ?? .seconds(60)
         maximumLineLength = Int(try layers.integer("max_line_length", in: 256...16_777_216) ?? 16_384)
         maximumClients = Int(try layers.integer("max_clients", in: 1...10_000_000) ?? 100_000)
-        logLevel = try layers.logLevel()
+        log = try layers.logSettings()
     }
 
     /// SRI's `[[upstreams]]` tables: address, port, authority_pubkey, user_identity.

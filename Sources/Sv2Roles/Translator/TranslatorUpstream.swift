@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import Sv2Binary
@@ -16,7 +17,7 @@ final class TranslatorUpstream: @unchecked Sendable {
     private let initialBackoff: TimeAmount
     private let maximumBackoff: TimeAmount
     private let eventLoop: EventLoop
-    private let log: Sv2Log
+    private let logger: Logger
     private let deliver: @Sendable (TranslatorJob) -> Void
     private let lock = NIOLock()
     private var pendingShares = [FoundShare]()
@@ -38,14 +39,14 @@ final class TranslatorUpstream: @unchecked Sendable {
     private var keepaliveTask: RepeatedTask?
 
     /// A link to `upstreams` (in order of preference) whose jobs go to `deliver` (called on `eventLoop`).
-    init(configuration: TranslatorService.Configuration, eventLoop: EventLoop, log: Sv2Log, deliver: @escaping @Sendable (TranslatorJob) -> Void) {
+    init(configuration: TranslatorService.Configuration, eventLoop: EventLoop, logger: Logger, deliver: @escaping @Sendable (TranslatorJob) -> Void) {
         upstreams = configuration.upstreams
         extranonce1Size = configuration.extranonce1Size
         extranonce2Size = configuration.downstream.extranonce2Size
         initialBackoff = configuration.initialBackoff
         maximumBackoff = configuration.maximumBackoff
         self.eventLoop = eventLoop
-        self.log = log
+        self.logger = logger
         self.deliver = deliver
         backoff = configuration.initialBackoff
         let keepalive = configuration.jobKeepalive
@@ -97,7 +98,7 @@ final class TranslatorUpstream: @unchecked Sendable {
                 return pendingShares
             }
             guard let channel = connection?.channel, session != nil else {
-                log(.warning, "\(shares.count) share(s) could not be forwarded: no upstream channel")
+                logger.warning("\(shares.count) share(s) could not be forwarded: no upstream channel")
                 return
             }
             for share in shares {
@@ -117,7 +118,7 @@ final class TranslatorUpstream: @unchecked Sendable {
         let id = connectionCount
         connection = (id, nil)
         let upstream = current
-        log(.info, "connecting to upstream \(upstream)")
+        logger.info("connecting to upstream \(upstream)")
         Sv2Connections.connect(
             host: upstream.host, port: upstream.port, group: eventLoop,
             configuration: Sv2TransportConfiguration(security: .initiator(authority: upstream.authority))
@@ -166,12 +167,12 @@ final class TranslatorUpstream: @unchecked Sendable {
         index += 1
         let delay = backoff
         backoff = min(backoff * 2, maximumBackoff)
-        log(.warning, "upstream \(failed): \(reason); trying \(current) in \(Double(delay.nanoseconds) / 1e9) s (miners stay connected)")
+        logger.warning("upstream \(failed): \(reason); trying \(current) in \(Double(delay.nanoseconds) / 1e9) s (miners stay connected)")
         eventLoop.scheduleTask(in: delay) { [weak self] in self?.connect() }
     }
 
     func failed(_ error: Error) {
-        log(.warning, "upstream: \(error)")
+        logger.warning("upstream: \(error)")
     }
 
     /// Carries out the session's `actions`; with `flush` false the caller flushes what was written.
@@ -189,13 +190,13 @@ final class TranslatorUpstream: @unchecked Sendable {
             case let .event(event):
                 record(event)
             case let .close(reason):
-                log(.warning, "closing the upstream connection: \(reason)")
+                logger.warning("closing the upstream connection: \(reason)")
                 channel.close(promise: nil)
             case let .reconnect(host, port):
-                log(.info, "the pool asks to reconnect to \(host):\(port); going down the upstream list instead")
+                logger.info("the pool asks to reconnect to \(host):\(port); going down the upstream list instead")
                 channel.close(promise: nil)
             case let .fail(reason):
-                log(.error, "upstream refused the channel: \(reason)")
+                logger.error("upstream refused the channel: \(reason)")
                 channel.close(promise: nil)
             }
         }
@@ -220,7 +221,7 @@ final class TranslatorUpstream: @unchecked Sendable {
             work: work, jobID: String(number, radix: 16), cleanJobs: clean, extranonce1Size: extranonce1Size,
             extranonce2Size: extranonce2Size, time: time)
         else {
-            log(.error, "the upstream channel leaves too few extranonce bytes for \(extranonce1Size) + \(extranonce2Size)")
+            logger.error("the upstream channel leaves too few extranonce bytes for \(extranonce1Size) + \(extranonce2Size)")
             return
         }
         lastJobAt = .now()
@@ -229,7 +230,7 @@ final class TranslatorUpstream: @unchecked Sendable {
 
     private func keepJobsFresh(after interval: TimeAmount) {
         guard let lastWork, NIODeadline.now() - lastJobAt >= interval else { return }
-        log(.info, "no new job for \(interval.nanoseconds / 1_000_000_000) s: refreshing ntime")
+        logger.info("no new job for \(interval.nanoseconds / 1_000_000_000) s: refreshing ntime")
         issue(lastWork, clean: false, time: UInt32(clamping: Int(Date().timeIntervalSince1970)))
     }
 
@@ -237,23 +238,23 @@ final class TranslatorUpstream: @unchecked Sendable {
         switch event {
         case let .setUp(flags):
             backoff = initialBackoff
-            log(.info, "upstream set up (flags 0x\(String(flags, radix: 16)))")
+            logger.info("upstream set up (flags 0x\(String(flags, radix: 16)))")
         case let .channelOpened(_, channelID, _, _, prefix, size, _):
-            log(.info, "upstream channel \(channelID) open: extranonce prefix \(Hex.encode(prefix)), \(size) bytes to share among miners")
+            logger.info("upstream channel \(channelID) open: extranonce prefix \(Hex.encode(prefix)), \(size) bytes to share among miners")
         case let .channelRefused(_, reason):
-            log(.warning, "upstream channel refused: \(reason)")
+            logger.warning("upstream channel refused: \(reason)")
         case let .channelClosed(_, channelID, reason):
-            log(.warning, "upstream closed channel \(channelID): \(reason)")
+            logger.warning("upstream closed channel \(channelID): \(reason)")
         case .targetChanged, .sharesAccepted:
             break
         case let .newPrevHash(hash, _):
-            log(.info, "new prevhash \(hash.displayHex)")
+            logger.info("new prevhash \(hash.displayHex)")
         case let .blockFound(_, hash):
-            log(.info, "block found: \(hash.displayHex)")
+            logger.info("block found: \(hash.displayHex)")
         case let .shareRejected(channelID, sequenceNumber, errorCode):
-            log(.warning, "upstream channel \(channelID): share \(sequenceNumber) rejected: \(errorCode)")
+            logger.warning("upstream channel \(channelID): share \(sequenceNumber) rejected: \(errorCode)")
         case let .ignored(reason):
-            log(.warning, "upstream: ignored \(reason)")
+            logger.warning("upstream: ignored \(reason)")
         }
     }
 }
