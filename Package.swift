@@ -45,13 +45,17 @@ let package = Package(
         .target(name: "Sv2Messages", dependencies: ["Sv2Binary", "Sv2Formats"]),
         // Sans-IO mining logic: channels, jobs, extranonces, share validation, vardiff; clock and randomness injected.
         .target(
-            name: "Sv2Channels", dependencies: ["Sv1", "Sv2Binary", "Sv2Formats", "Sv2Messages", "Bitcoin", "Sv2Crypto", "CSv2Native"]
+            name: "Sv2Channels",
+            dependencies: ["Sv1", "Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2Sessions", "Bitcoin", "Sv2Crypto", "CSv2Native"]
         ),
+        // The sans-IO session contract shared by the roles' logic and the connection engine: ConnectionSession,
+        // SessionAction, Timestamp and the clock, Failover.
+        .target(name: "Sv2Sessions", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // SwiftNIO glue: the Noise/plaintext transport handler, the message codec handler, connect and listen; Sv1 lines.
         .target(
             name: "Sv2Network",
             dependencies: [
-                "Sv2Binary", "Sv2Crypto", "Sv2Noise", "Sv2Messages", "Sv2Formats", "Sv1",
+                "Sv2Binary", "Sv2Crypto", "Sv2Noise", "Sv2Messages", "Sv2Formats", "Sv1", "Sv2Sessions",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -61,7 +65,7 @@ let package = Package(
 
         // The embedded regtest node: chain from genesis, UTXO set and block validation, mempool with a transaction
         // generator, block templates; datadir persistence. No network I/O (the template source of `sv2 tp`/`sv2 pool`).
-        .target(name: "Sv2Node", dependencies: ["Bitcoin", "Sv2Crypto", "Sv2Binary"]),
+        .target(name: "Sv2Node", dependencies: ["Bitcoin", "Sv2Crypto", "Sv2Binary", "Sv2Sessions"]),
         // bitcoind-compatible JSON-RPC methods (getblocktemplate with long poll, submitblock, getblock...) over a node.
         .target(
             name: "Sv2NodeRPC",
@@ -73,7 +77,7 @@ let package = Package(
             name: "Sv2Roles",
             dependencies: [
                 "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Formats", "Sv2Messages", "Sv2Network", "Sv2Node", "Sv2NodeRPC",
-                "Sv2Channels", "Sv1", "CSv2Native",
+                "Sv2Channels", "Sv1", "Sv2Sessions", "CSv2Native",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -117,14 +121,14 @@ let package = Package(
         .testTarget(
             name: "Sv2NetworkTests",
             dependencies: [
-                "Sv2Network", "Sv2Crypto", "Sv2Messages", "Sv1", .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
+                "Sv2Network", "Sv2Crypto", "Sv2Messages", "Sv1", "Sv2Sessions", .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "Sv2NodeTests",
             dependencies: [
-                "Sv2Node", "Sv2NodeRPC", "Bitcoin", "Sv2Binary", "Sv2Formats", "Sv2Network", "Sv2TestSupport",
+                "Sv2Node", "Sv2NodeRPC", "Bitcoin", "Sv2Binary", "Sv2Formats", "Sv2Network", "Sv2TestSupport", "Sv2Sessions",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
@@ -132,7 +136,7 @@ let package = Package(
             name: "Sv2RolesTests",
             dependencies: [
                 "Sv2Roles", "Sv2Node", "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Messages", "Sv2Network", "Sv2TestSupport",
-                "Sv2Channels", "Sv2Formats", "CSv2Native",
+                "Sv2Channels", "Sv2Formats", "Sv2Sessions", "CSv2Native",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

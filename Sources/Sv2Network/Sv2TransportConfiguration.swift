@@ -1,8 +1,8 @@
-import Foundation
 import NIOCore
 import Sv2Binary
 import Sv2Crypto
 import Sv2Noise
+import Sv2Sessions
 
 /// How a connection is secured.
 public enum Sv2TransportSecurity: Sendable {
@@ -43,18 +43,21 @@ public struct Sv2TransportConfiguration: Sendable {
     public var maximumPayloadLength: Int
     /// Time allowed for the Noise handshake.
     public var handshakeTimeout: TimeAmount
-    /// The clock, in Unix seconds (certificates are signed and checked against it).
-    public var clock: @Sendable () -> UInt32
+    /// The clock certificates are signed and checked against.
+    public var clock: Sv2Clock
+    /// Where each connection's ephemeral keys and signature randomness come from.
+    public var random: @Sendable () -> any Sv2RandomSource
 
     /// A configuration; defaults: 1 MiB payloads (a template or a transaction list fits), 10 s handshake,
-    /// the system clock.
+    /// the system clock and the system's CSPRNG.
     public init(
         security: Sv2TransportSecurity, maximumPayloadLength: Int = 1 << 20, handshakeTimeout: TimeAmount = .seconds(10),
-        clock: @escaping @Sendable () -> UInt32 = { UInt32(clamping: Int(Date().timeIntervalSince1970)) }
+        clock: Sv2Clock = .system, random: @escaping @Sendable () -> any Sv2RandomSource = { SystemRandom() }
     ) {
         self.security = security
         self.maximumPayloadLength = maximumPayloadLength
         self.handshakeTimeout = handshakeTimeout
         self.clock = clock
+        self.random = random
     }
 }

@@ -72,7 +72,7 @@ public final class Sv2TransportHandler: ChannelDuplexHandler, RemovableChannelHa
 
     private func start(context: ChannelHandlerContext) {
         guard case .idle = state else { return }
-        var random = SystemRandom()
+        var random = configuration.random()
         switch configuration.security {
         case .plaintext:
             plaintextDecoder = Sv2FrameDecoder(maximumPayloadLength: configuration.maximumPayloadLength)
@@ -93,7 +93,7 @@ public final class Sv2TransportHandler: ChannelDuplexHandler, RemovableChannelHa
             do {
                 let certificate = try SignatureNoiseMessage.sign(
                     authority: identity.authoritySecretKey, serverStaticX: identity.staticKey.secretKey.xOnlyPublicKey.bytes,
-                    validFrom: configuration.clock(), validity: identity.certificateValidity, auxiliaryRandom: random.bytes(32))
+                    validFrom: configuration.clock.now().unixSeconds, validity: identity.certificateValidity, auxiliaryRandom: random.bytes(32))
                 state = .responderWaitingForAct1(NoiseResponder(staticKey: identity.staticKey, ephemeral: .generate(using: &random), certificate: certificate))
             } catch {
                 fail(context: context, error: .noise(error))
@@ -164,7 +164,7 @@ public final class Sv2TransportHandler: ChannelDuplexHandler, RemovableChannelHa
                 guard handshakeBytes.count >= NoiseInitiator.act2Size else { return }
                 let act2 = Array(handshakeBytes.prefix(NoiseInitiator.act2Size))
                 let rest = Array(handshakeBytes.dropFirst(NoiseInitiator.act2Size))
-                let session = try initiator.readAct2(act2, now: configuration.clock())
+                let session = try initiator.readAct2(act2, now: configuration.clock.now().unixSeconds)
                 becomeEncrypted(context: context, session: session, leftover: rest)
             case var .responderWaitingForAct1(responder):
                 guard handshakeBytes.count >= NoiseInitiator.act1Size else { return }

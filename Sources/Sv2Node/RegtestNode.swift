@@ -103,7 +103,7 @@ public final class RegtestNode: @unchecked Sendable {
     /// coinbases.
     private func bootstrap() throws(NodeError) {
         for _ in 0..<configuration.bootstrapBlocks {
-            let now = configuration.clock()
+            let now = configuration.clock.now().unixSeconds
             if configuration.generationRate > 0, core.chain.tipHeight >= Consensus.coinbaseMaturity {
                 _ = core.generate(count: max(configuration.generationRate, 50), feeRates: configuration.feeRates, now: now)
             }
@@ -188,7 +188,7 @@ public final class RegtestNode: @unchecked Sendable {
     /// ``template(reservedCoinbaseWeight:)`` with the mempool entries of its transactions (fees, weights, ids and
     /// serialisations, for `getblocktemplate`) and the matching ``longPollID``.
     public func detailedTemplate(reservedCoinbaseWeight: Int = 4000) -> (template: BlockTemplate, entries: [MempoolEntry], longPollID: String) {
-        let now = configuration.clock()
+        let now = configuration.clock.now().unixSeconds
         return locked { core in
             let (template, entries) = core.template(reservedWeight: reservedCoinbaseWeight, now: now)
             return (template, entries, RegtestNode.longPollID(core))
@@ -208,7 +208,7 @@ public final class RegtestNode: @unchecked Sendable {
     /// Validates `block`, persists it (fsync), connects it, then notifies ``onChange(_:)`` handlers of the new tip.
     /// Returns the block hash, or why the block was refused (Bitcoin Core's reason strings).
     public func submit(_ block: Block) -> Result<U256, BlockRejection> {
-        let now = configuration.clock()
+        let now = configuration.clock.now().unixSeconds
         let result: Result<(U256, UInt32), BlockRejection> = locked { core in
             switch core.chain.check(block, now: now) {
             case let .failure(rejection):
@@ -235,7 +235,7 @@ public final class RegtestNode: @unchecked Sendable {
     /// Checks `block` as a block proposal (`getblocktemplate` mode "proposal"): every rule except the proof of
     /// work, without connecting it. Nil when it would be valid.
     public func checkProposal(_ block: Block) -> BlockRejection? {
-        let now = configuration.clock()
+        let now = configuration.clock.now().unixSeconds
         return locked { core in
             if case let .failure(rejection) = core.chain.check(block, now: now, checkProofOfWork: false) { return rejection }
             return nil
@@ -272,7 +272,7 @@ public final class RegtestNode: @unchecked Sendable {
     /// Adds a transaction to the mempool (like `sendrawtransaction`). It must spend only confirmed outputs no
     /// mempool transaction spends, and only the kinds of output this node validates (P2WSH(OP_TRUE), OP_TRUE).
     public func acceptToMempool(_ transaction: Transaction) -> Result<U256, TransactionRejection> {
-        let now = configuration.clock()
+        let now = configuration.clock.now().unixSeconds
         let result = locked { core in core.accept(transaction, now: now).map { ($0.txid, core.mempool.totalFees) } }
         switch result {
         case let .success((txid, fees)):

@@ -1,4 +1,4 @@
-import Foundation
+import Sv2Sessions
 
 /// How a ``RegtestNode`` is set up. Every input from outside (clock, randomness, storage place) is here, so tests
 /// run the node deterministically in memory.
@@ -11,8 +11,8 @@ public struct RegtestNodeConfiguration: Sendable {
     public var generationRate: Int
     /// Fee rates of generated transactions, in satoshis per virtual byte; each transaction draws one.
     public var feeRates: ClosedRange<UInt64>
-    /// The clock: seconds since the Unix epoch. Templates use it for curtime and validation for "time-too-new".
-    public var clock: @Sendable () -> UInt32
+    /// The clock. Templates use it for curtime and validation for "time-too-new" (whole seconds).
+    public var clock: Sv2Clock
     /// Seed of the node's random numbers (fee rates, coin choice). Draw it from a CSPRNG for variety, or fix it for
     /// reproducible runs.
     public var randomSeed: UInt64
@@ -27,18 +27,13 @@ public struct RegtestNodeConfiguration: Sendable {
     /// ``RegtestNode/startupWarnings``.
     public var log: @Sendable (String) -> Void
 
-    /// The system clock, truncated to whole seconds.
-    public static let systemClock: @Sendable () -> UInt32 = {
-        UInt32(clamping: Int(Date().timeIntervalSince1970))
-    }
-
     /// A configuration; by default in memory, 10 transactions per step at 1 to 50 sat/vB, the system clock, seed 0,
     /// 110 bootstrap blocks paying to P2WSH(OP_TRUE) and warnings dropped.
     public init(
         datadir: String? = nil,
         generationRate: Int = 10,
         feeRates: ClosedRange<UInt64> = 1...50,
-        clock: @escaping @Sendable () -> UInt32 = RegtestNodeConfiguration.systemClock,
+        clock: Sv2Clock = .system,
         randomSeed: UInt64 = 0,
         bootstrapBlocks: Int = 110,
         bootstrapPayoutScript: [UInt8] = NodeScripts.p2wshOpTrue,

@@ -11,6 +11,7 @@ import Sv2Messages
 import Sv2Network
 import Sv2Node
 import Sv2Roles
+import Sv2Sessions
 
 /// `sv2 bench tp`: time from SubmitSolution to NewTemplate + SetNewPrevHash delivered to every connected client.
 struct TemplateProviderBenchmark: ParsableCommand {
@@ -37,7 +38,7 @@ struct TemplateProviderBenchmark: ParsableCommand {
         var random = SystemRandom()
         let authority = Secp256k1SecretKey.generate(using: &random)
         let node = try RegtestNode(configuration: RegtestNodeConfiguration(generationRate: 0))
-        let clock: @Sendable () -> UInt32 = { UInt32(Date().timeIntervalSince1970) }
+        let clock = Sv2Clock.system
         let service = TemplateProviderService(
             configuration: .init(
                 host: "127.0.0.1", port: 0,

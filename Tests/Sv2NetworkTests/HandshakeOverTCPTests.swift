@@ -6,6 +6,7 @@ import Sv2Messages
 import Sv2Noise
 import Testing
 @testable import Sv2Network
+import Sv2Sessions
 
 /// Answers SetupConnection with SetupConnection.Success, as a server would.
 final class SetupResponder: ChannelInboundHandler, Sendable {
@@ -81,7 +82,7 @@ struct HandshakeOverTCPTests {
         let authority = Secp256k1SecretKey.generate(using: &random)
         let configuration = Sv2TransportConfiguration(
             security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority)), handshakeTimeout: handshakeTimeout,
-            clock: { UInt32(clamping: Int64(Date().timeIntervalSince1970) + clockOffset) })
+            clock: Sv2Clock { Timestamp(seconds: Date().timeIntervalSince1970 + Double(clockOffset)) })
         let channel = try await Sv2Connections.listen(host: "127.0.0.1", port: 0, group: Self.group, configuration: configuration) { channel in
             channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(SetupResponder()) }
         }.get()

@@ -1,5 +1,6 @@
 import Foundation
 import Sv2Node
+import Sv2Sessions
 import Sv2TestSupport
 import Testing
 
@@ -14,7 +15,7 @@ struct KernelTests {
         let node = try RegtestNode(configuration: RegtestNodeConfiguration(
             generationRate: 20, randomSeed: 11, bootstrapBlocks: 110))
         while node.tip.height < 150 {
-            node.generateTransactions(now: RegtestNodeConfiguration.systemClock())
+            node.generateTransactions(now: Sv2Clock.system.now().unixSeconds)
             node.generate(blocks: 1)
         }
         let (status, text) = try KernelCheck.validate(node, python: python)

@@ -2,6 +2,7 @@ import Bitcoin
 import Foundation
 import Sv2Binary
 import Sv2Node
+import Sv2Sessions
 import Testing
 
 /// The fixed time of the test clock.
@@ -13,7 +14,7 @@ func testConfiguration(
     now: UInt32 = testNow
 ) -> RegtestNodeConfiguration {
     RegtestNodeConfiguration(
-        datadir: datadir, generationRate: generationRate, clock: { now }, randomSeed: seed, bootstrapBlocks: bootstrapBlocks
+        datadir: datadir, generationRate: generationRate, clock: .fixed(Timestamp(unixSeconds: now)), randomSeed: seed, bootstrapBlocks: bootstrapBlocks
     )
 }
 

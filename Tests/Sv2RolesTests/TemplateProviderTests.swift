@@ -9,9 +9,10 @@ import Sv2Crypto
 import Sv2Messages
 import Sv2Network
 import Sv2Node
+@testable import Sv2Roles
+import Sv2Sessions
 import Sv2TestSupport
 import Testing
-@testable import Sv2Roles
 
 /// A Template Distribution client for tests: collects every message, lets the test wait for the next one.
 final class TemplateClient: ChannelInboundHandler, @unchecked Sendable {
@@ -101,7 +102,7 @@ struct TemplateProviderTests {
     func provider(generationRate: Int = 3, feeDelta: UInt64 = 0, templateInterval: TimeAmount = .milliseconds(100)) throws -> (TemplateProviderService, RegtestNode, Int, XOnlyPublicKey) {
         var random = SystemRandom()
         let authority = Secp256k1SecretKey.generate(using: &random)
-        let clock: @Sendable () -> UInt32 = { UInt32(Date().timeIntervalSince1970) }
+        let clock = Sv2Clock.system
         let node = try RegtestNode(configuration: RegtestNodeConfiguration(datadir: nil, generationRate: generationRate, clock: clock))
         let service = TemplateProviderService(
             configuration: .init(

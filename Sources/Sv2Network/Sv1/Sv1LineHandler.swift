@@ -1,20 +1,16 @@
 import NIOCore
 import Sv1
 
-/// Stratum V1 over a TCP channel: bytes in become ``Sv1Message``s (an ``Sv1LineFramer`` then ``Sv1Codec``), messages
-/// written become compact JSON lines.
+/// Stratum V1 over a TCP channel, inbound: bytes in become ``Sv1Message``s (an ``Sv1LineFramer`` then
+/// ``Sv1Codec``). Outbound lines pass through as bytes (the connection engine's ``Sv1Wire`` encodes them).
 ///
 /// A line that does not decode is reported with `fireErrorCaught` and skipped: the connection goes on. A line over
 /// the framer's limit is reported and closes the connection.
-public final class Sv1LineHandler: ChannelDuplexHandler {
+public final class Sv1LineHandler: ChannelInboundHandler {
     /// Bytes from the socket.
     public typealias InboundIn = ByteBuffer
     /// One decoded message per line.
     public typealias InboundOut = Sv1Message
-    /// A message to send.
-    public typealias OutboundIn = Sv1Message
-    /// Its line.
-    public typealias OutboundOut = ByteBuffer
 
     private var framer: Sv1LineFramer
 
@@ -42,14 +38,6 @@ public final class Sv1LineHandler: ChannelDuplexHandler {
                 context.fireErrorCaught(error)
             }
         }
-    }
-
-    /// Encodes a message as one line.
-    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let line = Sv1Codec.encode(unwrapOutboundIn(data))
-        var buffer = context.channel.allocator.buffer(capacity: line.count)
-        buffer.writeBytes(line)
-        context.write(wrapOutboundOut(buffer), promise: promise)
     }
 }
 

@@ -47,7 +47,7 @@ public struct Sv1MinerProtocol: MinerProtocol {
 
     /// Writes the message as a line.
     public func write(_ message: Sv1Message, to channel: Channel) {
-        channel.writeAndFlush(message, promise: nil)
+        channel.writeAndFlush(ByteBuffer(bytes: Sv1Codec.encode(message)), promise: nil)
     }
 
     /// The log line of a session event.

@@ -4,6 +4,7 @@ import NIOCore
 import Sv2Channels
 import Sv2Crypto
 import Sv2Network
+import Sv2Sessions
 
 /// Puts `sv2 pool` together from its settings: the template provider (an external one, or the embedded regtest
 /// node of `sv2 tp` run in-process on a loopback port), the Template Distribution client and the mining server.
@@ -24,7 +25,7 @@ public final class PoolRunner: @unchecked Sendable {
 
     /// Starts the template provider connection and the mining server; throws a clear error when one cannot start.
     public func start() throws {
-        let clock: @Sendable () -> UInt32 = { UInt32(clamping: Int(Date().timeIntervalSince1970)) }
+        let clock = Sv2Clock.system
         var random = SystemRandom()
         let authority = settings.authoritySecretKey ?? .generate(using: &random)
         if settings.authoritySecretKey == nil { logger.info("no authority key configured: generated one for this run") }

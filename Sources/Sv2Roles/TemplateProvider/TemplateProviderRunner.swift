@@ -6,6 +6,7 @@ import Sv2Crypto
 import Sv2Network
 import Sv2Node
 import Sv2NodeRPC
+import Sv2Sessions
 
 /// Puts a template provider together from its settings: the source (embedded node or bitcoind), the Template
 /// Distribution server and, for the embedded node, its JSON-RPC server.
@@ -30,7 +31,7 @@ public final class TemplateProviderRunner: @unchecked Sendable {
 
     /// Opens the source and the servers; throws a clear error when one cannot start.
     public func start() throws {
-        let clock: @Sendable () -> UInt32 = { UInt32(clamping: Int(Date().timeIntervalSince1970)) }
+        let clock = Sv2Clock.system
         let source: TemplateSource
         if let bitcoind = settings.bitcoind {
             let (user, password) = try credentials()

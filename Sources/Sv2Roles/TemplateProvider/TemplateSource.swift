@@ -2,6 +2,7 @@ import Bitcoin
 import NIOCore
 import Sv2Binary
 import Sv2Node
+import Sv2Sessions
 
 /// Where a template provider gets its block templates and sends the blocks found: the embedded regtest node or
 /// Bitcoin Core over JSON-RPC.
@@ -21,12 +22,12 @@ public final class EmbeddedNodeSource: TemplateSource, @unchecked Sendable {
     public let node: RegtestNode
     private let eventLoop: EventLoop
     private let generatorInterval: TimeAmount
-    private let clock: @Sendable () -> UInt32
+    private let clock: Sv2Clock
     private var generator: RepeatedTask?
 
     /// A source over `node`, running the generator every `generatorInterval` on `eventLoop` with Unix time from
     /// `clock`.
-    public init(node: RegtestNode, eventLoop: EventLoop, generatorInterval: TimeAmount = .seconds(1), clock: @escaping @Sendable () -> UInt32) {
+    public init(node: RegtestNode, eventLoop: EventLoop, generatorInterval: TimeAmount = .seconds(1), clock: Sv2Clock) {
         self.node = node
         self.eventLoop = eventLoop
         self.generatorInterval = generatorInterval
@@ -39,7 +40,7 @@ public final class EmbeddedNodeSource: TemplateSource, @unchecked Sendable {
         node.onChange { _ in deliver(node.template()) }
         deliver(node.template())
         generator = eventLoop.scheduleRepeatedTask(initialDelay: generatorInterval, delay: generatorInterval) { _ in
-            node.generateTransactions(now: clock())
+            node.generateTransactions(now: clock.now().unixSeconds)
         }
     }
 

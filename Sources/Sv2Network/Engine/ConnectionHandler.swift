@@ -1,0 +1,438 @@
+import Logging
+import NIOCore
+import Sv2Sessions
+
+/// The connection engine: the last handler of every role's pipelines, running one ``ConnectionSession`` per
+/// connection. A role is a session plus a few hooks (``ConnectionHooks``); this handler owns the rest:
+///
+/// - starts the session when the transport is ready (after the Noise handshake, or when TCP is up for Stratum V1)
+///   and asks the role's ``ConnectionHooks/ready`` hook for it, so that a connection counts only once it is usable;
+/// - performs the session's actions: messages are written as they come and flushed once per read burst (or once
+///   per batch of actions outside reads), effects go to the role, log lines get the peer's metadata;
+/// - backpressure: while the channel is not writable it reads nothing more from the peer and holds what the session
+///   sends; past ``ConnectionConfiguration/outboundLimit`` held bytes the connection is closed, alone, with a log line;
+/// - a setup timeout (the session must be set up in time) and an idle timeout (some input in time), checked on an
+///   injected clock with timers of the channel's event loop;
+/// - closing with a reason, logged once; a malformed input goes to the session, which decides.
+///
+/// Everything runs on the channel's event loop; other threads reach the session through a ``ConnectionHandle``.
+public final class ConnectionHandler<Session: ConnectionSession, Wire: ConnectionWire>: ChannelDuplexHandler
+where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
+    /// What the pipeline delivers.
+    public typealias InboundIn = Wire.InboundIn
+    /// Written values pass through (nothing after the engine writes).
+    public typealias OutboundIn = Wire.OutboundOut
+    /// What the engine writes.
+    public typealias OutboundOut = Wire.OutboundOut
+    /// The session's actions.
+    public typealias Action = SessionAction<Session.Outbound, Session.Effect>
+
+    /// When the session starts.
+    public enum Readiness: Sendable {
+        /// When ``Sv2TransportReady`` passes (Sv2, encrypted or plaintext).
+        case transportReady
+        /// When TCP is connected (Stratum V1).
+        case active
+    }
+
+    private let wire: Wire
+    private let configuration: ConnectionConfiguration
+    private let hooks: ConnectionHooks<Session, Wire>
+    private let readiness: Readiness
+    private var logger: Logger
+    private var context: ChannelHandlerContext?
+    private var session: Session?
+    private var started = false
+    private var wasSetUp = false
+    private var closing = false
+    private var closeReason: (level: Logger.Level, text: String)?
+    private var setupTimer: Scheduled<Void>?
+    private var lastInput = Timestamp(nanoseconds: 0)
+    private var inReadBurst = false
+    private var needsFlush = false
+    private var readDeferred = false
+    private var held: [(value: Wire.OutboundOut, bytes: Int)] = []
+    private var heldBytes = 0
+    private var ticker: LoopConnections<Session, Wire>?
+
+    /// An engine for one connection: `wire` meets the pipeline, `hooks` are the role's; `ticker`, the connections of
+    /// the channel's loop in a ``ConnectionRegistry``, ticks the session, checks the idle timeout and lets the
+    /// registry reach the session.
+    public init(
+        wire: Wire, readiness: Readiness, configuration: ConnectionConfiguration, hooks: ConnectionHooks<Session, Wire>,
+        ticker: LoopConnections<Session, Wire>? = nil
+    ) {
+        self.wire = wire
+        self.readiness = readiness
+        self.configuration = configuration
+        self.hooks = hooks
+        self.ticker = ticker
+        self.logger = configuration.logger
+    }
+
+    // MARK: - Pipeline events
+
+    /// Keeps the context for the handle's calls.
+    public func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { becameActive(context: context) }
+    }
+
+    /// Forgets the context.
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// TCP is up: timers start, and a Stratum V1 session starts.
+    public func channelActive(context: ChannelHandlerContext) {
+        becameActive(context: context)
+        context.fireChannelActive()
+    }
+
+    private func becameActive(context: ChannelHandlerContext) {
+        guard !started, setupTimer == nil else { return }
+        if let remote = context.channel.remoteAddress { logger[metadataKey: "peer"] = "\(remote.hostPortDescription)" }
+        lastInput = configuration.clock.now()
+        if let limit = configuration.setupTimeout {
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            setupTimer = context.eventLoop.scheduleTask(in: TimeAmount(limit)) {
+                handler.value.setupTimedOut(after: limit)
+            }
+        }
+        ticker?.add(self)
+        if readiness == .active { start(context: context) }
+    }
+
+    /// The Noise handshake is done (or plaintext is up): the session starts.
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if readiness == .transportReady, event is Sv2TransportReady { start(context: context) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard !started, !closing else { return }
+        started = true
+        guard let session = hooks.ready(handle(context: context)) else {
+            close(context: context, level: .info, reason: "refused")
+            return
+        }
+        self.session = session
+        let now = configuration.clock.now()
+        run(context: context) { $0.start(now: now) }
+        flushIfNeeded(context: context)
+    }
+
+    /// One input: to the session (written answers wait for the end of the read burst).
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let now = configuration.clock.now()
+        lastInput = now
+        inReadBurst = true
+        let message = wire.message(unwrapInboundIn(data))
+        run(context: context) { $0.receive(message, now: now) }
+    }
+
+    /// The read burst is over: the session's batched answers, then one flush.
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        let now = configuration.clock.now()
+        run(context: context) { $0.readComplete(now: now) }
+        inReadBurst = false
+        flushIfNeeded(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    /// A malformed input goes to the session; anything else means the pipeline is closing the connection: its
+    /// reason is kept for the log.
+    public func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let problem = wire.recoverableProblem(error) {
+            let now = configuration.clock.now()
+            run(context: context) { $0.malformed(problem, now: now) }
+            flushIfNeeded(context: context)
+        } else {
+            if closeReason == nil { closeReason = (.warning, "\(error)") }
+            context.close(promise: nil)
+        }
+    }
+
+    /// The connection is gone: the reason is logged, the role hears of it with the session's last state.
+    public func channelInactive(context: ChannelHandlerContext) {
+        setupTimer?.cancel()
+        ticker?.remove(self)
+        ticker = nil
+        held.removeAll()
+        heldBytes = 0
+        let reason = closeReason ?? (.info, "closed by the peer")
+        logger.log(level: reason.level, "connection closed: \(reason.text)")
+        let last = session
+        session = nil
+        if started { hooks.closed(handle(context: context), last) }
+        context.fireChannelInactive()
+    }
+
+    /// Writable again: what was held goes out, and reading resumes.
+    public func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            let pending = held
+            held.removeAll(keepingCapacity: true)
+            heldBytes = 0
+            for item in pending { context.write(wrapOutboundOut(item.value), promise: nil) }
+            if !pending.isEmpty { context.flush() }
+            if readDeferred {
+                readDeferred = false
+                context.read()
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Reads are held back while the peer does not take what we send.
+    public func read(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            context.read()
+        } else {
+            readDeferred = true
+        }
+    }
+
+    // MARK: - Sessions and actions
+
+    /// Runs `body` on the session and performs its actions (no-op once the session is gone).
+    func run(context: ChannelHandlerContext, _ body: (inout Session) -> [Action]) {
+        guard var session, !closing else { return }
+        self.session = nil
+        let actions = body(&session)
+        self.session = session
+        perform(actions, context: context)
+        if !wasSetUp, session.isSetUp, !closing {
+            wasSetUp = true
+            setupTimer?.cancel()
+            setupTimer = nil
+            hooks.setUp(handle(context: context))
+        }
+    }
+
+    /// Runs `body` from outside a read (a handle, the ticker) and flushes what it wrote.
+    func update(_ body: (inout Session, Timestamp) -> [Action]) {
+        guard let context else { return }
+        let now = configuration.clock.now()
+        run(context: context) { body(&$0, now) }
+        flushIfNeeded(context: context)
+    }
+
+    /// Writes an already encoded value (a frame encoded once for many connections), subject to backpressure.
+    func write(encoded value: Wire.OutboundOut, bytes: Int) {
+        guard let context, !closing else { return }
+        send(value, bytes: bytes, context: context)
+        flushIfNeeded(context: context)
+    }
+
+    /// The ticker's call: the idle timeout, then the session's tick.
+    func tick() {
+        guard let context else { return }
+        let now = configuration.clock.now()
+        if let idle = configuration.idleTimeout, now - lastInput > idle {
+            close(context: context, level: .warning, reason: "nothing received for \(Self.seconds(idle)) s")
+            return
+        }
+        run(context: context) { $0.tick(now: now) }
+        flushIfNeeded(context: context)
+    }
+
+    /// True when there is a session and `include` accepts it.
+    func sessionSatisfies(_ include: (Session) -> Bool) -> Bool {
+        session.map(include) ?? false
+    }
+
+    /// Completes when the channel has closed (nil once the handler left the pipeline).
+    var closeFuture: EventLoopFuture<Void>? { context?.channel.closeFuture }
+
+    /// Closes the connection for `reason` (the role's or the handle's call).
+    func close(reason: String, level: Logger.Level) {
+        guard let context else { return }
+        close(context: context, level: level, reason: reason)
+    }
+
+    private func perform(_ actions: [Action], context: ChannelHandlerContext) {
+        for action in actions {
+            guard !closing else { return }
+            switch action {
+            case let .send(message):
+                do {
+                    let (value, bytes) = try wire.encode(message, allocator: context.channel.allocator)
+                    send(value, bytes: bytes, context: context)
+                } catch {
+                    logger.error("cannot encode an outgoing message: \(error)")
+                }
+            case let .effect(effect):
+                hooks.effect(effect, handle(context: context))
+            case let .log(line):
+                var metadata = Logger.Metadata()
+                for (key, value) in line.metadata { metadata[key] = "\(value)" }
+                logger.log(level: line.level, "\(line.message)", metadata: metadata)
+            case let .close(reason):
+                close(context: context, level: .warning, reason: reason)
+            }
+        }
+    }
+
+    private func send(_ value: Wire.OutboundOut, bytes: Int, context: ChannelHandlerContext) {
+        guard held.isEmpty, context.channel.isWritable else {
+            held.append((value, bytes))
+            heldBytes += bytes
+            if heldBytes > configuration.outboundLimit {
+                close(context: context, level: .warning, reason: "more than \(configuration.outboundLimit) bytes unsent: the peer does not read")
+            }
+            return
+        }
+        context.write(wrapOutboundOut(value), promise: nil)
+        needsFlush = true
+    }
+
+    private func flushIfNeeded(context: ChannelHandlerContext) {
+        guard needsFlush, !inReadBurst else { return }
+        needsFlush = false
+        context.flush()
+    }
+
+    private func close(context: ChannelHandlerContext, level: Logger.Level, reason: String) {
+        guard !closing else { return }
+        closing = true
+        if closeReason == nil { closeReason = (level, reason) }
+        held.removeAll()
+        heldBytes = 0
+        if needsFlush {
+            needsFlush = false
+            context.flush()
+        }
+        context.close(promise: nil)
+    }
+
+    private func setupTimedOut(after limit: Duration) {
+        setupTimer = nil
+        guard let context, !(session?.isSetUp ?? false) else { return }
+        close(context: context, level: .warning, reason: "not set up within \(Self.seconds(limit)) s")
+    }
+
+    private func handle(context: ChannelHandlerContext) -> ConnectionHandle<Session, Wire> {
+        ConnectionHandle(handler: self, channel: context.channel)
+    }
+
+    private static func seconds(_ duration: Duration) -> String {
+        let value = duration.secondsValue
+        return value == value.rounded() ? "\(Int(value))" : "\(value)"
+    }
+}
+
+@available(*, unavailable)
+extension ConnectionHandler: Sendable {}
+
+/// The engine's settings for one kind of connection.
+public struct ConnectionConfiguration: Sendable {
+    /// The clock sessions get `now` from.
+    public var clock: Sv2Clock
+    /// Time from TCP accept or connect until the session must be set up (nil: no limit).
+    public var setupTimeout: Duration?
+    /// Longest time without any input before the connection is closed (nil: no limit).
+    public var idleTimeout: Duration?
+    /// Bytes a connection may hold unsent while its peer does not read, beyond the socket's own buffer (NIO's high
+    /// water mark, 64 KiB by default); past it the connection is closed.
+    public var outboundLimit: Int
+    /// The logger; the engine adds the peer's address to its metadata.
+    public var logger: Logger
+
+    /// Settings; defaults: the system clock, 1 MiB held at most, no timeouts.
+    public init(
+        logger: Logger, clock: Sv2Clock = .system, setupTimeout: Duration? = nil, idleTimeout: Duration? = nil,
+        outboundLimit: Int = 1 << 20
+    ) {
+        self.logger = logger
+        self.clock = clock
+        self.setupTimeout = setupTimeout
+        self.idleTimeout = idleTimeout
+        self.outboundLimit = outboundLimit
+    }
+}
+
+/// A role's part in the engine, called on the connection's event loop.
+public struct ConnectionHooks<Session: ConnectionSession, Wire: ConnectionWire>: Sendable
+where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
+    /// The transport is ready: the session for this connection, or nil to refuse it (the connection closes).
+    public var ready: @Sendable (ConnectionHandle<Session, Wire>) -> Session?
+    /// A role-specific effect of the session.
+    public var effect: @Sendable (Session.Effect, ConnectionHandle<Session, Wire>) -> Void
+    /// The session has just become set up (``ConnectionSession/isSetUp``).
+    public var setUp: @Sendable (ConnectionHandle<Session, Wire>) -> Void
+    /// The connection closed; the session as it was last (nil when it never started).
+    public var closed: @Sendable (ConnectionHandle<Session, Wire>, Session?) -> Void
+
+    /// Hooks from their closures; a role without effects or interest in closing leaves them out.
+    public init(
+        ready: @escaping @Sendable (ConnectionHandle<Session, Wire>) -> Session?,
+        effect: @escaping @Sendable (Session.Effect, ConnectionHandle<Session, Wire>) -> Void = { _, _ in },
+        setUp: @escaping @Sendable (ConnectionHandle<Session, Wire>) -> Void = { _ in },
+        closed: @escaping @Sendable (ConnectionHandle<Session, Wire>, Session?) -> Void = { _, _ in }
+    ) {
+        self.ready = ready
+        self.effect = effect
+        self.setUp = setUp
+        self.closed = closed
+    }
+}
+
+/// A connection as the rest of the role sees it, from any thread: calls hop to the connection's event loop (or run
+/// at once when made on it).
+public struct ConnectionHandle<Session: ConnectionSession, Wire: ConnectionWire>: Sendable, Hashable
+where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
+    private let handler: NIOLoopBound<ConnectionHandler<Session, Wire>>
+    /// The connection's channel.
+    public let channel: Channel
+    /// Identifies the connection.
+    public let id: ObjectIdentifier
+
+    init(handler: ConnectionHandler<Session, Wire>, channel: Channel) {
+        self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
+        self.channel = channel
+        self.id = ObjectIdentifier(handler)
+    }
+
+    /// The connection's event loop.
+    public var eventLoop: EventLoop { channel.eventLoop }
+
+    /// The peer's address, `host:port`.
+    public var peer: String { channel.peerDescription }
+
+    /// Runs `body` on the session with the current time and performs what it returns, then flushes.
+    public func update(_ body: @escaping @Sendable (inout Session, Timestamp) -> [SessionAction<Session.Outbound, Session.Effect>]) {
+        if eventLoop.inEventLoop {
+            handler.value.update(body)
+        } else {
+            let handler = self.handler
+            eventLoop.execute { handler.value.update(body) }
+        }
+    }
+
+    /// Writes a value already encoded for the pipeline (one encoding shared by many connections).
+    public func write(encoded value: Wire.OutboundOut, bytes: Int) where Wire.OutboundOut: Sendable {
+        if eventLoop.inEventLoop {
+            handler.value.write(encoded: value, bytes: bytes)
+        } else {
+            let handler = self.handler
+            eventLoop.execute { handler.value.write(encoded: value, bytes: bytes) }
+        }
+    }
+
+    /// Closes the connection, logging `reason` at `level`.
+    public func close(reason: String, level: Logger.Level = .info) {
+        if eventLoop.inEventLoop {
+            handler.value.close(reason: reason, level: level)
+        } else {
+            let handler = self.handler
+            eventLoop.execute { handler.value.close(reason: reason, level: level) }
+        }
+    }
+
+    /// Handles are equal when they name the same connection.
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.id == rhs.id }
+
+    /// Hashes the connection's identity.
+    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
+}
