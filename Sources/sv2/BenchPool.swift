@@ -21,17 +21,18 @@ struct BenchPool {
     let authority: Secp256k1SecretKey
 
     /// Starts a pool on `group` with `session` settings and gives it its first tip (``newTip(_:)`` 1).
-    init(group: EventLoopGroup, session: PoolSessionConfiguration) throws {
+    init(group: EventLoopGroup, session: PoolSessionConfiguration) async throws {
         var random = SystemRandom()
         authority = Secp256k1SecretKey.generate(using: &random)
         service = PoolService(
             configuration: .init(
-                host: "127.0.0.1", port: 0,
+                listen: HostPort(host: "127.0.0.1", port: 0),
                 transport: Sv2TransportConfiguration(security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority))),
                 session: session, rewardScript: [0x51], poolSignature: "bench",
-                vardiffInterval: .hours(1), statisticsInterval: .hours(1)),
-            group: group, logger: LogSettings(level: .warning).logger("bench"))
-        guard let port = try service.start(submitter: { _ in true })?.port else { throw CommandFailure("the pool did not bind") }
+                vardiffInterval: .seconds(3600), statisticsInterval: .seconds(3600)),
+            group: group, logger: LogSettings(level: .warning).logger("bench")
+        ) { _, sent in sent(true) }
+        guard let port = try await service.start().port else { throw CommandFailure("the pool did not bind") }
         self.port = port
         newTip(1)
     }

@@ -5,7 +5,7 @@ import NIOPosix
 import Sv2Roles
 
 /// `sv2 pool`: a Stratum V2 pool over an external template provider or the embedded regtest node.
-struct PoolCommand: ParsableCommand {
+struct PoolCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pool",
         abstract: "Sv2 pool: standard, extended and group channels, vardiff, share validation, blocks to the template provider.",
@@ -49,7 +49,7 @@ struct PoolCommand: ParsableCommand {
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
-    func run() throws {
+    func run() async throws {
         let settings = try resolveSettings(
             role: "pool", config: config, keys: PoolSettings.keys,
             options: [
@@ -61,15 +61,13 @@ struct PoolCommand: ParsableCommand {
         ) { layers throws(ConfigurationError) in try PoolSettings(layers) }
         let logger = settings.log.logger("pool")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        defer { try? group.syncShutdownGracefully() }
-        let runner = PoolRunner(settings: settings, group: group, logger: logger)
+        let role: PoolRole
         do {
-            try runner.start()
+            role = try PoolRole(settings: settings, group: group, logger: logger)
         } catch {
-            runner.stop()
+            try? await group.shutdownGracefully()
             throw CommandFailure("\(error)")
         }
-        waitForTermination(logger: logger)
-        runner.stop()
+        try await runRole(role.services, group: group, logger: logger)
     }
 }

@@ -1,10 +1,11 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Logging
-import Logging
+import NIOPosix
+import ServiceLifecycle
 import Sv2Formats
 import Sv2Roles
+import UnixSignals
 
 /// A server's Noise identity options, shared by `sv2 tp` and `sv2 pool`.
 struct AuthorityOptions: ParsableArguments {
@@ -81,6 +82,31 @@ func resolveSettings<Settings>(
     } catch {
         throw CommandFailure("configuration: \(error)")
     }
+}
+
+/// Runs a role's `services` in one `ServiceGroup` until SIGINT or SIGTERM (logged), then shuts them down in
+/// reverse order, then the event loops; a service that fails shuts the others down and its error is thrown.
+func runRole(_ services: [any Service], group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
+    let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
+        services: services.map {
+            .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
+        },
+        logger: logger))
+    let signals = Task {
+        for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+            logger.info("signal \(signal): shutting down")
+            await serviceGroup.triggerGracefulShutdown()
+            return
+        }
+    }
+    defer { signals.cancel() }
+    do {
+        try await serviceGroup.run()
+    } catch {
+        try? await group.shutdownGracefully()
+        throw CommandFailure("\(error)")
+    }
+    try? await group.shutdownGracefully()
 }
 
 /// Blocks until SIGINT or SIGTERM, or until something else signals `done`.

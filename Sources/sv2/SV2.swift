@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `sv2` command: a Stratum V2 toolkit. A link named `sv2-<subcommand>` runs that subcommand (busybox style).
 @main
-struct SV2: ParsableCommand {
+struct SV2: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sv2",
         abstract: "Stratum V2 toolkit: wire codec and tools for Bitcoin mining.",
@@ -14,12 +14,12 @@ struct SV2: ParsableCommand {
     )
 
     /// Runs the subcommand named by the program name when it is `sv2-<name>`, otherwise parses as usual.
-    static func main() {
+    static func main() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
         let program = CommandLine.arguments.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? "sv2"
         if program.hasPrefix("sv2-") {
             arguments.insert(String(program.dropFirst(4)), at: 0)
         }
-        main(arguments)
+        await main(arguments)
     }
 }

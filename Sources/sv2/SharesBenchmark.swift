@@ -11,10 +11,11 @@ import Sv2Messages
 import Sv2Network
 import Sv2Noise
 import Sv2Roles
+import Sv2Sessions
 
 /// `sv2 bench shares`: share validation on one core next to the bare SHA-256d of the same headers, and shares end
 /// to end through a pool over loopback with Noise.
-struct SharesBenchmark: ParsableCommand {
+struct SharesBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shares",
         abstract: "Validated shares per second per core (next to the bare SHA-256d of the same headers), and end to end over Noise.",
@@ -38,34 +39,35 @@ struct SharesBenchmark: ParsableCommand {
     @Option(help: "Seconds of part 2.")
     var seconds = 5.0
 
-    func run() throws {
+    func run() async throws {
         try validation()
-        if miners > 0 { try endToEnd() }
+        if miners > 0 { try await endToEnd() }
     }
 
     // MARK: - Part 1
 
     private static let version: UInt32 = 0x2000_0000
     private static let ntime: UInt32 = 1_700_000_100
-    private static let now: Double = 1_700_000_000
+    private static let now: Timestamp = 1_700_000_000
 
     /// A session on job 1 with an extended channel (1) and a standard channel (3, in group 2), targets at the maximum
-    /// and a network target no hash meets.
-    private static func session() throws -> (session: PoolSession, job: PoolJob, prevHash: PoolPrevHash, extended: OpenExtendedMiningChannelSuccess, standardPrefix: [UInt8]) {
+    /// and a network target no hash meets; the pool's work and its tip, to start each round on a new tip.
+    private static func session() throws -> (
+        session: PoolSession, job: PoolJob, tip: PoolPrevHash, work: PoolWork, extended: OpenExtendedMiningChannelSuccess, standardPrefix: [UInt8]
+    ) {
         guard let configuration = PoolSessionConfiguration(sharesPerMinute: 6) else { throw CommandFailure("bad session settings") }
-        var session = try PoolSession(configuration: configuration, connectionPrefix: [0, 0, 0, 1])
-        _ = session.receive(.setupConnection(SetupConnection(
-            protocol: 0, minVersion: 2, maxVersion: 2, flags: 0, endpointHost: "", endpointPort: 0, vendor: "bench",
-            hardwareVersion: "", firmware: "", deviceID: "")), now: now)
-        let template = NewTemplate(
+        var board = PoolJobBoard(rewardScript: [0x00, 0x14] + Array(repeating: 1, count: 20), poolTag: "bench", extranonceLength: 32)
+        _ = try board.apply(NewTemplate(
             templateID: 1, futureTemplate: true, version: version, coinbaseTxVersion: 2, coinbasePrefix: [0x02, 0x10, 0x27],
             coinbaseTxInputSequence: 0xffff_ffff, coinbaseTxValueRemaining: 312_500_000, coinbaseTxOutputsCount: 1,
             coinbaseTxOutputs: TransactionOutput(value: 0, scriptPubKey: WitnessCommitment.outputScript(nonCoinbaseWtxids: [])).serialized,
-            coinbaseTxLocktime: 0, merklePath: (0..<11).map { U256(UInt64($0) &* 0x9e37_79b9_7f4a_7c15) })
-        let job = try PoolJob(id: 1, template: template, rewardScript: [0x00, 0x14] + Array(repeating: 1, count: 20), poolTag: "bench", extranonceLength: 32)
-        let prevHash = PoolPrevHash(jobID: 1, prevHash: U256(w0: 1, w1: 2, w2: 3, w3: 4), minNtime: ntime - 100, nBits: 0x1703_4219, networkTarget: .zero)
-        _ = session.newJob(job)
-        _ = session.newPrevHash(prevHash)
+            coinbaseTxLocktime: 0, merklePath: (0..<11).map { U256(UInt64($0) &* 0x9e37_79b9_7f4a_7c15) }))
+        guard case let .tip(tip) = try board.apply(TemplateSetNewPrevHash(
+            templateID: 1, prevHash: U256(w0: 1, w1: 2, w2: 3, w3: 4), headerTimestamp: ntime - 100, nBits: 0x1703_4219, target: .zero)),
+            let job = board.work.latest
+        else { throw CommandFailure("the bench template did not become a job") }
+        var session = try PoolSession(configuration: configuration, connectionPrefix: [0, 0, 0, 1], work: board.work)
+        _ = session.receive(.setupConnection(SetupNegotiation.request(.mining, endpointHost: "", endpointPort: 0, vendor: "bench", firmware: "")), now: now)
         var extended: OpenExtendedMiningChannelSuccess?
         for case let .send(.openExtendedMiningChannelSuccess(success)) in session.receive(.openExtendedMiningChannel(OpenExtendedMiningChannel(
             requestID: 1, userIdentity: "bench", nominalHashRate: 0.01, maxTarget: .max, minExtranonceSize: 8)), now: now) {
@@ -77,7 +79,7 @@ struct SharesBenchmark: ParsableCommand {
             standardPrefix = success.extranoncePrefix
         }
         guard let extended, let standardPrefix else { throw CommandFailure("the bench session did not open its channels") }
-        return (session, job, prevHash, extended, standardPrefix)
+        return (session, job, tip, board.work, extended, standardPrefix)
     }
 
     /// Median shares per second of `body` over the rounds; `body(round)` handles `shares` shares.
@@ -93,19 +95,19 @@ struct SharesBenchmark: ParsableCommand {
     }
 
     private func validation() throws {
-        var (session, job, prevHash, extended, standardPrefix) = try Self.session()
+        var (session, job, prevHash, work, extended, standardPrefix) = try Self.session()
         let extranonce = [UInt8](repeating: 7, count: Int(extended.extranonceSize))
-        let extendedRoot = job.merkleRoot(extranonce: extended.extranoncePrefix + extranonce)
-        let standardRoot = job.merkleRoot(extranonce: standardPrefix)
+        let extendedRoot = job.coinbase.merkleRoot(extranonce: extended.extranoncePrefix + extranonce)
+        let standardRoot = job.coinbase.merkleRoot(extranonce: standardPrefix)
         let count = shares
         var accepted = 0
-        func tally(_ actions: [PoolAction]) {
+        func tally(_ actions: [PoolSession.Action]) {
             for case let .send(.submitSharesSuccess(success)) in actions { accepted += Int(success.newSubmitsAcceptedCount) }
         }
 
         // Each round uses its own ntime so every share is new; a new prevhash empties the seen-share sets.
         let standardRate = rate { round in
-            _ = session.newPrevHash(prevHash)
+            _ = session.update(to: work, change: .tip(prevHash))
             for nonce in 0..<UInt32(count) {
                 tally(session.receive(.submitSharesStandard(SubmitSharesStandard(
                     channelID: 3, sequenceNumber: nonce, jobID: 1, nonce: nonce, ntime: Self.ntime + UInt32(round), version: Self.version)), now: Self.now))
@@ -113,7 +115,7 @@ struct SharesBenchmark: ParsableCommand {
             }
         }
         let extendedRate = rate { round in
-            _ = session.newPrevHash(prevHash)
+            _ = session.update(to: work, change: .tip(prevHash))
             for nonce in 0..<UInt32(count) {
                 tally(session.receive(.submitSharesExtended(SubmitSharesExtended(
                     channelID: extended.channelID, sequenceNumber: nonce, jobID: 1, nonce: nonce, ntime: Self.ntime + UInt32(round),
@@ -129,7 +131,7 @@ struct SharesBenchmark: ParsableCommand {
         }
         var frameRound = UInt32(0)
         let frameRate = rate { _ in
-            _ = session.newPrevHash(prevHash)
+            _ = session.update(to: work, change: .tip(prevHash))
             frameRound &+= 1
             for index in 0..<count {
                 let frame = frames[index % frames.count]
@@ -180,28 +182,38 @@ struct SharesBenchmark: ParsableCommand {
 
     // MARK: - Part 2
 
-    private func endToEnd() throws {
+    private func endToEnd() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        defer { try? group.syncShutdownGracefully() }
         guard let sessionConfiguration = PoolSessionConfiguration(sharesPerMinute: 6) else { throw CommandFailure("bad session settings") }
-        let pool = try BenchPool(group: group, session: sessionConfiguration)
-        defer { pool.service.stop() }
+        let pool = try await BenchPool(group: group, session: sessionConfiguration)
+        do {
+            try await measureEndToEnd(pool: pool, group: group)
+        } catch {
+            await pool.service.stop()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        await pool.service.stop()
+        try? await group.shutdownGracefully()
+    }
+
+    private func measureEndToEnd(pool: BenchPool, group: EventLoopGroup) async throws {
         let (port, authority) = (pool.port, pool.authority)
 
         let recorder = BenchRoundTrips()
         var channels = [Channel]()
         for index in 0..<miners {
             let handler = BenchMiner(index: index, recorder: recorder)
-            channels.append(try Sv2Connections.connect(
+            channels.append(try await Sv2Connections.connect(
                 host: "127.0.0.1", port: port, group: group, configuration: .init(security: .initiator(authority: authority.xOnlyPublicKey))
             ) { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
-            }.wait())
+            }.get())
         }
         defer { for channel in channels { channel.close(promise: nil) } }
         try recorder.waitForMiners(miners, seconds: 60)
         recorder.start()
-        Thread.sleep(forTimeInterval: seconds)
+        try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
         let (count, samples, rejected) = recorder.stop()
         guard count > 0 else { throw CommandFailure("no share was acknowledged") }
         let sorted = samples.sorted()
@@ -298,9 +310,8 @@ final class BenchMiner: ChannelInboundHandler, @unchecked Sendable {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is Sv2TransportReady else { return context.fireUserInboundEventTriggered(event) }
-        context.write(wrapOutboundOut(.message(.setupConnection(SetupConnection(
-            protocol: 0, minVersion: 2, maxVersion: 2, flags: 0, endpointHost: "127.0.0.1", endpointPort: 0,
-            vendor: "sv2-bench", hardwareVersion: "", firmware: "", deviceID: Sv2String("\(index)"))))), promise: nil)
+        context.write(wrapOutboundOut(.message(.setupConnection(SetupNegotiation.request(
+            .mining, endpointHost: "127.0.0.1", endpointPort: 0, vendor: "sv2-bench", firmware: "", deviceID: "\(index)")))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.message(.openExtendedMiningChannel(OpenExtendedMiningChannel(
             requestID: 1, userIdentity: Sv2String("bench\(index)"), nominalHashRate: 0.01, maxTarget: .max, minExtranonceSize: 8)))), promise: nil)
     }

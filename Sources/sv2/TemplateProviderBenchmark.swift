@@ -14,7 +14,7 @@ import Sv2Roles
 import Sv2Sessions
 
 /// `sv2 bench tp`: time from SubmitSolution to NewTemplate + SetNewPrevHash delivered to every connected client.
-struct TemplateProviderBenchmark: ParsableCommand {
+struct TemplateProviderBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tp",
         abstract: "SubmitSolution to NewTemplate + SetNewPrevHash at N clients, next to the bare fan-out of the same frames.",
@@ -32,32 +32,41 @@ struct TemplateProviderBenchmark: ParsableCommand {
     @Option(help: "Rounds of each measurement.")
     var rounds = 15
 
-    func run() throws {
+    func run() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        defer { try? group.syncShutdownGracefully() }
         var random = SystemRandom()
         let authority = Secp256k1SecretKey.generate(using: &random)
         let node = try RegtestNode(configuration: RegtestNodeConfiguration(generationRate: 0))
         let clock = Sv2Clock.system
         let service = TemplateProviderService(
             configuration: .init(
-                host: "127.0.0.1", port: 0,
+                listen: HostPort(host: "127.0.0.1", port: 0),
                 transport: Sv2TransportConfiguration(security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority)), clock: clock)),
             source: EmbeddedNodeSource(node: node, eventLoop: group.next(), clock: clock), group: group,
             logger: LogSettings(level: .warning).logger("bench"))
-        guard let port = try service.start()?.port else { throw CommandFailure("the template provider did not bind") }
-        defer { service.stop() }
+        guard let port = try await service.start().port else { throw CommandFailure("the template provider did not bind") }
+        do {
+            try await measure(service: service, port: port, authority: authority, group: group)
+        } catch {
+            await service.stop()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        await service.stop()
+        try? await group.shutdownGracefully()
+    }
 
+    private func measure(service: TemplateProviderService, port: Int, authority: Secp256k1SecretKey, group: EventLoopGroup) async throws {
         let counter = BenchCounter()
         var channels = [Channel]()
         let connectStart = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<clients {
             let handler = BenchClient(counter: counter)
-            channels.append(try Sv2Connections.connect(
+            channels.append(try await Sv2Connections.connect(
                 host: "127.0.0.1", port: port, group: group, configuration: .init(security: .initiator(authority: authority.xOnlyPublicKey))
             ) { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
-            }.wait())
+            }.get())
         }
         try counter.waitFor(count: clients, seconds: 120)
         let connectSeconds = Double(DispatchTime.now().uptimeNanoseconds - connectStart) / 1e9
@@ -70,7 +79,7 @@ struct TemplateProviderBenchmark: ParsableCommand {
             let block = Self.solve(current.template, id: current.id)
             counter.reset()
             let start = DispatchTime.now().uptimeNanoseconds
-            try channels[0].writeAndFlush(Sv2Outbound.message(.submitSolution(block))).wait()
+            try await channels[0].writeAndFlush(Sv2Outbound.message(.submitSolution(block))).get()
             try counter.waitFor(count: clients, seconds: 60)
             submitToAll.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
 

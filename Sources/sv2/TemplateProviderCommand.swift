@@ -10,7 +10,7 @@ import Sv2Node
 import Sv2Roles
 
 /// `sv2 tp`: a Template Provider over an embedded regtest node or Bitcoin Core.
-struct TemplateProviderCommand: ParsableCommand {
+struct TemplateProviderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tp",
         abstract: "Template Provider: block templates over Sv2 from an embedded regtest node or Bitcoin Core.",
@@ -44,7 +44,7 @@ struct TemplateProviderCommand: ParsableCommand {
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
-    func run() throws {
+    func run() async throws {
         let settings = try resolveSettings(
             role: "tp", config: config, keys: TemplateProviderSettings.keys,
             options: [
@@ -54,10 +54,13 @@ struct TemplateProviderCommand: ParsableCommand {
         ) { layers throws(ConfigurationError) in try TemplateProviderSettings(layers) }
         let logger = settings.log.logger("tp")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        defer { try? group.syncShutdownGracefully() }
-        let runner = TemplateProviderRunner(settings: settings, group: group, logger: logger)
-        try runner.start()
-        waitForTermination(logger: logger)
-        runner.stop()
+        let role: TemplateProviderRole
+        do {
+            role = try TemplateProviderRole(settings: settings, group: group, logger: logger)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw CommandFailure("\(error)")
+        }
+        try await runRole(role.services, group: group, logger: logger)
     }
 }

@@ -11,7 +11,7 @@ import Sv2Roles
 
 /// `sv2 bench translate`: many Sv1 connections on one `sv2 translate` (memory per connection, job fan-out, share
 /// round trips through translator and pool) next to a bare Sv1 echo server under the same load.
-struct TranslateBenchmark: ParsableCommand {
+struct TranslateBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "translate",
         abstract: "N Sv1 connections on one sv2 translate (memory, job fan-out, share round trips), next to a bare Sv1 echo server.",
@@ -54,14 +54,25 @@ struct TranslateBenchmark: ParsableCommand {
     /// The user_identity of the translator's upstream channel (its default).
     private static let upstreamUser = "sv2-translator"
 
-    func run() throws {
+    func run() async throws {
         if let echoServer { return try runEchoServer(port: echoServer) }
         try Self.raiseDescriptorLimit(needed: connections + 256)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        defer { try? group.syncShutdownGracefully() }
         guard let session = PoolSessionConfiguration(sharesPerMinute: 6, defaultHashrate: 1e-9) else { throw CommandFailure("bad session settings") }
-        let pool = try BenchPool(group: group, session: session)
-        defer { pool.service.stop() }
+        let pool = try await BenchPool(group: group, session: session)
+        do {
+            try measureBoth(pool: pool, group: group)
+        } catch {
+            await pool.service.stop()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        await pool.service.stop()
+        try? await group.shutdownGracefully()
+    }
+
+    /// The translator's figures, then the echo server's, printed side by side.
+    private func measureBoth(pool: BenchPool, group: MultiThreadedEventLoopGroup) throws {
 
         let translatorPort = try Self.freePort(group: group)
         var tip: UInt64 = 1

@@ -92,8 +92,8 @@ struct PoolJobTests {
         #expect(message.minNtime == nil && message.jobID == 1 && message.version == 536_870_912)
         let example = object(vector["computed_example_merkle_root"])
         let extranonce = hex(example["extranonce (prefix || zero rollable to 32 bytes)"] as? String ?? "")
-        #expect(hexString(job.coinbase(extranonce: extranonce)) == example["full_coinbase_no_witness_hex"] as? String)
-        #expect(hexString(job.merkleRoot(extranonce: extranonce).littleEndianBytes)
+        #expect(hexString(job.coinbase.coinbase(extranonce: extranonce)) == example["full_coinbase_no_witness_hex"] as? String)
+        #expect(hexString(job.coinbase.merkleRoot(extranonce: extranonce).littleEndianBytes)
             == example["merkle_root_internal_hex (path empty => txid)"] as? String)
         // The block's coinbase is the BIP141 form SRI computes, and it parses back to the same txid.
         let withWitness = object(vector["computed_with_bip141"])
@@ -101,7 +101,7 @@ struct PoolJobTests {
         let witnessPrefix = hex(withWitness["coinbase_tx_prefix_hex"] as? String ?? "")
         #expect(Array(block.prefix(witnessPrefix.count)) == witnessPrefix)
         let transaction = try Transaction(bytes: block)
-        #expect(transaction.txid == job.merkleRoot(extranonce: extranonce))
+        #expect(transaction.txid == job.coinbase.merkleRoot(extranonce: extranonce))
         #expect(transaction.inputs.first?.witness == [[UInt8](repeating: 0, count: 32)])
     }
 
@@ -115,7 +115,7 @@ struct PoolJobTests {
             rewardScript: hex(reward["script_pubkey_hex"] as? String ?? ""), poolTag: "", extranonceLength: 32)
         let prefix = hex(channel["extranonce_prefix_hex"] as? String ?? "")
         let expected = object(vector["expected_new_mining_job"])
-        #expect(hexString(job.merkleRoot(extranonce: prefix).littleEndianBytes) == expected["merkle_root_u256_wire_hex"] as? String)
+        #expect(hexString(job.coinbase.merkleRoot(extranonce: prefix).littleEndianBytes) == expected["merkle_root_u256_wire_hex"] as? String)
     }
 
     @Test("share hashes: the header of every SRI share vector hashes to the literal expected hash")
@@ -134,7 +134,7 @@ struct PoolJobTests {
             let hash = ShareHash.header(
                 version: UInt32(integer(fields["version"])),
                 previousBlockHash: U256(littleEndianBytes: hex(tip["prev_hash_u256_wire_hex"] as? String ?? "")) ?? .zero,
-                merkleRoot: job.merkleRoot(extranonce: extranonce), time: UInt32(integer(fields["ntime"])),
+                merkleRoot: job.coinbase.merkleRoot(extranonce: extranonce), time: UInt32(integer(fields["ntime"])),
                 bits: UInt32(integer(tip["nbits"])), nonce: UInt32(integer(fields["nonce"])))
             if let expected = share["expected_hash_be_hex (literal, from test comment)"] as? String {
                 #expect(hash.displayHex == expected, "\(share["name"] ?? "")")

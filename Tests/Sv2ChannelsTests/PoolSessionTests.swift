@@ -1,35 +1,55 @@
 import Bitcoin
 import Sv2Binary
 import Sv2Messages
+import Sv2Sessions
 import Testing
 @testable import Sv2Channels
 
 /// A session driven message by message, with the messages it sends collected.
 private struct Harness {
     var session: PoolSession
-    var now: Double = 1_700_000_000
+    var board = PoolJobBoard(rewardScript: rewardScript, poolTag: "unit", extranonceLength: 32)
+    var now: Timestamp = 1_700_000_000
     var sent = [Sv2Message]()
     var blocks = [FoundBlock]()
     var closed: String?
 
-    init(flags: UInt32 = 0, versionRolling: Bool = true) throws {
+    init(flags: MiningSetupFlags = [], versionRolling: Bool = true) throws {
         session = try PoolSession(
             configuration: try #require(PoolSessionConfiguration(sharesPerMinute: 6, versionRolling: versionRolling)), connectionPrefix: [0xaa, 0xbb])
         let setup = SetupConnection(
-            protocol: 0, minVersion: 2, maxVersion: 2, flags: flags, endpointHost: "127.0.0.1", endpointPort: 3333, vendor: "test",
+            protocol: 0, minVersion: 2, maxVersion: 2, flags: flags.rawValue, endpointHost: "127.0.0.1", endpointPort: 3333, vendor: "test",
             hardwareVersion: "", firmware: "", deviceID: "unit")
         record(session.receive(.setupConnection(setup), now: now))
     }
 
-    mutating func record(_ actions: [PoolAction]) {
+    mutating func record(_ actions: [PoolSession.Action]) {
         for action in actions {
             switch action {
             case let .send(message): sent.append(message)
-            case let .submitBlock(block): blocks.append(block)
+            case let .effect(.submitBlock(block)): blocks.append(block)
             case let .close(reason): closed = reason
-            case .log, .warn: break
+            case .effect(.tallies), .log: break
             }
         }
+    }
+
+    /// The pool's template `id` (future or on the tip) as every session hears of it; its job gets id `id` when
+    /// templates come in order.
+    @discardableResult
+    mutating func newJob(_ id: UInt32, future: Bool) throws -> PoolJob {
+        let change = try board.apply(template(id: UInt64(id), future: future))
+        record(session.update(to: board.work, change: change))
+        guard case let .job(job) = change else { throw PoolJobBoard.Ignored.noTipYet(templateID: UInt64(id)) }
+        return job
+    }
+
+    /// A new tip activating the future job of template `id`.
+    mutating func newTip(_ id: UInt32, networkTarget: U256 = U256(1)) throws {
+        let tip = prevHash(jobID: id, networkTarget: networkTarget)
+        let change = try board.apply(TemplateSetNewPrevHash(
+            templateID: UInt64(id), prevHash: tip.prevHash, headerTimestamp: tip.minNtime, nBits: tip.nBits, target: networkTarget))
+        record(session.update(to: board.work, change: change))
     }
 
     mutating func receive(_ message: Sv2Message) {
@@ -93,7 +113,7 @@ struct PoolSessionTests {
         let refused = templateClient.receive(.setupConnection(SetupConnection(protocol: 2, minVersion: 2, maxVersion: 2, flags: 0,
             endpointHost: "", endpointPort: 0, vendor: "", hardwareVersion: "", firmware: "", deviceID: "")), now: 0)
         #expect(refused.contains { if case let .send(.setupConnectionError(error)) = $0 { return error.errorCode == "unsupported-protocol" } else { return false } })
-        let workSelection = try Harness(flags: PoolSession.SetupFlag.requiresWorkSelection)
+        let workSelection = try Harness(flags: .requiresWorkSelection)
         #expect(workSelection.closed != nil)
         #expect(workSelection.sent.contains { if case let .setupConnectionError(error) = $0 { return error.flags == 2 } else { return false } })
         let fixed = try Harness(versionRolling: false)
@@ -103,8 +123,8 @@ struct PoolSessionTests {
     @Test("extended channel: prefix after the connection's, rollable rest, current job as future + SetNewPrevHash")
     func extendedChannel() throws {
         var harness = try Harness()
-        harness.record(harness.session.newJob(try job(1, future: true)))
-        harness.record(harness.session.newPrevHash(prevHash(jobID: 1)))
+        try harness.newJob(1, future: true)
+        try harness.newTip(1)
         _ = harness.take()
         let success = try #require(openExtended(&harness))
         #expect(success.extranoncePrefix.starts(with: [0xaa, 0xbb]))
@@ -118,8 +138,8 @@ struct PoolSessionTests {
     @Test("every rejection gets its error code, the channel stays usable and good shares keep being accepted")
     func shareErrors() throws {
         var harness = try Harness()
-        harness.record(harness.session.newJob(try job(1, future: true)))
-        harness.record(harness.session.newPrevHash(prevHash(jobID: 1)))
+        try harness.newJob(1, future: true)
+        try harness.newTip(1)
         let channel = try #require(openExtended(&harness))
         let extranonce = [UInt8](repeating: 0, count: Int(channel.extranonceSize))
         func share(_ sequence: UInt32, job: UInt32 = 1, nonce: UInt32 = 1, ntime: UInt32 = 1_700_000_001,
@@ -148,8 +168,8 @@ struct PoolSessionTests {
             channelID: channel.channelID, sequenceNumber: 9, jobID: 1, nonce: 7, ntime: 1_700_000_001, version: 0x2000_0000)))
         #expect(errorCodes(harness.take()) == ["invalid-channel-id"], "a standard share on an extended channel")
         // A new tip: job 1 is stale now, job 2 is current.
-        harness.record(harness.session.newJob(try job(2, future: true)))
-        harness.record(harness.session.newPrevHash(prevHash(jobID: 2)))
+        try harness.newJob(2, future: true)
+        try harness.newTip(2)
         _ = harness.take()
         harness.receive(share(10, nonce: 8))
         #expect(errorCodes(harness.take()) == ["stale-share"])
@@ -161,8 +181,8 @@ struct PoolSessionTests {
     @Test("difficulty: a hash above the channel target is refused; one at or below the network target is a block")
     func difficultyAndBlocks() throws {
         var harness = try Harness()
-        harness.record(harness.session.newJob(try job(1, future: true)))
-        harness.record(harness.session.newPrevHash(prevHash(jobID: 1)))
+        try harness.newJob(1, future: true)
+        try harness.newTip(1)
         let hard = try #require(openExtended(&harness, maxTarget: U256(1)))
         #expect(hard.target == U256(1))
         harness.receive(.submitSharesExtended(SubmitSharesExtended(
@@ -171,8 +191,8 @@ struct PoolSessionTests {
         #expect(errorCodes(harness.take()) == ["difficulty-too-low"])
 
         var lucky = try Harness()
-        lucky.record(lucky.session.newJob(try job(1, future: true)))
-        lucky.record(lucky.session.newPrevHash(prevHash(jobID: 1, networkTarget: .max)))
+        try lucky.newJob(1, future: true)
+        try lucky.newTip(1, networkTarget: .max)
         let channel = try #require(openExtended(&lucky))
         let extranonce: [UInt8] = Array(repeating: 5, count: Int(channel.extranonceSize))
         lucky.receive(.submitSharesExtended(SubmitSharesExtended(
@@ -188,14 +208,14 @@ struct PoolSessionTests {
             version: 0x2000_0000, previousBlockHash: prevHash(jobID: 1).prevHash, merkleRoot: coinbase.txid, time: 1_700_000_002,
             bits: 0x207f_ffff, nonce: 77)
         #expect(header.hash == block.hash)
-        #expect(coinbase.txid == (try job(1, future: true)).merkleRoot(extranonce: channel.extranoncePrefix + extranonce))
+        #expect(coinbase.txid == (try job(1, future: true)).coinbase.merkleRoot(extranonce: channel.extranoncePrefix + extranonce))
     }
 
     @Test("group channel: standard channels share one group, get one NewExtendedMiningJob, and validate with their own prefix")
     func groupChannel() throws {
         var harness = try Harness()
-        harness.record(harness.session.newJob(try job(1, future: true)))
-        harness.record(harness.session.newPrevHash(prevHash(jobID: 1)))
+        try harness.newJob(1, future: true)
+        try harness.newTip(1)
         _ = harness.take()
         var opened = [OpenStandardMiningChannelSuccess]()
         for request in 1...3 {
@@ -210,8 +230,7 @@ struct PoolSessionTests {
         #expect(opened.allSatisfy { $0.groupChannelID == group } && !opened.map(\.channelID).contains(group))
         #expect(Set(opened.map(\.extranoncePrefix)).count == 3 && opened.allSatisfy { $0.extranoncePrefix.count == 32 })
 
-        let next = try job(2, future: false)
-        harness.record(harness.session.newJob(next))
+        let next = try harness.newJob(2, future: false)
         let broadcast = harness.take()
         #expect(broadcast.count == 1)
         guard case let .newExtendedMiningJob(groupJob) = broadcast.first else { Issue.record("no group job"); return }
@@ -220,7 +239,7 @@ struct PoolSessionTests {
         for channel in opened {
             let coinbase = groupJob.coinbaseTxPrefix + channel.extranoncePrefix + groupJob.coinbaseTxSuffix
             #expect(Merkle.root(coinbaseTxid: try Transaction(bytes: coinbase).txid, path: groupJob.merklePath)
-                == next.merkleRoot(extranonce: channel.extranoncePrefix))
+                == next.coinbase.merkleRoot(extranonce: channel.extranoncePrefix))
             harness.receive(.submitSharesStandard(SubmitSharesStandard(
                 channelID: channel.channelID, sequenceNumber: 1, jobID: 2, nonce: 9, ntime: 1_700_000_001, version: 0x2000_0000)))
             #expect(accepted(harness.take()) == 1)
@@ -232,9 +251,9 @@ struct PoolSessionTests {
 
     @Test("REQUIRES_STANDARD_JOBS: one NewMiningJob per standard channel with its merkle root, no group")
     func standardJobs() throws {
-        var harness = try Harness(flags: PoolSession.SetupFlag.requiresStandardJobs)
-        harness.record(harness.session.newJob(try job(1, future: true)))
-        harness.record(harness.session.newPrevHash(prevHash(jobID: 1)))
+        var harness = try Harness(flags: .requiresStandardJobs)
+        try harness.newJob(1, future: true)
+        try harness.newTip(1)
         _ = harness.take()
         var prefixes = [UInt32: [UInt8]]()
         for request in 1...2 {
@@ -245,15 +264,14 @@ struct PoolSessionTests {
                 prefixes[success.channelID] = success.extranoncePrefix
             }
         }
-        let next = try job(2, future: true)
-        harness.record(harness.session.newJob(next))
+        let next = try harness.newJob(2, future: true)
         let jobs = harness.take().compactMap { if case let .newMiningJob(job) = $0 { return job } else { return nil } }
         #expect(jobs.count == 2)
         for standardJob in jobs {
             #expect(standardJob.minNtime == nil)
-            #expect(standardJob.merkleRoot == next.merkleRoot(extranonce: prefixes[standardJob.channelID] ?? []))
+            #expect(standardJob.merkleRoot == next.coinbase.merkleRoot(extranonce: prefixes[standardJob.channelID] ?? []))
         }
-        harness.record(harness.session.newPrevHash(prevHash(jobID: 2)))
+        try harness.newTip(2)
         #expect(harness.take().filter { if case .setNewPrevHash = $0 { return true } else { return false } }.count == 2)
     }
 
@@ -274,10 +292,10 @@ struct PoolSessionVardiffTests {
     /// implies, against a session ticked every 5 s; returns the hashrates the SetTargets stand for, by time.
     private func simulate(claimed: Double, actual hashrate: Double, minutes: Double, seed: UInt64) throws -> [(time: Double, hashrate: Double)] {
         var harness = try Harness()
-        let start = harness.now
+        let start = harness.now.seconds
         // Every share is a block (network target at the maximum), so the session accepts it whatever the target.
-        harness.record(harness.session.newJob(try job(1, future: true)))
-        harness.record(harness.session.newPrevHash(prevHash(jobID: 1, networkTarget: .max)))
+        try harness.newJob(1, future: true)
+        try harness.newTip(1, networkTarget: .max)
         harness.receive(.openExtendedMiningChannel(OpenExtendedMiningChannel(
             requestID: 1, userIdentity: "sim", nominalHashRate: Float(claimed), maxTarget: .max, minExtranonceSize: 4)))
         var target = U256.max
@@ -296,8 +314,8 @@ struct PoolSessionVardiffTests {
             if time + wait >= nextTick {
                 time = nextTick
                 nextTick += 5
-                harness.now = time
-                harness.record(harness.session.tick(now: time))
+                harness.now = Timestamp(seconds: time)
+                harness.record(harness.session.tick(now: harness.now))
                 for case let .setTarget(setTarget) in harness.take() {
                     target = setTarget.maximumTarget
                     settings.append((time - start, MiningTarget.hashrate(target: target, sharesPerMinute: 6)))
@@ -305,7 +323,7 @@ struct PoolSessionVardiffTests {
                 continue
             }
             time += wait
-            harness.now = time
+            harness.now = Timestamp(seconds: time)
             nonce &+= 1
             harness.receive(.submitSharesExtended(SubmitSharesExtended(
                 channelID: 1, sequenceNumber: nonce, jobID: 1, nonce: nonce, ntime: 1_700_000_001, version: 0x2000_0000,

@@ -40,30 +40,3 @@ public protocol MinerSession: Sendable {
     /// The miner is shutting down: last messages before the connection closes.
     mutating func close() -> [MinerSessionAction<Message, Event>]
 }
-
-/// What a found share is worth to the pool (see ``MiningWork/assess(_:target:)``).
-public struct ShareAssessment: Hashable, Sendable {
-    /// SHA256d of the share's header, as a little-endian number.
-    public var hash: U256
-    /// The hash meets the header's nBits: a block.
-    public var isBlock: Bool
-    /// The hash meets the share target.
-    public var meetsTarget: Bool
-
-    /// Worth sending: a block (even when a newer target put it above the share target) or a share.
-    public var isSubmittable: Bool { isBlock || meetsTarget }
-}
-
-extension MiningWork {
-    /// Checks `share` against nBits and `target` (the target now in force, which may be harder than the one the
-    /// engine hashed against); nil when the share does not fit this work (an engine error). The header is hashed on
-    /// the C path (SHA-NI when present), without serialising it into an array.
-    public func assess(_ share: FoundShare, target: U256) -> ShareAssessment? {
-        guard let header = header(for: share) else { return nil }
-        let hash = ShareHash.header(
-            version: header.version, previousBlockHash: header.previousBlockHash, merkleRoot: header.merkleRoot, time: header.time,
-            bits: header.bits, nonce: header.nonce)
-        let isBlock = (try? header.compactTarget.target()).map { hash <= $0 } ?? false
-        return ShareAssessment(hash: hash, isBlock: isBlock, meetsTarget: hash <= target)
-    }
-}

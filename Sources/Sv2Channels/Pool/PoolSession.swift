@@ -1,9 +1,11 @@
 import Bitcoin
 import Sv2Binary
 import Sv2Messages
+import Sv2Sessions
 
-/// The pool side of one mining connection (spec 5) as a state machine: messages and pool events in, actions out.
-/// No I/O and no clock: every event carries `now` (Unix seconds).
+/// The pool side of one mining connection (spec 5) as a ``ConnectionSession``: messages and pool events in,
+/// actions out. No I/O and no clock: every event carries `now`. The jobs are the pool's published ``PoolWork``,
+/// read by reference; the session keeps only its channels.
 ///
 /// Channels: standard channels (with REQUIRES_STANDARD_JOBS each gets NewMiningJob with its own merkle root;
 /// otherwise they form one group channel per connection and get one NewExtendedMiningJob per job), extended
@@ -11,25 +13,16 @@ import Sv2Messages
 /// Jobs are numbered by the pool, so one job has the same id on every channel. Accepted shares are acknowledged
 /// in one SubmitShares.Success per channel for everything read in one go (``acknowledgeShares()``); each rejected
 /// share gets its SubmitShares.Error at once.
-public struct PoolSession: Sendable {
-    /// SetupConnection flags of the mining protocol (spec 5.3.1).
-    public enum SetupFlag {
-        /// The client can only take NewMiningJob (no group channels).
-        public static let requiresStandardJobs: UInt32 = 1 << 0
-        /// The client will send SetCustomMiningJob.
-        public static let requiresWorkSelection: UInt32 = 1 << 1
-        /// The client needs version rolling.
-        public static let requiresVersionRolling: UInt32 = 1 << 2
-        /// (Success) the pool does not accept version changes.
-        public static let requiresFixedVersion: UInt32 = 1 << 0
-    }
+public struct PoolSession: ConnectionSession {
+    /// What the pool's glue does beyond sending and logging.
+    public typealias Action = SessionAction<Sv2Message, PoolEffect>
 
     /// The BIP320 general-purpose version bits miners may roll.
     public static let versionRollingMask: UInt32 = 0x1fff_e000
 
     private enum State: Sendable {
         case awaitingSetup
-        case ready(flags: UInt32)
+        case ready(flags: MiningSetupFlags)
         case closed
     }
 
@@ -59,18 +52,17 @@ public struct PoolSession: Sendable {
     private var channels = [UInt32: Channel]()
     private var groupID: UInt32?
     private var nextChannelID: UInt32 = 1
-    private var jobs = [UInt32: PoolJob]()
-    private var activeJobIDs = Set<UInt32>()
-    private var staleJobIDs = Set<UInt32>()
-    private var latestJob: PoolJob?
-    private var prevHash: PoolPrevHash?
+    private var work: PoolWork
     private var tallies = [String: ShareTally]()
     private var scratch = [UInt8]()
 
-    /// A session whose channels get extranonce prefixes starting with `connectionPrefix` (unique to this
-    /// connection among the pool's live connections).
-    public init(configuration: PoolSessionConfiguration, connectionPrefix: [UInt8]) throws(ExtranonceAllocator.LayoutError) {
+    /// A session on the pool's current `work` whose channels get extranonce prefixes starting with
+    /// `connectionPrefix` (unique to this connection among the pool's live connections).
+    public init(
+        configuration: PoolSessionConfiguration, connectionPrefix: [UInt8], work: PoolWork = .empty
+    ) throws(ExtranonceAllocator.LayoutError) {
         self.configuration = configuration
+        self.work = work
         allocator = try ExtranonceAllocator(
             upstreamPrefix: connectionPrefix, totalLength: configuration.extranonceLength,
             maximumChannels: configuration.maximumChannels)
@@ -79,17 +71,23 @@ public struct PoolSession: Sendable {
     /// Number of open channels (not counting the group channel).
     public var channelCount: Int { channels.count }
 
-    private var flags: UInt32 {
-        if case let .ready(flags) = state { return flags }
-        return 0
+    /// True once SetupConnection succeeded.
+    public var isSetUp: Bool {
+        if case .ready = state { return true }
+        return false
     }
 
-    private var requiresStandardJobs: Bool { flags & SetupFlag.requiresStandardJobs != 0 }
+    private var flags: MiningSetupFlags {
+        if case let .ready(flags) = state { return flags }
+        return []
+    }
+
+    private var requiresStandardJobs: Bool { flags.contains(.requiresStandardJobs) }
 
     // MARK: - Client messages
 
-    /// Handles one message from the client at Unix time `now`.
-    public mutating func receive(_ message: Sv2Message, now: Double) -> [PoolAction] {
+    /// Handles one message from the client.
+    public mutating func receive(_ message: Sv2Message, now: Timestamp) -> [Action] {
         switch state {
         case .closed:
             return []
@@ -119,46 +117,31 @@ public struct PoolSession: Sendable {
             return [.send(.setCustomMiningJobError(SetCustomMiningJobError(
                 channelID: job.channelID, requestID: job.requestID, errorCode: PoolErrorCode.customJobsUnsupported)))]
         case .setupConnection:
-            return [.warn("a second SetupConnection: ignored")]
+            return [.warning("a second SetupConnection: ignored")]
         default:
-            return [.warn("\(message.name) is not a mining client message: ignored")]
+            return [.warning("\(message.name) is not a mining client message: ignored")]
         }
     }
 
-    private mutating func setUp(_ message: Sv2Message) -> [PoolAction] {
+    private mutating func setUp(_ message: Sv2Message) -> [Action] {
         guard case let .setupConnection(setup) = message else {
             state = .closed
             return [.close("the first message must be SetupConnection, got \(message.name)")]
         }
-        guard setup.protocol == 0 else {
+        var supported: MiningSetupFlags = [.requiresStandardJobs]
+        if configuration.versionRolling { supported.insert(.requiresVersionRolling) }
+        switch SetupNegotiation.accept(setup, protocol: .mining, supported: supported.rawValue) {
+        case let .failure(refusal):
             state = .closed
+            return [.send(.setupConnectionError(refusal.error)), .close(refusal.reason)]
+        case let .success(flags):
+            state = .ready(flags: MiningSetupFlags(rawValue: flags))
+            let successFlags: MiningSetupSuccessFlags = configuration.versionRolling ? [] : .requiresFixedVersion
             return [
-                .send(.setupConnectionError(SetupConnectionError(flags: 0, errorCode: "unsupported-protocol"))),
-                .close("SetupConnection for protocol \(setup.protocol); this pool speaks the mining protocol (0)"),
+                .send(.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: SetupNegotiation.version, flags: successFlags.rawValue))),
+                .info("mining connection set up (vendor \(setup.vendor), device \(setup.deviceID), flags 0x\(String(flags, radix: 16)))"),
             ]
         }
-        guard setup.minVersion <= 2, setup.maxVersion >= 2 else {
-            state = .closed
-            return [
-                .send(.setupConnectionError(SetupConnectionError(flags: 0, errorCode: "protocol-version-mismatch"))),
-                .close("SetupConnection versions \(setup.minVersion)...\(setup.maxVersion) exclude 2"),
-            ]
-        }
-        var unsupported = setup.flags & SetupFlag.requiresWorkSelection
-        if !configuration.versionRolling { unsupported |= setup.flags & SetupFlag.requiresVersionRolling }
-        guard unsupported == 0 else {
-            state = .closed
-            return [
-                .send(.setupConnectionError(SetupConnectionError(flags: unsupported, errorCode: "unsupported-feature-flags"))),
-                .close("SetupConnection asks for unsupported features (flags 0x\(String(unsupported, radix: 16)))"),
-            ]
-        }
-        state = .ready(flags: setup.flags)
-        let successFlags = configuration.versionRolling ? 0 : SetupFlag.requiresFixedVersion
-        return [
-            .send(.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: 2, flags: successFlags))),
-            .log("mining connection set up (vendor \(setup.vendor), device \(setup.deviceID), flags 0x\(String(setup.flags, radix: 16)))"),
-        ]
     }
 
     // MARK: - Channels
@@ -181,7 +164,7 @@ public struct PoolSession: Sendable {
         return nil
     }
 
-    private mutating func openStandard(_ request: OpenStandardMiningChannel, now: Double) -> [PoolAction] {
+    private mutating func openStandard(_ request: OpenStandardMiningChannel, now: Timestamp) -> [Action] {
         if let code = refusal(maximumTarget: request.maxTarget) {
             return [.send(.openMiningChannelError(OpenMiningChannelError(requestID: request.requestID, errorCode: code)))]
         }
@@ -194,21 +177,23 @@ public struct PoolSession: Sendable {
         let user = request.userIdentity.description
         channels[id] = Channel(
             id: id, kind: .standard, user: user, allocation: allocation, maximumTarget: request.maxTarget, target: target,
-            previousTarget: target, vardiff: Vardiff(configuration: configuration.vardiff, initialHashrate: hashrate, now: now))
-        var actions: [PoolAction] = [
+            previousTarget: target, vardiff: Vardiff(configuration: configuration.vardiff, initialHashrate: hashrate, now: now.seconds))
+        var actions: [Action] = [
             .send(.openStandardMiningChannelSuccess(OpenStandardMiningChannelSuccess(
                 requestID: request.requestID, channelID: id, target: target, extranoncePrefix: allocation.prefix,
                 groupChannelID: groupID ?? 0))),
-            .log("standard channel \(id) for \"\(user)\" at \(Self.rate(hashrate))" + (groupID.map { " in group \($0)" } ?? "")),
+            .info(
+                "standard channel \(id) for \"\(user)\" at \(Self.rate(hashrate))" + (groupID.map { " in group \($0)" } ?? ""),
+                ["channel": "\(id)", "user": user]),
         ]
-        if let job = latestJob, let prevHash {
+        if let job = work.latest, let tip = work.tip {
             actions.append(.send(.newMiningJob(standardJob(job, channelID: id, minNtime: nil))))
-            actions.append(.send(.setNewPrevHash(mining(prevHash, channelID: id))))
+            actions.append(.send(.setNewPrevHash(mining(tip, activating: job, channelID: id))))
         }
         return actions
     }
 
-    private mutating func openExtended(_ request: OpenExtendedMiningChannel, now: Double) -> [PoolAction] {
+    private mutating func openExtended(_ request: OpenExtendedMiningChannel, now: Timestamp) -> [Action] {
         if let code = refusal(maximumTarget: request.maxTarget) {
             return [.send(.openMiningChannelError(OpenMiningChannelError(requestID: request.requestID, errorCode: code)))]
         }
@@ -226,22 +211,24 @@ public struct PoolSession: Sendable {
         channels[id] = Channel(
             id: id, kind: .extended(rollable: rollable), user: user, allocation: allocation, maximumTarget: request.maxTarget,
             target: target, previousTarget: target,
-            vardiff: Vardiff(configuration: configuration.vardiff, initialHashrate: hashrate, now: now))
-        var actions: [PoolAction] = [
+            vardiff: Vardiff(configuration: configuration.vardiff, initialHashrate: hashrate, now: now.seconds))
+        var actions: [Action] = [
             .send(.openExtendedMiningChannelSuccess(OpenExtendedMiningChannelSuccess(
                 requestID: request.requestID, channelID: id, target: target, extranonceSize: UInt16(rollable),
                 extranoncePrefix: allocation.prefix, groupChannelID: 0))),
-            .log("extended channel \(id) for \"\(user)\" at \(Self.rate(hashrate)), \(rollable) extranonce bytes to roll"),
+            .info(
+                "extended channel \(id) for \"\(user)\" at \(Self.rate(hashrate)), \(rollable) extranonce bytes to roll",
+                ["channel": "\(id)", "user": user]),
         ]
-        if let job = latestJob, let prevHash {
+        if let job = work.latest, let tip = work.tip {
             actions.append(.send(.newExtendedMiningJob(job.extendedJob(
                 channelID: id, minNtime: nil, versionRollingAllowed: configuration.versionRolling))))
-            actions.append(.send(.setNewPrevHash(mining(prevHash, channelID: id))))
+            actions.append(.send(.setNewPrevHash(mining(tip, activating: job, channelID: id))))
         }
         return actions
     }
 
-    private mutating func updateChannel(_ update: UpdateChannel, now: Double) -> [PoolAction] {
+    private mutating func updateChannel(_ update: UpdateChannel, now: Timestamp) -> [Action] {
         guard var channel = channels[update.channelID] else {
             return [.send(.updateChannelError(UpdateChannelError(channelID: update.channelID, errorCode: PoolErrorCode.invalidChannelID)))]
         }
@@ -251,10 +238,10 @@ public struct PoolSession: Sendable {
         channel.maximumTarget = update.maximumTarget
         let reported = Double(update.nominalHashRate)
         if reported.isFinite, reported > 0 {
-            channel.vardiff = Vardiff(configuration: configuration.vardiff, initialHashrate: reported, now: now)
+            channel.vardiff = Vardiff(configuration: configuration.vardiff, initialHashrate: reported, now: now.seconds)
         }
         let target = min(channel.vardiff.target, channel.maximumTarget)
-        var actions = [PoolAction]()
+        var actions = [Action]()
         if target != channel.target {
             channel.previousTarget = channel.target
             channel.target = target
@@ -264,34 +251,35 @@ public struct PoolSession: Sendable {
         return actions
     }
 
-    private mutating func closeChannel(_ id: UInt32, reason: String) -> [PoolAction] {
+    private mutating func closeChannel(_ id: UInt32, reason: String) -> [Action] {
         let closing: [UInt32]
         if id == groupID {
             closing = channels.values.filter { if case .standard = $0.kind { return true } else { return false } }.map(\.id)
         } else if channels[id] != nil {
             closing = [id]
         } else {
-            return [.warn("CloseChannel for unknown channel \(id): ignored")]
+            return [.warning("CloseChannel for an unknown channel: ignored", ["channel": "\(id)"])]
         }
         for channelID in closing {
             if let channel = channels.removeValue(forKey: channelID) { allocator.release(channel.allocation.index) }
         }
-        return [.log("channel(s) \(closing.sorted().map(String.init).joined(separator: ", ")) closed by the client (\(reason))")]
+        let ids = closing.sorted().map(String.init).joined(separator: ", ")
+        return [.info("channel(s) \(ids) closed by the client (\(reason))", ["channel": ids])]
     }
 
     // MARK: - Shares
 
     private mutating func submit(
         channelID: UInt32, sequence: UInt32, jobID: UInt32, nonce: UInt32, ntime: UInt32, version: UInt32,
-        extranonce: [UInt8]?, now: Double
-    ) -> [PoolAction] {
+        extranonce: [UInt8]?, now: Timestamp
+    ) -> [Action] {
         // Taken out of the dictionary while it changes, so its seen-share set is not copied on write.
         guard var channel = channels.removeValue(forKey: channelID) else {
             return [reject(channelID: channelID, sequence: sequence, PoolErrorCode.invalidChannelID, user: nil)]
         }
         defer { channels[channelID] = channel }
         let code = check(&channel, jobID: jobID, nonce: nonce, ntime: ntime, version: version, extranonce: extranonce, now: now)
-        var actions = [PoolAction]()
+        var actions = [Action]()
         switch code {
         case let .rejected(error):
             return [reject(channelID: channelID, sequence: sequence, error, user: channel.user)]
@@ -299,12 +287,12 @@ public struct PoolSession: Sendable {
             channel.unacknowledged.lastSequence = sequence
             channel.unacknowledged.count &+= 1
             channel.unacknowledged.sum &+= UInt64(max(1, MiningTarget.difficulty(target: channel.target).rounded()))
-            channel.vardiff.recordShare(now: now)
+            channel.vardiff.recordShare(now: now.seconds)
             tallies[channel.user, default: ShareTally()].accepted += 1
             tallies[channel.user, default: ShareTally()].work += MiningTarget.expectedHashes(target: channel.target)
             if let block {
                 tallies[channel.user, default: ShareTally()].blocks += 1
-                actions.append(.submitBlock(block))
+                actions.append(.effect(.submitBlock(block)))
             }
         }
         return actions
@@ -318,12 +306,13 @@ public struct PoolSession: Sendable {
         case rejected(Sv2String)
     }
 
-    /// Validates one share; on success returns the block when the hash meets the network target.
+    /// Validates one share with the ``ShareValidator``; on success returns the block when the hash meets the
+    /// network target.
     private mutating func check(
-        _ channel: inout Channel, jobID: UInt32, nonce: UInt32, ntime: UInt32, version: UInt32, extranonce: [UInt8]?, now: Double
+        _ channel: inout Channel, jobID: UInt32, nonce: UInt32, ntime: UInt32, version: UInt32, extranonce: [UInt8]?, now: Timestamp
     ) -> Verdict {
-        guard let prevHash, activeJobIDs.contains(jobID), let job = jobs[jobID] else {
-            return .rejected(staleJobIDs.contains(jobID) ? PoolErrorCode.staleShare : PoolErrorCode.invalidJobID)
+        guard let tip = work.tip, let job = work.jobs[jobID] else {
+            return .rejected(work.staleJobIDs.contains(jobID) ? PoolErrorCode.staleShare : PoolErrorCode.invalidJobID)
         }
         let root: U256
         switch (channel.kind, extranonce) {
@@ -331,41 +320,53 @@ public struct PoolSession: Sendable {
             if let cached = channel.merkleRoots[jobID] {
                 root = cached
             } else {
-                root = job.merkleRoot(extranonce: channel.allocation.prefix, scratch: &scratch)
+                root = job.coinbase.merkleRoot(extranonce: channel.allocation.prefix, scratch: &scratch)
                 channel.merkleRoots[jobID] = root
             }
         case let (.extended(rollable), .some(extranonce)):
             guard extranonce.count == rollable else { return .rejected(PoolErrorCode.badExtranonceSize) }
-            root = job.merkleRoot(extranonce: channel.allocation.prefix + extranonce, scratch: &scratch)
+            root = job.coinbase.merkleRoot(extranonce: channel.allocation.prefix + extranonce, scratch: &scratch)
         default:
             return .rejected(PoolErrorCode.invalidChannelID)
         }
-        let allowedChanges = configuration.versionRolling ? Self.versionRollingMask : 0
-        guard (version ^ job.version) & ~allowedChanges == 0 else { return .rejected(PoolErrorCode.versionRollingNotAllowed) }
-        let latest = UInt64(max(0, now)) + UInt64(configuration.maximumFutureTime)
-        guard ntime >= prevHash.minNtime, UInt64(ntime) <= latest else { return .rejected(PoolErrorCode.invalidTimestamp) }
-        let hash = ShareHash.header(
-            version: version, previousBlockHash: prevHash.prevHash, merkleRoot: root, time: ntime, bits: prevHash.nBits, nonce: nonce)
-        guard channel.seen.insert(hash).inserted else { return .rejected(PoolErrorCode.duplicateShare) }
-        if hash <= prevHash.networkTarget {
+        let rules = ShareValidator.Rules(
+            version: job.version, versionRollingMask: configuration.versionRolling ? Self.versionRollingMask : 0,
+            previousBlockHash: tip.prevHash, bits: tip.nBits, networkTarget: tip.networkTarget, earliestTime: tip.minNtime,
+            latestTime: UInt32(clamping: UInt64(now.unixSeconds) + UInt64(configuration.maximumFutureTime)))
+        let target = max(channel.target, channel.previousTarget)
+        let assessment: ShareAssessment
+        switch ShareValidator.validate(rules, merkleRoot: root, version: version, time: ntime, nonce: nonce, target: target) {
+        case .failure(.versionBits): return .rejected(PoolErrorCode.versionRollingNotAllowed)
+        case .failure(.timeTooEarly), .failure(.timeTooLate): return .rejected(PoolErrorCode.invalidTimestamp)
+        case let .success(valid): assessment = valid
+        }
+        guard channel.seen.insert(assessment.hash).inserted else { return .rejected(PoolErrorCode.duplicateShare) }
+        if assessment.isBlock {
             let full = channel.allocation.prefix + (extranonce ?? [])
             return .accepted(FoundBlock(
                 templateID: job.templateID, version: version, ntime: ntime, nonce: nonce,
-                coinbase: job.blockCoinbase(extranonce: full), hash: hash, user: channel.user))
+                coinbase: job.blockCoinbase(extranonce: full), hash: assessment.hash, user: channel.user))
         }
-        guard hash <= max(channel.target, channel.previousTarget) else { return .rejected(PoolErrorCode.difficultyTooLow) }
+        guard assessment.meetsTarget else { return .rejected(PoolErrorCode.difficultyTooLow) }
         return .accepted(nil)
     }
 
-    private mutating func reject(channelID: UInt32, sequence: UInt32, _ code: Sv2String, user: String?) -> PoolAction {
+    private mutating func reject(channelID: UInt32, sequence: UInt32, _ code: Sv2String, user: String?) -> Action {
         if let user { tallies[user, default: ShareTally()].rejected += 1 }
         return .send(.submitSharesError(SubmitSharesError(channelID: channelID, sequenceNumber: sequence, errorCode: code)))
     }
 
-    /// One SubmitShares.Success per channel with shares accepted since the last call (the glue calls it when it
-    /// has handled everything one read delivered).
-    public mutating func acknowledgeShares() -> [PoolAction] {
-        var actions = [PoolAction]()
+    /// Everything one read delivered is handled: one SubmitShares.Success per channel for the shares accepted
+    /// meanwhile, and the per-user tallies for the pool's statistics.
+    public mutating func readComplete(now: Timestamp) -> [Action] {
+        var actions = acknowledgeShares()
+        if !tallies.isEmpty { actions.append(.effect(.tallies(collectTallies()))) }
+        return actions
+    }
+
+    /// One SubmitShares.Success per channel with shares accepted since the last call.
+    public mutating func acknowledgeShares() -> [Action] {
+        var actions = [Action]()
         for (id, channel) in channels where channel.unacknowledged.count > 0 {
             actions.append(.send(.submitSharesSuccess(SubmitSharesSuccess(
                 channelID: id, lastSequenceNumber: channel.unacknowledged.lastSequence,
@@ -383,65 +384,50 @@ public struct PoolSession: Sendable {
 
     // MARK: - Pool events
 
-    /// A new job from a new template: future jobs wait for their prevhash, others replace the current job.
-    public mutating func newJob(_ job: PoolJob) -> [PoolAction] {
-        jobs[job.id] = job
-        let minNtime: UInt32?
-        if job.isFuture {
-            minNtime = nil
-        } else {
-            guard let prevHash else { return [] }
-            activeJobIDs.insert(job.id)
-            latestJob = job
-            minNtime = prevHash.minNtime
-        }
+    /// The pool published new `work`; `change` says what is new: a job for the channels (future ones wait for their
+    /// prevhash), or a new tip, after which only its job is valid and shares for earlier jobs are stale.
+    public mutating func update(to work: PoolWork, change: PoolWorkChange) -> [Action] {
+        self.work = work
         restoreTargets()
-        return broadcast(job, minNtime: minNtime)
-    }
-
-    /// A new chain tip: its job becomes the only valid one; shares for earlier jobs are stale from now on.
-    public mutating func newPrevHash(_ prevHash: PoolPrevHash) -> [PoolAction] {
-        guard let job = jobs[prevHash.jobID] else {
-            return [.warn("SetNewPrevHash for unknown job \(prevHash.jobID): ignored")]
+        switch change {
+        case let .job(job):
+            guard job.isFuture || work.tip != nil else { return [] }
+            return broadcast(job, minNtime: job.isFuture ? nil : work.tip?.minNtime)
+        case let .tip(tip):
+            guard let job = work.jobs[tip.jobID] else { return [.warning("SetNewPrevHash for an unknown job: ignored", ["job": "\(tip.jobID)"])] }
+            for id in channels.keys {
+                channels[id]?.seen.removeAll()
+                channels[id]?.merkleRoots.removeAll()
+            }
+            var actions = [Action]()
+            if let groupID { actions.append(.send(.setNewPrevHash(mining(tip, activating: job, channelID: groupID)))) }
+            for channel in channels.values.sorted(by: { $0.id < $1.id }) {
+                if case .standard = channel.kind, !requiresStandardJobs { continue }
+                actions.append(.send(.setNewPrevHash(mining(tip, activating: job, channelID: channel.id))))
+            }
+            return actions
         }
-        staleJobIDs = Set(jobs.keys).subtracting([job.id])
-        jobs = [job.id: job]
-        activeJobIDs = [job.id]
-        latestJob = job
-        self.prevHash = prevHash
-        for id in channels.keys {
-            channels[id]?.seen.removeAll()
-            channels[id]?.merkleRoots.removeAll()
-        }
-        restoreTargets()
-        var actions = [PoolAction]()
-        if let groupID { actions.append(.send(.setNewPrevHash(mining(prevHash, channelID: groupID)))) }
-        for channel in channels.values.sorted(by: { $0.id < $1.id }) {
-            if case .standard = channel.kind, !requiresStandardJobs { continue }
-            actions.append(.send(.setNewPrevHash(mining(prevHash, channelID: channel.id))))
-        }
-        return actions
     }
 
     /// Vardiff: a SetTarget for every channel whose share rate has moved its target.
-    public mutating func tick(now: Double) -> [PoolAction] {
-        var actions = [PoolAction]()
+    public mutating func tick(now: Timestamp) -> [Action] {
+        var actions = [Action]()
         for id in channels.keys.sorted() {
-            guard var channel = channels[id], let proposed = channel.vardiff.update(now: now) else { continue }
+            guard var channel = channels[id], let proposed = channel.vardiff.update(now: now.seconds) else { continue }
             let target = min(proposed, channel.maximumTarget)
             guard target != channel.target else { continue }
             channel.previousTarget = channel.target
             channel.target = target
             channels[id] = channel
             actions.append(.send(.setTarget(SetTarget(channelID: id, maximumTarget: target))))
-            actions.append(.log("channel \(id): vardiff estimates \(Self.rate(channel.vardiff.hashrate)), new target"))
+            actions.append(.info("channel \(id): vardiff estimates \(Self.rate(channel.vardiff.hashrate)), new target", ["channel": "\(id)"]))
         }
         return actions
     }
 
     /// A connection the pool is shutting down or moving: Reconnect (spec 3.9) to `host`:`port` (empty host and port
     /// 0 mean the same server).
-    public mutating func reconnect(host: String, port: UInt16) -> [PoolAction] {
+    public mutating func reconnect(host: String, port: UInt16) -> [Action] {
         [.send(.reconnect(Reconnect(newHost: Sv2String(host), newPort: port)))]
     }
 
@@ -449,8 +435,8 @@ public struct PoolSession: Sendable {
         for (id, channel) in channels { channels[id]?.previousTarget = channel.target }
     }
 
-    private func broadcast(_ job: PoolJob, minNtime: UInt32?) -> [PoolAction] {
-        var actions = [PoolAction]()
+    private func broadcast(_ job: PoolJob, minNtime: UInt32?) -> [Action] {
+        var actions = [Action]()
         if let groupID {
             actions.append(.send(.newExtendedMiningJob(job.extendedJob(
                 channelID: groupID, minNtime: minNtime, versionRollingAllowed: configuration.versionRolling))))
@@ -472,11 +458,12 @@ public struct PoolSession: Sendable {
     private func standardJob(_ job: PoolJob, channelID: UInt32, minNtime: UInt32?) -> NewMiningJob {
         let prefix = channels[channelID]?.allocation.prefix ?? []
         return NewMiningJob(
-            channelID: channelID, jobID: job.id, minNtime: minNtime, version: job.version, merkleRoot: job.merkleRoot(extranonce: prefix))
+            channelID: channelID, jobID: job.id, minNtime: minNtime, version: job.version, merkleRoot: job.coinbase.merkleRoot(extranonce: prefix))
     }
 
-    private func mining(_ prevHash: PoolPrevHash, channelID: UInt32) -> SetNewPrevHash {
-        SetNewPrevHash(channelID: channelID, jobID: prevHash.jobID, prevHash: prevHash.prevHash, minNtime: prevHash.minNtime, nbits: prevHash.nBits)
+    /// SetNewPrevHash for `channelID` making `job` (sent to it as a future job) the active one on `tip`.
+    private func mining(_ tip: PoolPrevHash, activating job: PoolJob, channelID: UInt32) -> SetNewPrevHash {
+        SetNewPrevHash(channelID: channelID, jobID: job.id, prevHash: tip.prevHash, minNtime: tip.minNtime, nbits: tip.nBits)
     }
 
     /// `27.1 MH/s` style.

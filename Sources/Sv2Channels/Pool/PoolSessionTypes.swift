@@ -106,18 +106,12 @@ public struct ShareTally: Sendable, Hashable {
     }
 }
 
-/// What the I/O glue does for a ``PoolSession``.
-public enum PoolAction: Sendable {
-    /// Send this message to the client.
-    case send(Sv2Message)
+/// What only the pool's glue can do for a ``PoolSession``.
+public enum PoolEffect: Hashable, Sendable {
     /// Submit this block to the template provider (and log it).
     case submitBlock(FoundBlock)
-    /// Log this line (informational).
-    case log(String)
-    /// Log this warning: the client did something wrong; the connection stays.
-    case warn(String)
-    /// Close the connection for this reason, after sending what came before.
-    case close(String)
+    /// Add these per-user tallies to the pool's statistics.
+    case tallies([String: ShareTally])
 }
 
 /// The error codes of SubmitShares.Error, OpenMiningChannel.Error and UpdateChannel.Error the pool sends. The

@@ -1,168 +1,99 @@
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
-import Sv2Binary
+import ServiceLifecycle
+import Sv2Channels
 import Sv2Crypto
 import Sv2Messages
 import Sv2Network
+import Sv2Sessions
 
-/// The client side of Template Distribution (spec 7) for a pool: connects to a template provider, sets up the
-/// connection, states its coinbase needs and passes NewTemplate / SetNewPrevHash on; sends SubmitSolution.
-/// When the provider goes away it reconnects with backoff (1 s doubling to 30 s).
-public final class TemplateDistributionClient: @unchecked Sendable {
-    /// What the provider sent.
-    public enum Event: Sendable {
-        /// A new template (future or for the current tip).
-        case template(NewTemplate)
-        /// A new tip, activating a future template.
-        case prevHash(TemplateSetNewPrevHash)
+/// The pool's link to its template provider: a ``TemplateDistributionClientSession`` on the connection engine,
+/// kept up by a ``ClientConnector`` (1 s doubling to 30 s between attempts). Templates and prevhashes go to
+/// `onEvent` (on the connection's event loop).
+public final class TemplateDistributionClient: Service, Sendable {
+    /// Where the provider is: its address (possibly not known yet, for the embedded one) and authority key.
+    public struct Provider: Sendable, CustomStringConvertible {
+        /// The address, once known.
+        public var address: @Sendable (EventLoop) -> EventLoopFuture<HostPort>
+        /// The key its certificate must be signed by (nil: not checked).
+        public var authority: XOnlyPublicKey?
+        /// For the log.
+        public var description: String
+
+        /// A provider at a known address.
+        public init(_ address: HostPort, authority: XOnlyPublicKey?) {
+            self.address = { $0.makeSucceededFuture(address) }
+            self.authority = authority
+            self.description = address.description
+        }
+
+        /// A provider whose address `address` gives once it is bound (the pool's embedded one).
+        public init(bound address: @escaping @Sendable (EventLoop) -> EventLoopFuture<HostPort>, authority: XOnlyPublicKey?, description: String) {
+            self.address = address
+            self.authority = authority
+            self.description = description
+        }
     }
 
-    private let host: String
-    private let port: Int
-    private let authority: XOnlyPublicKey?
-    private let coinbaseOutputMaximumSize: UInt32
-    private let group: EventLoopGroup
-    private let logger: Logger
-    private let onEvent: @Sendable (Event) -> Void
-    private let lock = NIOLock()
-    private var channel: Channel?
-    private var stopped = false
-    private var backoff: Int64 = 1
+    private typealias Session = TemplateDistributionClientSession
+    private let connector: ClientConnector<Session, Sv2MessageWire, Provider>
 
-    /// A client of the provider at `host`:`port` whose certificate must be signed by `authority` (nil: not
-    /// checked), asking for room for `coinbaseOutputMaximumSize` bytes of coinbase outputs; `onEvent` runs on an
-    /// event loop thread.
+    /// A client of `provider` asking for room for `coinbaseOutputMaximumSize` bytes of coinbase outputs.
     public init(
-        host: String, port: Int, authority: XOnlyPublicKey?, coinbaseOutputMaximumSize: UInt32, group: EventLoopGroup, logger: Logger,
-        onEvent: @escaping @Sendable (Event) -> Void
+        provider: Provider, coinbaseOutputMaximumSize: UInt32, group: EventLoopGroup, logger: Logger,
+        onEvent: @escaping @Sendable (TemplateDistributionClientSession.Effect) -> Void
     ) {
-        self.host = host
-        self.port = port
-        self.authority = authority
-        self.coinbaseOutputMaximumSize = coinbaseOutputMaximumSize
-        self.group = group
-        self.logger = logger
-        self.onEvent = onEvent
+        connector = ClientConnector(
+            eventLoop: group.next(), failover: Failover(endpoints: [provider], initialDelay: .seconds(1), maximumDelay: .seconds(30)),
+            wire: Sv2MessageWire(), readiness: .transportReady, configuration: ConnectionConfiguration(logger: logger, setupTimeout: .seconds(30)),
+            connect: { provider, loop, engine in
+                provider.address(loop).flatMap { address in
+                    Sv2Connections.connect(
+                        host: address.host, port: address.port, group: loop,
+                        configuration: Sv2TransportConfiguration(security: .initiator(authority: provider.authority)),
+                        closesOnMalformedMessage: false
+                    ) { channel in channel.eventLoop.makeCompletedFuture { try engine(channel) } }.map { _ in }
+                }
+            },
+            hooks: .init(
+                makeSession: { provider, handle in
+                    let setup = SetupNegotiation.request(
+                        .templateDistribution, endpointHost: handle.channel.remoteAddress?.ipAddress ?? provider.description,
+                        endpointPort: handle.channel.remoteAddress?.port ?? 0, firmware: "sv2 pool")
+                    return Session(
+                        setup: setup,
+                        constraints: CoinbaseOutputConstraints(coinbaseOutputMaxAdditionalSize: coinbaseOutputMaximumSize, coinbaseOutputMaxAdditionalSigops: 0))
+                },
+                effect: { effect, _ in onEvent(effect) }))
     }
 
     /// Connects (and keeps reconnecting until ``stop()``).
     public func start() {
-        connect()
+        connector.start()
     }
 
     /// Closes the connection for good.
-    public func stop() {
-        let channel = lock.withLock { () -> Channel? in
-            stopped = true
-            return self.channel
-        }
-        try? channel?.close().wait()
+    public func stop() async {
+        try? await connector.stop().get()
     }
 
-    /// Sends a solution; false when not connected (the block is then lost to this provider, and logged).
-    @discardableResult
-    public func submit(_ solution: SubmitSolution) -> Bool {
-        guard let channel = lock.withLock({ self.channel }) else { return false }
-        channel.writeAndFlush(Sv2Outbound.message(.submitSolution(solution)), promise: nil)
-        return true
+    /// Connects, runs until graceful shutdown, then closes.
+    public func run() async throws {
+        start()
+        try? await gracefulShutdown()
+        await stop()
     }
 
-    private func connect() {
-        let configuration = Sv2TransportConfiguration(security: .initiator(authority: authority))
-        Sv2Connections.connect(host: host, port: port, group: group, configuration: configuration) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(TemplateClientHandler(client: self))
-            }
-        }.whenComplete { result in
-            switch result {
-            case let .success(channel):
-                let keep = self.lock.withLock { () -> Bool in
-                    guard !self.stopped else { return false }
-                    self.channel = channel
-                    return true
-                }
-                if !keep { channel.close(promise: nil) }
-                channel.closeFuture.whenComplete { _ in self.disconnected(channel) }
-            case let .failure(error):
-                self.retry(after: "cannot connect to the template provider at \(self.host):\(self.port): \(error)")
+    /// Sends a solution; `sent` is called (on the connection's loop) with false when no connection is set up (the
+    /// block is then lost to this provider).
+    public func submit(_ solution: SubmitSolution, sent: @escaping @Sendable (Bool) -> Void) {
+        let connector = self.connector
+        connector.eventLoop.execute {
+            guard let connection = connector.current else { return sent(false) }
+            connection.update { session, _ in
+                sent(session.isSetUp)
+                return session.submit(solution)
             }
         }
-    }
-
-    private func disconnected(_ channel: Channel) {
-        let wasCurrent = lock.withLock { () -> Bool in
-            guard self.channel === channel else { return false }
-            self.channel = nil
-            return true
-        }
-        if wasCurrent { retry(after: "lost the template provider at \(host):\(port)") }
-    }
-
-    private func retry(after reason: String) {
-        let delay = lock.withLock { () -> Int64? in
-            guard !stopped else { return nil }
-            let delay = backoff
-            backoff = min(backoff * 2, 30)
-            return delay
-        }
-        guard let delay else { return }
-        logger.warning("\(reason); retrying in \(delay) s")
-        group.next().scheduleTask(in: .seconds(delay)) { self.connect() }
-    }
-
-    fileprivate func ready(_ context: ChannelHandlerContext) {
-        context.write(NIOAny(Sv2Outbound.message(.setupConnection(SetupConnection(
-            protocol: 2, minVersion: 2, maxVersion: 2, flags: 0, endpointHost: Sv2String(host), endpointPort: UInt16(clamping: port),
-            vendor: "sv2", hardwareVersion: "", firmware: "sv2 pool", deviceID: "")))), promise: nil)
-        context.flush()
-    }
-
-    fileprivate func receive(_ message: Sv2Message, context: ChannelHandlerContext) {
-        switch message {
-        case .setupConnectionSuccess:
-            lock.withLock { backoff = 1 }
-            logger.info("template provider at \(host):\(port) connected")
-            context.writeAndFlush(NIOAny(Sv2Outbound.message(.coinbaseOutputConstraints(CoinbaseOutputConstraints(
-                coinbaseOutputMaxAdditionalSize: coinbaseOutputMaximumSize, coinbaseOutputMaxAdditionalSigops: 0)))), promise: nil)
-        case let .setupConnectionError(error):
-            logger.error("the template provider refused the connection: \(error.errorCode)")
-            context.close(promise: nil)
-        case let .newTemplate(template):
-            onEvent(.template(template))
-        case let .templateSetNewPrevHash(prevHash):
-            onEvent(.prevHash(prevHash))
-        default:
-            logger.warning("template provider sent \(message.name): ignored")
-        }
-    }
-
-    fileprivate func failed(_ error: Error) {
-        logger.warning("template provider connection: \(error)")
-    }
-}
-
-/// Pipeline end of a ``TemplateDistributionClient`` connection.
-final class TemplateClientHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = Sv2DecodedFrame
-
-    private let client: TemplateDistributionClient
-
-    init(client: TemplateDistributionClient) {
-        self.client = client
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is Sv2TransportReady { client.ready(context) }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        client.receive(unwrapInboundIn(data).message, context: context)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        client.failed(error)
-        context.close(promise: nil)
     }
 }

@@ -9,11 +9,10 @@ import Sv2Node
 
 /// Bitcoin Core (or Knots, or another `sv2 tp`) over JSON-RPC as a template source: getblocktemplate with the
 /// segwit rules and long polling, submitblock for blocks found. An RPC outage is logged and retried with backoff.
-public final class BitcoindSource: TemplateSource, @unchecked Sendable {
+public final class BitcoindSource: TemplateSource {
     private let client: JSONRPCClient
     private let logger: Logger
-    private let lock = NIOLock()
-    private var stopped = false
+    private let stopped = NIOLockedValueBox(false)
 
     /// A source calling `client`.
     public init(client: JSONRPCClient, logger: Logger) {
@@ -22,9 +21,9 @@ public final class BitcoindSource: TemplateSource, @unchecked Sendable {
     }
 
     /// Checks the connection and credentials now, so that a wrong password is an error at start, then polls.
-    public func start(deliver: @escaping @Sendable (BlockTemplate) -> Void) throws {
+    public func start(deliver: @escaping @Sendable (BlockTemplate) -> Void) async throws {
         do {
-            _ = try client.call("getblockchaininfo", timeout: .seconds(15)).wait()
+            _ = try await client.call("getblockchaininfo", timeout: .seconds(15)).get()
         } catch {
             throw TemplateSourceError.unavailable("bitcoind at \(client.host):\(client.port): \(error)")
         }
@@ -32,7 +31,7 @@ public final class BitcoindSource: TemplateSource, @unchecked Sendable {
     }
 
     private func poll(longPollID: String?, backoff: Int64, deliver: @escaping @Sendable (BlockTemplate) -> Void) {
-        guard !lock.withLock({ stopped }) else { return }
+        guard !stopped.withLockedValue({ $0 }) else { return }
         var request: [(String, JSONValue)] = [("rules", .array([.string("segwit")]))]
         if let longPollID { request.append(("longpollid", .string(longPollID))) }
         client.call("getblocktemplate", [.object(request)], timeout: longPollID == nil ? .seconds(30) : .seconds(120))
@@ -53,13 +52,14 @@ public final class BitcoindSource: TemplateSource, @unchecked Sendable {
     }
 
     private func retry(after seconds: Int64, because reason: String, deliver: @escaping @Sendable (BlockTemplate) -> Void) {
-        guard !lock.withLock({ stopped }) else { return }
+        guard !stopped.withLockedValue({ $0 }) else { return }
         logger.warning("\(reason); retrying in \(seconds) s")
         _ = client.group.next().scheduleTask(in: .seconds(seconds)) { [weak self] in
             self?.poll(longPollID: nil, backoff: min(seconds * 2, 30), deliver: deliver)
         }
     }
 
+    /// Submits `block` with submitblock; a null reply means it connected.
     public func submit(_ block: Block, completion: @escaping @Sendable (Result<U256, Error>) -> Void) {
         let hash = block.hash
         client.call("submitblock", [.string(Hex.encode(block.serialized))]).whenComplete { result in
@@ -76,8 +76,9 @@ public final class BitcoindSource: TemplateSource, @unchecked Sendable {
         }
     }
 
-    public func stop() {
-        lock.withLock { stopped = true }
+    /// Stops polling.
+    public func stop() async {
+        stopped.withLockedValue { $0 = true }
     }
 
     /// A BlockTemplate from a getblocktemplate result (BIP22/23 fields as Bitcoin Core returns them).

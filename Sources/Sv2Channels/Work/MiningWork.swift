@@ -54,7 +54,7 @@ public struct MiningWork: Hashable, Sendable {
     /// The header a share claims to have found, or nil when the share does not fit this work: a different work id,
     /// version bits outside the rolling mask, an extranonce of the wrong length, or a time before `time`.
     public func header(for share: FoundShare) -> BlockHeader? {
-        guard share.workID == id, (share.version ^ version) & ~versionRollingMask == 0, share.time >= time,
+        guard share.workID == id, shareRules.violation(version: share.version, time: share.time) == nil,
               let root = merkleRoot.root(extranonce: share.extranonce)
         else { return nil }
         return BlockHeader(
@@ -89,34 +89,6 @@ public enum MerkleRootSource: Hashable, Sendable {
     }
 }
 
-/// A coinbase transaction (txid form, no BIP141 fields) split around the extranonce the miner rolls, with the merkle
-/// path that leads from its txid to the root (spec 5.3.16).
-public struct CoinbaseTemplate: Hashable, Sendable {
-    /// Everything before the rolled extranonce: coinbase_tx_prefix followed by the channel's extranonce_prefix.
-    public var prefix: [UInt8]
-    /// Bytes of extranonce the miner fills in.
-    public var extranonceSize: Int
-    /// Everything after the extranonce: coinbase_tx_suffix.
-    public var suffix: [UInt8]
-    /// The merkle path, deepest first.
-    public var merklePath: [U256]
-
-    /// Creates a template from its parts.
-    public init(prefix: [UInt8], extranonceSize: Int, suffix: [UInt8], merklePath: [U256]) {
-        self.prefix = prefix
-        self.extranonceSize = extranonceSize
-        self.suffix = suffix
-        self.merklePath = merklePath
-    }
-
-    /// The merkle root with `extranonce` between prefix and suffix (the caller gives ``extranonceSize`` bytes).
-    public func merkleRoot(extranonce: [UInt8]) -> U256 {
-        var node = ShareHash.sha256d(prefix + extranonce + suffix)
-        for step in merklePath { node = ShareHash.sha256d(pair: node, step) }
-        return node
-    }
-}
-
 /// A header an engine found at or below its work's target: what it chose for the parts it may roll.
 public struct FoundShare: Hashable, Sendable {
     /// The ``MiningWork/id`` of the work.
@@ -137,5 +109,24 @@ public struct FoundShare: Hashable, Sendable {
         self.time = time
         self.version = version
         self.extranonce = extranonce
+    }
+}
+
+extension MiningWork {
+    /// The rules a share of this work is checked against (``ShareValidator``): the version within the rolling mask,
+    /// the time from ``time`` on.
+    public var shareRules: ShareValidator.Rules {
+        ShareValidator.Rules(
+            version: version, versionRollingMask: versionRollingMask, previousBlockHash: previousBlockHash, bits: bits, earliestTime: time)
+    }
+
+    /// Checks `share` with the ``ShareValidator`` against nBits and `target` (the target now in force, which may be
+    /// harder than the one the engine hashed against); nil when the share does not fit this work: another work's
+    /// id, an extranonce of the wrong length, or header fields outside the rules (an engine error).
+    public func assess(_ share: FoundShare, target: U256) -> ShareAssessment? {
+        guard share.workID == id, let root = merkleRoot.root(extranonce: share.extranonce) else { return nil }
+        return try? ShareValidator.validate(
+            shareRules, merkleRoot: root, version: share.version, time: share.time, nonce: share.nonce, target: target
+        ).get()
     }
 }

@@ -1,0 +1,81 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import ServiceLifecycle
+import Sv2Channels
+import Sv2Crypto
+import Sv2Network
+import Sv2Sessions
+
+/// `sv2 pool` put together from its settings: the template provider (an external one, or the embedded regtest
+/// node of `sv2 tp` in-process on a loopback port), the Template Distribution client and the mining server, as the
+/// services of one `ServiceGroup`. They start in that order and shut down in reverse: the mining server first (no
+/// new miners, Reconnect where configured, connections flushed and closed), then the client, then the embedded node
+/// (its chain flushed).
+public struct PoolRole: Sendable {
+    /// The embedded template provider, when there is no external one.
+    public let embedded: TemplateProviderRole?
+    /// The link to the template provider.
+    public let client: TemplateDistributionClient
+    /// The mining server.
+    public let server: PoolService
+
+    /// The services in start order.
+    public var services: [any Service] { (embedded?.services ?? []) + [client, server] }
+
+    /// Builds the pool; throws a clear error when a part cannot be built.
+    public init(settings: PoolSettings, group: EventLoopGroup, logger: Logger, clock: Sv2Clock = .system) throws {
+        var random = SystemRandom()
+        let authority = settings.authoritySecretKey ?? .generate(using: &random)
+        if settings.authoritySecretKey == nil { logger.info("no authority key configured: generated one for this run") }
+        guard let session = PoolSessionConfiguration(sharesPerMinute: settings.sharesPerMinute, versionRolling: settings.versionRolling) else {
+            throw ConfigurationError(key: "shares_per_minute", reason: "\(settings.sharesPerMinute) cannot drive vardiff")
+        }
+        let provider: TemplateDistributionClient.Provider
+        if let external = settings.templateProvider {
+            provider = .init(external, authority: settings.templateProviderKey)
+            if settings.templateProviderKey == nil {
+                logger.warning("no tp_authority_public_key: the template provider's certificate is not checked")
+            }
+            embedded = nil
+        } else if let embeddedSettings = settings.embedded {
+            var providerLogger = logger
+            providerLogger[metadataKey: "component"] = "tp"
+            let role = try TemplateProviderRole(settings: embeddedSettings, group: group, logger: providerLogger, clock: clock)
+            let address = role.provider.address
+            provider = .init(
+                bound: { loop in address.hop(to: loop).map { HostPort(host: "127.0.0.1", port: $0.port ?? 0) } },
+                authority: role.authorityPublicKey, description: "the embedded template provider")
+            embedded = role
+        } else {
+            throw TemplateSourceError.unavailable("no template provider configured")
+        }
+        let serverBox = PoolServiceBox()
+        client = TemplateDistributionClient(
+            provider: provider, coinbaseOutputMaximumSize: UInt32(settings.rewardScript.count + 9), group: group, logger: logger
+        ) { event in serverBox.server?.handle(event) }
+        let client = self.client
+        server = PoolService(
+            configuration: .init(
+                listen: settings.listen,
+                transport: Sv2TransportConfiguration(
+                    security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: settings.certificateValidity)),
+                    clock: clock),
+                session: session, rewardScript: settings.rewardScript, poolSignature: settings.poolSignature,
+                shutdownReconnect: settings.shutdownReconnect, authorityPublicKey: authority.xOnlyPublicKey),
+            group: group, logger: logger, clock: clock
+        ) { solution, sent in client.submit(solution, sent: sent) }
+        serverBox.set(server)
+        logger.info("authority_public_key = \"\(AuthorityKeyText.encode(authority.xOnlyPublicKey))\"")
+        logger.info("block rewards to \(settings.rewardDescription)")
+    }
+}
+
+/// The mining server, for the template client's events (the client is made first, the server needs it to submit).
+private final class PoolServiceBox: Sendable {
+    private let value = NIOLockedValueBox<PoolService?>(nil)
+
+    var server: PoolService? { value.withLockedValue { $0 } }
+
+    func set(_ server: PoolService) { value.withLockedValue { $0 = server } }
+}
