@@ -1,7 +1,5 @@
 import ArgumentParser
-import Dispatch
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Sv2Channels
@@ -10,7 +8,7 @@ import Sv2Network
 import Sv2Roles
 
 /// `sv2 mine --cpu`: the CPU miner.
-struct MineCommand: ParsableCommand {
+struct MineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mine",
         abstract: "CPU miner: hash a Stratum V2 or V1 pool's jobs on this machine's cores.",
@@ -144,7 +142,7 @@ struct MineCommand: ParsableCommand {
         return .stratumV2(parsed, authority: authority)
     }
 
-    func run() throws {
+    func run() async throws {
         let logger = LogSettings(level: logging.logLevel ?? .info, format: logging.logFormat ?? .text).logger("mine")
         guard let kernel = HashingKernel(rawValue: kernel), kernel.isAvailable else {
             throw CommandFailure("the \(self.kernel) kernel does not run on this CPU")
@@ -166,37 +164,28 @@ struct MineCommand: ParsableCommand {
                 minimumExtranonceSize: 4, endpointHost: pool.host,
                 endpointPort: UInt16(clamping: pool.port))
             let sv2 = Sv2MinerProtocol(session: session, transport: Sv2TransportConfiguration(security: .initiator(authority: authority)))
-            try mine(sv2, host: pool.host, port: pool.port, engine: engine, logger: logger)
+            try await mine(sv2, pool: HostPort(host: pool.host, port: pool.port), engine: engine, logger: logger)
         case let .stratumV1(host, port):
             let session = Sv1ClientConfiguration(
                 user: user, userAgent: "sv2-cpu-miner/\(SV2.configuration.version)", endpointHost: host, endpointPort: port)
-            try mine(Sv1MinerProtocol(session: session), host: host, port: port, engine: engine, logger: logger)
+            try await mine(Sv1MinerProtocol(session: session), pool: HostPort(host: host, port: port), engine: engine, logger: logger)
         }
     }
 
     /// Runs a ``CPUMiner`` speaking `miningProtocol` until SIGINT/SIGTERM or a failure.
     private func mine<Protocol: MinerProtocol>(
-        _ miningProtocol: Protocol, host: String, port: Int, engine: HashingEngine.Configuration, logger: Logger
-    ) throws {
+        _ miningProtocol: Protocol, pool: HostPort, engine: HashingEngine.Configuration, logger: Logger
+    ) async throws {
         let configuration = CPUMiner.Configuration(
-            protocol: miningProtocol, host: host, port: port, engine: engine,
-            reportInterval: .nanoseconds(Int64(reportInterval * 1e9)))
+            protocol: miningProtocol, pool: pool, engine: engine, reportInterval: .milliseconds(Int64(reportInterval * 1000)))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
-        let done = DispatchSemaphore(value: 0)
-        let failure = NIOLockedValueBox<String?>(nil)
         let miner: CPUMiner<Protocol>
         do {
-            miner = try CPUMiner(configuration: configuration, eventLoop: group.next(), logger: logger) { reason in
-                failure.withLockedValue { $0 = reason }
-                done.signal()
-            }
+            miner = try CPUMiner(configuration: configuration, eventLoop: group.next(), logger: logger)
         } catch {
+            try? await group.shutdownGracefully()
             throw CommandFailure("\(error)")
         }
-        miner.start()
-        waitForTermination(logger: logger, or: done)
-        miner.stop()
-        if let reason = failure.withLockedValue({ $0 }) { throw CommandFailure(reason) }
+        try await runRole([miner], group: group, logger: logger)
     }
 }

@@ -5,7 +5,7 @@ import NIOPosix
 import Sv2Roles
 
 /// `sv2 translate`: Stratum V1 mining devices to Sv2 pools.
-struct TranslateCommand: ParsableCommand {
+struct TranslateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "translate",
         abstract: "Translator: Stratum V1 firmware downstream, Sv2 extended channels upstream.",
@@ -58,7 +58,7 @@ struct TranslateCommand: ParsableCommand {
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
-    func run() throws {
+    func run() async throws {
         let settings = try resolveSettings(
             role: "translate", config: config, keys: TranslatorSettings.keys,
             options: [
@@ -73,22 +73,11 @@ struct TranslateCommand: ParsableCommand {
         ) { layers throws(ConfigurationError) in try TranslatorSettings(layers) }
         let logger = settings.log.logger("translate")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        defer { try? group.syncShutdownGracefully() }
         let service = TranslatorService(
             configuration: .init(
-                host: settings.listen.host, port: settings.listen.port, upstreams: settings.upstreams, aggregate: settings.aggregate,
-                downstream: settings.downstream,
-                maximumLineLength: settings.maximumLineLength, maximumClients: settings.maximumClients,
-                jobKeepalive: TimeAmount(settings.jobKeepalive)),
+                listen: settings.listen, upstreams: settings.upstreams, aggregate: settings.aggregate, downstream: settings.downstream,
+                maximumLineLength: settings.maximumLineLength, maximumClients: settings.maximumClients, jobKeepalive: settings.jobKeepalive),
             group: group, logger: logger)
-        let address: SocketAddress?
-        do {
-            address = try service.start()
-        } catch {
-            throw CommandFailure("cannot listen on \(settings.listen.host):\(settings.listen.port): \(error)")
-        }
-        logger.info("Sv1 miners on \(address?.hostPortDescription ?? "?") (stratum+tcp://\(address?.hostPortDescription ?? "?"))")
-        waitForTermination(logger: logger)
-        service.stop()
+        try await runRole([service], group: group, logger: logger)
     }
 }

@@ -24,8 +24,8 @@ struct MinerClientSessionTests {
     /// A session past SetupConnection.Success (with `flags`), its channel opens returned.
     static func setUp(_ configuration: MinerSessionConfiguration, flags: UInt32 = 0) -> (MinerClientSession, [MinerClientSession.Action]) {
         var session = MinerClientSession(configuration: configuration)
-        _ = session.start()
-        let actions = session.receive(.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: 2, flags: flags)))
+        _ = session.start(now: 0)
+        let actions = session.receive(.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: 2, flags: flags)), now: 0)
         return (session, actions)
     }
 
@@ -35,12 +35,12 @@ struct MinerClientSessionTests {
 
     static func works(_ actions: [MinerClientSession.Action]) -> [Int: MiningWork?] {
         var works = [Int: MiningWork?]()
-        for case let .setWork(lane, work) in actions { works[lane] = work }
+        for case let .effect(.setWork(lane, work)) in actions { works[lane] = work }
         return works
     }
 
     static func events(_ actions: [MinerClientSession.Action]) -> [MinerSessionEvent] {
-        actions.compactMap { if case let .event(event) = $0 { return event } else { return nil } }
+        actions.compactMap { if case let .effect(.event(event)) = $0 { return event } else { return nil } }
     }
 
     static func ignoredCount(_ actions: [MinerClientSession.Action]) -> Int {
@@ -64,19 +64,19 @@ struct MinerClientSessionTests {
     @Test("setup, open, future job, prevhash: found shares become SubmitSharesExtended with rising sequence numbers")
     func extendedExchange() throws {
         var session = MinerClientSession(configuration: Self.configuration(.extended))
-        let start = session.start()
+        let start = session.start(now: 0)
         guard case let .setupConnection(setup)? = Self.sent(start).first else { Issue.record("no SetupConnection"); return }
         #expect(setup.protocol == 0 && setup.minVersion == 2 && setup.maxVersion == 2 && setup.flags == 0)
         #expect(setup.endpointHost == "pool.example" && setup.endpointPort == 3333)
 
-        let opens = session.receive(.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: 2, flags: 0)))
+        let opens = session.receive(.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: 2, flags: 0)), now: 0)
         guard case let .openExtendedMiningChannel(open)? = Self.sent(opens).first else { Issue.record("no open"); return }
         #expect(open.userIdentity == "tester.worker" && open.maxTarget == .max && open.minExtranonceSize == 4)
         #expect(open.nominalHashRate == 3e6)
 
         let opened = session.receive(.openExtendedMiningChannelSuccess(OpenExtendedMiningChannelSuccess(
             requestID: open.requestID, channelID: 7, target: Self.easyTarget, extranonceSize: 4,
-            extranoncePrefix: [0xaa, 0xbb], groupChannelID: 100)))
+            extranoncePrefix: [0xaa, 0xbb], groupChannelID: 100)), now: 0)
         #expect(Self.events(opened) == [.channelOpened(
             lane: 0, channelID: 7, kind: .extended, target: Self.easyTarget, extranoncePrefix: [0xaa, 0xbb],
             extranonceSize: 4, groupChannelID: 100)])
@@ -87,9 +87,9 @@ struct MinerClientSessionTests {
         let suffix: [UInt8] = [6, 7, 8]
         #expect(session.receive(.newExtendedMiningJob(NewExtendedMiningJob(
             channelID: 7, jobID: 11, minNtime: nil, version: 0x2000_0000, versionRollingAllowed: true, merklePath: path,
-            coinbaseTxPrefix: prefix, coinbaseTxSuffix: suffix))).isEmpty)
+            coinbaseTxPrefix: prefix, coinbaseTxSuffix: suffix)), now: 0).isEmpty)
         let activated = session.receive(.setNewPrevHash(SetNewPrevHash(
-            channelID: 7, jobID: 11, prevHash: Self.prevHash, minNtime: 1_700_000_000, nbits: 0)))
+            channelID: 7, jobID: 11, prevHash: Self.prevHash, minNtime: 1_700_000_000, nbits: 0)), now: 0)
         #expect(Self.events(activated).first == .newPrevHash(Self.prevHash, nbits: 0))
         let work = try #require(Self.works(activated)[0] ?? nil)
         #expect(work.version == 0x2000_0000 && work.versionRollingMask == 0x1fff_e000)
@@ -120,8 +120,8 @@ struct MinerClientSessionTests {
             workID: work.id, nonce: above.nonce, time: above.time, version: above.version, extranonce: [0, 0, 0, 9]), lane: 0).isEmpty)
 
         _ = session.receive(.submitSharesSuccess(SubmitSharesSuccess(
-            channelID: 7, lastSequenceNumber: 1, newSubmitsAcceptedCount: 2, newSharesSum: 2)))
-        _ = session.receive(.submitSharesError(SubmitSharesError(channelID: 7, sequenceNumber: 1, errorCode: "duplicate-share")))
+            channelID: 7, lastSequenceNumber: 1, newSubmitsAcceptedCount: 2, newSharesSum: 2)), now: 0)
+        _ = session.receive(.submitSharesError(SubmitSharesError(channelID: 7, sequenceNumber: 1, errorCode: "duplicate-share")), now: 0)
         #expect(session.statistics.submitted == 2 && session.statistics.accepted == 2)
         #expect(session.statistics.rejected == 1 && session.statistics.discarded == 1)
     }
@@ -169,17 +169,17 @@ struct MinerClientSessionTests {
             if kind == .extended {
                 opened = session.receive(.openExtendedMiningChannelSuccess(OpenExtendedMiningChannelSuccess(
                     requestID: 0, channelID: 1, target: target, extranonceSize: 8, extranoncePrefix: extranoncePrefix,
-                    groupChannelID: 2)))
+                    groupChannelID: 2)), now: 0)
             } else {
                 opened = session.receive(.openStandardMiningChannelSuccess(OpenStandardMiningChannelSuccess(
-                    requestID: 0, channelID: 1, target: target, extranoncePrefix: extranoncePrefix, groupChannelID: 2)))
+                    requestID: 0, channelID: 1, target: target, extranoncePrefix: extranoncePrefix, groupChannelID: 2)), now: 0)
             }
             #expect(Self.ignoredCount(opened) == 0, "\(name)")
             _ = session.receive(.newExtendedMiningJob(NewExtendedMiningJob(
                 channelID: kind == .extended ? 1 : 2, jobID: 1, minNtime: nil, version: version, versionRollingAllowed: true,
-                merklePath: [], coinbaseTxPrefix: prefix, coinbaseTxSuffix: suffix)))
+                merklePath: [], coinbaseTxPrefix: prefix, coinbaseTxSuffix: suffix)), now: 0)
             let activated = session.receive(.setNewPrevHash(SetNewPrevHash(
-                channelID: 2, jobID: 1, prevHash: prevHash, minNtime: ntime, nbits: nbits)))
+                channelID: 2, jobID: 1, prevHash: prevHash, minNtime: ntime, nbits: nbits)), now: 0)
             let work = try #require(Self.works(activated)[0] ?? nil, "\(name)")
             if kind == .standard, let root = vector["merkle_root_internal_hex"] as? String {
                 #expect(work.merkleRoot == .fixed(try #require(U256(hex: root))), "\(name): merkle root derived for the channel")
@@ -227,14 +227,14 @@ struct MinerClientSessionTests {
         for (lane, prefix) in prefixes.enumerated() {
             _ = standard.receive(.openStandardMiningChannelSuccess(OpenStandardMiningChannelSuccess(
                 requestID: UInt32(lane), channelID: UInt32(10 + lane), target: Self.easyTarget, extranoncePrefix: prefix,
-                groupChannelID: 50)))
+                groupChannelID: 50)), now: 0)
         }
         #expect(standard.openChannels == [0: 10, 1: 11, 2: 12])
         _ = standard.receive(.newExtendedMiningJob(NewExtendedMiningJob(
             channelID: 50, jobID: 3, minNtime: nil, version: 0x2000_0000, versionRollingAllowed: false, merklePath: path,
-            coinbaseTxPrefix: template.prefix, coinbaseTxSuffix: template.suffix)))
+            coinbaseTxPrefix: template.prefix, coinbaseTxSuffix: template.suffix)), now: 0)
         let activated = standard.receive(.setNewPrevHash(SetNewPrevHash(
-            channelID: 50, jobID: 3, prevHash: Self.prevHash, minNtime: 1_700_000_000, nbits: Self.regtestBits)))
+            channelID: 50, jobID: 3, prevHash: Self.prevHash, minNtime: 1_700_000_000, nbits: Self.regtestBits)), now: 0)
         #expect(Self.events(activated).count == 1)
         let works = Self.works(activated)
         #expect(works.count == 3)
@@ -250,13 +250,13 @@ struct MinerClientSessionTests {
         for lane in 0..<2 {
             _ = extended.receive(.openExtendedMiningChannelSuccess(OpenExtendedMiningChannelSuccess(
                 requestID: UInt32(lane), channelID: UInt32(20 + lane), target: Self.easyTarget, extranonceSize: 6,
-                extranoncePrefix: [7, UInt8(lane)], groupChannelID: 60)))
+                extranoncePrefix: [7, UInt8(lane)], groupChannelID: 60)), now: 0)
         }
         _ = extended.receive(.setNewPrevHash(SetNewPrevHash(
-            channelID: 60, jobID: 1, prevHash: Self.prevHash, minNtime: 1_700_000_000, nbits: Self.regtestBits)))
+            channelID: 60, jobID: 1, prevHash: Self.prevHash, minNtime: 1_700_000_000, nbits: Self.regtestBits)), now: 0)
         let current = extended.receive(.newExtendedMiningJob(NewExtendedMiningJob(
             channelID: 60, jobID: 4, minNtime: 1_700_000_005, version: 0x2000_0000, versionRollingAllowed: true,
-            merklePath: path, coinbaseTxPrefix: template.prefix, coinbaseTxSuffix: template.suffix)))
+            merklePath: path, coinbaseTxPrefix: template.prefix, coinbaseTxSuffix: template.suffix)), now: 0)
         for lane in 0..<2 {
             let work = try #require(Self.works(current)[lane] ?? nil)
             #expect(work.time == 1_700_000_005)
@@ -269,20 +269,20 @@ struct MinerClientSessionTests {
     @Test("standard channel: NewMiningJob, REQUIRES_STANDARD_JOBS, REQUIRES_FIXED_VERSION and SubmitSharesStandard")
     func standardChannel() throws {
         var session = MinerClientSession(configuration: Self.configuration(.standard, standardJobs: true))
-        guard case let .setupConnection(setup)? = Self.sent(session.start()).first else { Issue.record("no setup"); return }
+        guard case let .setupConnection(setup)? = Self.sent(session.start(now: 0)).first else { Issue.record("no setup"); return }
         #expect(setup.flags == MinerClientSession.requiresStandardJobsFlag)
         let opens = session.receive(.setupConnectionSuccess(SetupConnectionSuccess(
-            usedVersion: 2, flags: MinerClientSession.requiresFixedVersionFlag)))
+            usedVersion: 2, flags: MinerClientSession.requiresFixedVersionFlag)), now: 0)
         guard case .openStandardMiningChannel? = Self.sent(opens).first else { Issue.record("no open"); return }
         _ = session.receive(.openStandardMiningChannelSuccess(OpenStandardMiningChannelSuccess(
-            requestID: 0, channelID: 3, target: Self.easyTarget, extranoncePrefix: [], groupChannelID: 0)))
+            requestID: 0, channelID: 3, target: Self.easyTarget, extranoncePrefix: [], groupChannelID: 0)), now: 0)
         let root = U256(w0: 5, w1: 6, w2: 7, w3: 8)
         // An active job before any prevhash cannot be mined.
-        let early = session.receive(.newMiningJob(NewMiningJob(channelID: 3, jobID: 1, minNtime: 5, version: 0x2000_0000, merkleRoot: root)))
+        let early = session.receive(.newMiningJob(NewMiningJob(channelID: 3, jobID: 1, minNtime: 5, version: 0x2000_0000, merkleRoot: root)), now: 0)
         #expect(Self.ignoredCount(early) == 1 && Self.works(early).isEmpty)
-        _ = session.receive(.newMiningJob(NewMiningJob(channelID: 3, jobID: 2, minNtime: nil, version: 0x2000_0000, merkleRoot: root)))
+        _ = session.receive(.newMiningJob(NewMiningJob(channelID: 3, jobID: 2, minNtime: nil, version: 0x2000_0000, merkleRoot: root)), now: 0)
         let activated = session.receive(.setNewPrevHash(SetNewPrevHash(
-            channelID: 3, jobID: 2, prevHash: Self.prevHash, minNtime: 1_700_000_000, nbits: Self.regtestBits)))
+            channelID: 3, jobID: 2, prevHash: Self.prevHash, minNtime: 1_700_000_000, nbits: Self.regtestBits)), now: 0)
         let work = try #require(Self.works(activated)[0] ?? nil)
         #expect(work.merkleRoot == .fixed(root) && work.versionRollingMask == 0 && work.bits == Self.regtestBits)
         var header = BlockHeader(
@@ -299,7 +299,7 @@ struct MinerClientSessionTests {
         #expect(Self.sent(session.submit(rolled, lane: 0)).isEmpty)
         // A new active job on the same prevhash: new work at its min_ntime; the old job's shares still go out.
         let next = session.receive(.newMiningJob(NewMiningJob(
-            channelID: 3, jobID: 9, minNtime: 1_700_000_030, version: 0x2000_0000, merkleRoot: U256(w0: 1, w1: 1, w2: 1, w3: 1))))
+            channelID: 3, jobID: 9, minNtime: 1_700_000_030, version: 0x2000_0000, merkleRoot: U256(w0: 1, w1: 1, w2: 1, w3: 1))), now: 0)
         #expect((Self.works(next)[0] ?? nil)?.time == 1_700_000_030)
         #expect(Self.sent(session.submit(share, lane: 0)).count == 1)
     }
@@ -310,16 +310,16 @@ struct MinerClientSessionTests {
         for lane in 0..<2 {
             _ = session.receive(.openStandardMiningChannelSuccess(OpenStandardMiningChannelSuccess(
                 requestID: UInt32(lane), channelID: UInt32(1 + lane), target: .max, extranoncePrefix: [UInt8(lane)],
-                groupChannelID: 9)))
+                groupChannelID: 9)), now: 0)
         }
         let root = U256(w0: 42, w1: 0, w2: 0, w3: 0)
-        _ = session.receive(.newMiningJob(NewMiningJob(channelID: 1, jobID: 1, minNtime: nil, version: 0x2000_0000, merkleRoot: root)))
+        _ = session.receive(.newMiningJob(NewMiningJob(channelID: 1, jobID: 1, minNtime: nil, version: 0x2000_0000, merkleRoot: root)), now: 0)
         let activated = session.receive(.setNewPrevHash(SetNewPrevHash(
-            channelID: 1, jobID: 1, prevHash: Self.prevHash, minNtime: 1_700_000_000, nbits: 0)))
+            channelID: 1, jobID: 1, prevHash: Self.prevHash, minNtime: 1_700_000_000, nbits: 0)), now: 0)
         let work = try #require(Self.works(activated)[0] ?? nil)
         #expect(Self.works(activated)[1] == nil)
 
-        let retargeted = session.receive(.setTarget(SetTarget(channelID: 1, maximumTarget: Self.easyTarget)))
+        let retargeted = session.receive(.setTarget(SetTarget(channelID: 1, maximumTarget: Self.easyTarget)), now: 0)
         let newWork = try #require(Self.works(retargeted)[0] ?? nil)
         #expect(newWork.id == work.id && newWork.target == Self.easyTarget && newWork.hasSameSearchSpace(as: work))
         #expect(Self.events(retargeted).contains(.targetChanged(channelID: 1, target: Self.easyTarget)))
@@ -332,51 +332,51 @@ struct MinerClientSessionTests {
         #expect(session.statistics.discarded == 1)
 
         // To the group: both channels change; only the one with work gets new work.
-        let group = session.receive(.setTarget(SetTarget(channelID: 9, maximumTarget: .max)))
+        let group = session.receive(.setTarget(SetTarget(channelID: 9, maximumTarget: .max)), now: 0)
         #expect(Self.events(group).count == 2 && Self.works(group).keys.sorted() == [0])
         #expect(Self.sent(session.submit(share, lane: 0)).count == 1)
-        #expect(Self.ignoredCount(session.receive(.setTarget(SetTarget(channelID: 77, maximumTarget: .max)))) == 1)
+        #expect(Self.ignoredCount(session.receive(.setTarget(SetTarget(channelID: 77, maximumTarget: .max)), now: 0)) == 1)
     }
 
     @Test("Reconnect: empty host and port 0 keep the present ones; the session is over")
     func reconnect() {
         var (session, _) = Self.setUp(Self.configuration(.extended))
-        #expect(session.receive(.reconnect(Reconnect(newHost: "", newPort: 0))) == [.reconnect(host: "pool.example", port: 3333)])
+        #expect(session.receive(.reconnect(Reconnect(newHost: "", newPort: 0)), now: 0) == [.reconnect(host: "pool.example", port: 3333)])
         #expect(!session.isSetUp)
-        #expect(session.receive(.setTarget(SetTarget(channelID: 1, maximumTarget: .max))).isEmpty)
+        #expect(session.receive(.setTarget(SetTarget(channelID: 1, maximumTarget: .max)), now: 0).isEmpty)
 
         var other = MinerClientSession(configuration: Self.configuration(.extended))
-        _ = other.start()
-        #expect(other.receive(.reconnect(Reconnect(newHost: "pool2.example", newPort: 4444))) == [.reconnect(host: "pool2.example", port: 4444)])
+        _ = other.start(now: 0)
+        #expect(other.receive(.reconnect(Reconnect(newHost: "pool2.example", newPort: 4444)), now: 0) == [.reconnect(host: "pool2.example", port: 4444)])
         var portOnly = MinerClientSession(configuration: Self.configuration(.extended))
-        _ = portOnly.start()
-        #expect(portOnly.receive(.reconnect(Reconnect(newHost: "", newPort: 4000))) == [.reconnect(host: "pool.example", port: 4000)])
+        _ = portOnly.start(now: 0)
+        #expect(portOnly.receive(.reconnect(Reconnect(newHost: "", newPort: 4000)), now: 0) == [.reconnect(host: "pool.example", port: 4000)])
     }
 
     @Test("errors: refused channels, refused setup, unknown channels and jobs, stale shares, closed channels")
     func errors() throws {
         // The only channel refused: nothing to mine.
         var (lone, _) = Self.setUp(Self.configuration(.extended))
-        let refused = lone.receive(.openMiningChannelError(OpenMiningChannelError(requestID: 0, errorCode: "unknown-user")))
+        let refused = lone.receive(.openMiningChannelError(OpenMiningChannelError(requestID: 0, errorCode: "unknown-user")), now: 0)
         #expect(refused == [.event(.channelRefused(lane: 0, reason: "unknown-user")), .fail("no mining channel could be opened")])
 
         // One of two refused: mining goes on.
         var (pair, _) = Self.setUp(Self.configuration(.extended, channels: 2))
-        #expect(pair.receive(.openMiningChannelError(OpenMiningChannelError(requestID: 1, errorCode: "max-channels"))) ==
+        #expect(pair.receive(.openMiningChannelError(OpenMiningChannelError(requestID: 1, errorCode: "max-channels")), now: 0) ==
             [.event(.channelRefused(lane: 1, reason: "max-channels"))])
         _ = pair.receive(.openExtendedMiningChannelSuccess(OpenExtendedMiningChannelSuccess(
-            requestID: 0, channelID: 5, target: .max, extranonceSize: 4, extranoncePrefix: [], groupChannelID: 6)))
+            requestID: 0, channelID: 5, target: .max, extranonceSize: 4, extranoncePrefix: [], groupChannelID: 6)), now: 0)
         #expect(pair.openChannels == [0: 5])
-        #expect(Self.ignoredCount(pair.receive(.openMiningChannelError(OpenMiningChannelError(requestID: 0, errorCode: "late")))) == 1)
+        #expect(Self.ignoredCount(pair.receive(.openMiningChannelError(OpenMiningChannelError(requestID: 0, errorCode: "late")), now: 0)) == 1)
 
         // SetupConnection.Error.
         var setupRefused = MinerClientSession(configuration: Self.configuration(.standard))
-        _ = setupRefused.start()
-        #expect(setupRefused.receive(.setupConnectionError(SetupConnectionError(flags: 0, errorCode: "unsupported-protocol"))) ==
-            [.fail("the pool refused SetupConnection: unsupported-protocol")])
+        _ = setupRefused.start(now: 0)
+        #expect(setupRefused.receive(.setupConnectionError(SetupConnectionError(flags: 0, errorCode: "unsupported-protocol")), now: 0) ==
+            [.effect(.fail("the pool refused SetupConnection: unsupported-protocol"))])
         // A standard miner told that only extended channels are accepted.
         let (_, extendedOnly) = Self.setUp(Self.configuration(.standard), flags: MinerClientSession.requiresExtendedChannelsFlag)
-        guard case .fail? = extendedOnly.first else { Issue.record("expected a failure"); return }
+        guard case .effect(.fail)? = extendedOnly.first else { Issue.record("expected a failure"); return }
 
         // Unknown channel ids, wrong message kinds, unexpected messages: ignored, nothing else.
         let unexpected: [Sv2Message] = [
@@ -395,8 +395,8 @@ struct MinerClientSessionTests {
             .openStandardMiningChannel(OpenStandardMiningChannel()),
         ]
         for message in unexpected {
-            let actions = pair.receive(message)
-            #expect(actions.allSatisfy { if case .event(.ignored) = $0 { return true } else { return false } }, "\(message.name)")
+            let actions = pair.receive(message, now: 0)
+            #expect(actions.allSatisfy { if case .effect(.event(.ignored)) = $0 { return true } else { return false } }, "\(message.name)")
             #expect(Self.ignoredCount(actions) == 1, "\(message.name)")
         }
         #expect(pair.statistics == MinerStatistics())
@@ -404,17 +404,17 @@ struct MinerClientSessionTests {
         // A prevhash naming no future job idles the lane; shares of the old work are then stale.
         _ = pair.receive(.newExtendedMiningJob(NewExtendedMiningJob(
             channelID: 7, jobID: 1, minNtime: nil, version: 0x2000_0000, versionRollingAllowed: true, merklePath: [],
-            coinbaseTxPrefix: [1], coinbaseTxSuffix: [2])))
-        let activated = pair.receive(.setNewPrevHash(SetNewPrevHash(channelID: 7, jobID: 1, prevHash: Self.prevHash, minNtime: 1, nbits: 0)))
+            coinbaseTxPrefix: [1], coinbaseTxSuffix: [2])), now: 0)
+        let activated = pair.receive(.setNewPrevHash(SetNewPrevHash(channelID: 7, jobID: 1, prevHash: Self.prevHash, minNtime: 1, nbits: 0)), now: 0)
         let work = try #require(Self.works(activated)[0] ?? nil)
-        let unknownJob = pair.receive(.setNewPrevHash(SetNewPrevHash(channelID: 5, jobID: 42, prevHash: .max, minNtime: 2, nbits: 0)))
+        let unknownJob = pair.receive(.setNewPrevHash(SetNewPrevHash(channelID: 5, jobID: 42, prevHash: .max, minNtime: 2, nbits: 0)), now: 0)
         #expect(Self.works(unknownJob)[0] == .some(nil) && Self.ignoredCount(unknownJob) == 1)
         #expect(pair.submit(FoundShare(workID: work.id, nonce: 0, time: 1, version: 0x2000_0000, extranonce: [0, 0, 0, 0]), lane: 0).isEmpty)
         #expect(pair.submit(FoundShare(workID: work.id, nonce: 0, time: 1, version: 0x2000_0000, extranonce: [0, 0, 0, 0]), lane: 3).isEmpty)
         #expect(pair.statistics.discarded == 2)
 
         // The pool closes the last channel (through its group): the connection is closed for a reconnect.
-        let closed = pair.receive(.closeChannel(CloseChannel(channelID: 7, reasonCode: "maintenance")))
+        let closed = pair.receive(.closeChannel(CloseChannel(channelID: 7, reasonCode: "maintenance")), now: 0)
         #expect(closed == [
             .setWork(lane: 0, nil), .event(.channelClosed(lane: 0, channelID: 5, reason: "maintenance")),
             .close("the pool closed every channel"),
@@ -424,17 +424,17 @@ struct MinerClientSessionTests {
     @Test("shutdown closes every open channel; messages before setup are ignored; extranonce sizes over 32 are refused")
     func lifecycle() {
         var session = MinerClientSession(configuration: Self.configuration(.extended, channels: 2))
-        #expect(session.receive(.setTarget(SetTarget(channelID: 1, maximumTarget: .max))).isEmpty)
-        _ = session.start()
-        #expect(Self.ignoredCount(session.receive(.setTarget(SetTarget(channelID: 1, maximumTarget: .max)))) == 1)
-        _ = session.receive(.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: 2, flags: 0)))
+        #expect(session.receive(.setTarget(SetTarget(channelID: 1, maximumTarget: .max)), now: 0).isEmpty)
+        _ = session.start(now: 0)
+        #expect(Self.ignoredCount(session.receive(.setTarget(SetTarget(channelID: 1, maximumTarget: .max)), now: 0)) == 1)
+        _ = session.receive(.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: 2, flags: 0)), now: 0)
         _ = session.receive(.openExtendedMiningChannelSuccess(OpenExtendedMiningChannelSuccess(
-            requestID: 0, channelID: 4, target: .max, extranonceSize: 4, extranoncePrefix: [], groupChannelID: 1)))
+            requestID: 0, channelID: 4, target: .max, extranonceSize: 4, extranoncePrefix: [], groupChannelID: 1)), now: 0)
         let huge = session.receive(.openExtendedMiningChannelSuccess(OpenExtendedMiningChannelSuccess(
-            requestID: 1, channelID: 8, target: .max, extranonceSize: 33, extranoncePrefix: [], groupChannelID: 1)))
+            requestID: 1, channelID: 8, target: .max, extranonceSize: 33, extranoncePrefix: [], groupChannelID: 1)), now: 0)
         #expect(Self.sent(huge) == [.closeChannel(CloseChannel(channelID: 8, reasonCode: "extranonce-size-too-large"))])
         #expect(session.openChannels == [0: 4])
         #expect(session.close() == [.send(.closeChannel(CloseChannel(channelID: 4, reasonCode: "shutdown")))])
-        #expect(session.receive(.setTarget(SetTarget(channelID: 4, maximumTarget: .max))).isEmpty)
+        #expect(session.receive(.setTarget(SetTarget(channelID: 4, maximumTarget: .max)), now: 0).isEmpty)
     }
 }

@@ -30,7 +30,7 @@ struct Sv1ClientSessionTests {
                 Issue.record("undecodable test line \(line)")
                 continue
             }
-            actions += session.receive(message)
+            actions += session.receive(message, now: 0)
         }
         return actions
     }
@@ -40,17 +40,17 @@ struct Sv1ClientSessionTests {
     }
 
     static func works(_ actions: [Action]) -> [MiningWork?] {
-        actions.compactMap { if case let .setWork(lane, work) = $0, lane == 0 { work } else { nil } }
+        actions.compactMap { if case let .effect(.setWork(lane, work)) = $0, lane == 0 { work } else { nil } }
     }
 
     static func events(_ actions: [Action]) -> [Sv1SessionEvent] {
-        actions.compactMap { if case let .event(event) = $0 { event } else { nil } }
+        actions.compactMap { if case let .effect(.event(event)) = $0 { event } else { nil } }
     }
 
     /// A session past configure, subscribe and authorize (configure answered with `configureAnswer`).
     static func running(configureAnswer: String = configured) -> Sv1ClientSession {
         var session = Sv1ClientSession(configuration: configuration)
-        _ = session.start()
+        _ = session.start(now: 0)
         _ = feed(&session, configureAnswer, subscribed, authorized)
         return session
     }
@@ -68,21 +68,21 @@ struct Sv1ClientSessionTests {
     @Test("configure, subscribe and authorize go out at once, as firmware sends them")
     func start() {
         var session = Sv1ClientSession(configuration: Self.configuration)
-        #expect(Self.lines(session.start()) == [
+        #expect(Self.lines(session.start(now: 0)) == [
             #"{"id":1,"method":"mining.configure","params":[["version-rolling"],{"version-rolling.mask":"1fffe000","version-rolling.min-bit-count":2}]}"# + "\n",
             #"{"id":2,"method":"mining.subscribe","params":["sv2-cpu-miner/0.1.0"]}"# + "\n",
             #"{"id":3,"method":"mining.authorize","params":["worker.1","x"]}"# + "\n",
         ])
-        #expect(session.start().isEmpty)
+        #expect(session.start(now: 0).isEmpty)
         var plain = Sv1ClientSession(configuration: Sv1ClientConfiguration(
             user: "u", userAgent: "a/1", versionRollingMask: 0, endpointHost: "h", endpointPort: 1))
-        #expect(Self.lines(plain.start()).first?.contains(Sv1Method.subscribe) == true)
+        #expect(Self.lines(plain.start(now: 0)).first?.contains(Sv1Method.subscribe) == true)
     }
 
     @Test("scripted exchange: the notify becomes work with coinb1 + extranonce1 as prefix; a share becomes the exact mining.submit")
     func exchange() throws {
         var session = Sv1ClientSession(configuration: Self.configuration)
-        _ = session.start()
+        _ = session.start(now: 0)
         #expect(Self.events(Self.feed(&session, Self.configured)) == [.versionRolling(mask: 0x1fff_e000)])
         #expect(Self.events(Self.feed(&session, Self.subscribed)) == [.subscribed(extranonce1: [8, 0, 0, 2], extranonce2Size: 4)])
         #expect(Self.events(Self.feed(&session, Self.authorized)) == [.authorized(user: "worker.1")])
@@ -197,7 +197,7 @@ struct Sv1ClientSessionTests {
     @Test("a notify before the subscribe answer is mined once extranonce1 is known")
     func notifyBeforeSubscribe() {
         var session = Sv1ClientSession(configuration: Self.configuration)
-        _ = session.start()
+        _ = session.start(now: 0)
         #expect(Self.works(Self.feed(&session, Self.slushNotify)).isEmpty)
         let works = Self.works(Self.feed(&session, Self.subscribed))
         #expect(works.count == 1 && works.first??.merkleRoot.extranonceSize == 4)
@@ -206,16 +206,16 @@ struct Sv1ClientSessionTests {
     @Test("refusals stop the miner; a broken subscribe answer closes; unknown answers and malformed notifies are ignored")
     func refusals() {
         var session = Sv1ClientSession(configuration: Self.configuration)
-        _ = session.start()
+        _ = session.start(now: 0)
         #expect(Self.feed(&session, #"{"id":2,"result":null,"error":[25,"Not subscribed",null]}"#)
             == [.fail("the pool refused mining.subscribe: 25 Not subscribed")])
         session = Sv1ClientSession(configuration: Self.configuration)
-        _ = session.start()
+        _ = session.start(now: 0)
         _ = Self.feed(&session, Self.subscribed)
         #expect(Self.feed(&session, #"{"id":3,"result":false,"error":null}"#) == [.fail("the pool refused user 'worker.1': false")])
         #expect(Self.feed(&session, Self.slushNotify).isEmpty)
         session = Sv1ClientSession(configuration: Self.configuration)
-        _ = session.start()
+        _ = session.start(now: 0)
         guard case .close? = Self.feed(&session, #"{"id":2,"result":[[],"zz",4],"error":null}"#).first else {
             Issue.record("a subscribe answer without extranonce1 must close")
             return
@@ -251,7 +251,7 @@ struct Sv1ClientSessionTests {
         var session = Self.running()
         _ = Self.feed(&session, Self.slushNotify)
         #expect(session.close().isEmpty)
-        #expect(session.receive(.notification(method: Sv1Method.setDifficulty, params: [.number("2")])).isEmpty)
+        #expect(session.receive(.notification(method: Sv1Method.setDifficulty, params: [.number("2")]), now: 0).isEmpty)
         let next = Sv1ClientSession(configuration: Self.configuration, statistics: session.statistics, firstWorkID: session.nextWorkID)
         #expect(next.nextWorkID == 2)
     }

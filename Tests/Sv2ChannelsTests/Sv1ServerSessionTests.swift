@@ -22,9 +22,9 @@ private struct Downstream {
         for action in actions {
             switch action {
             case let .send(message): sent.append(message)
-            case let .notify(job): sent.append(.notification(method: Sv1Method.notify, params: job.notify.params))
-            case let .submit(share): submitted.append(share)
-            case .log: break
+            case let .effect(.notify(job)): sent.append(.notification(method: Sv1Method.notify, params: job.notify.params))
+            case let .effect(.submit(share)): submitted.append(share)
+            case .log, .close: break
             }
         }
     }
@@ -87,12 +87,12 @@ struct Sv1ServerSessionTests {
         var miner = try Downstream()
         miner.request(1, Sv1Method.subscribe, [])
         miner.request(2, Sv1Method.authorize, [.string("w"), .string("x")])
-        #expect(miner.session.newJob(job) == [.notify(job)])
+        #expect(miner.session.newJob(job) == [.effect(.notify(job))])
         let next = try #require(TranslatorJob(work: work(id: 2), jobID: "2b", cleanJobs: false, extranonce1Size: 4, extranonce2Size: 4))
         var late = try Downstream()
         _ = late.session.newJob(next)
         late.request(1, Sv1Method.subscribe, [])
-        #expect(late.session.receive(.request(id: .number("2"), method: Sv1Method.authorize, params: [.string("w")]), now: 1000).last == .notify(next.cleaned))
+        #expect(late.session.receive(.request(id: .number("2"), method: Sv1Method.authorize, params: [.string("w")]), now: 1000).last == .effect(.notify(next.cleaned)))
     }
 
     @Test("configure, subscribe, authorize: mask intersected with BIP320, extranonce1 and size, then difficulty and a clean job")

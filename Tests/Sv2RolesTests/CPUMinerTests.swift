@@ -283,7 +283,7 @@ struct CPUMinerTests {
                     userIdentity: "test", channelKind: kind, channelCount: channels, requiresStandardJobs: false,
                     nominalHashRate: 4e6, minimumExtranonceSize: 4, endpointHost: "127.0.0.1", endpointPort: UInt16(port)),
                 transport: Sv2TransportConfiguration(security: .initiator(authority: pool.authority.xOnlyPublicKey))),
-            host: "127.0.0.1", port: port,
+            pool: HostPort(host: "127.0.0.1", port: port),
             engine: HashingEngine.Configuration(threads: 2, lanes: channels, chunkNonces: 4096),
             reportInterval: .milliseconds(500), initialBackoff: .milliseconds(100), maximumBackoff: .milliseconds(400))
         let miner = try CPUMiner(
@@ -293,65 +293,77 @@ struct CPUMinerTests {
         return miner
     }
 
+    /// Runs `body` while `miner` mines, then stops it (also when `body` fails).
+    static func mining(_ miner: CPUMiner<Sv2MinerProtocol>, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            await miner.stop()
+            throw error
+        }
+        await miner.stop()
+    }
+
     @Test("valid shares over Noise; a new job and a new prevhash are mined within the deadline; shares are counted")
-    func minesAndSwitchesJobs() throws {
+    func minesAndSwitchesJobs() async throws {
         let pool = FakePool(target: Self.target)
         let port = try pool.start(group: Self.group)
         defer { pool.stop() }
         let miner = try Self.miner(pool: pool, port: port)
-        defer { miner.stop() }
-        #expect(pool.wait { shares, _ in shares.filter { $0.jobID == 1 }.count >= 20 })
+        try await Self.mining(miner) {
+            #expect(pool.wait { shares, _ in shares.filter { $0.jobID == 1 }.count >= 20 })
 
-        // Each switch is watched until shares of the new job have come in for longer than the deadline.
-        let deadline = 0.1
-        let switchedAt = pool.newJob(newBlock: false)
-        #expect(pool.wait { shares, _ in shares.contains { $0.jobID == 2 && $0.at.timeIntervalSince(switchedAt) > deadline * 2 } })
-        let newBlockAt = pool.newJob(newBlock: true)
-        #expect(pool.wait { shares, _ in shares.contains { $0.jobID == 3 && $0.at.timeIntervalSince(newBlockAt) > deadline * 2 } })
-        // A zero target ends the shares; then the miner's counts must match the pool's verdicts.
-        pool.send([.setTarget(SetTarget(channelID: FakePool.groupID, maximumTarget: .zero))])
-        let settled = Date(timeIntervalSinceNow: 10)
-        while Date() < settled {
-            let statistics = miner.statistics
-            if statistics.accepted + statistics.rejected == pool.shares.count { break }
-            usleep(20_000)
+            // Each switch is watched until shares of the new job have come in for longer than the deadline.
+            let deadline = 0.1
+            let switchedAt = pool.newJob(newBlock: false)
+            #expect(pool.wait { shares, _ in shares.contains { $0.jobID == 2 && $0.at.timeIntervalSince(switchedAt) > deadline * 2 } })
+            let newBlockAt = pool.newJob(newBlock: true)
+            #expect(pool.wait { shares, _ in shares.contains { $0.jobID == 3 && $0.at.timeIntervalSince(newBlockAt) > deadline * 2 } })
+            // A zero target ends the shares; then the miner's counts must match the pool's verdicts.
+            pool.send([.setTarget(SetTarget(channelID: FakePool.groupID, maximumTarget: .zero))])
+            let settled = Date(timeIntervalSinceNow: 10)
+            while Date() < settled {
+                let statistics = await miner.statistics
+                if statistics.accepted + statistics.rejected == pool.shares.count { break }
+                usleep(20_000)
+            }
+            let statistics = await miner.statistics
+            let shares = pool.shares
+
+            #expect(!shares.contains { $0.verdict == .invalid }, "\(shares.filter { $0.verdict == .invalid }.count) invalid shares")
+            let lastOfFirst = try #require(shares.filter { $0.jobID == 1 }.map(\.at).max())
+            let lastOfSecond = try #require(shares.filter { $0.jobID == 2 }.map(\.at).max())
+            #expect(lastOfFirst.timeIntervalSince(switchedAt) < deadline, "job 1 mined \(lastOfFirst.timeIntervalSince(switchedAt)) s after job 2 came")
+            #expect(lastOfSecond.timeIntervalSince(newBlockAt) < deadline, "job 2 mined \(lastOfSecond.timeIntervalSince(newBlockAt)) s after the prevhash")
+            // Shares on their way while the prevhash changed are stale (the pool dropped job 2), and only those.
+            let stale = shares.filter { $0.verdict == .stale }
+            #expect(stale.allSatisfy { $0.jobID == 2 })
+            #expect(statistics.accepted == shares.filter(\.valid).count && statistics.rejected == stale.count)
+            #expect(statistics.submitted == shares.count && statistics.blocks == 0)
+            // SetupConnection as spec 5.3.1 wants it, then one extended channel.
+            guard case let .setupConnection(setup)? = pool.messages.first else { Issue.record("no SetupConnection"); return }
+            #expect(setup.protocol == 0 && setup.flags == 0 && setup.minVersion == 2 && setup.maxVersion == 2)
+            guard case let .openExtendedMiningChannel(open)? = pool.messages.dropFirst().first else { Issue.record("no open"); return }
+            #expect(open.userIdentity == "test" && open.minExtranonceSize == 4 && open.maxTarget == .max)
+            await miner.stop()
+            #expect(pool.wait(seconds: 5) { _, messages in messages.contains { if case .closeChannel = $0 { return true } else { return false } } })
         }
-        let statistics = miner.statistics
-        let shares = pool.shares
-
-        #expect(!shares.contains { $0.verdict == .invalid }, "\(shares.filter { $0.verdict == .invalid }.count) invalid shares")
-        let lastOfFirst = try #require(shares.filter { $0.jobID == 1 }.map(\.at).max())
-        let lastOfSecond = try #require(shares.filter { $0.jobID == 2 }.map(\.at).max())
-        #expect(lastOfFirst.timeIntervalSince(switchedAt) < deadline, "job 1 mined \(lastOfFirst.timeIntervalSince(switchedAt)) s after job 2 came")
-        #expect(lastOfSecond.timeIntervalSince(newBlockAt) < deadline, "job 2 mined \(lastOfSecond.timeIntervalSince(newBlockAt)) s after the prevhash")
-        // Shares on their way while the prevhash changed are stale (the pool dropped job 2), and only those.
-        let stale = shares.filter { $0.verdict == .stale }
-        #expect(stale.allSatisfy { $0.jobID == 2 })
-        #expect(statistics.accepted == shares.filter(\.valid).count && statistics.rejected == stale.count)
-        #expect(statistics.submitted == shares.count && statistics.blocks == 0)
-        // SetupConnection as spec 5.3.1 wants it, then one extended channel.
-        guard case let .setupConnection(setup)? = pool.messages.first else { Issue.record("no SetupConnection"); return }
-        #expect(setup.protocol == 0 && setup.flags == 0 && setup.minVersion == 2 && setup.maxVersion == 2)
-        guard case let .openExtendedMiningChannel(open)? = pool.messages.dropFirst().first else { Issue.record("no open"); return }
-        #expect(open.userIdentity == "test" && open.minExtranonceSize == 4 && open.maxTarget == .max)
-        miner.stop()
-        #expect(pool.wait(seconds: 5) { _, messages in messages.contains { if case .closeChannel = $0 { return true } else { return false } } })
     }
 
     @Test("standard channels in a group: each derives its merkle root from its own extranonce prefix")
-    func standardGroup() throws {
+    func standardGroup() async throws {
         let pool = FakePool(target: Self.target)
         let port = try pool.start(group: Self.group)
         defer { pool.stop() }
         let miner = try Self.miner(pool: pool, port: port, kind: .standard, channels: 2)
         #expect(pool.wait { shares, _ in Set(shares.map(\.channelID)).count == 2 && shares.count >= 10 })
-        miner.stop()
+        await miner.stop()
         #expect(pool.shares.allSatisfy { $0.valid })
         #expect(pool.messages.contains { if case .submitSharesStandard = $0 { return true } else { return false } })
     }
 
     @Test("Reconnect moves the miner to another server; a dropped connection is retried")
-    func reconnects() throws {
+    func reconnects() async throws {
         let first = FakePool(target: Self.target)
         let firstPort = try first.start(group: Self.group)
         defer { first.stop() }
@@ -360,35 +372,36 @@ struct CPUMinerTests {
         let secondPort = try second.start(group: Self.group)
         defer { second.stop() }
         let miner = try Self.miner(pool: first, port: firstPort)
-        defer { miner.stop() }
-        #expect(first.wait { shares, _ in !shares.isEmpty })
-        first.send([.reconnect(Reconnect(newHost: "", newPort: UInt16(secondPort)))])
-        #expect(second.wait { shares, _ in shares.count >= 3 })
+        try await Self.mining(miner) {
+            #expect(first.wait { shares, _ in !shares.isEmpty })
+            first.send([.reconnect(Reconnect(newHost: "", newPort: UInt16(secondPort)))])
+            #expect(second.wait { shares, _ in shares.count >= 3 })
 
-        // The server drops the connection: the miner comes back to the same (new) address after its backoff.
-        for connection in second.openConnections { connection.close(promise: nil) }
-        let setups = { (messages: [Sv2Message]) in messages.filter { if case .setupConnection = $0 { return true } else { return false } }.count }
-        #expect(second.wait { _, messages in setups(messages) >= 2 })
-        let before = second.shares.count
-        #expect(second.wait { shares, _ in shares.count >= before + 3 })
-        #expect(first.openConnections.isEmpty)
+            // The server drops the connection: the miner comes back to the same (new) address after its backoff.
+            for connection in second.openConnections { connection.close(promise: nil) }
+            let setups = { (messages: [Sv2Message]) in messages.filter { if case .setupConnection = $0 { return true } else { return false } }.count }
+            #expect(second.wait { _, messages in setups(messages) >= 2 })
+            let before = second.shares.count
+            #expect(second.wait { shares, _ in shares.count >= before + 3 })
+            #expect(first.openConnections.isEmpty)
+        }
     }
 
     @Test("a target every hash meets does not queue shares without bound: the excess is dropped and counted")
-    func floodOfShares() throws {
+    func floodOfShares() async throws {
         let pool = FakePool(target: .max)
         let port = try pool.start(group: Self.group)
         defer { pool.stop() }
         let miner = try Self.miner(pool: pool, port: port)
         #expect(pool.wait { shares, _ in shares.count >= 1000 })
         usleep(300_000)
-        let statistics = miner.stop()
+        let statistics = await miner.stop()
         #expect(statistics.discarded > 0 && statistics.submitted >= 1000)
         #expect(pool.shares.allSatisfy { $0.valid })
     }
 
     @Test("a pool that refuses the only channel stops the miner with a reason")
-    func refusedChannel() throws {
+    func refusedChannel() async throws {
         let pool = FakePool(target: Self.target, refusesChannels: true)
         let port = try pool.start(group: Self.group)
         defer { pool.stop() }
@@ -396,7 +409,7 @@ struct CPUMinerTests {
         let miner = try Self.miner(pool: pool, port: port, failures: failures)
         let deadline = Date(timeIntervalSinceNow: 10)
         while failures.withLockedValue(\.isEmpty), Date() < deadline { usleep(10_000) }
-        miner.stop()
+        await miner.stop()
         #expect(failures.withLockedValue { $0 } == ["no mining channel could be opened"])
     }
 }

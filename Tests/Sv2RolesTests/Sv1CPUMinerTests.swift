@@ -267,7 +267,7 @@ struct Sv1CPUMinerTests {
         let configuration = CPUMiner.Configuration(
             protocol: Sv1MinerProtocol(session: Sv1ClientConfiguration(
                 user: user, userAgent: "sv2-cpu-miner/test", endpointHost: "127.0.0.1", endpointPort: port)),
-            host: "127.0.0.1", port: port, engine: HashingEngine.Configuration(threads: 2, lanes: 1, chunkNonces: 4096),
+            pool: HostPort(host: "127.0.0.1", port: port), engine: HashingEngine.Configuration(threads: 2, lanes: 1, chunkNonces: 4096),
             reportInterval: .milliseconds(500), initialBackoff: .milliseconds(100), maximumBackoff: .milliseconds(400))
         let miner = try CPUMiner(
             configuration: configuration, eventLoop: group.next(), logger: LogSettings(level: .warning).logger("mine-test")
@@ -276,70 +276,83 @@ struct Sv1CPUMinerTests {
         return miner
     }
 
+    /// Runs `body` while `miner` mines, then stops it (also when `body` fails).
+    static func mining(_ miner: CPUMiner<Sv1MinerProtocol>, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            await miner.stop()
+            throw error
+        }
+        await miner.stop()
+    }
+
     /// Waits until the miner's answered shares add up to what the pool judged.
-    static func settle(_ miner: CPUMiner<Sv1MinerProtocol>, _ pool: FakeSv1Pool) -> MinerStatistics {
+    static func settle(_ miner: CPUMiner<Sv1MinerProtocol>, _ pool: FakeSv1Pool) async -> MinerStatistics {
         let deadline = Date(timeIntervalSinceNow: 10)
         while Date() < deadline {
-            let statistics = miner.statistics
+            let statistics = await miner.statistics
             if statistics.accepted + statistics.rejected == pool.shares.count { return statistics }
             usleep(20_000)
         }
-        return miner.statistics
+        return await miner.statistics
     }
 
     @Test("configure, subscribe, authorize in order; every share valid by the pool's own header; jobs switch; counts match")
-    func mines() throws {
+    func mines() async throws {
         let pool = FakeSv1Pool()
         let port = try pool.start(group: Self.group)
         defer { pool.stop() }
         let miner = try Self.miner(port: port)
-        defer { miner.stop() }
-        #expect(pool.wait { shares, _ in shares.count >= 20 })
-        #expect(Array(pool.methods.prefix(3)) == ["mining.configure", "mining.subscribe", "mining.authorize"])
-        #expect(pool.requests("mining.subscribe").first == [.string("sv2-cpu-miner/test")])
-        #expect(pool.requests("mining.authorize").first == [.string("acct.worker"), .string("x")])
-        #expect(pool.requests("mining.configure").first?.first == .array([.string("version-rolling")]))
+        try await Self.mining(miner) {
+            #expect(pool.wait { shares, _ in shares.count >= 20 })
+            #expect(Array(pool.methods.prefix(3)) == ["mining.configure", "mining.subscribe", "mining.authorize"])
+            #expect(pool.requests("mining.subscribe").first == [.string("sv2-cpu-miner/test")])
+            #expect(pool.requests("mining.authorize").first == [.string("acct.worker"), .string("x")])
+            #expect(pool.requests("mining.configure").first?.first == .array([.string("version-rolling")]))
 
-        pool.newJob(clean: false)
-        #expect(pool.wait { shares, _ in shares.filter { $0.jobID == "2" }.count >= 10 })
-        pool.newJob(clean: true)
-        #expect(pool.wait { shares, _ in shares.filter { $0.jobID == "3" }.count >= 10 })
-        // A difficulty no hash meets ends the shares (at once: it is harder).
-        pool.send(#"{"id":null,"method":"mining.set_difficulty","params":[1e30]}"#)
-        usleep(200_000)
-        let statistics = Self.settle(miner, pool)
-        let shares = pool.shares
-        // Only shares of job 2 on their way when the clean job came may fail (the pool dropped job 2).
-        let invalid = shares.filter { !$0.valid }
-        #expect(invalid.allSatisfy { $0.jobID == "2" }, "invalid shares: \(invalid.map { JSONValue.array($0.params).text })")
-        #expect(invalid.count <= 4)
-        #expect(shares.allSatisfy { $0.params.count == 6 && $0.params.first == .string("acct.worker") })
-        #expect(statistics.accepted == shares.count - invalid.count && statistics.rejected == invalid.count)
-        #expect(statistics.submitted == shares.count)
+            pool.newJob(clean: false)
+            #expect(pool.wait { shares, _ in shares.filter { $0.jobID == "2" }.count >= 10 })
+            pool.newJob(clean: true)
+            #expect(pool.wait { shares, _ in shares.filter { $0.jobID == "3" }.count >= 10 })
+            // A difficulty no hash meets ends the shares (at once: it is harder).
+            pool.send(#"{"id":null,"method":"mining.set_difficulty","params":[1e30]}"#)
+            usleep(200_000)
+            let statistics = await Self.settle(miner, pool)
+            let shares = pool.shares
+            // Only shares of job 2 on their way when the clean job came may fail (the pool dropped job 2).
+            let invalid = shares.filter { !$0.valid }
+            #expect(invalid.allSatisfy { $0.jobID == "2" }, "invalid shares: \(invalid.map { JSONValue.array($0.params).text })")
+            #expect(invalid.count <= 4)
+            #expect(shares.allSatisfy { $0.params.count == 6 && $0.params.first == .string("acct.worker") })
+            #expect(statistics.accepted == shares.count - invalid.count && statistics.rejected == invalid.count)
+            #expect(statistics.submitted == shares.count)
+        }
     }
 
     @Test("without version rolling granted: 5-param submits, still valid; rejected answers are counted as rejected")
-    func noVersionRolling() throws {
+    func noVersionRolling() async throws {
         let pool = FakeSv1Pool(grantsVersionRolling: false)
         let port = try pool.start(group: Self.group)
         defer { pool.stop() }
         let miner = try Self.miner(port: port)
-        defer { miner.stop() }
-        #expect(pool.wait { shares, _ in shares.count >= 10 })
-        // Shares of a job the pool dropped (clean) while they were on their way come back rejected.
-        pool.newJob(clean: true)
-        #expect(pool.wait { shares, _ in shares.filter { $0.jobID == "2" }.count >= 5 })
-        pool.send(#"{"id":null,"method":"mining.set_difficulty","params":[1e30]}"#)
-        usleep(200_000)
-        let statistics = Self.settle(miner, pool)
-        let shares = pool.shares
-        #expect(shares.allSatisfy { $0.params.count == 5 })
-        #expect(statistics.accepted == shares.filter { $0.valid }.count && statistics.rejected == shares.filter { !$0.valid }.count)
-        #expect(shares.filter { !$0.valid }.allSatisfy { $0.jobID == "1" })
+        try await Self.mining(miner) {
+            #expect(pool.wait { shares, _ in shares.count >= 10 })
+            // Shares of a job the pool dropped (clean) while they were on their way come back rejected.
+            pool.newJob(clean: true)
+            #expect(pool.wait { shares, _ in shares.filter { $0.jobID == "2" }.count >= 5 })
+            pool.send(#"{"id":null,"method":"mining.set_difficulty","params":[1e30]}"#)
+            usleep(200_000)
+            let statistics = await Self.settle(miner, pool)
+            let shares = pool.shares
+            #expect(shares.allSatisfy { $0.params.count == 5 })
+            #expect(statistics.accepted == shares.filter { $0.valid }.count && statistics.rejected == shares.filter { !$0.valid }.count)
+            #expect(shares.filter { !$0.valid }.allSatisfy { $0.jobID == "1" })
+        }
     }
 
     @Test("a dropped connection is retried with backoff; client.reconnect moves the miner to another pool")
-    func reconnects() throws {
+    func reconnects() async throws {
         let first = FakeSv1Pool()
         let firstPort = try first.start(group: Self.group)
         defer { first.stop() }
@@ -347,18 +360,19 @@ struct Sv1CPUMinerTests {
         let secondPort = try second.start(group: Self.group)
         defer { second.stop() }
         let miner = try Self.miner(port: firstPort)
-        defer { miner.stop() }
-        #expect(first.wait { shares, _ in shares.count >= 3 })
-        for connection in first.openConnections { connection.close(promise: nil) }
-        #expect(first.wait { _, methods in methods.filter { $0 == "mining.subscribe" }.count >= 2 })
-        let before = first.shares.count
-        #expect(first.wait { shares, _ in shares.count >= before + 3 })
+        try await Self.mining(miner) {
+            #expect(first.wait { shares, _ in shares.count >= 3 })
+            for connection in first.openConnections { connection.close(promise: nil) }
+            #expect(first.wait { _, methods in methods.filter { $0 == "mining.subscribe" }.count >= 2 })
+            let before = first.shares.count
+            #expect(first.wait { shares, _ in shares.count >= before + 3 })
 
-        first.send(#"{"id":null,"method":"client.reconnect","params":["127.0.0.1",\#(secondPort),0]}"#)
-        #expect(second.wait { shares, _ in shares.count >= 3 })
-        let deadline = Date(timeIntervalSinceNow: 5)
-        while !first.openConnections.isEmpty, Date() < deadline { usleep(10_000) }
-        #expect(first.openConnections.isEmpty)
-        #expect(second.shares.allSatisfy { $0.valid } && first.shares.allSatisfy { $0.valid })
+            first.send(#"{"id":null,"method":"client.reconnect","params":["127.0.0.1",\#(secondPort),0]}"#)
+            #expect(second.wait { shares, _ in shares.count >= 3 })
+            let deadline = Date(timeIntervalSinceNow: 5)
+            while !first.openConnections.isEmpty, Date() < deadline { usleep(10_000) }
+            #expect(first.openConnections.isEmpty)
+            #expect(second.shares.allSatisfy { $0.valid } && first.shares.allSatisfy { $0.valid })
+        }
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Sv2Channels
+import Sv2Crypto
 import Testing
 @testable import Sv2Roles
 
@@ -71,26 +72,36 @@ final class Sv1TestMiner: ChannelInboundHandler, @unchecked Sendable {
 
 @Suite("translator service: Sv1 miners without a pool")
 struct TranslatorServiceTests {
-    private static func service(maximumClients: Int = 100) throws -> (TranslatorService, Int, MultiThreadedEventLoopGroup) {
+    /// Runs `body` with a translator whose only pool is unreachable (port 1), then stops it.
+    private static func withService(
+        maximumClients: Int = 100, _ body: (TranslatorService, Int, MultiThreadedEventLoopGroup) throws -> Void
+    ) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         // A share every 10 ms expected: an idle miner is overdue within a few ticks.
         let downstream = try #require(Sv1ServerConfiguration(sharesPerMinute: 6000, initialDifficulty: 1e6))
+        var random = SystemRandom()
+        let nowhere = TranslatorService.Upstream(
+            host: "127.0.0.1", port: 1, authority: Secp256k1SecretKey.generate(using: &random).xOnlyPublicKey, userIdentity: "test")
         let service = TranslatorService(
             configuration: .init(
-                host: "127.0.0.1", port: 0, upstreams: [], downstream: downstream, maximumClients: maximumClients,
+                listen: HostPort(host: "127.0.0.1", port: 0), upstreams: [nowhere], downstream: downstream, maximumClients: maximumClients,
                 vardiffInterval: .milliseconds(50)),
-            group: group, logger: LogSettings(level: .error).logger("test"))
-        let port = try #require(try service.start()?.port)
-        return (service, port, group)
+            group: group, logger: LogSettings(level: .critical).logger("test"))
+        let port = try #require(try await service.start().port)
+        do {
+            try body(service, port, group)
+        } catch {
+            await service.stop()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        await service.stop()
+        try? await group.shutdownGracefully()
     }
 
     @Test("vardiff runs from one timer per event loop: every idle miner's difficulty goes down")
-    func vardiff() throws {
-        let (service, port, group) = try Self.service()
-        defer {
-            service.stop()
-            try? group.syncShutdownGracefully()
-        }
+    func vardiff() async throws {
+        try await Self.withService { service, port, group in
         let miners = try (0..<4).map { _ in try Sv1TestMiner.connect(port: port, group: group) }
         for miner in miners {
             try miner.send(#"{"id":1,"method":"mining.subscribe","params":[]}"#)
@@ -100,15 +111,12 @@ struct TranslatorServiceTests {
             #expect(miner.wait { lines in Sv1TestMiner.difficulties(lines).first == 1e6 && Sv1TestMiner.difficulties(lines).contains { $0 < 1e6 } })
         }
         #expect(service.clientCount == 4)
+        }
     }
 
     @Test("the client limit refuses the connection over it, and a closed miner frees its place")
-    func limit() throws {
-        let (service, port, group) = try Self.service(maximumClients: 2)
-        defer {
-            service.stop()
-            try? group.syncShutdownGracefully()
-        }
+    func limit() async throws {
+        try await Self.withService(maximumClients: 2) { service, port, group in
         let first = try Sv1TestMiner.connect(port: port, group: group)
         let second = try Sv1TestMiner.connect(port: port, group: group)
         for miner in [first, second] {
@@ -126,5 +134,6 @@ struct TranslatorServiceTests {
         try third.send(#"{"id":1,"method":"mining.subscribe","params":[]}"#)
         #expect(third.wait { $0.contains { $0.contains("\"id\":1") } })
         #expect(service.clientCount == 2)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Bitcoin
 import Sv2Binary
+import Sv2Sessions
 import Sv2Messages
 
 /// The miner's side of one Mining Protocol connection (spec 5) as a state machine: messages in, actions out.
@@ -29,6 +30,8 @@ public struct MinerClientSession: MinerSession {
 
     /// What the I/O glue must do, in order; `.reconnect` answers the pool's Reconnect (spec 3.6.5).
     public typealias Action = MinerSessionAction<Sv2Message, MinerSessionEvent>
+    /// What the session reports for the log.
+    public typealias Event = MinerSessionEvent
 
     private enum State: Sendable {
         case idle
@@ -100,7 +103,7 @@ public struct MinerClientSession: MinerSession {
     }
 
     /// Starts the connection: SetupConnection (spec 3.6.1) for the Mining Protocol with the flags of 5.3.1.
-    public mutating func start() -> [Action] {
+    public mutating func start(now: Timestamp) -> [Action] {
         guard case .idle = state else { return [] }
         state = .awaitingSetup
         let setup = SetupConnection(
@@ -113,7 +116,7 @@ public struct MinerClientSession: MinerSession {
     }
 
     /// Handles one message from the pool.
-    public mutating func receive(_ message: Sv2Message) -> [Action] {
+    public mutating func receive(_ message: Sv2Message, now: Timestamp) -> [Action] {
         switch state {
         case .idle, .closed:
             return []

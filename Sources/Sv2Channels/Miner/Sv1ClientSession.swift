@@ -1,10 +1,11 @@
 import Sv1
 import Sv2Binary
+import Sv2Sessions
 import Sv2Formats
 
-/// The miner's side of one Stratum V1 connection as a state machine: lines in, actions out (see ``MinerSession``).
+/// The miner's side of one Stratum V1 connection as a ``MinerSession``: lines in, actions out.
 ///
-/// ``start()`` pipelines mining.configure (BIP310 version rolling, unless the configured mask is 0),
+/// ``start(now:)`` pipelines mining.configure (BIP310 version rolling, unless the configured mask is 0),
 /// mining.subscribe and mining.authorize, as firmware does; answers may come in any order. Jobs (mining.notify)
 /// become ``MiningWork`` for lane 0 at once: a ``CoinbaseTemplate`` with prefix coinb1 + extranonce1, the
 /// extranonce2 size as the rolled extranonce, coinb2 as suffix and the merkle branch as path; the version may be
@@ -20,6 +21,8 @@ import Sv2Formats
 public struct Sv1ClientSession: MinerSession {
     /// The actions of this session.
     public typealias Action = MinerSessionAction<Sv1Message, Sv1SessionEvent>
+    /// What the session reports for the log.
+    public typealias Event = Sv1SessionEvent
     /// Works whose shares are still submitted (the jobs since the last clean_jobs).
     static let issuedWorkLimit = 32
     /// Requests waiting for an answer beyond which the oldest is forgotten (a pool that never answers submits).
@@ -46,6 +49,9 @@ public struct Sv1ClientSession: MinerSession {
     /// extranonce1 and the extranonce2 size, once mining.subscribe is answered.
     public private(set) var extranonce: (extranonce1: [UInt8], extranonce2Size: Int)?
 
+    /// True once mining.subscribe is answered (the connection is set up).
+    public var isSetUp: Bool { extranonce != nil }
+
     private var state = State.idle
     private var nextRequestID: UInt64 = 1
     private var oldestPendingID: UInt64 = 1
@@ -66,7 +72,7 @@ public struct Sv1ClientSession: MinerSession {
     }
 
     /// mining.configure (when a mask is configured), mining.subscribe and mining.authorize.
-    public mutating func start() -> [Action] {
+    public mutating func start(now: Timestamp) -> [Action] {
         guard case .idle = state else { return [] }
         state = .running
         var actions = [Action]()
@@ -85,7 +91,7 @@ public struct Sv1ClientSession: MinerSession {
     }
 
     /// Handles one message from the pool.
-    public mutating func receive(_ message: Sv1Message) -> [Action] {
+    public mutating func receive(_ message: Sv1Message, now: Timestamp) -> [Action] {
         guard case .running = state else { return [] }
         switch message {
         case let .response(id, result, error):

@@ -3,6 +3,7 @@ import Foundation
 import Sv1
 import Sv2Binary
 import Sv2Formats
+import Sv2Sessions
 
 /// Settings of the translator's Sv1 side shared by every downstream connection.
 public struct Sv1ServerConfiguration: Sendable {
@@ -103,26 +104,25 @@ public struct TranslatorJob: Hashable, Sendable {
     }
 }
 
-/// The Sv1 server side of one translator connection (a mining device speaking Stratum V1) as a state machine:
-/// JSON-RPC messages in, actions out, time passed in.
+/// The Sv1 server side of one translator connection (a mining device speaking Stratum V1) as a
+/// ``ConnectionSession``: JSON-RPC messages in, actions out, time passed in.
 ///
 /// Answers mining.configure (BIP310 version rolling within the translator's mask, minimum-difficulty),
 /// mining.subscribe (this connection's extranonce1 and extranonce2 size), mining.authorize (any user; the name is
 /// kept), mining.suggest_difficulty (within the bounds), mining.extranonce.subscribe and mining.submit; unknown
 /// methods get a JSON-RPC error, never a disconnect. A share is checked against the miner's own difficulty (error 23
 /// otherwise) and, when it also meets the upstream target, handed on as a ``FoundShare`` of the upstream work.
-public struct Sv1ServerSession: Sendable {
-    /// What the I/O glue does.
-    public enum Action: Hashable, Sendable {
-        /// Send this line to the miner.
-        case send(Sv1Message)
-        /// Send this job's mining.notify: the bytes of ``TranslatorJob/notifyLine``.
+public struct Sv1ServerSession: ConnectionSession {
+    /// What only the translator's glue does.
+    public enum Effect: Hashable, Sendable {
+        /// Send this job's mining.notify: the bytes of ``TranslatorJob/notifyLine``, encoded once for every miner.
         case notify(TranslatorJob)
         /// Submit this share upstream (it meets the upstream work's target).
         case submit(FoundShare)
-        /// Log this.
-        case log(String)
     }
+
+    /// The session's actions.
+    public typealias Action = SessionAction<Sv1Message, Effect>
 
     /// Stratum V1 error codes as deployed pools use them.
     enum ErrorCode: Int {
@@ -153,7 +153,7 @@ public struct Sv1ServerSession: Sendable {
     public private(set) var rejected: UInt64 = 0
 
     /// A session for a new connection with `extranonce1`.
-    public init(configuration: Sv1ServerConfiguration, extranonce1: [UInt8], now: Double) {
+    public init(configuration: Sv1ServerConfiguration, extranonce1: [UInt8], now: Timestamp) {
         self.configuration = configuration
         self.extranonce1 = extranonce1
         difficulty = configuration.clamp(configuration.initialDifficulty)
@@ -161,7 +161,7 @@ public struct Sv1ServerSession: Sendable {
         previousTarget = target
         vardiff = Vardiff(
             configuration: configuration.vardiff,
-            initialHashrate: MiningTarget.hashrate(target: target, sharesPerMinute: configuration.sharesPerMinute), now: now)
+            initialHashrate: MiningTarget.hashrate(target: target, sharesPerMinute: configuration.sharesPerMinute), now: now.seconds)
     }
 
     /// The user name the miner authorized with.
@@ -170,12 +170,15 @@ public struct Sv1ServerSession: Sendable {
     /// True once the miner subscribed and authorized: it gets jobs.
     public var isMining: Bool { subscribed && user != nil }
 
+    /// Set up: subscribed and authorized.
+    public var isSetUp: Bool { isMining }
+
     // MARK: - Miner messages
 
     /// Handles one message from the miner.
-    public mutating func receive(_ message: Sv1Message, now: Double) -> [Action] {
+    public mutating func receive(_ message: Sv1Message, now: Timestamp) -> [Action] {
         guard case let .request(id, method, params) = message else {
-            if case let .notification(method, _) = message { return [.log("notification \(method) from the miner ignored")] }
+            if case let .notification(method, _) = message { return [.debug("notification \(method) from the miner ignored")] }
             return []
         }
         switch method {
@@ -216,7 +219,7 @@ public struct Sv1ServerSession: Sendable {
         configuration.clamp(max(value, minerMinimum))
     }
 
-    private mutating func configure(id: Sv1ID, params: [JSONValue], now: Double) -> [Action] {
+    private mutating func configure(id: Sv1ID, params: [JSONValue], now: Timestamp) -> [Action] {
         let extensions = params.first?.arrayValue?.compactMap(\.stringValue) ?? []
         let options = params.count > 1 ? params[1] : .null
         var result = [(String, JSONValue)]()
@@ -241,11 +244,11 @@ public struct Sv1ServerSession: Sendable {
 
     private mutating func startMining() -> [Action] {
         var actions: [Action] = [.send(.notification(method: Sv1Method.setDifficulty, params: [Self.json(difficulty)]))]
-        if let latest { actions.append(.notify(latest.cleaned)) }
+        if let latest { actions.append(.effect(.notify(latest.cleaned))) }
         return actions
     }
 
-    private mutating func submit(id: Sv1ID, params: [JSONValue], now: Double) -> [Action] {
+    private mutating func submit(id: Sv1ID, params: [JSONValue], now: Timestamp) -> [Action] {
         guard subscribed else { return reject(id, .notSubscribed, "Not subscribed") }
         guard user != nil else { return reject(id, .unauthorized, "Unauthorized worker") }
         let fields = params.map { $0.stringValue ?? "" }
@@ -269,13 +272,18 @@ public struct Sv1ServerSession: Sendable {
         guard seen.insert(hash).inserted else { return reject(id, .duplicate, "Duplicate share") }
         guard hash <= max(target, previousTarget) else { return reject(id, .lowDifficulty, "Low difficulty share") }
         accepted += 1
-        vardiff.recordShare(now: now)
+        vardiff.recordShare(now: now.seconds)
         var actions: [Action] = [.send(.response(id: id, result: .bool(true), error: .null))]
-        if assessment.isSubmittable { actions.append(.submit(share)) }
+        if assessment.isSubmittable { actions.append(.effect(.submit(share))) }
         return actions
     }
 
     // MARK: - Translator events
+
+    /// A line that is not a Stratum V1 message: a JSON-RPC error (code 20) without an id; the connection stays.
+    public mutating func malformed(_ problem: String, now: Timestamp) -> [Action] {
+        [.send(.response(id: .null, result: .null, error: .array([.number(String(ErrorCode.other.rawValue)), .string(problem), .null])))]
+    }
 
     /// New upstream work as a job: sent at once to a miner that is mining, as `.notify(job)` with `job` itself (so
     /// the glue can send every miner the same encoded line); a clean job drops the earlier ones.
@@ -297,22 +305,22 @@ public struct Sv1ServerSession: Sendable {
             actions.append(.send(.notification(method: Sv1Method.setVersionMask, params: [.string(Sv1Job.hex(mask))])))
         }
         if versionMask != 0 { announcedMask = mask }
-        actions.append(.notify(job))
+        actions.append(.effect(.notify(job)))
         return actions
     }
 
     /// Vardiff: a new difficulty when the miner's share rate has moved it.
-    public mutating func tick(now: Double) -> [Action] {
-        guard isMining, let proposed = vardiff.update(now: now) else { return [] }
+    public mutating func tick(now: Timestamp) -> [Action] {
+        guard isMining, let proposed = vardiff.update(now: now.seconds) else { return [] }
         return setDifficulty(bounded(MiningTarget.difficulty(target: proposed)), now: now, resetVardiff: false)
     }
 
-    private mutating func setDifficulty(_ value: Double, now: Double, resetVardiff: Bool) -> [Action] {
+    private mutating func setDifficulty(_ value: Double, now: Timestamp, resetVardiff: Bool) -> [Action] {
         if resetVardiff {
             vardiff = Vardiff(
                 configuration: configuration.vardiff,
                 initialHashrate: MiningTarget.hashrate(target: MiningTarget.target(difficulty: value), sharesPerMinute: configuration.sharesPerMinute),
-                now: now)
+                now: now.seconds)
         }
         guard value != difficulty else { return [] }
         difficulty = value

@@ -237,6 +237,9 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         flushIfNeeded(context: context)
     }
 
+    /// The session as it is now (nil before it starts and after the connection closed).
+    var currentSession: Session? { session }
+
     /// True when there is a session and `include` accepts it.
     func sessionSatisfies(_ include: (Session) -> Bool) -> Bool {
         session.map(include) ?? false
@@ -399,6 +402,9 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
 
     /// The peer's address, `host:port`.
     public var peer: String { channel.peerDescription }
+
+    /// The session as it is now, read on the connection's event loop (nil before it starts and once it closed).
+    public var session: Session? { handler.value.currentSession }
 
     /// Runs `body` on the session with the current time and performs what it returns, then flushes.
     public func update(_ body: @escaping @Sendable (inout Session, Timestamp) -> [SessionAction<Session.Outbound, Session.Effect>]) {

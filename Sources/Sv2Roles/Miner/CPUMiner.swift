@@ -1,12 +1,15 @@
 import Dispatch
-import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
+import ServiceLifecycle
 import Sv2Channels
+import Sv2Network
+import Sv2Sessions
 import Synchronization
 
 /// The CPU miner of `sv2 mine --cpu`: a ``HashingEngine`` fed by the ``MinerSession`` of `Protocol` (Stratum V2 or
-/// V1, see ``MinerProtocol``) over one pool connection at a time.
+/// V1, see ``MinerProtocol``) over one pool connection at a time, on the connection engine.
 ///
 /// All connection and session state lives on one event loop: messages from the pool, shares from the hashing
 /// threads (handed over with `EventLoop.execute`), timers. A lost connection idles the engine and is retried after
@@ -17,7 +20,7 @@ import Synchronization
 /// At most ``pendingShareLimit`` shares wait for the event loop, and none is written while the connection's send
 /// buffer is full: when a target far too easy makes the threads find more than the pool takes, the excess is
 /// dropped and counted as discarded instead of queueing without bound.
-public final class CPUMiner<Protocol: MinerProtocol>: @unchecked Sendable {
+public final class CPUMiner<Protocol: MinerProtocol>: Service, Sendable {
     /// Shares handed to the event loop and not yet processed, beyond which new ones are dropped.
     public static var pendingShareLimit: Int { 4096 }
 
@@ -25,28 +28,24 @@ public final class CPUMiner<Protocol: MinerProtocol>: @unchecked Sendable {
     public struct Configuration: Sendable {
         /// The protocol and what its sessions ask for.
         public var `protocol`: Protocol
-        /// The pool's host (a move asked by the pool changes it).
-        public var host: String
-        /// The pool's port.
-        public var port: Int
+        /// The pool (a move asked by the pool changes it).
+        public var pool: HostPort
         /// Threads, lanes (one per channel), kernel, chunk size.
         public var engine: HashingEngine.Configuration
         /// Time between two hash rate lines.
-        public var reportInterval: TimeAmount
+        public var reportInterval: Duration
         /// First delay before reconnecting; it doubles after each failure.
-        public var initialBackoff: TimeAmount
+        public var initialBackoff: Duration
         /// Longest delay before reconnecting.
-        public var maximumBackoff: TimeAmount
+        public var maximumBackoff: Duration
 
         /// Settings; reconnecting waits 1 s at first, doubling to at most 30 s.
         public init(
-            protocol: Protocol, host: String, port: Int, engine: HashingEngine.Configuration,
-            reportInterval: TimeAmount = .seconds(5), initialBackoff: TimeAmount = .seconds(1),
-            maximumBackoff: TimeAmount = .seconds(30)
+            protocol: Protocol, pool: HostPort, engine: HashingEngine.Configuration, reportInterval: Duration = .seconds(5),
+            initialBackoff: Duration = .seconds(1), maximumBackoff: Duration = .seconds(30)
         ) {
             self.protocol = `protocol`
-            self.host = host
-            self.port = port
+            self.pool = pool
             self.engine = engine
             self.reportInterval = reportInterval
             self.initialBackoff = initialBackoff
@@ -54,169 +53,149 @@ public final class CPUMiner<Protocol: MinerProtocol>: @unchecked Sendable {
         }
     }
 
-    /// Holds the miner weakly for the engine's share callback, which is made before the miner exists.
-    private final class ShareRelay: @unchecked Sendable {
-        weak var miner: CPUMiner?
+    /// What outlives one connection's session.
+    private struct Carried {
+        var statistics = MinerStatistics()
+        var nextWorkID: UInt64 = 1
     }
 
+    /// Holds the miner weakly for the engine's share callback, which is made before the miner exists.
+    private final class ShareRelay: Sendable {
+        private let miner = NIOLockedValueBox<Weak?>(nil)
+        struct Weak { weak var value: CPUMiner? }
+
+        func set(_ value: CPUMiner) { miner.withLockedValue { $0 = Weak(value: value) } }
+        var value: CPUMiner? { miner.withLockedValue { $0?.value } }
+    }
+
+    private typealias Connector = ClientConnector<Protocol.Session, Protocol.Wire, HostPort>
+
     private let configuration: Configuration
-    private let eventLoop: EventLoop
     private let logger: Logger
     private let onFailure: @Sendable (String) -> Void
     private let engine: HashingEngine
+    private let connector: Connector
     private let startedAt = DispatchTime.now().uptimeNanoseconds
     private let pendingShares = Atomic<Int>(0)
     private let droppedShares = Atomic<Int>(0)
-
-    // Only touched on `eventLoop`.
-    private var endpoint: (host: String, port: Int)
-    private var connection: (id: UInt64, channel: Channel?)?
-    private var connectionCount: UInt64 = 0
-    private var session: Protocol.Session?
-    private var carried = MinerStatistics()
-    private var nextWorkID: UInt64 = 1
-    private var backoff: TimeAmount
-    private var movesAtOnce = false
-    private var stopped = false
-    private var failed = false
-    private var reportTask: RepeatedTask?
-    private var lastReport: (time: UInt64, hashes: UInt64) = (0, 0)
+    private let carried = NIOLockedValueBox(Carried())
+    private let reports = NIOLockedValueBox<(task: RepeatedTask?, last: (time: UInt64, hashes: UInt64))>((nil, (0, 0)))
+    private let finished: Completion
+    private let stopped = NIOLockedValueBox(false)
 
     /// A miner that runs on `eventLoop`; `onFailure` is called (once, on the loop) when mining cannot go on, e.g. the
     /// pool refused every channel or the user.
     public init(
-        configuration: Configuration, eventLoop: EventLoop, logger: Logger, onFailure: @escaping @Sendable (String) -> Void
+        configuration: Configuration, eventLoop: EventLoop, logger: Logger, onFailure: @escaping @Sendable (String) -> Void = { _ in }
     ) throws(HashingEngine.ConfigurationError) {
         let relay = ShareRelay()
         self.configuration = configuration
-        self.eventLoop = eventLoop
         self.logger = logger
         self.onFailure = onFailure
-        self.engine = try HashingEngine(configuration: configuration.engine) { lane, share in
-            relay.miner?.found(share, lane: lane)
-        }
-        self.endpoint = (configuration.host, configuration.port)
-        self.backoff = configuration.initialBackoff
-        relay.miner = self
+        self.engine = try HashingEngine(configuration: configuration.engine) { lane, share in relay.value?.found(share, lane: lane) }
+        finished = Completion(eventLoop.makePromise())
+        let carried = self.carried
+        let engine = self.engine
+        let miningProtocol = configuration.protocol
+        let lanes = configuration.engine.lanes
+        let finishedPromise = finished
+        let connectorBox = NIOLockedValueBox<Connector?>(nil)
+        connector = ClientConnector(
+            eventLoop: eventLoop,
+            failover: Failover(endpoints: [configuration.pool], initialDelay: configuration.initialBackoff, maximumDelay: configuration.maximumBackoff),
+            wire: miningProtocol.wire, readiness: miningProtocol.readiness, configuration: ConnectionConfiguration(logger: logger),
+            connect: { endpoint, loop, handler in miningProtocol.connect(to: endpoint, eventLoop: loop, engine: handler) },
+            hooks: .init(
+                makeSession: { endpoint, _ in
+                    logger.info("connected to \(endpoint)")
+                    let state = carried.withLockedValue { $0 }
+                    return miningProtocol.makeSession(endpoint: endpoint, statistics: state.statistics, firstWorkID: state.nextWorkID)
+                },
+                effect: { effect, connection in
+                    switch effect {
+                    case let .setWork(lane, work):
+                        engine.setWork(work, lane: lane)
+                    case let .event(event):
+                        let line = miningProtocol.logLine(for: event)
+                        logger.log(level: line.level, "\(line.text)")
+                    case let .reconnect(host, port):
+                        logger.info("the pool asks to reconnect to \(host):\(port)")
+                        connectorBox.withLockedValue { $0 }?.redirect(to: HostPort(host: host, port: port))
+                    case let .fail(reason):
+                        connection.close(reason: reason, level: .error)
+                        finishedPromise.complete(.failure(MinerFailure(reason: reason)))
+                    }
+                },
+                ended: { _, session in
+                    if let session { carried.withLockedValue { $0 = Carried(statistics: session.statistics, nextWorkID: session.nextWorkID) } }
+                    for lane in 0..<lanes { engine.setWork(nil, lane: lane) }
+                }))
+        connectorBox.withLockedValue { $0 = connector }
+        relay.set(self)
+        finished.future.whenFailure { error in onFailure((error as? MinerFailure)?.reason ?? "\(error)") }
     }
 
     /// Starts the hashing threads, connects and starts the hash rate reports.
     public func start() {
+        logger.info("mining on \(configuration.pool) (\(configuration.protocol.name))")
         engine.start()
-        eventLoop.execute { [self] in
-            lastReport = (DispatchTime.now().uptimeNanoseconds, engine.hashes)
-            reportTask = eventLoop.scheduleRepeatedTask(
-                initialDelay: configuration.reportInterval, delay: configuration.reportInterval
-            ) { [weak self] _ in self?.report() }
-            connect()
-        }
+        let interval = TimeAmount(configuration.reportInterval)
+        let task = connector.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in self?.report() }
+        reports.withLockedValue { $0 = (task, (DispatchTime.now().uptimeNanoseconds, 0)) }
+        connector.start()
     }
 
-    /// Ends the session (CloseChannel for Stratum V2's channels), closes the connection, stops the threads and logs a summary (the first time); returns the
-    /// final counts.
+    /// Ends the session (CloseChannel for Stratum V2's channels), closes the connection, stops the threads and logs a
+    /// summary (the first time); returns the final counts.
     @discardableResult
-    public func stop() -> MinerStatistics {
-        let closing = eventLoop.submit { [self] () -> (first: Bool, closed: EventLoopFuture<Void>?) in
-            guard !stopped else { return (false, nil) }
-            stopped = true
-            reportTask?.cancel()
-            guard let channel = connection?.channel else { return (true, nil) }
-            if let actions = session?.close() { perform(actions, on: channel) }
-            return (true, channel.close())
-        }
-        guard let (first, closed) = try? closing.wait(), first else { return statistics }
-        try? closed?.wait()
+    public func stop() async -> MinerStatistics {
+        guard !stopped.withLockedValue({ stopped in defer { stopped = true }; return stopped }) else { return await statistics }
+        reports.withLockedValue { $0.task?.cancel() }
+        try? await connector.stop { session, _ in session.close() }.get()
         engine.stop()
-        let statistics = self.statistics
+        let statistics = await self.statistics
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - startedAt) / 1e9
         let average = HashingEngine.format(hashRate: Double(engine.hashes) / max(seconds, 0.001))
         logger.info("""
             stopped after \(Int(seconds)) s: \(engine.hashes) hashes, average \(average), accepted \(statistics.accepted), \
             rejected \(statistics.rejected), submitted \(statistics.submitted), discarded \(statistics.discarded), blocks \(statistics.blocks)
             """)
+        finished.complete(.success(()))
         return statistics
     }
 
-    /// Share counts so far.
-    public var statistics: MinerStatistics {
-        (try? eventLoop.submit { [self] in currentStatistics() }.wait()) ?? MinerStatistics()
+    /// Mines until graceful shutdown, or until the pool makes mining impossible (then the error ends the group).
+    public func run() async throws {
+        start()
+        let outcome: Result<Void, Error>
+        do {
+            try await withGracefulShutdownHandler {
+                try await finished.future.get()
+            } onGracefulShutdown: {
+                self.finished.complete(.success(()))
+            }
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        await stop()
+        try outcome.get()
     }
 
-    /// The counts of the current session (or the last one), with the shares dropped before reaching it.
-    private func currentStatistics() -> MinerStatistics {
-        var statistics = session?.statistics ?? carried
+    /// Share counts so far: the current session's (or the last one's), with the shares dropped before reaching it.
+    public var statistics: MinerStatistics {
+        get async {
+            let connector = self.connector
+            let current = try? await connector.eventLoop.submit { connector.current?.session?.statistics }.get()
+            return withDropped((current ?? nil) ?? carried.withLockedValue { $0.statistics })
+        }
+    }
+
+    /// `statistics` with the shares dropped before reaching a session.
+    private func withDropped(_ statistics: MinerStatistics) -> MinerStatistics {
+        var statistics = statistics
         statistics.discarded += droppedShares.load(ordering: .relaxed)
         return statistics
-    }
-
-    // MARK: - Connection (on the event loop)
-
-    private func connect() {
-        guard !stopped, !failed else { return }
-        connectionCount += 1
-        let id = connectionCount
-        connection = (id, nil)
-        let (host, port) = endpoint
-        logger.info("connecting to \(host):\(port) (\(configuration.protocol.name))")
-        let link = MinerLink<Protocol.Session.Message>(
-            ready: { [self] channel in transportReady(id, channel: channel) },
-            received: { [self] message in received(message, on: id) },
-            ended: { [self] reason in connectionEnded(id, reason: reason) },
-            failed: { [self] error in connectionError(id, error) })
-        configuration.protocol.connect(host: host, port: port, eventLoop: eventLoop, link: link).whenFailure { [self] error in
-            connectionEnded(id, reason: "cannot connect: \(error)")
-        }
-    }
-
-    /// Connection `id` can carry messages (TCP up, handshake done): set up the session.
-    private func transportReady(_ id: UInt64, channel: Channel) {
-        guard connection?.id == id, !stopped, !failed else {
-            channel.close(promise: nil)
-            return
-        }
-        connection = (id, channel)
-        logger.info("connected to \(endpoint.host):\(endpoint.port)")
-        var session = configuration.protocol.makeSession(
-            host: endpoint.host, port: endpoint.port, statistics: carried, firstWorkID: nextWorkID)
-        let actions = session.start()
-        self.session = session
-        perform(actions, on: channel)
-    }
-
-    /// A message from the pool on connection `id`.
-    private func received(_ message: Protocol.Session.Message, on id: UInt64) {
-        guard connection?.id == id, let channel = connection?.channel, let actions = session?.receive(message) else { return }
-        perform(actions, on: channel)
-    }
-
-    /// Connection `id` closed or could not be made: idle the engine and connect again (at once after Reconnect).
-    private func connectionEnded(_ id: UInt64, reason: String) {
-        guard connection?.id == id else { return }
-        connection = nil
-        if let session {
-            carried = session.statistics
-            nextWorkID = session.nextWorkID
-        }
-        session = nil
-        for lane in 0..<configuration.engine.lanes { engine.setWork(nil, lane: lane) }
-        guard !stopped, !failed else { return }
-        let peer = "\(endpoint.host):\(endpoint.port)"
-        if movesAtOnce {
-            movesAtOnce = false
-            logger.info("\(peer): \(reason); connecting to the new address at once")
-            connect()
-            return
-        }
-        let delay = backoff
-        backoff = min(backoff * 2, configuration.maximumBackoff)
-        logger.warning("\(peer): \(reason); reconnecting in \(Double(delay.nanoseconds) / 1e9) s")
-        eventLoop.scheduleTask(in: delay) { [weak self] in self?.connect() }
-    }
-
-    /// An error on connection `id` (the transport closes the connection itself when it must).
-    private func connectionError(_ id: UInt64, _ error: Error) {
-        guard connection?.id == id else { return }
-        logger.warning("\(endpoint.host):\(endpoint.port): \(error)")
     }
 
     /// A share from a hashing thread.
@@ -226,53 +205,55 @@ public final class CPUMiner<Protocol: MinerProtocol>: @unchecked Sendable {
             droppedShares.add(1, ordering: .relaxed)
             return
         }
-        eventLoop.execute { [self] in
+        let connector = self.connector
+        connector.eventLoop.execute { [self] in
             pendingShares.subtract(1, ordering: .relaxed)
-            guard let channel = connection?.channel, channel.isWritable else {
+            guard let connection = connector.current, connection.channel.isWritable else {
                 droppedShares.add(1, ordering: .relaxed)
                 return
             }
-            if let actions = session?.submit(share, lane: lane) { perform(actions, on: channel) }
+            connection.update { session, _ in session.submit(share, lane: lane) }
         }
     }
-
-    private func perform(_ actions: [MinerSessionAction<Protocol.Session.Message, Protocol.Session.Event>], on channel: Channel) {
-        for action in actions {
-            switch action {
-            case let .send(message):
-                configuration.protocol.write(message, to: channel)
-            case let .setWork(lane, work):
-                engine.setWork(work, lane: lane)
-            case let .event(event):
-                let line = configuration.protocol.logLine(for: event)
-                if line.isSetUp { backoff = configuration.initialBackoff }
-                logger.log(level: line.level, "\(line.text)")
-            case let .close(reason):
-                logger.warning("closing the connection: \(reason)")
-                channel.close(promise: nil)
-            case let .reconnect(host, port):
-                logger.info("the pool asks to reconnect to \(host):\(port)")
-                endpoint = (host, port)
-                movesAtOnce = true
-                channel.close(promise: nil)
-            case let .fail(reason):
-                guard !failed else { continue }
-                failed = true
-                channel.close(promise: nil)
-                onFailure(reason)
-            }
-        }
-    }
-
-    // MARK: - Log
 
     private func report() {
         let now = DispatchTime.now().uptimeNanoseconds
         let hashes = engine.hashes
-        let seconds = Double(now - lastReport.time) / 1e9
-        let rate = Double(hashes - lastReport.hashes) / max(seconds, 0.001)
-        lastReport = (now, hashes)
-        let statistics = currentStatistics()
+        let last = reports.withLockedValue { state in
+            defer { state.last = (now, hashes) }
+            return state.last
+        }
+        let seconds = Double(now - last.time) / 1e9
+        let rate = Double(hashes - last.hashes) / max(seconds, 0.001)
+        let statistics = withDropped(connector.current?.session?.statistics ?? carried.withLockedValue { $0.statistics })
         logger.info("hashrate \(HashingEngine.format(hashRate: rate)), accepted \(statistics.accepted), rejected \(statistics.rejected)")
     }
+}
+
+/// A promise completed once: by a failure of the pool, or by the end of mining, whichever comes first.
+private final class Completion: Sendable {
+    private let promise: EventLoopPromise<Void>
+    private let done = Atomic<Bool>(false)
+
+    init(_ promise: EventLoopPromise<Void>) {
+        self.promise = promise
+    }
+
+    /// Completes when mining ends.
+    var future: EventLoopFuture<Void> { promise.futureResult }
+
+    /// Completes the promise with `result` unless it is already complete.
+    func complete(_ result: Result<Void, Error>) {
+        guard !done.exchange(true, ordering: .relaxed) else { return }
+        promise.completeWith(result)
+    }
+}
+
+/// Mining cannot go on: the pool refused the setup, every channel or the user.
+public struct MinerFailure: Error, CustomStringConvertible {
+    /// Why.
+    public var reason: String
+
+    /// A sentence for the user.
+    public var description: String { reason }
 }

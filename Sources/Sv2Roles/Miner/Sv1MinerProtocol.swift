@@ -21,40 +21,40 @@ public struct Sv1MinerProtocol: MinerProtocol {
     /// `Stratum V1`.
     public var name: String { "Stratum V1" }
 
-    /// Connects; the session starts as soon as TCP is up.
-    public func connect(host: String, port: Int, eventLoop: EventLoop, link: MinerLink<Sv1Message>) -> EventLoopFuture<Void> {
+    /// Stratum V1 lines.
+    public var wire: Sv1Wire<Sv1Message> { Sv1Wire() }
+
+    /// The session starts as soon as TCP is up.
+    public var readiness: ConnectionHandler<Sv1ClientSession, Sv1Wire<Sv1Message>>.Readiness { .active }
+
+    /// Connects over plain TCP with the line handler.
+    public func connect(to endpoint: HostPort, eventLoop: EventLoop, engine: @escaping @Sendable (Channel) throws -> Void) -> EventLoopFuture<Void> {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        Sv1LineHandler(), MinerConnectionHandler(link: link, readiness: .active),
-                    ])
+                    try channel.pipeline.syncOperations.addHandler(Sv1LineHandler())
+                    try engine(channel)
                 }
             }
-            .connect(host: host, port: port)
+            .connect(host: endpoint.host, port: endpoint.port)
             .map { _ in }
     }
 
-    /// An ``Sv1ClientSession`` whose client.reconnect defaults are `host`:`port`.
-    public func makeSession(host: String, port: Int, statistics: MinerStatistics, firstWorkID: UInt64) -> Sv1ClientSession {
+    /// An ``Sv1ClientSession`` whose client.reconnect defaults are `endpoint`.
+    public func makeSession(endpoint: HostPort, statistics: MinerStatistics, firstWorkID: UInt64) -> Sv1ClientSession {
         var configuration = session
-        configuration.endpointHost = host
-        configuration.endpointPort = port
+        configuration.endpointHost = endpoint.host
+        configuration.endpointPort = endpoint.port
         return Sv1ClientSession(configuration: configuration, statistics: statistics, firstWorkID: firstWorkID)
-    }
-
-    /// Writes the message as a line.
-    public func write(_ message: Sv1Message, to channel: Channel) {
-        channel.writeAndFlush(ByteBuffer(bytes: Sv1Codec.encode(message)), promise: nil)
     }
 
     /// The log line of a session event.
     public func logLine(for event: Sv1SessionEvent) -> MinerLogLine {
         switch event {
         case let .subscribed(extranonce1, size):
-            return MinerLogLine(.info, "subscribed: extranonce1 \(Hex.encode(extranonce1)), extranonce2 size \(size)", isSetUp: true)
+            return MinerLogLine(.info, "subscribed: extranonce1 \(Hex.encode(extranonce1)), extranonce2 size \(size)")
         case let .versionRolling(mask):
             return MinerLogLine(.info, mask == 0 ? "no version rolling" : "version rolling on mask \(Sv1Job.hex(mask))")
         case let .authorized(user):

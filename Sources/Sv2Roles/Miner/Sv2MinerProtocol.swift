@@ -20,34 +20,32 @@ public struct Sv2MinerProtocol: MinerProtocol {
     /// `Stratum V2`.
     public var name: String { "Stratum V2" }
 
-    /// Connects; the session starts once the Noise handshake is done.
-    public func connect(host: String, port: Int, eventLoop: EventLoop, link: MinerLink<Sv2Message>) -> EventLoopFuture<Void> {
-        Sv2Connections.connect(host: host, port: port, group: eventLoop, configuration: transport) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(MinerConnectionHandler(
-                    link: link.mapped { (frame: Sv2DecodedFrame) in frame.message }, readiness: .event(Sv2TransportReady.self)))
-            }
+    /// Sv2 messages.
+    public var wire: Sv2MessageWire { Sv2MessageWire() }
+
+    /// The session starts once the Noise handshake is done.
+    public var readiness: ConnectionHandler<MinerClientSession, Sv2MessageWire>.Readiness { .transportReady }
+
+    /// Connects over Noise (or plaintext).
+    public func connect(to endpoint: HostPort, eventLoop: EventLoop, engine: @escaping @Sendable (Channel) throws -> Void) -> EventLoopFuture<Void> {
+        Sv2Connections.connect(host: endpoint.host, port: endpoint.port, group: eventLoop, configuration: transport, closesOnMalformedMessage: false) { channel in
+            channel.eventLoop.makeCompletedFuture { try engine(channel) }
         }.map { _ in }
     }
 
-    /// A ``MinerClientSession`` whose SetupConnection names `host`:`port`.
-    public func makeSession(host: String, port: Int, statistics: MinerStatistics, firstWorkID: UInt64) -> MinerClientSession {
+    /// A ``MinerClientSession`` whose SetupConnection names `endpoint`.
+    public func makeSession(endpoint: HostPort, statistics: MinerStatistics, firstWorkID: UInt64) -> MinerClientSession {
         var configuration = session
-        configuration.endpointHost = host
-        configuration.endpointPort = UInt16(clamping: port)
+        configuration.endpointHost = endpoint.host
+        configuration.endpointPort = UInt16(clamping: endpoint.port)
         return MinerClientSession(configuration: configuration, statistics: statistics, firstWorkID: firstWorkID)
-    }
-
-    /// Writes the message as a frame.
-    public func write(_ message: Sv2Message, to channel: Channel) {
-        channel.writeAndFlush(Sv2Outbound.message(message), promise: nil)
     }
 
     /// The log line of a session event.
     public func logLine(for event: MinerSessionEvent) -> MinerLogLine {
         switch event {
         case let .setUp(flags):
-            return MinerLogLine(.info, "connection set up (SetupConnection.Success flags 0x\(String(flags, radix: 16)))", isSetUp: true)
+            return MinerLogLine(.info, "connection set up (SetupConnection.Success flags 0x\(String(flags, radix: 16)))")
         case let .channelOpened(lane, channelID, kind, target, prefix, size, group):
             return MinerLogLine(.info, "channel \(channelID) opened (\(kind.rawValue), lane \(lane), group \(group)): "
                 + "target \(target.displayHex), extranonce prefix \(Hex.encode(prefix)), extranonce size \(size)")

@@ -1,5 +1,4 @@
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
 import Sv2Channels
@@ -50,12 +49,10 @@ public struct PoolRole: Sendable {
         } else {
             throw TemplateSourceError.unavailable("no template provider configured")
         }
-        let serverBox = PoolServiceBox()
-        client = TemplateDistributionClient(
-            provider: provider, coinbaseOutputMaximumSize: UInt32(settings.rewardScript.count + 9), group: group, logger: logger
-        ) { event in serverBox.server?.handle(event) }
-        let client = self.client
-        server = PoolService(
+        let client = TemplateDistributionClient(
+            provider: provider, coinbaseOutputMaximumSize: UInt32(settings.rewardScript.count + 9), group: group, logger: logger)
+        self.client = client
+        let server = PoolService(
             configuration: .init(
                 listen: settings.listen,
                 transport: Sv2TransportConfiguration(
@@ -65,17 +62,9 @@ public struct PoolRole: Sendable {
                 shutdownReconnect: settings.shutdownReconnect, authorityPublicKey: authority.xOnlyPublicKey),
             group: group, logger: logger, clock: clock
         ) { solution, sent in client.submit(solution, sent: sent) }
-        serverBox.set(server)
+        self.server = server
+        client.onEvent { [weak server] event in server?.handle(event) }
         logger.info("authority_public_key = \"\(AuthorityKeyText.encode(authority.xOnlyPublicKey))\"")
         logger.info("block rewards to \(settings.rewardDescription)")
     }
-}
-
-/// The mining server, for the template client's events (the client is made first, the server needs it to submit).
-private final class PoolServiceBox: Sendable {
-    private let value = NIOLockedValueBox<PoolService?>(nil)
-
-    var server: PoolService? { value.withLockedValue { $0 } }
-
-    func set(_ server: PoolService) { value.withLockedValue { $0 = server } }
 }

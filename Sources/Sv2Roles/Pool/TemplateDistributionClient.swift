@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
 import Sv2Channels
@@ -37,12 +38,12 @@ public final class TemplateDistributionClient: Service, Sendable {
 
     private typealias Session = TemplateDistributionClientSession
     private let connector: ClientConnector<Session, Sv2MessageWire, Provider>
+    private let events = NIOLockedValueBox<@Sendable (TemplateDistributionClientSession.Effect) -> Void>({ _ in })
 
-    /// A client of `provider` asking for room for `coinbaseOutputMaximumSize` bytes of coinbase outputs.
-    public init(
-        provider: Provider, coinbaseOutputMaximumSize: UInt32, group: EventLoopGroup, logger: Logger,
-        onEvent: @escaping @Sendable (TemplateDistributionClientSession.Effect) -> Void
-    ) {
+    /// A client of `provider` asking for room for `coinbaseOutputMaximumSize` bytes of coinbase outputs; templates
+    /// go where ``onEvent(_:)`` says.
+    public init(provider: Provider, coinbaseOutputMaximumSize: UInt32, group: EventLoopGroup, logger: Logger) {
+        let events = self.events
         connector = ClientConnector(
             eventLoop: group.next(), failover: Failover(endpoints: [provider], initialDelay: .seconds(1), maximumDelay: .seconds(30)),
             wire: Sv2MessageWire(), readiness: .transportReady, configuration: ConnectionConfiguration(logger: logger, setupTimeout: .seconds(30)),
@@ -64,7 +65,12 @@ public final class TemplateDistributionClient: Service, Sendable {
                         setup: setup,
                         constraints: CoinbaseOutputConstraints(coinbaseOutputMaxAdditionalSize: coinbaseOutputMaximumSize, coinbaseOutputMaxAdditionalSigops: 0))
                 },
-                effect: { effect, _ in onEvent(effect) }))
+                effect: { effect, _ in events.withLockedValue { $0 }(effect) }))
+    }
+
+    /// Templates and prevhashes go to `handle` from now on (called on the connection's event loop).
+    public func onEvent(_ handle: @escaping @Sendable (TemplateDistributionClientSession.Effect) -> Void) {
+        events.withLockedValue { $0 = handle }
     }
 
     /// Connects (and keeps reconnecting until ``stop()``).

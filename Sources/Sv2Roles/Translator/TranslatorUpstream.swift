@@ -1,292 +1,104 @@
-import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import Sv2Binary
+import ServiceLifecycle
 import Sv2Channels
 import Sv2Messages
 import Sv2Network
+import Sv2Sessions
 
-/// One upstream extended channel of the translator: the Sv2 connection to the first reachable pool of the list, its
-/// ``MinerClientSession``, failover with backoff, and the jobs it hands out as ``TranslatorJob``s. All its state
-/// lives on one event loop. In aggregated mode one link serves every miner; in per-miner mode each miner has its own.
-final class TranslatorUpstream: @unchecked Sendable {
-    private let upstreams: [TranslatorService.Upstream]
-    private let extranonce1Size: Int
-    private let extranonce2Size: Int
-    private let initialBackoff: TimeAmount
-    private let maximumBackoff: TimeAmount
-    private let eventLoop: EventLoop
+/// One upstream link of the translator: a ``TranslatorUpstreamSession`` on the connection engine, kept up by a
+/// ``ClientConnector`` that goes down the list of pools with backoff while the miners stay connected. In aggregated
+/// mode one link serves every miner; in per-miner mode each miner has its own.
+final class TranslatorUpstream: Sendable {
+    private typealias Session = TranslatorUpstreamSession
+    private let connector: ClientConnector<Session, Sv2MessageWire, TranslatorService.Upstream>
+    private let carried = NIOLockedValueBox(TranslatorUpstreamSession.Carried())
+    private let pendingShares = NIOLockedValueBox([FoundShare]())
+    private let userIdentity = NIOLockedValueBox<String?>(nil)
+    private let deliver = NIOLockedValueBox<@Sendable (TranslatorJob) -> Void>({ _ in })
     private let logger: Logger
-    private let deliver: @Sendable (TranslatorJob) -> Void
-    private let lock = NIOLock()
-    private var pendingShares = [FoundShare]()
 
-    // Only on `eventLoop`.
-    private var userIdentity: String?
-    private var started = false
-    private var index = 0
-    private var connection: (id: UInt64, channel: Channel?)?
-    private var connectionCount: UInt64 = 0
-    private var session: MinerClientSession?
-    private var carried = MinerStatistics()
-    private var nextWorkID: UInt64 = 1
-    private var nextJobNumber: UInt64 = 1
-    private var lastWork: MiningWork?
-    private var lastJobAt = NIODeadline.now()
-    private var backoff: TimeAmount
-    private var stopped = false
-    private var keepaliveTask: RepeatedTask?
-
-    /// A link to `upstreams` (in order of preference) whose jobs go to `deliver` (called on `eventLoop`).
-    init(configuration: TranslatorService.Configuration, eventLoop: EventLoop, logger: Logger, deliver: @escaping @Sendable (TranslatorJob) -> Void) {
-        upstreams = configuration.upstreams
-        extranonce1Size = configuration.extranonce1Size
-        extranonce2Size = configuration.downstream.extranonce2Size
-        initialBackoff = configuration.initialBackoff
-        maximumBackoff = configuration.maximumBackoff
-        self.eventLoop = eventLoop
+    /// A link to the configured pools (in order of preference) on `eventLoop`; jobs go where ``onJob(_:)`` says.
+    init(configuration: TranslatorService.Configuration, eventLoop: EventLoop, logger: Logger) {
         self.logger = logger
-        self.deliver = deliver
-        backoff = configuration.initialBackoff
-        let keepalive = configuration.jobKeepalive
-        eventLoop.execute { [self] in
-            keepaliveTask = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
-                self?.keepJobsFresh(after: keepalive)
-            }
-        }
+        let layout = TranslatorUpstreamSession.Layout(
+            extranonce1Size: configuration.extranonce1Size, extranonce2Size: configuration.downstream.extranonce2Size,
+            keepalive: configuration.jobKeepalive)
+        let carried = self.carried
+        let userIdentity = self.userIdentity
+        let deliver = self.deliver
+        connector = ClientConnector(
+            eventLoop: eventLoop,
+            failover: Failover(endpoints: configuration.upstreams, initialDelay: configuration.initialBackoff, maximumDelay: configuration.maximumBackoff),
+            wire: Sv2MessageWire(), readiness: .transportReady, configuration: ConnectionConfiguration(logger: logger, setupTimeout: .seconds(30)),
+            tickInterval: .seconds(1),
+            connect: { upstream, loop, engine in
+                Sv2Connections.connect(
+                    host: upstream.host, port: upstream.port, group: loop,
+                    configuration: Sv2TransportConfiguration(security: .initiator(authority: upstream.authority)), closesOnMalformedMessage: false
+                ) { channel in channel.eventLoop.makeCompletedFuture { try engine(channel) } }.map { _ in }
+            },
+            hooks: .init(
+                makeSession: { upstream, _ in
+                    let configuration = MinerSessionConfiguration(
+                        userIdentity: userIdentity.withLockedValue { $0 } ?? upstream.userIdentity, channelKind: .extended, channelCount: 1,
+                        requiresStandardJobs: false, nominalHashRate: 0,
+                        minimumExtranonceSize: UInt16(layout.extranonce1Size + layout.extranonce2Size), endpointHost: upstream.host,
+                        endpointPort: UInt16(clamping: upstream.port), vendor: "sv2", hardwareVersion: "", firmware: "sv2 translate", deviceID: "")
+                    return TranslatorUpstreamSession(configuration: configuration, layout: layout, carried: carried.withLockedValue { $0 })
+                },
+                effect: { effect, _ in
+                    switch effect {
+                    case let .job(job): deliver.withLockedValue { $0 }(job)
+                    }
+                },
+                ended: { _, session in
+                    if let session { carried.withLockedValue { $0 = session.carried } }
+                }))
     }
 
-    /// Connects to the first pool (once), opening the channel as `userIdentity` when given, else as the pool's
-    /// configured user_identity.
+    /// Jobs go to `deliver` from now on (called on the upstream's event loop).
+    func onJob(_ deliver: @escaping @Sendable (TranslatorJob) -> Void) {
+        self.deliver.withLockedValue { $0 = deliver }
+    }
+
+    /// Connects to the first pool, opening the channel as `userIdentity` when given (per-miner mode), else as the
+    /// pool's configured user_identity.
     func start(userIdentity: String? = nil) {
-        eventLoop.execute { [self] in
-            guard !started else { return }
-            started = true
-            self.userIdentity = userIdentity
-            connect()
-        }
+        self.userIdentity.withLockedValue { $0 = userIdentity }
+        connector.start()
     }
 
-    /// Closes the channel and the connection for good; completes when closed.
-    func stop() -> EventLoopFuture<Void> {
-        eventLoop.flatSubmit { [self] in
-            stopped = true
-            keepaliveTask?.cancel()
-            guard let channel = connection?.channel else { return eventLoop.makeSucceededVoidFuture() }
-            if let actions = session?.close() { perform(actions, on: channel) }
-            return channel.close()
-        }
+    /// Closes the channel (CloseChannel) and the connection for good.
+    func stop() async {
+        try? await connector.stop { session, now in session.close(now: now) }.get()
     }
 
-    /// Upstream share counts so far.
-    var statistics: MinerStatistics {
-        (try? eventLoop.submit { [self] in session?.statistics ?? carried }.wait()) ?? carried
-    }
+    /// Upstream share counts so far (the last connection's).
+    var statistics: MinerStatistics { carried.withLockedValue { $0.statistics } }
 
-    /// Submits a miner's share (it meets the upstream target). Shares wait in a queue that the upstream loop empties
-    /// in one task, with one flush: one thread hop and one write per batch rather than per share.
+    /// Submits a miner's share (it meets the upstream target). Shares wait in a queue that the upstream's loop
+    /// empties in one task with one flush: one thread hop and one write per batch rather than per share.
     func submit(_ share: FoundShare) {
-        let first = lock.withLock { () -> Bool in
-            pendingShares.append(share)
-            return pendingShares.count == 1
+        let first = pendingShares.withLockedValue { pending in
+            pending.append(share)
+            return pending.count == 1
         }
         guard first else { return }
-        eventLoop.execute { [self] in
-            let shares = lock.withLock { () -> [FoundShare] in
-                defer { pendingShares = [] }
-                return pendingShares
+        let connector = self.connector
+        let pendingShares = self.pendingShares
+        let logger = self.logger
+        connector.eventLoop.execute {
+            let shares = pendingShares.withLockedValue { pending in
+                defer { pending.removeAll(keepingCapacity: true) }
+                return pending
             }
-            guard let channel = connection?.channel, session != nil else {
-                logger.warning("\(shares.count) share(s) could not be forwarded: no upstream channel")
+            guard let connection = connector.current else {
+                logger.warning("share(s) could not be forwarded: no upstream channel", metadata: ["shares": "\(shares.count)"])
                 return
             }
-            for share in shares {
-                if let actions = session?.submit(share, lane: 0) { perform(actions, on: channel, flush: false) }
-            }
-            channel.flush()
+            connection.update { session, now in shares.flatMap { session.submit($0, now: now) } }
         }
-    }
-
-    // MARK: - Connection (on eventLoop)
-
-    private var current: TranslatorService.Upstream { upstreams[index % upstreams.count] }
-
-    private func connect() {
-        guard !stopped, !upstreams.isEmpty else { return }
-        connectionCount += 1
-        let id = connectionCount
-        connection = (id, nil)
-        let upstream = current
-        logger.info("connecting to upstream \(upstream)")
-        Sv2Connections.connect(
-            host: upstream.host, port: upstream.port, group: eventLoop,
-            configuration: Sv2TransportConfiguration(security: .initiator(authority: upstream.authority))
-        ) { [self] channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(TranslatorUpstreamHandler(upstream: self, connectionID: id))
-            }
-        }.whenFailure { [self] error in
-            ended(id, reason: "cannot connect: \(error)")
-        }
-    }
-
-    func ready(_ id: UInt64, channel: Channel) {
-        guard connection?.id == id, !stopped else {
-            channel.close(promise: nil)
-            return
-        }
-        connection = (id, channel)
-        let upstream = current
-        let configuration = MinerSessionConfiguration(
-            userIdentity: userIdentity ?? upstream.userIdentity, channelKind: .extended, channelCount: 1, requiresStandardJobs: false,
-            nominalHashRate: 0, minimumExtranonceSize: UInt16(extranonce1Size + extranonce2Size), endpointHost: upstream.host,
-            endpointPort: UInt16(clamping: upstream.port), vendor: "sv2", hardwareVersion: "", firmware: "sv2 translate", deviceID: "")
-        var session = MinerClientSession(configuration: configuration, statistics: carried, firstWorkID: nextWorkID)
-        let actions = session.start()
-        self.session = session
-        perform(actions, on: channel)
-    }
-
-    func received(_ message: Sv2Message, on id: UInt64) {
-        guard connection?.id == id, let channel = connection?.channel, let actions = session?.receive(message) else { return }
-        perform(actions, on: channel)
-    }
-
-    func ended(_ id: UInt64, reason: String) {
-        guard connection?.id == id else { return }
-        connection = nil
-        if let session {
-            carried = session.statistics
-            nextWorkID = session.nextWorkID
-        }
-        session = nil
-        lastWork = nil
-        guard !stopped else { return }
-        let failed = current
-        index += 1
-        let delay = backoff
-        backoff = min(backoff * 2, maximumBackoff)
-        logger.warning("upstream \(failed): \(reason); trying \(current) in \(Double(delay.nanoseconds) / 1e9) s (miners stay connected)")
-        eventLoop.scheduleTask(in: delay) { [weak self] in self?.connect() }
-    }
-
-    func failed(_ error: Error) {
-        logger.warning("upstream: \(error)")
-    }
-
-    /// Carries out the session's `actions`; with `flush` false the caller flushes what was written.
-    private func perform(_ actions: [MinerClientSession.Action], on channel: Channel, flush: Bool = true) {
-        for action in actions {
-            switch action {
-            case let .send(message):
-                if flush {
-                    channel.writeAndFlush(Sv2Outbound.message(message), promise: nil)
-                } else {
-                    channel.write(Sv2Outbound.message(message), promise: nil)
-                }
-            case let .setWork(_, work):
-                if let work { newWork(work) }
-            case let .event(event):
-                record(event)
-            case let .close(reason):
-                logger.warning("closing the upstream connection: \(reason)")
-                channel.close(promise: nil)
-            case let .reconnect(host, port):
-                logger.info("the pool asks to reconnect to \(host):\(port); going down the upstream list instead")
-                channel.close(promise: nil)
-            case let .fail(reason):
-                logger.error("upstream refused the channel: \(reason)")
-                channel.close(promise: nil)
-            }
-        }
-    }
-
-    // MARK: - Jobs (on eventLoop)
-
-    private func newWork(_ work: MiningWork) {
-        if let lastWork, work.hasSameSearchSpace(as: lastWork) {
-            self.lastWork = work
-            return
-        }
-        let clean = lastWork == nil || lastWork?.previousBlockHash != work.previousBlockHash
-        lastWork = work
-        issue(work, clean: clean, time: nil)
-    }
-
-    private func issue(_ work: MiningWork, clean: Bool, time: UInt32?) {
-        let number = nextJobNumber
-        nextJobNumber += 1
-        guard let job = TranslatorJob(
-            work: work, jobID: String(number, radix: 16), cleanJobs: clean, extranonce1Size: extranonce1Size,
-            extranonce2Size: extranonce2Size, time: time)
-        else {
-            logger.error("the upstream channel leaves too few extranonce bytes for \(extranonce1Size) + \(extranonce2Size)")
-            return
-        }
-        lastJobAt = .now()
-        deliver(job)
-    }
-
-    private func keepJobsFresh(after interval: TimeAmount) {
-        guard let lastWork, NIODeadline.now() - lastJobAt >= interval else { return }
-        logger.info("no new job for \(interval.nanoseconds / 1_000_000_000) s: refreshing ntime")
-        issue(lastWork, clean: false, time: UInt32(clamping: Int(Date().timeIntervalSince1970)))
-    }
-
-    private func record(_ event: MinerSessionEvent) {
-        switch event {
-        case let .setUp(flags):
-            backoff = initialBackoff
-            logger.info("upstream set up (flags 0x\(String(flags, radix: 16)))")
-        case let .channelOpened(_, channelID, _, _, prefix, size, _):
-            logger.info("upstream channel \(channelID) open: extranonce prefix \(Hex.encode(prefix)), \(size) bytes to share among miners")
-        case let .channelRefused(_, reason):
-            logger.warning("upstream channel refused: \(reason)")
-        case let .channelClosed(_, channelID, reason):
-            logger.warning("upstream closed channel \(channelID): \(reason)")
-        case .targetChanged, .sharesAccepted:
-            break
-        case let .newPrevHash(hash, _):
-            logger.info("new prevhash \(hash.displayHex)")
-        case let .blockFound(_, hash):
-            logger.info("block found: \(hash.displayHex)")
-        case let .shareRejected(channelID, sequenceNumber, errorCode):
-            logger.warning("upstream channel \(channelID): share \(sequenceNumber) rejected: \(errorCode)")
-        case let .ignored(reason):
-            logger.warning("upstream: ignored \(reason)")
-        }
-    }
-}
-
-/// The upstream connection's end of the pipeline.
-final class TranslatorUpstreamHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = Sv2DecodedFrame
-
-    private let upstream: TranslatorUpstream
-    private let connectionID: UInt64
-
-    init(upstream: TranslatorUpstream, connectionID: UInt64) {
-        self.upstream = upstream
-        self.connectionID = connectionID
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is Sv2TransportReady { upstream.ready(connectionID, channel: context.channel) }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        upstream.received(unwrapInboundIn(data).message, on: connectionID)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        upstream.ended(connectionID, reason: "connection closed")
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        upstream.failed(error)
-        context.close(promise: nil)
     }
 }

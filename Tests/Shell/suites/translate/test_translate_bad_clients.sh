@@ -13,7 +13,7 @@ start_miner honest --threads 1 --report-interval 1 --user honest "stratum+tcp://
 
 ASSERT_TIMEOUT=90 assert_exit 0 python3 "$SUITE_DIR/bad_clients.py" "$sv1_port"
 assert_contains "$OUT" "ok: a 1 MB line ends the connection"
-wait_for_log translate.log 'disconnected: .*line' 10 "$translate_pid"
+wait_for_log translate.log 'connection closed: .*line' 10 "$translate_pid"
 before="$(accepted_count honest.log)"
 for _ in $(seq 100); do
     (( $(accepted_count honest.log) > before )) && break

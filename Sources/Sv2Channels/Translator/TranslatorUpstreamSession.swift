@@ -1,0 +1,166 @@
+import Bitcoin
+import Sv2Binary
+import Sv2Messages
+import Sv2Sessions
+
+/// One upstream connection of the translator as a ``ConnectionSession``: a ``MinerClientSession`` with one extended
+/// channel, whose work becomes ``TranslatorJob``s for the Sv1 side. A new target on the same work is no new job; a
+/// new prevhash (or the first work of a connection) makes a clean job; when no job came for the keepalive interval
+/// the current one is re-issued with a fresh ntime. Job numbers, work ids and share counts continue from the
+/// previous connection's session (``Carried``).
+public struct TranslatorUpstreamSession: ConnectionSession {
+    /// What the translator's glue does: hand a job to the Sv1 miners.
+    public enum Effect: Hashable, Sendable {
+        /// A job for the miners.
+        case job(TranslatorJob)
+    }
+
+    /// The session's actions.
+    public typealias Action = SessionAction<Sv2Message, Effect>
+
+    /// What continues from one connection's session to the next.
+    public struct Carried: Hashable, Sendable {
+        /// Upstream share counts.
+        public var statistics = MinerStatistics()
+        /// The id of the next work.
+        public var nextWorkID: UInt64 = 1
+        /// The number of the next job (its mining.notify job id, in hex).
+        public var nextJobNumber: UInt64 = 1
+
+        /// Nothing carried yet.
+        public init() {}
+    }
+
+    /// How jobs are laid out for the Sv1 side and kept fresh.
+    public struct Layout: Hashable, Sendable {
+        /// Bytes of each miner's extranonce1.
+        public var extranonce1Size: Int
+        /// Bytes of each miner's extranonce2.
+        public var extranonce2Size: Int
+        /// Re-issue the current job with a fresh ntime after this long without one.
+        public var keepalive: Duration
+
+        /// A layout.
+        public init(extranonce1Size: Int, extranonce2Size: Int, keepalive: Duration) {
+            self.extranonce1Size = extranonce1Size
+            self.extranonce2Size = extranonce2Size
+            self.keepalive = keepalive
+        }
+    }
+
+    private var miner: MinerClientSession
+    private let layout: Layout
+    private var nextJobNumber: UInt64
+    private var lastWork: MiningWork?
+    private var lastJobAt = Timestamp(nanoseconds: 0)
+
+    /// A session opening one extended channel as `configuration` says, continuing `carried`.
+    public init(configuration: MinerSessionConfiguration, layout: Layout, carried: Carried = Carried()) {
+        miner = MinerClientSession(configuration: configuration, statistics: carried.statistics, firstWorkID: carried.nextWorkID)
+        self.layout = layout
+        nextJobNumber = carried.nextJobNumber
+    }
+
+    /// What the next connection's session continues.
+    public var carried: Carried {
+        var carried = Carried()
+        carried.statistics = miner.statistics
+        carried.nextWorkID = miner.nextWorkID
+        carried.nextJobNumber = nextJobNumber
+        return carried
+    }
+
+    /// True once the pool accepted SetupConnection.
+    public var isSetUp: Bool { miner.isSetUp }
+
+    /// SetupConnection for the Mining Protocol.
+    public mutating func start(now: Timestamp) -> [Action] {
+        translate(miner.start(now: now), now: now)
+    }
+
+    /// A message from the pool.
+    public mutating func receive(_ message: Sv2Message, now: Timestamp) -> [Action] {
+        translate(miner.receive(message, now: now), now: now)
+    }
+
+    /// The keepalive: the current job again with a fresh ntime when no job came for the interval.
+    public mutating func tick(now: Timestamp) -> [Action] {
+        guard let lastWork, now - lastJobAt >= layout.keepalive else { return [] }
+        return [.info("no new job for \(Int(layout.keepalive.secondsValue)) s: refreshing ntime")]
+            + issue(lastWork, clean: false, time: now.unixSeconds, now: now)
+    }
+
+    /// A miner's share that meets the upstream target: SubmitSharesExtended.
+    public mutating func submit(_ share: FoundShare, now: Timestamp) -> [Action] {
+        translate(miner.submit(share, lane: 0), now: now)
+    }
+
+    /// The translator stops: CloseChannel.
+    public mutating func close(now: Timestamp) -> [Action] {
+        translate(miner.close(), now: now)
+    }
+
+    private mutating func translate(_ actions: [MinerClientSession.Action], now: Timestamp) -> [Action] {
+        var result = [Action]()
+        for action in actions {
+            switch action {
+            case let .send(message): result.append(.send(message))
+            case let .close(reason): result.append(.close(reason))
+            case let .log(line): result.append(.log(line))
+            case let .effect(.setWork(_, work)): if let work { result += newWork(work, now: now) }
+            case let .effect(.event(event)): result += Self.log(event)
+            case let .effect(.reconnect(host, port)):
+                result.append(.close("the pool asks to reconnect to \(host):\(port); going down the upstream list instead"))
+            case let .effect(.fail(reason)): result.append(.close("upstream refused the channel: \(reason)"))
+            }
+        }
+        return result
+    }
+
+    private mutating func newWork(_ work: MiningWork, now: Timestamp) -> [Action] {
+        if let lastWork, work.hasSameSearchSpace(as: lastWork) {
+            self.lastWork = work
+            return []
+        }
+        let clean = lastWork == nil || lastWork?.previousBlockHash != work.previousBlockHash
+        lastWork = work
+        return issue(work, clean: clean, time: nil, now: now)
+    }
+
+    private mutating func issue(_ work: MiningWork, clean: Bool, time: UInt32?, now: Timestamp) -> [Action] {
+        let number = nextJobNumber
+        nextJobNumber += 1
+        guard let job = TranslatorJob(
+            work: work, jobID: String(number, radix: 16), cleanJobs: clean, extranonce1Size: layout.extranonce1Size,
+            extranonce2Size: layout.extranonce2Size, time: time)
+        else {
+            return [.log(SessionLog(
+                .error, "the upstream channel leaves too few extranonce bytes for \(layout.extranonce1Size) + \(layout.extranonce2Size)"))]
+        }
+        lastJobAt = now
+        return [.effect(.job(job))]
+    }
+
+    private static func log(_ event: MinerSessionEvent) -> [Action] {
+        switch event {
+        case let .setUp(flags):
+            return [.info("upstream set up (flags 0x\(String(flags, radix: 16)))")]
+        case let .channelOpened(_, channelID, _, _, prefix, size, _):
+            return [.info("upstream channel \(channelID) open: extranonce prefix \(Hex.encode(prefix)), \(size) bytes to share among miners")]
+        case let .channelRefused(_, reason):
+            return [.warning("upstream channel refused: \(reason)")]
+        case let .channelClosed(_, channelID, reason):
+            return [.warning("upstream closed channel \(channelID): \(reason)")]
+        case .targetChanged, .sharesAccepted:
+            return []
+        case let .newPrevHash(hash, _):
+            return [.info("new prevhash \(hash.displayHex)")]
+        case let .blockFound(_, hash):
+            return [.info("block found: \(hash.displayHex)")]
+        case let .shareRejected(channelID, sequenceNumber, errorCode):
+            return [.warning("upstream share rejected: \(errorCode)", ["channel": "\(channelID)", "sequence": "\(sequenceNumber)"])]
+        case let .ignored(reason):
+            return [.warning("upstream: ignored \(reason)")]
+        }
+    }
+}
