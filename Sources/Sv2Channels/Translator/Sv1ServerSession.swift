@@ -5,24 +5,25 @@ import Sv2Binary
 import Sv2Formats
 import Sv2Sessions
 
-/// Settings of the translator's Sv1 side shared by every downstream connection.
-public struct Sv1ServerConfiguration: Sendable {
+/// Settings of the translator's Sv1 side shared by every downstream connection: one immutable instance per
+/// translator that every miner's session references (a session carries no copy of it).
+public final class Sv1ServerConfiguration: Sendable {
     /// Bytes of extranonce2 each miner rolls (default 4; cgminer accepts at most 8).
-    public var extranonce2Size: Int
+    public let extranonce2Size: Int
     /// Shares per minute each miner's difficulty aims at.
-    public var sharesPerMinute: Double
+    public let sharesPerMinute: Double
     /// The difficulty a miner starts at (before suggest_difficulty and vardiff).
-    public var initialDifficulty: Double
+    public let initialDifficulty: Double
     /// Lowest difficulty vardiff or a miner's suggestion may set.
-    public var minimumDifficulty: Double
+    public let minimumDifficulty: Double
     /// Highest difficulty vardiff or a miner's suggestion may set.
-    public var maximumDifficulty: Double
+    public let maximumDifficulty: Double
     /// Round every difficulty down to a power of two (for old firmware).
-    public var powerOfTwoDifficulty: Bool
+    public let powerOfTwoDifficulty: Bool
     /// Version bits miners may roll when they ask (BIP310), at most BIP320's 0x1fffe000.
-    public var versionRollingMask: UInt32
+    public let versionRollingMask: UInt32
     /// Vardiff pace and bounds, in hashes per second.
-    public var vardiff: VardiffConfiguration
+    public let vardiff: VardiffConfiguration
 
     /// Settings; nil when the numbers are out of range (bounds reversed, non-positive difficulties or rate).
     public init?(

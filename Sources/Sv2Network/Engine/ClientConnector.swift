@@ -129,13 +129,10 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
                 if state.value.handle == handle { state.value.handle = nil }
                 ended(attempt, endpoint: endpoint, session: session, reason: nil)
             })
-        let members = connections.connections(on: eventLoop)
-        let configuration = self.configuration
-        let wire = self.wire
-        let readiness = self.readiness
+        let engine = ConnectionEngine(wire: wire, readiness: readiness, configuration: configuration, hooks: hooks)
+        let connections = self.connections
         connect(endpoint, eventLoop) { channel in
-            try channel.pipeline.syncOperations.addHandler(ConnectionHandler(
-                wire: wire, readiness: readiness, configuration: configuration, hooks: hooks, ticker: members))
+            try channel.pipeline.syncOperations.addHandler(engine.handler(for: channel, registry: connections))
         }.whenFailure { [self] error in
             ended(attempt, endpoint: endpoint, session: nil, reason: "cannot connect: \(error)")
         }

@@ -35,11 +35,8 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         case active
     }
 
-    private let wire: Wire
-    private let configuration: ConnectionConfiguration
-    private let hooks: ConnectionHooks<Session, Wire>
-    private let readiness: Readiness
-    private var logger: Logger
+    private let engine: ConnectionEngine<Session, Wire>
+    private var decoder: Wire.Decoder
     private var context: ChannelHandlerContext?
     private var session: Session?
     private var started = false
@@ -55,19 +52,34 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     private var heldBytes = 0
     private var ticker: LoopConnections<Session, Wire>?
 
-    /// An engine for one connection: `wire` meets the pipeline, `hooks` are the role's; `ticker`, the connections of
-    /// the channel's loop in a ``ConnectionRegistry``, ticks the session, checks the idle timeout and lets the
-    /// registry reach the session.
-    public init(
+    /// The handler of one connection of `engine`'s kind; `ticker`, the connections of the channel's loop in a
+    /// ``ConnectionRegistry``, ticks the session, checks the idle timeout and lets the registry reach the session.
+    public init(engine: ConnectionEngine<Session, Wire>, ticker: LoopConnections<Session, Wire>? = nil) {
+        self.engine = engine
+        self.ticker = ticker
+        self.decoder = engine.wire.makeDecoder()
+    }
+
+    /// A handler with an engine of its own (tests, one-off connections).
+    public convenience init(
         wire: Wire, readiness: Readiness, configuration: ConnectionConfiguration, hooks: ConnectionHooks<Session, Wire>,
         ticker: LoopConnections<Session, Wire>? = nil
     ) {
-        self.wire = wire
-        self.readiness = readiness
-        self.configuration = configuration
-        self.hooks = hooks
-        self.ticker = ticker
-        self.logger = configuration.logger
+        self.init(engine: ConnectionEngine(wire: wire, readiness: readiness, configuration: configuration, hooks: hooks), ticker: ticker)
+    }
+
+    private var configuration: ConnectionConfiguration { engine.configuration }
+    private var hooks: ConnectionHooks<Session, Wire> { engine.hooks }
+    private var wire: Wire { engine.wire }
+    private var readiness: Readiness { engine.readiness }
+
+    /// Logs `message` with the peer's address in the metadata (computed only when a line is written).
+    private func log(_ level: Logger.Level, _ message: @autoclosure () -> String, _ metadata: Logger.Metadata = [:]) {
+        let logger = configuration.logger
+        guard logger.logLevel <= level else { return }
+        var metadata = metadata
+        if let remote = context?.channel.remoteAddress { metadata["peer"] = "\(remote.hostPortDescription)" }
+        logger.log(level: level, "\(message())", metadata: metadata)
     }
 
     // MARK: - Pipeline events
@@ -91,7 +103,6 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
 
     private func becameActive(context: ChannelHandlerContext) {
         guard !started, setupTimer == nil else { return }
-        if let remote = context.channel.remoteAddress { logger[metadataKey: "peer"] = "\(remote.hostPortDescription)" }
         lastInput = configuration.clock.now()
         if let limit = configuration.setupTimeout {
             let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -122,13 +133,22 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         flushIfNeeded(context: context)
     }
 
-    /// One input: to the session (written answers wait for the end of the read burst).
+    /// One input: its messages to the session (written answers wait for the end of the read burst); what does not
+    /// decode to the session's ``ConnectionSession/malformed(_:now:)``; an input the wire cannot go on from closes.
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let now = configuration.clock.now()
         lastInput = now
         inReadBurst = true
-        let message = wire.message(unwrapInboundIn(data))
-        run(context: context) { $0.receive(message, now: now) }
+        do {
+            try wire.decode(unwrapInboundIn(data), with: &decoder) { result in
+                switch result {
+                case let .success(message): run(context: context) { $0.receive(message, now: now) }
+                case let .failure(problem): run(context: context) { $0.malformed(problem.description, now: now) }
+                }
+            }
+        } catch {
+            close(context: context, level: .warning, reason: "\(error)")
+        }
     }
 
     /// The read burst is over: the session's batched answers, then one flush.
@@ -161,7 +181,7 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         held.removeAll()
         heldBytes = 0
         let reason = closeReason ?? (.info, "closed by the peer")
-        logger.log(level: reason.level, "connection closed: \(reason.text)")
+        log(reason.level, "connection closed: \(reason.text)")
         let last = session
         session = nil
         if started { hooks.closed(handle(context: context), last) }
@@ -263,14 +283,12 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
                     let (value, bytes) = try wire.encode(message, allocator: context.channel.allocator)
                     send(value, bytes: bytes, context: context)
                 } catch {
-                    logger.error("cannot encode an outgoing message: \(error)")
+                    log(.error, "cannot encode an outgoing message: \(error)")
                 }
             case let .effect(effect):
                 hooks.effect(effect, handle(context: context))
             case let .log(line):
-                var metadata = Logger.Metadata()
-                for (key, value) in line.metadata { metadata[key] = "\(value)" }
-                logger.log(level: line.level, "\(line.message)", metadata: metadata)
+                log(line.level, line.message, line.metadata.mapValues { "\($0)" })
             case let .close(reason):
                 close(context: context, level: .warning, reason: reason)
             }
@@ -328,6 +346,37 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
 @available(*, unavailable)
 extension ConnectionHandler: Sendable {}
 
+/// The engine for one kind of connection (a role's miners, its upstream...): the wire, when sessions start, the
+/// settings and the role's hooks, shared by every connection of that kind, so that a connection's handler holds one
+/// reference to them.
+public final class ConnectionEngine<Session: ConnectionSession, Wire: ConnectionWire>: Sendable
+where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
+    /// How messages meet the pipeline.
+    public let wire: Wire
+    /// When a session starts.
+    public let readiness: ConnectionHandler<Session, Wire>.Readiness
+    /// Timeouts, limits, clock and logger.
+    public let configuration: ConnectionConfiguration
+    /// The role's part.
+    public let hooks: ConnectionHooks<Session, Wire>
+
+    /// An engine from its parts.
+    public init(
+        wire: Wire, readiness: ConnectionHandler<Session, Wire>.Readiness, configuration: ConnectionConfiguration,
+        hooks: ConnectionHooks<Session, Wire>
+    ) {
+        self.wire = wire
+        self.readiness = readiness
+        self.configuration = configuration
+        self.hooks = hooks
+    }
+
+    /// A handler for a new connection on `channel`'s loop, ticked by `registry`.
+    public func handler(for channel: Channel, registry: ConnectionRegistry<Session, Wire>?) -> ConnectionHandler<Session, Wire> {
+        ConnectionHandler(engine: self, ticker: registry?.connections(on: channel.eventLoop))
+    }
+}
+
 /// The engine's settings for one kind of connection.
 public struct ConnectionConfiguration: Sendable {
     /// The clock sessions get `now` from.
@@ -339,7 +388,7 @@ public struct ConnectionConfiguration: Sendable {
     /// Bytes a connection may hold unsent while its peer does not read, beyond the socket's own buffer (NIO's high
     /// water mark, 64 KiB by default); past it the connection is closed.
     public var outboundLimit: Int
-    /// The logger; the engine adds the peer's address to its metadata.
+    /// The logger; the engine adds the peer's address to the metadata of each line.
     public var logger: Logger
 
     /// Settings; defaults: the system clock, 1 MiB held at most, no timeouts.

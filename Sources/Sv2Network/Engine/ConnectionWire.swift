@@ -3,12 +3,15 @@ import Sv1
 import Sv2Binary
 import Sv2Messages
 
-/// How one protocol's messages meet the pipeline below the connection engine: the value the pipeline delivers
-/// becomes the session's message; the session's outbound message becomes the value written, with its size in bytes
-/// (the engine bounds what a connection may hold unsent).
+/// How one protocol's messages meet the pipeline below the connection engine: what the pipeline delivers becomes
+/// the session's messages (with per-connection ``Decoder`` state, a line framer for Stratum V1); the session's
+/// outbound message becomes the value written, with its size in bytes (the engine bounds what a connection may
+/// hold unsent).
 public protocol ConnectionWire: Sendable {
     /// What the handler before the engine delivers.
     associatedtype InboundIn
+    /// Per-connection decoding state.
+    associatedtype Decoder
     /// What the session receives.
     associatedtype Message
     /// What the session sends.
@@ -16,13 +19,27 @@ public protocol ConnectionWire: Sendable {
     /// What the engine writes to the handler before it.
     associatedtype OutboundOut
 
-    /// The session's message for a value from the pipeline.
-    func message(_ value: InboundIn) -> Message
+    /// The decoding state of a new connection.
+    func makeDecoder() -> Decoder
+    /// Passes each message in `value` to `deliver`, or a description of each input that is not one (the session
+    /// decides); throws, naming the problem, when the connection must close.
+    func decode(_ value: InboundIn, with decoder: inout Decoder, _ deliver: (Result<Message, WireProblem>) -> Void) throws
     /// `message` as written to the pipeline, and its size on the wire (before encryption).
     func encode(_ message: Outbound, allocator: ByteBufferAllocator) throws -> (value: OutboundOut, bytes: Int)
     /// For an error fired by the pipeline: a description when it concerns one input only (the connection goes on
     /// and the session decides), nil when the pipeline closes the connection for it.
     func recoverableProblem(_ error: Error) -> String?
+}
+
+/// One input that is not a message, described.
+public struct WireProblem: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The description.
+    public var description: String
+
+    /// A problem described by `description`.
+    public init(_ description: String) {
+        self.description = description
+    }
 }
 
 /// Sv2 messages over ``Sv2TransportHandler`` + ``Sv2MessageHandler`` (the latter set not to close on a malformed
@@ -31,8 +48,13 @@ public struct Sv2MessageWire: ConnectionWire {
     /// A wire.
     public init() {}
 
+    /// Nothing to keep: frames arrive decoded.
+    public func makeDecoder() {}
+
     /// The decoded message.
-    public func message(_ value: Sv2DecodedFrame) -> Sv2Message { value.message }
+    public func decode(_ value: Sv2DecodedFrame, with decoder: inout Void, _ deliver: (Result<Sv2Message, WireProblem>) -> Void) {
+        deliver(.success(value.message))
+    }
 
     /// The message as a frame.
     public func encode(_ message: Sv2Message, allocator: ByteBufferAllocator) throws -> (value: Sv2Outbound, bytes: Int) {
@@ -58,13 +80,34 @@ extension Sv1Message: Sv1LineConvertible {
     public var sv1Line: [UInt8] { Sv1Codec.encode(self) }
 }
 
-/// Stratum V1 lines over ``Sv1LineHandler``: decoded messages in, lines out.
+/// Stratum V1 over TCP: bytes in, framed into lines (``Sv1LineFramer``, with a line limit) and decoded
+/// (``Sv1Codec``); messages out as lines. A line that does not decode goes to the session; a line over the limit
+/// closes the connection.
 public struct Sv1Wire<Outbound: Sv1LineConvertible>: ConnectionWire {
-    /// A wire.
-    public init() {}
+    /// Longest line accepted.
+    public let maximumLineLength: Int
 
-    /// The decoded message.
-    public func message(_ value: Sv1Message) -> Sv1Message { value }
+    /// A wire accepting lines of up to `maximumLineLength` bytes.
+    public init(maximumLineLength: Int = 16_384) {
+        self.maximumLineLength = maximumLineLength
+    }
+
+    /// A framer.
+    public func makeDecoder() -> Sv1LineFramer {
+        Sv1LineFramer(maximumLineLength: maximumLineLength)
+    }
+
+    /// Every complete line in what arrived, decoded.
+    public func decode(_ value: ByteBuffer, with framer: inout Sv1LineFramer, _ deliver: (Result<Sv1Message, WireProblem>) -> Void) throws {
+        framer.append(value.readableBytesView)
+        while let line = try framer.nextLine() {
+            do {
+                deliver(.success(try Sv1Codec.decode(line)))
+            } catch {
+                deliver(.failure(WireProblem(error.description)))
+            }
+        }
+    }
 
     /// The message's line in a buffer.
     public func encode(_ message: Outbound, allocator: ByteBufferAllocator) throws -> (value: ByteBuffer, bytes: Int) {
@@ -72,10 +115,6 @@ public struct Sv1Wire<Outbound: Sv1LineConvertible>: ConnectionWire {
         return (allocator.buffer(bytes: line), line.count)
     }
 
-    /// A line that is not a Stratum V1 message (an overlong line closes the connection instead).
-    public func recoverableProblem(_ error: Error) -> String? {
-        guard let error = error as? Sv1Error else { return nil }
-        if case .lineTooLong = error { return nil }
-        return error.description
-    }
+    /// Nothing before this wire reports problems.
+    public func recoverableProblem(_ error: Error) -> String? { nil }
 }

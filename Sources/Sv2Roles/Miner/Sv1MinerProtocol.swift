@@ -5,7 +5,7 @@ import Sv2Binary
 import Sv2Channels
 import Sv2Network
 
-/// Stratum V1 for ``CPUMiner``: plain TCP, newline-delimited JSON (``Sv1LineHandler``), an ``Sv1ClientSession``.
+/// Stratum V1 for ``CPUMiner``: plain TCP, newline-delimited JSON (``Sv1Wire``), an ``Sv1ClientSession``.
 public struct Sv1MinerProtocol: MinerProtocol {
     /// What the sessions ask for; its endpoint fields are set from the host and port connected to.
     public var session: Sv1ClientConfiguration
@@ -33,10 +33,7 @@ public struct Sv1MinerProtocol: MinerProtocol {
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(Sv1LineHandler())
-                    try engine(channel)
-                }
+                channel.eventLoop.makeCompletedFuture { try engine(channel) }
             }
             .connect(host: endpoint.host, port: endpoint.port)
             .map { _ in }

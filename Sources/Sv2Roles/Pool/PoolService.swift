@@ -97,7 +97,7 @@ public final class PoolService: Service, Sendable {
     /// Binds the listening socket; returns the bound address.
     @discardableResult
     public func start() async throws -> SocketAddress {
-        let engine = ConnectionConfiguration(
+        let settings = ConnectionConfiguration(
             logger: logger, clock: clock, setupTimeout: configuration.setupTimeout, idleTimeout: configuration.idleTimeout,
             outboundLimit: configuration.outboundLimit)
         let hooks = ConnectionHooks<PoolSession, Sv2MessageWire>(
@@ -108,6 +108,7 @@ public final class PoolService: Service, Sendable {
                 miners.subtract(1, ordering: .relaxed)
                 record(session.collectTallies())
             })
+        let engine = ConnectionEngine(wire: Sv2MessageWire(), readiness: .transportReady, configuration: settings, hooks: hooks)
         let connections = self.connections
         let channel: Channel
         do {
@@ -116,9 +117,7 @@ public final class PoolService: Service, Sendable {
                 closesOnMalformedMessage: false
             ) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(
-                        wire: Sv2MessageWire(), readiness: .transportReady, configuration: engine, hooks: hooks,
-                        ticker: connections.connections(on: channel.eventLoop)))
+                    try channel.pipeline.syncOperations.addHandler(engine.handler(for: channel, registry: connections))
                 }
             }.get()
         } catch {

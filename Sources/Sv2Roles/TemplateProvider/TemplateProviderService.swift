@@ -87,10 +87,11 @@ public final class TemplateProviderService: Service, Sendable {
     /// Binds the listening socket and starts the source; returns the bound address.
     @discardableResult
     public func start() async throws -> SocketAddress {
-        let engine = ConnectionConfiguration(logger: logger, clock: clock, setupTimeout: configuration.setupTimeout, outboundLimit: 64 << 20)
+        let settings = ConnectionConfiguration(logger: logger, clock: clock, setupTimeout: configuration.setupTimeout, outboundLimit: 64 << 20)
         let hooks = ConnectionHooks<TemplateDistributionServerSession, Sv2MessageWire>(
             ready: { _ in TemplateDistributionServerSession() },
             effect: { [weak self] effect, connection in self?.perform(effect, for: connection) })
+        let engine = ConnectionEngine(wire: Sv2MessageWire(), readiness: .transportReady, configuration: settings, hooks: hooks)
         let connections = self.connections
         let server: Channel
         do {
@@ -99,9 +100,7 @@ public final class TemplateProviderService: Service, Sendable {
                 closesOnMalformedMessage: false
             ) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(
-                        wire: Sv2MessageWire(), readiness: .transportReady, configuration: engine, hooks: hooks,
-                        ticker: connections.connections(on: channel.eventLoop)))
+                    try channel.pipeline.syncOperations.addHandler(engine.handler(for: channel, registry: connections))
                 }
             }.get()
         } catch {

@@ -134,15 +134,16 @@ public final class TranslatorService: Service, Sendable {
     /// Binds the Sv1 listener and starts connecting upstream; returns the bound address.
     @discardableResult
     public func start() async throws -> SocketAddress {
-        let engine = ConnectionConfiguration(
+        let settings = ConnectionConfiguration(
             logger: logger, clock: clock, setupTimeout: configuration.setupTimeout, idleTimeout: configuration.idleTimeout)
         let hooks = ConnectionHooks<Sv1ServerSession, Sv1Wire<Sv1Message>>(
             ready: { [weak self] miner in self?.admit(miner) },
             effect: { [weak self] effect, miner in self?.perform(effect, for: miner) },
             setUp: { [weak self] miner in self?.startOwnUpstream(for: miner) },
             closed: { [weak self] miner, session in self?.left(miner, session: session) })
+        let engine = ConnectionEngine(
+            wire: Sv1Wire<Sv1Message>(maximumLineLength: configuration.maximumLineLength), readiness: .active, configuration: settings, hooks: hooks)
         let connections = self.connections
-        let maximumLineLength = configuration.maximumLineLength
         let channel: Channel
         do {
             channel = try await ServerBootstrap(group: group)
@@ -151,12 +152,7 @@ public final class TranslatorService: Service, Sendable {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandlers([
-                            Sv1LineHandler(maximumLineLength: maximumLineLength),
-                            ConnectionHandler(
-                                wire: Sv1Wire<Sv1Message>(), readiness: .active, configuration: engine, hooks: hooks,
-                                ticker: connections.connections(on: channel.eventLoop)),
-                        ])
+                        try channel.pipeline.syncOperations.addHandler(engine.handler(for: channel, registry: connections))
                     }
                 }
                 .bind(host: configuration.listen.host, port: configuration.listen.port).get()
