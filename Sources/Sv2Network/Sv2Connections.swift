@@ -16,16 +16,40 @@ public enum Sv2Connections {
         }
     }
 
-    /// Binds a server on `host`:`port` (port 0 picks a free one; see the returned channel's localAddress).
+    /// What each accepted connection may buffer on its way out, below the connection engine's own limit: the
+    /// kernel's send buffer (SO_SNDBUF, fixed instead of growing to the system's maximum, 4 MiB on Linux) and the
+    /// bytes NIO queues before it reports the channel unwritable. Together they bound what a peer that stops reading
+    /// costs the process and the system.
+    public struct OutboundBuffers: Sendable {
+        /// SO_SNDBUF in bytes (the kernel doubles it for its bookkeeping).
+        public var sendBufferSize: Int
+        /// NIO's high water mark in bytes (the low one is half of it).
+        public var highWaterMark: Int
+
+        /// Limits from their parts.
+        public init(sendBufferSize: Int, highWaterMark: Int) {
+            self.sendBufferSize = sendBufferSize
+            self.highWaterMark = highWaterMark
+        }
+    }
+
+    /// Binds a server on `host`:`port` (port 0 picks a free one; see the returned channel's localAddress); each
+    /// connection's outgoing buffers are bounded as `buffers` says (nil: the system's and NIO's defaults).
     public static func listen(
         host: String, port: Int, group: EventLoopGroup, configuration: Sv2TransportConfiguration,
-        closesOnMalformedMessage: Bool = true,
+        closesOnMalformedMessage: Bool = true, buffers: OutboundBuffers? = nil,
         initializer: @escaping @Sendable (Channel) -> EventLoopFuture<Void>
     ) -> EventLoopFuture<Channel> {
-        ServerBootstrap(group: group)
+        var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        if let buffers {
+            bootstrap = bootstrap
+                .childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(buffers.sendBufferSize))
+                .childChannelOption(.writeBufferWaterMark, value: .init(low: buffers.highWaterMark / 2, high: buffers.highWaterMark))
+        }
+        return bootstrap
             .childChannelInitializer { channel in
                 configure(channel, configuration: configuration, closesOnMalformedMessage: closesOnMalformedMessage)
                     .flatMap { initializer(channel) }

@@ -109,19 +109,3 @@ func runRole(_ services: [any Service], group: MultiThreadedEventLoopGroup, logg
     try? await group.shutdownGracefully()
 }
 
-/// Blocks until SIGINT or SIGTERM, or until something else signals `done`.
-func waitForTermination(logger: Logger, or done: DispatchSemaphore = DispatchSemaphore(value: 0)) {
-    var sources = [DispatchSourceSignal]()
-    for signalNumber in [SIGINT, SIGTERM] {
-        signal(signalNumber, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-        source.setEventHandler {
-            logger.info("signal \(signalNumber == SIGINT ? "SIGINT" : "SIGTERM"): shutting down")
-            done.signal()
-        }
-        source.resume()
-        sources.append(source)
-    }
-    done.wait()
-    for source in sources { source.cancel() }
-}

@@ -50,8 +50,8 @@ final class Sv1EchoServer: Sendable {
     }
 
     /// Listens on `host`:`port`.
-    func bind(host: String, port: Int, group: MultiThreadedEventLoopGroup) throws -> Channel {
-        try ServerBootstrap(group: group)
+    func bind(host: String, port: Int, group: MultiThreadedEventLoopGroup) async throws -> Channel {
+        try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -60,7 +60,7 @@ final class Sv1EchoServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(Sv1EchoConnection(server: self))
                 }
             }
-            .bind(host: host, port: port).wait()
+            .bind(host: host, port: port).get()
     }
 
     /// The connection list of `loop`.

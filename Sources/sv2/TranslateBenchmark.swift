@@ -8,6 +8,7 @@ import Sv1
 import Sv2Channels
 import Sv2Crypto
 import Sv2Roles
+import UnixSignals
 
 /// `sv2 bench translate`: many Sv1 connections on one `sv2 translate` (memory per connection, job fan-out, share
 /// round trips through translator and pool) next to a bare Sv1 echo server under the same load.
@@ -55,7 +56,7 @@ struct TranslateBenchmark: AsyncParsableCommand {
     private static let upstreamUser = "sv2-translator"
 
     func run() async throws {
-        if let echoServer { return try runEchoServer(port: echoServer) }
+        if let echoServer { return try await runEchoServer(port: echoServer) }
         try Self.raiseDescriptorLimit(needed: connections + 256)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         guard let session = PoolSessionConfiguration(sharesPerMinute: 6, defaultHashrate: 1e-9) else { throw CommandFailure("bad session settings") }
@@ -246,14 +247,14 @@ struct TranslateBenchmark: AsyncParsableCommand {
     private static let fanOutRequest = ByteBuffer(bytes: Sv1Codec.encode(.request(id: .number("3"), method: Sv1EchoServer.fanOutMethod, params: [])))
 
     /// The hidden `--echo-server PORT` mode: the reference server until SIGINT or SIGTERM.
-    private func runEchoServer(port: Int) throws {
+    private func runEchoServer(port: Int) async throws {
         guard let echoNotify else { throw ValidationError("--echo-server needs --echo-notify") }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        defer { try? group.syncShutdownGracefully() }
         let server = Sv1EchoServer(notifyLine: echoNotify, group: group)
-        let channel = try server.bind(host: "127.0.0.1", port: port, group: group)
-        waitForTermination(logger: LogSettings(level: .error).logger("bench-echo"))
-        try? channel.close().wait()
+        let channel = try await server.bind(host: "127.0.0.1", port: port, group: group)
+        for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { break }
+        try? await channel.close().get()
+        try? await group.shutdownGracefully()
     }
 
     /// Polls `condition` every 20 ms for up to 30 s.

@@ -35,6 +35,10 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         case active
     }
 
+    /// What a held message costs beyond its encoded bytes (its value, its slot in the queue, its buffer's header),
+    /// counted against ``ConnectionConfiguration/outboundLimit`` so that the limit bounds memory, not payload.
+    static var heldMessageOverhead: Int { 64 }
+
     private let engine: ConnectionEngine<Session, Wire>
     private var decoder: Wire.Decoder
     private var context: ChannelHandlerContext?
@@ -296,9 +300,14 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     }
 
     private func send(_ value: Wire.OutboundOut, bytes: Int, context: ChannelHandlerContext) {
+        // Unwritable because of this burst's own unflushed writes: flush before deciding the peer is slow.
+        if held.isEmpty, needsFlush, !context.channel.isWritable {
+            needsFlush = false
+            context.flush()
+        }
         guard held.isEmpty, context.channel.isWritable else {
             held.append((value, bytes))
-            heldBytes += bytes
+            heldBytes += bytes + Self.heldMessageOverhead
             if heldBytes > configuration.outboundLimit {
                 close(context: context, level: .warning, reason: "more than \(configuration.outboundLimit) bytes unsent: the peer does not read")
             }
@@ -385,8 +394,9 @@ public struct ConnectionConfiguration: Sendable {
     public var setupTimeout: Duration?
     /// Longest time without any input before the connection is closed (nil: no limit).
     public var idleTimeout: Duration?
-    /// Bytes a connection may hold unsent while its peer does not read, beyond the socket's own buffer (NIO's high
-    /// water mark, 64 KiB by default); past it the connection is closed.
+    /// Bytes a connection may hold unsent while its peer does not read (encoded sizes plus a small overhead per
+    /// message), beyond the socket's own buffers (the kernel's, and NIO's up to its high water mark); past it the
+    /// connection is closed.
     public var outboundLimit: Int
     /// The logger; the engine adds the peer's address to the metadata of each line.
     public var logger: Logger

@@ -41,16 +41,22 @@ public final class PoolService: Service, Sendable {
         public var idleTimeout: Duration
         /// Bytes a connection may hold unsent while its miner does not read.
         public var outboundLimit: Int
+        /// Each miner connection's kernel send buffer and NIO queue, fixed so that a miner that stops reading costs a
+        /// bounded amount (nil: the kernel's autotuning, up to 4 MiB on Linux, and NIO's 64 KiB).
+        public var buffers: Sv2Connections.OutboundBuffers?
         /// The authority key miners check the certificates against, for the URL logged at start.
         public var authorityPublicKey: XOnlyPublicKey?
 
-        /// Settings; vardiff every 5 s, statistics every 60 s, 30 s to set up, 15 minutes of silence at most, 1 MiB
-        /// held for a miner that does not read.
+        /// Settings; vardiff every 5 s, statistics every 60 s, 30 s to set up, 15 minutes of silence at most. A miner
+        /// that does not read fills the kernel's send buffer (fixed at 64 KiB, which the kernel doubles), then NIO's
+        /// queue (16 KiB), then 32 KiB held by the engine, and is closed: a burst of jobs for a thousand standard
+        /// channels still passes, and a stalled reader costs the pool about 100 KiB at most.
         public init(
             listen: HostPort, transport: Sv2TransportConfiguration, session: PoolSessionConfiguration, rewardScript: [UInt8],
             poolSignature: String, vardiffInterval: Duration = .seconds(5), statisticsInterval: Duration = .seconds(60),
             shutdownReconnect: HostPort? = nil, setupTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(900),
-            outboundLimit: Int = 1 << 20, authorityPublicKey: XOnlyPublicKey? = nil
+            outboundLimit: Int = 32 << 10, buffers: Sv2Connections.OutboundBuffers? = .init(sendBufferSize: 64 << 10, highWaterMark: 16 << 10),
+            authorityPublicKey: XOnlyPublicKey? = nil
         ) {
             self.listen = listen
             self.transport = transport
@@ -63,6 +69,7 @@ public final class PoolService: Service, Sendable {
             self.setupTimeout = setupTimeout
             self.idleTimeout = idleTimeout
             self.outboundLimit = outboundLimit
+            self.buffers = buffers
             self.authorityPublicKey = authorityPublicKey
         }
     }
@@ -114,7 +121,7 @@ public final class PoolService: Service, Sendable {
         do {
             channel = try await Sv2Connections.listen(
                 host: configuration.listen.host, port: configuration.listen.port, group: group, configuration: configuration.transport,
-                closesOnMalformedMessage: false
+                closesOnMalformedMessage: false, buffers: configuration.buffers
             ) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(engine.handler(for: channel, registry: connections))

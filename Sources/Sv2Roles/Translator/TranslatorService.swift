@@ -135,7 +135,7 @@ public final class TranslatorService: Service, Sendable {
     @discardableResult
     public func start() async throws -> SocketAddress {
         let settings = ConnectionConfiguration(
-            logger: logger, clock: clock, setupTimeout: configuration.setupTimeout, idleTimeout: configuration.idleTimeout)
+            logger: logger, clock: clock, setupTimeout: configuration.setupTimeout, idleTimeout: configuration.idleTimeout, outboundLimit: 256 << 10)
         let hooks = ConnectionHooks<Sv1ServerSession, Sv1Wire<Sv1Message>>(
             ready: { [weak self] miner in self?.admit(miner) },
             effect: { [weak self] effect, miner in self?.perform(effect, for: miner) },
