@@ -103,7 +103,8 @@ public final class CPUMiner<Protocol: MinerProtocol>: Service, Sendable {
         connector = ClientConnector(
             eventLoop: eventLoop,
             failover: Failover(endpoints: [configuration.pool], initialDelay: configuration.initialBackoff, maximumDelay: configuration.maximumBackoff),
-            wire: miningProtocol.wire, readiness: miningProtocol.readiness, configuration: ConnectionConfiguration(logger: logger),
+            wire: miningProtocol.wire, readiness: miningProtocol.readiness,
+            configuration: ConnectionConfiguration(logger: logger, setupTimeout: .seconds(30)),
             connect: { endpoint, loop, handler in miningProtocol.connect(to: endpoint, eventLoop: loop, engine: handler) },
             hooks: .init(
                 makeSession: { endpoint, _ in
