@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Sv2Sessions
 
 /// Listening and connecting with the Sv2 pipeline: ``Sv2TransportHandler`` then ``Sv2MessageHandler``, then the
 /// caller's handlers (added by `initializer`, which sees ``Sv2DecodedFrame`` in and writes ``Sv2Outbound``).
@@ -55,6 +56,19 @@ public enum Sv2Connections {
                     .flatMap { initializer(channel) }
             }
             .bind(host: host, port: port)
+    }
+
+    /// Binds an Sv2 server on `host`:`port` whose connections run `engine`'s sessions (each started once the
+    /// transport is ready), ticked and reachable through `registry`.
+    public static func listen<Session: ConnectionSession>(
+        host: String, port: Int, group: EventLoopGroup, configuration: Sv2TransportConfiguration, buffers: OutboundBuffers? = nil,
+        engine: ConnectionEngine<Session, Sv2MessageWire>, registry: ConnectionRegistry<Session, Sv2MessageWire>
+    ) -> EventLoopFuture<Channel> {
+        listen(host: host, port: port, group: group, configuration: configuration, closesOnMalformedMessage: false, buffers: buffers) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(engine.handler(for: channel, registry: registry))
+            }
+        }
     }
 
     /// Connects to `host`:`port`.

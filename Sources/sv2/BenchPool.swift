@@ -2,6 +2,7 @@ import Bitcoin
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import Sv2Binary
 import Sv2Channels
 import Sv2Crypto
@@ -35,6 +36,12 @@ struct BenchPool {
         guard let port = try await service.start().port else { throw CommandFailure("the pool did not bind") }
         self.port = port
         newTip(1)
+    }
+
+    /// Stops the pool, then `group`'s event loops.
+    func stop(_ group: MultiThreadedEventLoopGroup) async {
+        await service.stop()
+        try? await group.shutdownGracefully()
     }
 
     /// A new block: template `number` and a prevhash naming it, so every channel gets a new clean job.

@@ -178,14 +178,8 @@ struct MineCommand: AsyncParsableCommand {
     ) async throws {
         let configuration = CPUMiner.Configuration(
             protocol: miningProtocol, pool: pool, engine: engine, reportInterval: .milliseconds(Int64(reportInterval * 1000)))
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let miner: CPUMiner<Protocol>
-        do {
-            miner = try CPUMiner(configuration: configuration, eventLoop: group.next(), logger: logger)
-        } catch {
-            try? await group.shutdownGracefully()
-            throw CommandFailure("\(error)")
+        try await runRole(threads: 1, logger: logger) { group in
+            [try CPUMiner(configuration: configuration, eventLoop: group.next(), logger: logger)]
         }
-        try await runRole([miner], group: group, logger: logger)
     }
 }

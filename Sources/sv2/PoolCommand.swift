@@ -60,14 +60,6 @@ struct PoolCommand: AsyncParsableCommand {
             ] + identity.settings + node.settings + logging.settings
         ) { layers throws(ConfigurationError) in try PoolSettings(layers) }
         let logger = settings.log.logger("pool")
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let role: PoolRole
-        do {
-            role = try PoolRole(settings: settings, group: group, logger: logger)
-        } catch {
-            try? await group.shutdownGracefully()
-            throw CommandFailure("\(error)")
-        }
-        try await runRole(role.services, group: group, logger: logger)
+        try await runRole(logger: logger) { group in try PoolRole(settings: settings, group: group, logger: logger).services }
     }
 }

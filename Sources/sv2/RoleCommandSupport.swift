@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Sv2Formats
@@ -84,9 +85,20 @@ func resolveSettings<Settings>(
     }
 }
 
-/// Runs a role's `services` in one `ServiceGroup` until SIGINT or SIGTERM (logged), then shuts them down in
-/// reverse order, then the event loops; a service that fails shuts the others down and its error is thrown.
-func runRole(_ services: [any Service], group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
+/// Builds a role's services on a new event loop group (`threads` loops) with `make`, then runs them in one
+/// `ServiceGroup` until SIGINT or SIGTERM (logged), shuts them down in reverse order, then the event loops; a
+/// service that fails, or a role that cannot be built, is an error naming why.
+func runRole(
+    threads: Int = System.coreCount, logger: Logger, _ make: (MultiThreadedEventLoopGroup) throws -> [any Service]
+) async throws {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+    let services: [any Service]
+    do {
+        services = try make(group)
+    } catch {
+        try? await group.shutdownGracefully()
+        throw CommandFailure("\(error)")
+    }
     let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
         services: services.map {
             .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
@@ -101,11 +113,9 @@ func runRole(_ services: [any Service], group: MultiThreadedEventLoopGroup, logg
     }
     defer { signals.cancel() }
     do {
-        try await serviceGroup.run()
+        try await withCleanup { try await serviceGroup.run() } cleanup: { try? await group.shutdownGracefully() }
     } catch {
-        try? await group.shutdownGracefully()
         throw CommandFailure("\(error)")
     }
-    try? await group.shutdownGracefully()
 }
 

@@ -186,15 +186,7 @@ struct SharesBenchmark: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         guard let sessionConfiguration = PoolSessionConfiguration(sharesPerMinute: 6) else { throw CommandFailure("bad session settings") }
         let pool = try await BenchPool(group: group, session: sessionConfiguration)
-        do {
-            try await measureEndToEnd(pool: pool, group: group)
-        } catch {
-            await pool.service.stop()
-            try? await group.shutdownGracefully()
-            throw error
-        }
-        await pool.service.stop()
-        try? await group.shutdownGracefully()
+        try await withCleanup { try await measureEndToEnd(pool: pool, group: group) } cleanup: { await pool.stop(group) }
     }
 
     private func measureEndToEnd(pool: BenchPool, group: EventLoopGroup) async throws {

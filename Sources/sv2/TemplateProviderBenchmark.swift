@@ -45,15 +45,10 @@ struct TemplateProviderBenchmark: AsyncParsableCommand {
             source: EmbeddedNodeSource(node: node, eventLoop: group.next(), clock: clock), group: group,
             logger: LogSettings(level: .warning).logger("bench"))
         guard let port = try await service.start().port else { throw CommandFailure("the template provider did not bind") }
-        do {
-            try await measure(service: service, port: port, authority: authority, group: group)
-        } catch {
+        try await withCleanup { try await measure(service: service, port: port, authority: authority, group: group) } cleanup: {
             await service.stop()
             try? await group.shutdownGracefully()
-            throw error
         }
-        await service.stop()
-        try? await group.shutdownGracefully()
     }
 
     private func measure(service: TemplateProviderService, port: Int, authority: Secp256k1SecretKey, group: EventLoopGroup) async throws {

@@ -53,14 +53,6 @@ struct TemplateProviderCommand: AsyncParsableCommand {
             ] + identity.settings + node.settings + logging.settings
         ) { layers throws(ConfigurationError) in try TemplateProviderSettings(layers) }
         let logger = settings.log.logger("tp")
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let role: TemplateProviderRole
-        do {
-            role = try TemplateProviderRole(settings: settings, group: group, logger: logger)
-        } catch {
-            try? await group.shutdownGracefully()
-            throw CommandFailure("\(error)")
-        }
-        try await runRole(role.services, group: group, logger: logger)
+        try await runRole(logger: logger) { group in try TemplateProviderRole(settings: settings, group: group, logger: logger).services }
     }
 }

@@ -61,15 +61,7 @@ struct TranslateBenchmark: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         guard let session = PoolSessionConfiguration(sharesPerMinute: 6, defaultHashrate: 1e-9) else { throw CommandFailure("bad session settings") }
         let pool = try await BenchPool(group: group, session: session)
-        do {
-            try measureBoth(pool: pool, group: group)
-        } catch {
-            await pool.service.stop()
-            try? await group.shutdownGracefully()
-            throw error
-        }
-        await pool.service.stop()
-        try? await group.shutdownGracefully()
+        try await withCleanup { try measureBoth(pool: pool, group: group) } cleanup: { await pool.stop(group) }
     }
 
     /// The translator's figures, then the echo server's, printed side by side.

@@ -72,12 +72,12 @@ struct TranslateCommand: AsyncParsableCommand {
             ] + logging.settings
         ) { layers throws(ConfigurationError) in try TranslatorSettings(layers) }
         let logger = settings.log.logger("translate")
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let service = TranslatorService(
-            configuration: .init(
-                listen: settings.listen, upstreams: settings.upstreams, aggregate: settings.aggregate, downstream: settings.downstream,
-                maximumLineLength: settings.maximumLineLength, maximumClients: settings.maximumClients, jobKeepalive: settings.jobKeepalive),
-            group: group, logger: logger)
-        try await runRole([service], group: group, logger: logger)
+        try await runRole(logger: logger) { group in
+            [TranslatorService(
+                configuration: .init(
+                    listen: settings.listen, upstreams: settings.upstreams, aggregate: settings.aggregate, downstream: settings.downstream,
+                    maximumLineLength: settings.maximumLineLength, maximumClients: settings.maximumClients, jobKeepalive: settings.jobKeepalive),
+                group: group, logger: logger)]
+        }
     }
 }

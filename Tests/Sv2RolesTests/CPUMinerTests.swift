@@ -293,24 +293,13 @@ struct CPUMinerTests {
         return miner
     }
 
-    /// Runs `body` while `miner` mines, then stops it (also when `body` fails).
-    static func mining(_ miner: CPUMiner<Sv2MinerProtocol>, _ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch {
-            await miner.stop()
-            throw error
-        }
-        await miner.stop()
-    }
-
     @Test("valid shares over Noise; a new job and a new prevhash are mined within the deadline; shares are counted")
     func minesAndSwitchesJobs() async throws {
         let pool = FakePool(target: Self.target)
         let port = try pool.start(group: Self.group)
         defer { pool.stop() }
         let miner = try Self.miner(pool: pool, port: port)
-        try await Self.mining(miner) {
+        try await whileMining(miner) {
             #expect(pool.wait { shares, _ in shares.filter { $0.jobID == 1 }.count >= 20 })
 
             // Each switch is watched until shares of the new job have come in for longer than the deadline.
@@ -372,7 +361,7 @@ struct CPUMinerTests {
         let secondPort = try second.start(group: Self.group)
         defer { second.stop() }
         let miner = try Self.miner(pool: first, port: firstPort)
-        try await Self.mining(miner) {
+        try await whileMining(miner) {
             #expect(first.wait { shares, _ in !shares.isEmpty })
             first.send([.reconnect(Reconnect(newHost: "", newPort: UInt16(secondPort)))])
             #expect(second.wait { shares, _ in shares.count >= 3 })

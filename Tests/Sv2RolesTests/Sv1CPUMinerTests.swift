@@ -276,17 +276,6 @@ struct Sv1CPUMinerTests {
         return miner
     }
 
-    /// Runs `body` while `miner` mines, then stops it (also when `body` fails).
-    static func mining(_ miner: CPUMiner<Sv1MinerProtocol>, _ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch {
-            await miner.stop()
-            throw error
-        }
-        await miner.stop()
-    }
-
     /// Waits until the miner's answered shares add up to what the pool judged.
     static func settle(_ miner: CPUMiner<Sv1MinerProtocol>, _ pool: FakeSv1Pool) async -> MinerStatistics {
         let deadline = Date(timeIntervalSinceNow: 10)
@@ -304,7 +293,7 @@ struct Sv1CPUMinerTests {
         let port = try pool.start(group: Self.group)
         defer { pool.stop() }
         let miner = try Self.miner(port: port)
-        try await Self.mining(miner) {
+        try await whileMining(miner) {
             #expect(pool.wait { shares, _ in shares.count >= 20 })
             #expect(Array(pool.methods.prefix(3)) == ["mining.configure", "mining.subscribe", "mining.authorize"])
             #expect(pool.requests("mining.subscribe").first == [.string("sv2-cpu-miner/test")])
@@ -336,7 +325,7 @@ struct Sv1CPUMinerTests {
         let port = try pool.start(group: Self.group)
         defer { pool.stop() }
         let miner = try Self.miner(port: port)
-        try await Self.mining(miner) {
+        try await whileMining(miner) {
             #expect(pool.wait { shares, _ in shares.count >= 10 })
             // Shares of a job the pool dropped (clean) while they were on their way come back rejected.
             pool.newJob(clean: true)
@@ -360,7 +349,7 @@ struct Sv1CPUMinerTests {
         let secondPort = try second.start(group: Self.group)
         defer { second.stop() }
         let miner = try Self.miner(port: firstPort)
-        try await Self.mining(miner) {
+        try await whileMining(miner) {
             #expect(first.wait { shares, _ in shares.count >= 3 })
             for connection in first.openConnections { connection.close(promise: nil) }
             #expect(first.wait { _, methods in methods.filter { $0 == "mining.subscribe" }.count >= 2 })

@@ -105,13 +105,7 @@ struct TemplateProviderTests {
         _ body: (TemplateProviderService, RegtestNode, Int, XOnlyPublicKey) throws -> Void
     ) async throws {
         let (service, node, port, authority) = try await provider(generationRate: generationRate, feeDelta: feeDelta, templateInterval: templateInterval)
-        do {
-            try body(service, node, port, authority)
-        } catch {
-            await service.stop()
-            throw error
-        }
-        await service.stop()
+        try await withCleanup { try body(service, node, port, authority) } cleanup: { await service.stop() }
     }
 
     func provider(generationRate: Int, feeDelta: UInt64, templateInterval: Duration) async throws -> (TemplateProviderService, RegtestNode, Int, XOnlyPublicKey) {

@@ -88,15 +88,10 @@ struct TranslatorServiceTests {
                 vardiffInterval: .milliseconds(50)),
             group: group, logger: LogSettings(level: .critical).logger("test"))
         let port = try #require(try await service.start().port)
-        do {
-            try body(service, port, group)
-        } catch {
+        try await withCleanup { try body(service, port, group) } cleanup: {
             await service.stop()
             try? await group.shutdownGracefully()
-            throw error
         }
-        await service.stop()
-        try? await group.shutdownGracefully()
     }
 
     @Test("vardiff runs from one timer per event loop: every idle miner's difficulty goes down")

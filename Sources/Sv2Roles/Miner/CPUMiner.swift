@@ -168,19 +168,15 @@ public final class CPUMiner<Protocol: MinerProtocol>: Service, Sendable {
     /// Mines until graceful shutdown, or until the pool makes mining impossible (then the error ends the group).
     public func run() async throws {
         start()
-        let outcome: Result<Void, Error>
-        do {
+        try await withCleanup {
             try await withGracefulShutdownHandler {
                 try await finished.future.get()
             } onGracefulShutdown: {
                 self.finished.complete(.success(()))
             }
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
+        } cleanup: {
+            await stop()
         }
-        await stop()
-        try outcome.get()
     }
 
     /// Share counts so far: the current session's (or the last one's), with the shares dropped before reaching it.

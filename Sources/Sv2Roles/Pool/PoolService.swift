@@ -116,17 +116,12 @@ public final class PoolService: Service, Sendable {
                 record(session.collectTallies())
             })
         let engine = ConnectionEngine(wire: Sv2MessageWire(), readiness: .transportReady, configuration: settings, hooks: hooks)
-        let connections = self.connections
         let channel: Channel
         do {
             channel = try await Sv2Connections.listen(
                 host: configuration.listen.host, port: configuration.listen.port, group: group, configuration: configuration.transport,
-                closesOnMalformedMessage: false, buffers: configuration.buffers
-            ) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(engine.handler(for: channel, registry: connections))
-                }
-            }.get()
+                buffers: configuration.buffers, engine: engine, registry: connections
+            ).get()
         } catch {
             throw PoolError.cannotListen(configuration.listen, "\(error)")
         }

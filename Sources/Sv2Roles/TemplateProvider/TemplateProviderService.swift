@@ -92,17 +92,12 @@ public final class TemplateProviderService: Service, Sendable {
             ready: { _ in TemplateDistributionServerSession() },
             effect: { [weak self] effect, connection in self?.perform(effect, for: connection) })
         let engine = ConnectionEngine(wire: Sv2MessageWire(), readiness: .transportReady, configuration: settings, hooks: hooks)
-        let connections = self.connections
         let server: Channel
         do {
             server = try await Sv2Connections.listen(
                 host: configuration.listen.host, port: configuration.listen.port, group: group, configuration: configuration.transport,
-                closesOnMalformedMessage: false
-            ) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(engine.handler(for: channel, registry: connections))
-                }
-            }.get()
+                engine: engine, registry: connections
+            ).get()
         } catch {
             bound.fail(error)
             throw TemplateSourceError.unavailable("cannot listen on \(configuration.listen): \(error)")
