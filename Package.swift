@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// The sv2 toolkit: one `sv2` executable over layered libraries (see ARCHITECTURE.md in the repository docs).
+/// The sv2 toolkit: one `sv2` executable over layered libraries (see ARCHITECTURE.md).
 let package = Package(
     name: "sv2",
     products: [
