@@ -1,5 +1,6 @@
 import Bitcoin
 import Foundation
+import Synchronization
 import Sv2Binary
 
 /// The chain as `getblockchaininfo` reports it.
@@ -38,19 +39,23 @@ public struct MempoolInfo: Sendable, Hashable {
 /// blocks it is given (for the transaction kinds it creates itself), a mempool filled by a built-in transaction
 /// generator, block templates, and persistence in a datadir.
 ///
-/// Internally synchronised with a lock: every method may be called from any thread. Change handlers run after the
-/// lock is released.
-public final class RegtestNode: @unchecked Sendable {
+/// Internally synchronised with a mutex: every method may be called from any thread. Change handlers run after the
+/// mutex is released.
+public final class RegtestNode: Sendable {
     /// The configuration the node was created with.
     public let configuration: RegtestNodeConfiguration
     /// Warnings from opening the datadir (e.g. a truncated last block record removed), also sent to
     /// ``RegtestNodeConfiguration/log``.
     public let startupWarnings: [String]
 
-    private let lock = NSLock()
-    private var core: NodeCore
-    private var handlers: [@Sendable (NodeChange) -> Void] = []
-    private var closed = false
+    /// Everything that changes, behind one mutex.
+    private struct State {
+        var core: NodeCore
+        var handlers: [@Sendable (NodeChange) -> Void] = []
+        var closed = false
+    }
+
+    private let state: Mutex<State>
 
     /// Opens or creates the datadir (nil: in memory), replays and revalidates every stored block, and on an empty
     /// chain mines the bootstrap blocks.
@@ -71,14 +76,15 @@ public final class RegtestNode: @unchecked Sendable {
             configuration.log(warning)
         }
         startupWarnings = warnings
-        core = NodeCore(store: store, seed: configuration.randomSeed)
-        try replay(contents.blocks, path: store.path ?? "memory")
+        var core = NodeCore(store: store, seed: configuration.randomSeed)
+        try Self.replay(contents.blocks, into: &core, path: store.path ?? "memory")
         if contents.blocks.isEmpty { try store.append(Consensus.network.genesisBlock.serialized) }
-        if core.chain.tipHeight == 0, configuration.bootstrapBlocks > 0 { try bootstrap() }
+        if core.chain.tipHeight == 0, configuration.bootstrapBlocks > 0 { try Self.bootstrap(&core, configuration: configuration) }
+        state = Mutex(State(core: core))
     }
 
     /// Connects stored blocks in order, revalidating each (all rules but the clock's).
-    private func replay(_ blocks: [[UInt8]], path: String) throws(NodeError) {
+    private static func replay(_ blocks: [[UInt8]], into core: inout NodeCore, path: String) throws(NodeError) {
         guard let first = blocks.first else { return }
         guard first == Consensus.network.genesisBlock.serialized else {
             let found = (try? Block(bytes: first).hash.displayHex) ?? "unparsable"
@@ -101,7 +107,7 @@ public final class RegtestNode: @unchecked Sendable {
 
     /// Mines the bootstrap blocks; from height 101 on each carries generated transactions spending the matured
     /// coinbases.
-    private func bootstrap() throws(NodeError) {
+    private static func bootstrap(_ core: inout NodeCore, configuration: RegtestNodeConfiguration) throws(NodeError) {
         for _ in 0..<configuration.bootstrapBlocks {
             let now = configuration.clock.now().unixSeconds
             if configuration.generationRate > 0, core.chain.tipHeight >= Consensus.coinbaseMaturity {
@@ -209,14 +215,14 @@ public final class RegtestNode: @unchecked Sendable {
     /// Returns the block hash, or why the block was refused (Bitcoin Core's reason strings).
     public func submit(_ block: Block) -> Result<U256, BlockRejection> {
         let now = configuration.clock.now().unixSeconds
-        let result: Result<(U256, UInt32), BlockRejection> = locked { core in
-            switch core.chain.check(block, now: now) {
+        let result: Result<(U256, UInt32), BlockRejection> = state.withLock { state in
+            switch state.core.chain.check(block, now: now) {
             case let .failure(rejection):
                 return .failure(rejection)
             case let .success(plan):
-                guard !closed else { return .failure(.notStored(reason: "the node is closed")) }
+                guard !state.closed else { return .failure(.notStored(reason: "the node is closed")) }
                 do {
-                    try core.connect(plan, block: block, persist: true)
+                    try state.core.connect(plan, block: block, persist: true)
                 } catch {
                     return .failure(.notStored(reason: "\(error)"))
                 }
@@ -306,31 +312,25 @@ public final class RegtestNode: @unchecked Sendable {
     /// Registers `handler` for every later change (new tip, mempool change). Handlers run on the thread that made
     /// the change, after the node's lock is released; keep them short.
     public func onChange(_ handler: @escaping @Sendable (NodeChange) -> Void) {
-        lock.lock()
-        handlers.append(handler)
-        lock.unlock()
+        state.withLock { $0.handlers.append(handler) }
     }
 
     /// Syncs and closes the block file and releases the datadir lock; later submissions are refused.
     public func close() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !closed else { return }
-        closed = true
-        core.store.closeFile()
+        state.withLock { state in
+            guard !state.closed else { return }
+            state.closed = true
+            state.core.store.closeFile()
+        }
     }
 
     private func notify(_ change: NodeChange) {
-        lock.lock()
-        let current = handlers
-        lock.unlock()
+        let current = state.withLock { $0.handlers }
         for handler in current { handler(change) }
     }
 
-    private func locked<T>(_ body: (inout NodeCore) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&core)
+    private func locked<T: Sendable>(_ body: (inout NodeCore) -> T) -> T {
+        state.withLock { body(&$0.core) }
     }
 }
 

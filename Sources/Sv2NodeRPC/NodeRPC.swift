@@ -5,6 +5,7 @@ import Sv2Binary
 import Sv2Formats
 import Sv2Network
 import Sv2Node
+import Synchronization
 
 /// bitcoind-compatible JSON-RPC methods over `node`, for ``JSONRPCServer/listen(host:port:group:credentials:methods:maximumBodySize:)``:
 /// `getblocktemplate` (with long poll and proposals), `submitblock`, `getbestblockhash`, `getblockcount`,
@@ -47,34 +48,29 @@ extension EventLoop {
 }
 
 /// Pending long polls, each completed once: by a node change or by its timeout.
-final class LongPollWaiters: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-    private var pending: [Int: EventLoopPromise<Void>] = [:]
+final class LongPollWaiters: Sendable {
+    private let state = Mutex((next: 0, pending: [Int: EventLoopPromise<Void>]()))
 
     /// Registers `promise`; returns its ticket.
     func add(_ promise: EventLoopPromise<Void>) -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        next += 1
-        pending[next] = promise
-        return next
+        state.withLock { state in
+            state.next += 1
+            state.pending[state.next] = promise
+            return state.next
+        }
     }
 
     /// Completes the waiter with `ticket` if it is still pending.
     func fire(_ ticket: Int) {
-        lock.lock()
-        let promise = pending.removeValue(forKey: ticket)
-        lock.unlock()
-        promise?.succeed(())
+        state.withLock { $0.pending.removeValue(forKey: ticket) }?.succeed(())
     }
 
     /// Completes every pending waiter.
     func fireAll() {
-        lock.lock()
-        let all = pending.values
-        pending.removeAll()
-        lock.unlock()
+        let all = state.withLock { state in
+            defer { state.pending.removeAll() }
+            return Array(state.pending.values)
+        }
         for promise in all { promise.succeed(()) }
     }
 }

@@ -3,6 +3,7 @@ import Bitcoin
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOEmbedded
 import NIOPosix
 import Sv2Binary
 import Sv2Channels
@@ -143,7 +144,9 @@ struct SharesBenchmark: AsyncParsableCommand {
                 if index & 15 == 15 { tally(session.acknowledgeShares()) }
             }
         }
-        let expectedAccepted = 3 * (rounds + 1) * count
+        // The same extended shares through the connection engine (an embedded channel: no socket), read bursts of 16.
+        let engineRate = try measureThroughEngine(session: session, work: work, tip: prevHash, extended: extended, extranonce: extranonce) { accepted += $0 }
+        let expectedAccepted = 4 * (rounds + 1) * count
         guard accepted == expectedAccepted else {
             throw CommandFailure("the session accepted \(accepted) of \(expectedAccepted) shares: the benchmark is not measuring validation")
         }
@@ -164,9 +167,51 @@ struct SharesBenchmark: AsyncParsableCommand {
                 ["SubmitSharesStandard", Self.figure(standardRate), BenchmarkTiming.format(1e6 / standardRate, digits: 2), BenchmarkTiming.format(floorRate / standardRate, digits: 2) + "x"],
                 ["SubmitSharesExtended", Self.figure(extendedRate), BenchmarkTiming.format(1e6 / extendedRate, digits: 2), BenchmarkTiming.format(floorRate / extendedRate, digits: 2) + "x"],
                 ["extended from frame bytes", Self.figure(frameRate), BenchmarkTiming.format(1e6 / frameRate, digits: 2), BenchmarkTiming.format(floorRate / frameRate, digits: 2) + "x"],
+                ["extended through the connection engine", Self.figure(engineRate), BenchmarkTiming.format(1e6 / engineRate, digits: 2), BenchmarkTiming.format(floorRate / engineRate, digits: 2) + "x"],
                 ["SHA256d of the headers (floor, ref)", Self.figure(floorRate), BenchmarkTiming.format(1e6 / floorRate, digits: 2), "1.00x"],
             ])
         print("goal: >= 100,000 validated shares/s per core")
+    }
+
+    /// Shares per second of `session` run by a ``ConnectionHandler`` on an embedded channel: each share delivered as
+    /// a decoded frame, a read burst ended every 16 shares (one SubmitShares.Success, counted through `accepted`).
+    private func measureThroughEngine(
+        session: PoolSession, work: PoolWork, tip: PoolPrevHash, extended: OpenExtendedMiningChannelSuccess, extranonce: [UInt8],
+        accepted: (Int) -> Void
+    ) throws -> Double {
+        let loop = EmbeddedEventLoop()
+        let channel = EmbeddedChannel(loop: loop)
+        let registry = ConnectionRegistry<PoolSession, Sv2MessageWire>(group: loop, tickInterval: nil)
+        let engine = ConnectionEngine(
+            wire: Sv2MessageWire(), readiness: .active, configuration: ConnectionConfiguration(logger: LogSettings(level: .critical).logger("bench")),
+            hooks: ConnectionHooks<PoolSession, Sv2MessageWire>(ready: { _ in session }))
+        try channel.pipeline.syncOperations.addHandler(engine.handler(for: channel, registry: registry))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        let header = Sv2FrameHeader(extensionType: 0, isChannelMessage: true, messageType: SubmitSharesExtended.messageType, payloadLength: 0)
+        func drain() throws {
+            while let written = try channel.readOutbound(as: Sv2Outbound.self) {
+                guard case let .frame(frame) = written, case let .submitSharesSuccess(success) = try Sv2Message.decode(frame).message else { continue }
+                accepted(Int(success.newSubmitsAcceptedCount))
+            }
+        }
+        var failure: Error?
+        let rate = rate { round in
+            registry.broadcast { session, _ in session.update(to: work, change: .tip(tip)) }
+            loop.run()
+            for nonce in 0..<UInt32(shares) {
+                let share = SubmitSharesExtended(
+                    channelID: extended.channelID, sequenceNumber: nonce, jobID: 1, nonce: nonce, ntime: Self.ntime + 200 + UInt32(round),
+                    version: Self.version, extranonce: extranonce)
+                channel.pipeline.fireChannelRead(NIOAny(Sv2DecodedFrame(header: header, message: .submitSharesExtended(share), tlvs: [])))
+                if nonce & 15 == 15 {
+                    channel.pipeline.fireChannelReadComplete()
+                    do { try drain() } catch { failure = error }
+                }
+            }
+        }
+        if let failure { throw failure }
+        _ = try? channel.finish()
+        return rate
     }
 
     private static func figure(_ rate: Double) -> String {

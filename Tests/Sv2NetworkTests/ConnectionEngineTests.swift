@@ -56,7 +56,7 @@ final class LogCapture: Sendable {
 /// Strings in, strings out: the engine without a protocol.
 struct StringWire: ConnectionWire {
     func makeDecoder() {}
-    func decode(_ value: String, with decoder: inout Void, _ deliver: (Result<String, WireProblem>) -> Void) { deliver(.success(value)) }
+    func decode(_ value: String, with decoder: inout Void, deliver: (String) -> Void, malformed: (WireProblem) -> Void) { deliver(value) }
     func encode(_ message: String, allocator: ByteBufferAllocator) throws -> (value: String, bytes: Int) { (message, message.utf8.count) }
     func recoverableProblem(_ error: Error) -> String? { nil }
 }

@@ -43,6 +43,7 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     private var decoder: Wire.Decoder
     private var context: ChannelHandlerContext?
     private var session: Session?
+    private var activated = false
     private var started = false
     private var wasSetUp = false
     private var closing = false
@@ -106,7 +107,8 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     }
 
     private func becameActive(context: ChannelHandlerContext) {
-        guard !started, setupTimer == nil else { return }
+        guard !activated else { return }
+        activated = true
         lastInput = configuration.clock.now()
         if let limit = configuration.setupTimeout {
             let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -144,12 +146,10 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         lastInput = now
         inReadBurst = true
         do {
-            try wire.decode(unwrapInboundIn(data), with: &decoder) { result in
-                switch result {
-                case let .success(message): run(context: context) { $0.receive(message, now: now) }
-                case let .failure(problem): run(context: context) { $0.malformed(problem.description, now: now) }
-                }
-            }
+            try wire.decode(
+                unwrapInboundIn(data), with: &decoder,
+                deliver: { message in run(context: context) { $0.receive(message, now: now) } },
+                malformed: { problem in run(context: context) { $0.malformed(problem.description, now: now) } })
         } catch {
             close(context: context, level: .warning, reason: "\(error)")
         }
@@ -157,7 +157,7 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
 
     /// The read burst is over: the session's batched answers, then one flush.
     public func channelReadComplete(context: ChannelHandlerContext) {
-        let now = configuration.clock.now()
+        let now = lastInput
         run(context: context) { $0.readComplete(now: now) }
         inReadBurst = false
         flushIfNeeded(context: context)
@@ -221,12 +221,11 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
 
     /// Runs `body` on the session and performs its actions (no-op once the session is gone).
     func run(context: ChannelHandlerContext, _ body: (inout Session) -> [Action]) {
-        guard var session, !closing else { return }
-        self.session = nil
-        let actions = body(&session)
-        self.session = session
+        // Mutated in place (no copy out and back): the session's code calls nothing back, so the access ends before
+        // the actions run.
+        guard !closing, let actions = session?.apply(body) else { return }
         perform(actions, context: context)
-        if !wasSetUp, session.isSetUp, !closing {
+        if !wasSetUp, session?.isSetUp == true, !closing {
             wasSetUp = true
             setupTimer?.cancel()
             setupTimer = nil
@@ -246,6 +245,13 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     func write(encoded value: Wire.OutboundOut, bytes: Int) {
         guard let context, !closing else { return }
         send(value, bytes: bytes, context: context)
+        flushIfNeeded(context: context)
+    }
+
+    /// Writes several encoded values, then flushes once.
+    func write(encoded values: [(value: Wire.OutboundOut, bytes: Int)]) {
+        guard let context, !closing else { return }
+        for item in values { send(item.value, bytes: item.bytes, context: context) }
         flushIfNeeded(context: context)
     }
 
@@ -354,6 +360,13 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
 
 @available(*, unavailable)
 extension ConnectionHandler: Sendable {}
+
+extension ConnectionSession {
+    /// `body` applied to this session in place (with optional chaining, an optional session is not copied).
+    fileprivate mutating func apply<Result>(_ body: (inout Self) -> Result) -> Result {
+        body(&self)
+    }
+}
 
 /// The engine for one kind of connection (a role's miners, its upstream...): the wire, when sessions start, the
 /// settings and the role's hooks, shared by every connection of that kind, so that a connection's handler holds one

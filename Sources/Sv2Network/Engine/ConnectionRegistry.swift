@@ -42,7 +42,7 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
                 let values = make()
                 members.forEachHandler { handler in
                     guard handler.sessionSatisfies(include) else { return }
-                    for item in values { handler.write(encoded: item.value, bytes: item.bytes) }
+                    handler.write(encoded: values)
                 }
             }
         }

@@ -21,9 +21,11 @@ public protocol ConnectionWire: Sendable {
 
     /// The decoding state of a new connection.
     func makeDecoder() -> Decoder
-    /// Passes each message in `value` to `deliver`, or a description of each input that is not one (the session
-    /// decides); throws, naming the problem, when the connection must close.
-    func decode(_ value: InboundIn, with decoder: inout Decoder, _ deliver: (Result<Message, WireProblem>) -> Void) throws
+    /// Passes each message in `value` to `deliver`, and a description of each input that is not one to `malformed`
+    /// (the session decides); throws, naming the problem, when the connection must close.
+    func decode(
+        _ value: InboundIn, with decoder: inout Decoder, deliver: (Message) -> Void, malformed: (WireProblem) -> Void
+    ) throws
     /// `message` as written to the pipeline, and its size on the wire (before encryption).
     func encode(_ message: Outbound, allocator: ByteBufferAllocator) throws -> (value: OutboundOut, bytes: Int)
     /// For an error fired by the pipeline: a description when it concerns one input only (the connection goes on
@@ -52,8 +54,8 @@ public struct Sv2MessageWire: ConnectionWire {
     public func makeDecoder() {}
 
     /// The decoded message.
-    public func decode(_ value: Sv2DecodedFrame, with decoder: inout Void, _ deliver: (Result<Sv2Message, WireProblem>) -> Void) {
-        deliver(.success(value.message))
+    public func decode(_ value: Sv2DecodedFrame, with decoder: inout Void, deliver: (Sv2Message) -> Void, malformed: (WireProblem) -> Void) {
+        deliver(value.message)
     }
 
     /// The message as a frame.
@@ -98,13 +100,15 @@ public struct Sv1Wire<Outbound: Sv1LineConvertible>: ConnectionWire {
     }
 
     /// Every complete line in what arrived, decoded.
-    public func decode(_ value: ByteBuffer, with framer: inout Sv1LineFramer, _ deliver: (Result<Sv1Message, WireProblem>) -> Void) throws {
+    public func decode(
+        _ value: ByteBuffer, with framer: inout Sv1LineFramer, deliver: (Sv1Message) -> Void, malformed: (WireProblem) -> Void
+    ) throws {
         framer.append(value.readableBytesView)
         while let line = try framer.nextLine() {
             do {
-                deliver(.success(try Sv1Codec.decode(line)))
+                deliver(try Sv1Codec.decode(line))
             } catch {
-                deliver(.failure(WireProblem(error.description)))
+                malformed(WireProblem(error.description))
             }
         }
     }
