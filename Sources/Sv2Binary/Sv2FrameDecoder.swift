@@ -38,11 +38,22 @@ public struct Sv2FrameDecoder: Sendable {
 
     /// Appends received bytes.
     public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Appends received bytes from memory (a plain copy, without the generic path).
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Drops consumed bytes once they make up half the buffer, before more are appended.
+    private mutating func compact() {
         if readIndex > 0 && readIndex >= buffer.count / 2 {
             buffer.removeFirst(readIndex)
             readIndex = 0
         }
-        buffer.append(contentsOf: bytes)
     }
 
     /// Returns the next complete frame, or how many more bytes are needed.

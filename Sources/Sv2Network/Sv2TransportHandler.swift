@@ -117,7 +117,7 @@ public final class Sv2TransportHandler: ChannelDuplexHandler, RemovableChannelHa
         var buffer = unwrapInboundIn(data)
         switch state {
         case .plaintext:
-            plaintextDecoder?.feed(buffer.readableBytesView)
+            buffer.withUnsafeReadableBytes { plaintextDecoder?.feed($0) }
             drain(context: context) {
                 do throws(Sv2FrameDecoder.OversizedFrame) {
                     return try self.plaintextDecoder?.next()
@@ -126,7 +126,7 @@ public final class Sv2TransportHandler: ChannelDuplexHandler, RemovableChannelHa
                 }
             }
         case .encrypted:
-            noiseDecoder?.feed(buffer.readableBytesView)
+            buffer.withUnsafeReadableBytes { noiseDecoder?.feed($0) }
             drain(context: context) {
                 do throws(NoiseError) {
                     return try self.noiseDecoder?.next()

@@ -202,8 +202,8 @@ struct SharesBenchmark: AsyncParsableCommand {
                 let share = SubmitSharesExtended(
                     channelID: extended.channelID, sequenceNumber: nonce, jobID: 1, nonce: nonce, ntime: Self.ntime + 200 + UInt32(round),
                     version: Self.version, extranonce: extranonce)
-                channel.pipeline.fireChannelRead(NIOAny(Sv2DecodedFrame(header: header, message: .submitSharesExtended(share), tlvs: [])))
-                if nonce & 15 == 15 {
+                channel.pipeline.fireChannelRead(Sv2DecodedFrame(header: header, message: .submitSharesExtended(share), tlvs: []))
+                if nonce & 15 == 15 || nonce == UInt32(shares) - 1 {
                     channel.pipeline.fireChannelReadComplete()
                     do { try drain() } catch { failure = error }
                 }

@@ -12,7 +12,10 @@ import Sv2Messages
 /// coinbase_tx_value_remaining, the template's outputs (witness commitment) and lock time. ``coinbase`` is the txid
 /// form (no BIP141 marker, flag or witness) around the whole extranonce; the block gets the witness (one 32-byte zero
 /// reserved value) back when the template commits to witnesses.
-public struct PoolJob: Sendable, Hashable {
+///
+/// Immutable and shared by reference between the pool's snapshots and its sessions (a share's lookup costs one
+/// reference, not a copy of the coinbase). Equal when the values are.
+public final class PoolJob: Sendable, Hashable {
     /// Why a template cannot become a job.
     public enum BuildError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The template's coinbase outputs do not parse.
@@ -103,5 +106,21 @@ public struct PoolJob: Sendable, Hashable {
             channelID: channelID, jobID: id, minNtime: minNtime, version: version,
             versionRollingAllowed: versionRollingAllowed, merklePath: coinbase.merklePath, coinbaseTxPrefix: coinbase.prefix,
             coinbaseTxSuffix: coinbase.suffix)
+    }
+
+    /// Jobs are equal when their values are.
+    public static func == (lhs: PoolJob, rhs: PoolJob) -> Bool {
+        lhs === rhs || (lhs.id == rhs.id && lhs.templateID == rhs.templateID && lhs.isFuture == rhs.isFuture
+            && lhs.version == rhs.version && lhs.coinbase == rhs.coinbase && lhs.commitsToWitnesses == rhs.commitsToWitnesses)
+    }
+
+    /// Hashes the values.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(templateID)
+        hasher.combine(isFuture)
+        hasher.combine(version)
+        hasher.combine(coinbase)
+        hasher.combine(commitsToWitnesses)
     }
 }

@@ -288,12 +288,8 @@ public struct PoolSession: ConnectionSession {
             channel.unacknowledged.count &+= 1
             channel.unacknowledged.sum &+= UInt64(max(1, MiningTarget.difficulty(target: channel.target).rounded()))
             channel.vardiff.recordShare(now: now.seconds)
-            tallies[channel.user, default: ShareTally()].accepted += 1
-            tallies[channel.user, default: ShareTally()].work += MiningTarget.expectedHashes(target: channel.target)
-            if let block {
-                tallies[channel.user, default: ShareTally()].blocks += 1
-                actions.append(.effect(.submitBlock(block)))
-            }
+            tallies[channel.user, default: ShareTally()].recordAccepted(work: MiningTarget.expectedHashes(target: channel.target), block: block != nil)
+            if let block { actions.append(.effect(.submitBlock(block))) }
         }
         return actions
     }
@@ -325,7 +321,7 @@ public struct PoolSession: ConnectionSession {
             }
         case let (.extended(rollable), .some(extranonce)):
             guard extranonce.count == rollable else { return .rejected(PoolErrorCode.badExtranonceSize) }
-            root = job.coinbase.merkleRoot(extranonce: channel.allocation.prefix + extranonce, scratch: &scratch)
+            root = job.coinbase.merkleRoot(extranoncePrefix: channel.allocation.prefix, extranonce: extranonce, scratch: &scratch)
         default:
             return .rejected(PoolErrorCode.invalidChannelID)
         }
@@ -378,7 +374,7 @@ public struct PoolSession: ConnectionSession {
 
     /// The per-user tallies since the last call, emptied.
     public mutating func collectTallies() -> [String: ShareTally] {
-        defer { tallies.removeAll(keepingCapacity: true) }
+        defer { tallies = [:] }
         return tallies
     }
 

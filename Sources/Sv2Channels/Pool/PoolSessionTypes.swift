@@ -104,6 +104,13 @@ public struct ShareTally: Sendable, Hashable {
         work += other.work
         blocks += other.blocks
     }
+
+    /// Counts one accepted share standing for `work` expected hashes (and a block when it is one).
+    public mutating func recordAccepted(work: Double, block: Bool) {
+        accepted += 1
+        self.work += work
+        if block { blocks += 1 }
+    }
 }
 
 /// What only the pool's glue can do for a ``PoolSession``.

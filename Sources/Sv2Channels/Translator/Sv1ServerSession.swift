@@ -66,7 +66,10 @@ public final class Sv1ServerConfiguration: Sendable {
 /// Aggregated layout of the upstream channel's rolled extranonce (its `extranonce_size` bytes): zero padding, then
 /// the miner's extranonce1 (unique per Sv1 connection), then the miner's extranonce2. coinbase1 = coinbase_tx_prefix
 /// + the channel's extranonce_prefix + the padding, so Sv1 miners see an ordinary coinb1 || ex1 || ex2 || coinb2.
-public struct TranslatorJob: Hashable, Sendable {
+///
+/// Immutable and shared by reference: every miner's session keeps the jobs it may get shares for, so a job costs each
+/// of them one reference, not a copy of its arrays. Equal when the values are.
+public final class TranslatorJob: Hashable, Sendable {
     /// What mining.notify carries.
     public let notify: Sv1Job
     /// The upstream work.
@@ -78,7 +81,7 @@ public struct TranslatorJob: Hashable, Sendable {
     public let notifyLine: [UInt8]
 
     /// The job for `work` under `jobID`; nil when the work has no coinbase to roll or too few extranonce bytes.
-    public init?(work: MiningWork, jobID: String, cleanJobs: Bool, extranonce1Size: Int, extranonce2Size: Int, time: UInt32? = nil) {
+    public convenience init?(work: MiningWork, jobID: String, cleanJobs: Bool, extranonce1Size: Int, extranonce2Size: Int, time: UInt32? = nil) {
         guard case let .coinbase(template) = work.merkleRoot, template.extranonceSize >= extranonce1Size + extranonce2Size else { return nil }
         let padding = template.extranonceSize - extranonce1Size - extranonce2Size
         self.init(
@@ -102,6 +105,18 @@ public struct TranslatorJob: Hashable, Sendable {
         var notify = notify
         notify.cleanJobs = true
         return TranslatorJob(notify: notify, work: work, padding: padding)
+    }
+
+    /// Jobs are equal when their values are.
+    public static func == (lhs: TranslatorJob, rhs: TranslatorJob) -> Bool {
+        lhs === rhs || (lhs.notify == rhs.notify && lhs.work == rhs.work && lhs.padding == rhs.padding)
+    }
+
+    /// Hashes the values (the line follows from them).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(notify)
+        hasher.combine(work)
+        hasher.combine(padding)
     }
 }
 

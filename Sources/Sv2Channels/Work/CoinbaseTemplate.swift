@@ -42,11 +42,13 @@ public struct CoinbaseTemplate: Hashable, Sendable {
         return merkleRoot(extranonce: extranonce, scratch: &scratch)
     }
 
-    /// ``merkleRoot(extranonce:)`` assembling the coinbase in `scratch`, reused between calls (no allocation once it
-    /// is large enough): the share path's form.
-    public func merkleRoot<Extranonce: Collection<UInt8>>(extranonce: Extranonce, scratch: inout [UInt8]) -> U256 {
+    /// ``merkleRoot(extranonce:)`` with the extranonce given in two parts (a channel's `extranoncePrefix`, then the
+    /// miner's `extranonce`), assembling the coinbase in `scratch`, reused between calls (no allocation once it is
+    /// large enough): the share path's form.
+    public func merkleRoot(extranoncePrefix: [UInt8] = [], extranonce: [UInt8], scratch: inout [UInt8]) -> U256 {
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: prefix)
+        scratch.append(contentsOf: extranoncePrefix)
         scratch.append(contentsOf: extranonce)
         scratch.append(contentsOf: suffix)
         var node = ShareHash.sha256d(scratch)

@@ -43,19 +43,22 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     private var decoder: Wire.Decoder
     private var context: ChannelHandlerContext?
     private var session: Session?
+    private var closeReason: (level: Logger.Level, text: String)?
+    private var setupTimer: Scheduled<Void>?
+    private var lastInput = Timestamp(nanoseconds: 0)
+    private var held: [(value: NIOAny, bytes: Int)] = []
+    private var heldBytes = 0
+    private var ticker: LoopConnections<Session, Wire>?
+    // The flags last, side by side (the instance is one allocation per connection).
     private var activated = false
     private var started = false
     private var wasSetUp = false
     private var closing = false
-    private var closeReason: (level: Logger.Level, text: String)?
-    private var setupTimer: Scheduled<Void>?
-    private var lastInput = Timestamp(nanoseconds: 0)
     private var inReadBurst = false
     private var needsFlush = false
     private var readDeferred = false
-    private var held: [(value: Wire.OutboundOut, bytes: Int)] = []
-    private var heldBytes = 0
-    private var ticker: LoopConnections<Session, Wire>?
+    /// The channel's writability as its last change event said (events arrive as soon as a write crosses a mark).
+    private var writable = true
 
     /// The handler of one connection of `engine`'s kind; `ticker`, the connections of the channel's loop in a
     /// ``ConnectionRegistry``, ticks the session, checks the idle timeout and lets the registry reach the session.
@@ -129,7 +132,7 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     private func start(context: ChannelHandlerContext) {
         guard !started, !closing else { return }
         started = true
-        guard let session = hooks.ready(handle(context: context)) else {
+        guard let session = hooks.ready(handle(context)) else {
             close(context: context, level: .info, reason: "refused")
             return
         }
@@ -147,7 +150,7 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         inReadBurst = true
         do {
             try wire.decode(
-                unwrapInboundIn(data), with: &decoder,
+                wire.unwrap(data), with: &decoder,
                 deliver: { message in run(context: context) { $0.receive(message, now: now) } },
                 malformed: { problem in run(context: context) { $0.malformed(problem.description, now: now) } })
         } catch {
@@ -188,17 +191,18 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         log(reason.level, "connection closed: \(reason.text)")
         let last = session
         session = nil
-        if started { hooks.closed(handle(context: context), last) }
+        if started { hooks.closed(handle(context), last) }
         context.fireChannelInactive()
     }
 
     /// Writable again: what was held goes out, and reading resumes.
     public func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        writable = context.channel.isWritable
+        if writable {
             let pending = held
             held.removeAll(keepingCapacity: true)
             heldBytes = 0
-            for item in pending { context.write(wrapOutboundOut(item.value), promise: nil) }
+            for item in pending { context.write(item.value, promise: nil) }
             if !pending.isEmpty { context.flush() }
             if readDeferred {
                 readDeferred = false
@@ -210,7 +214,7 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
 
     /// Reads are held back while the peer does not take what we send.
     public func read(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        if writable {
             context.read()
         } else {
             readDeferred = true
@@ -229,7 +233,7 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
             wasSetUp = true
             setupTimer?.cancel()
             setupTimer = nil
-            hooks.setUp(handle(context: context))
+            hooks.setUp(handle(context))
         }
     }
 
@@ -244,14 +248,14 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     /// Writes an already encoded value (a frame encoded once for many connections), subject to backpressure.
     func write(encoded value: Wire.OutboundOut, bytes: Int) {
         guard let context, !closing else { return }
-        send(value, bytes: bytes, context: context)
+        send(wire.wrap(value), bytes: bytes, context: context)
         flushIfNeeded(context: context)
     }
 
     /// Writes several encoded values, then flushes once.
     func write(encoded values: [(value: Wire.OutboundOut, bytes: Int)]) {
         guard let context, !closing else { return }
-        for item in values { send(item.value, bytes: item.bytes, context: context) }
+        for item in values { send(wire.wrap(item.value), bytes: item.bytes, context: context) }
         flushIfNeeded(context: context)
     }
 
@@ -291,12 +295,12 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
             case let .send(message):
                 do {
                     let (value, bytes) = try wire.encode(message, allocator: context.channel.allocator)
-                    send(value, bytes: bytes, context: context)
+                    send(wire.wrap(value), bytes: bytes, context: context)
                 } catch {
                     log(.error, "cannot encode an outgoing message: \(error)")
                 }
             case let .effect(effect):
-                hooks.effect(effect, handle(context: context))
+                hooks.effect(effect, handle(context))
             case let .log(line):
                 log(line.level, line.message, line.metadata.mapValues { "\($0)" })
             case let .close(reason):
@@ -305,13 +309,13 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         }
     }
 
-    private func send(_ value: Wire.OutboundOut, bytes: Int, context: ChannelHandlerContext) {
+    private func send(_ value: NIOAny, bytes: Int, context: ChannelHandlerContext) {
         // Unwritable because of this burst's own unflushed writes: flush before deciding the peer is slow.
-        if held.isEmpty, needsFlush, !context.channel.isWritable {
+        if held.isEmpty, needsFlush, !writable {
             needsFlush = false
             context.flush()
         }
-        guard held.isEmpty, context.channel.isWritable else {
+        guard held.isEmpty, writable else {
             held.append((value, bytes))
             heldBytes += bytes + Self.heldMessageOverhead
             if heldBytes > configuration.outboundLimit {
@@ -319,7 +323,7 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
             }
             return
         }
-        context.write(wrapOutboundOut(value), promise: nil)
+        context.write(value, promise: nil)
         needsFlush = true
     }
 
@@ -348,7 +352,7 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         close(context: context, level: .warning, reason: "not set up within \(Self.seconds(limit)) s")
     }
 
-    private func handle(context: ChannelHandlerContext) -> ConnectionHandle<Session, Wire> {
+    private func handle(_ context: ChannelHandlerContext) -> ConnectionHandle<Session, Wire> {
         ConnectionHandle(handler: self, channel: context.channel)
     }
 

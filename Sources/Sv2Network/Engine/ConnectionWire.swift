@@ -31,6 +31,26 @@ public protocol ConnectionWire: Sendable {
     /// For an error fired by the pipeline: a description when it concerns one input only (the connection goes on
     /// and the session decides), nil when the pipeline closes the connection for it.
     func recoverableProblem(_ error: Error) -> String?
+    /// What the pipeline delivered, as this wire's input.
+    func unwrap(_ data: NIOAny) -> InboundIn
+    /// `value` as the pipeline carries it.
+    func wrap(_ value: OutboundOut) -> NIOAny
+}
+
+extension ConnectionWire {
+    // Requirements rather than the engine's own unwrapping so that each wire's witness is compiled for its concrete
+    // types: the generic engine then does no dynamic casts per message.
+
+    /// The delivered value, cast.
+    public func unwrap(_ data: NIOAny) -> InboundIn { PipelineTypes<InboundIn, OutboundOut>.unwrapInboundIn(data) }
+
+    /// The value in a pipeline box.
+    public func wrap(_ value: OutboundOut) -> NIOAny { PipelineTypes<InboundIn, OutboundOut>.wrapOutboundOut(value) }
+}
+
+/// A wire's pipeline types, for NIO's typed boxing; never instantiated.
+private final class PipelineTypes<InboundIn, OutboundOut>: ChannelDuplexHandler {
+    typealias OutboundIn = OutboundOut
 }
 
 /// One input that is not a message, described.
