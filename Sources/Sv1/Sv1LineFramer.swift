@@ -29,15 +29,16 @@ public struct Sv1LineFramer: Sendable {
     /// Adds bytes read from the stream, in any chunking. Bytes that would make the unfinished line longer than the
     /// limit are dropped and the framer fails.
     public mutating func append<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        guard !overflowed else { return }
-        var lastNewline: Bytes.Index?
-        var searchStart = bytes.startIndex
-        while let found = bytes[searchStart...].firstIndex(of: Self.newline) {
-            lastNewline = found
-            searchStart = bytes.index(after: found)
+        if bytes.withContiguousStorageIfAvailable({ append(UnsafeRawBufferPointer($0)) }) == nil {
+            Array(bytes).withUnsafeBytes { append($0) }
         }
-        if let lastNewline {
-            let tail = bytes.distance(from: lastNewline, to: bytes.endIndex) - 1
+    }
+
+    /// ``append(_:)`` from memory (a socket's buffer): no generic path.
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard !overflowed else { return }
+        if let lastNewline = bytes.lastIndex(of: Self.newline) {
+            let tail = bytes.count - lastNewline - 1
             if tail > maximumLineLength {
                 buffer.append(contentsOf: bytes[...lastNewline])
                 overflowed = true

@@ -49,6 +49,9 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     private var held: [(value: NIOAny, bytes: Int)] = []
     private var heldBytes = 0
     private var ticker: LoopConnections<Session, Wire>?
+    /// This connection's handle, made once (the hooks get it with every effect); dropped when the handler leaves the
+    /// pipeline, which ends the reference cycle through it.
+    private var handle: ConnectionHandle<Session, Wire>?
     // The flags last, side by side (the instance is one allocation per connection).
     private var activated = false
     private var started = false
@@ -95,12 +98,14 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     /// Keeps the context for the handle's calls.
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        handle = ConnectionHandle(handler: self, channel: context.channel)
         if context.channel.isActive { becameActive(context: context) }
     }
 
     /// Forgets the context.
     public func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        handle = nil
     }
 
     /// TCP is up: timers start, and a Stratum V1 session starts.
@@ -353,7 +358,8 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     }
 
     private func handle(_ context: ChannelHandlerContext) -> ConnectionHandle<Session, Wire> {
-        ConnectionHandle(handler: self, channel: context.channel)
+        if let handle { return handle }
+        return ConnectionHandle(handler: self, channel: context.channel)
     }
 
     private static func seconds(_ duration: Duration) -> String {

@@ -123,7 +123,7 @@ public struct Sv1Wire<Outbound: Sv1LineConvertible>: ConnectionWire {
     public func decode(
         _ value: ByteBuffer, with framer: inout Sv1LineFramer, deliver: (Sv1Message) -> Void, malformed: (WireProblem) -> Void
     ) throws {
-        framer.append(value.readableBytesView)
+        value.withUnsafeReadableBytes { framer.append($0) }
         while let line = try framer.nextLine() {
             do {
                 deliver(try Sv1Codec.decode(line))
