@@ -73,6 +73,12 @@ extension Duration {
 
     /// The duration in seconds, with fractions.
     public var secondsValue: Double { Double(nanoseconds) / 1e9 }
+
+    /// The seconds for a log line: `30`, `0.5`.
+    public var secondsText: String {
+        let (seconds, attoseconds) = components
+        return attoseconds == 0 ? "\(seconds)" : "\(secondsValue)"
+    }
 }
 
 /// Where the I/O glue reads `now` from: the system clock in production, a clock the test moves in tests.

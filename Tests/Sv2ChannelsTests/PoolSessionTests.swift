@@ -211,6 +211,48 @@ struct PoolSessionTests {
         #expect(coinbase.txid == (try job(1, future: true)).coinbase.merkleRoot(extranonce: channel.extranoncePrefix + extranonce))
     }
 
+    @Test("absurd peer values trap nothing: the largest nominal_hash_rate opens channels; a block on a channel whose target no share meets counts saturated")
+    func absurdPeerValues() throws {
+        var harness = try Harness()
+        try harness.newJob(1, future: true)
+        try harness.newTip(1, networkTarget: .max)
+        harness.receive(.openStandardMiningChannel(OpenStandardMiningChannel(
+            requestID: 1, userIdentity: "bob", nominalHashRate: .greatestFiniteMagnitude, maxTarget: .max)))
+        harness.receive(.openExtendedMiningChannel(OpenExtendedMiningChannel(
+            requestID: 2, userIdentity: "bob", nominalHashRate: .greatestFiniteMagnitude, maxTarget: .max, minExtranonceSize: 4)))
+        let opened = harness.take().filter {
+            if case .openStandardMiningChannelSuccess = $0 { return true }
+            if case .openExtendedMiningChannelSuccess = $0 { return true }
+            return false
+        }
+        #expect(opened.count == 2)
+
+        // Target 1: no share meets it, but on an easy network every share is a block, and blocks are accepted.
+        let hard = try #require(openExtended(&harness, maxTarget: U256(1)))
+        harness.receive(.submitSharesExtended(SubmitSharesExtended(
+            channelID: hard.channelID, sequenceNumber: 1, jobID: 1, nonce: 9, ntime: 1_700_000_001, version: 0x2000_0000,
+            extranonce: [UInt8](repeating: 1, count: Int(hard.extranonceSize)))))
+        let success = harness.take().compactMap { if case let .submitSharesSuccess(success) = $0 { return success } else { return nil } }
+        #expect(success.map(\.newSharesSum) == [.max])
+        #expect(harness.blocks.count == 1)
+        #expect(PoolSession.rate(1e40) == "1e+22 EH/s" && PoolSession.rate(.nan) == "nan H/s" && PoolSession.rate(27_100_000) == "27.1 MH/s")
+    }
+
+    @Test("a snapshot older than the session's (a broadcast queued before the session started) changes nothing")
+    func olderSnapshotIgnored() throws {
+        var harness = try Harness()
+        try harness.newJob(1, future: true)
+        try harness.newTip(1)
+        let older = harness.board.work
+        try harness.newJob(2, future: false)
+        let channel = try #require(openExtended(&harness))
+        #expect(harness.session.update(to: older, change: .tip(prevHash(jobID: 1))).isEmpty)
+        harness.receive(.submitSharesExtended(SubmitSharesExtended(
+            channelID: channel.channelID, sequenceNumber: 1, jobID: 2, nonce: 1, ntime: 1_700_000_001, version: 0x2000_0000,
+            extranonce: [UInt8](repeating: 0, count: Int(channel.extranonceSize)))))
+        #expect(errorCodes(harness.take()).allSatisfy { $0 != "invalid-job-id" })
+    }
+
     @Test("group channel: standard channels share one group, get one NewExtendedMiningJob, and validate with their own prefix")
     func groupChannel() throws {
         var harness = try Harness()

@@ -478,3 +478,57 @@ struct ConnectionEngineTransportTests {
         #expect(log.messages.contains { $0.hasPrefix("connection closed: A Stratum V1 line is longer than 256 bytes") })
     }
 }
+
+@Suite("client connector")
+struct ClientConnectorTests {
+    /// Connections the connector asked for, each an embedded channel on `loop` with the engine installed.
+    final class Dialer: Sendable {
+        let loop: EmbeddedEventLoop
+        private let channels = Mutex([EmbeddedChannel]())
+
+        init(loop: EmbeddedEventLoop) { self.loop = loop }
+
+        var count: Int { channels.withLock { $0.count } }
+        var last: EmbeddedChannel? { channels.withLock { $0.last } }
+
+        func connect(_ endpoint: String, _ eventLoop: EventLoop, _ engine: @escaping @Sendable (Channel) throws -> Void) -> EventLoopFuture<Void> {
+            let channel = EmbeddedChannel(loop: loop)
+            channels.withLock { $0.append(channel) }
+            return loop.makeCompletedFuture {
+                try engine(channel)
+                try channel.connect(to: SocketAddress(ipAddress: "10.0.0.1", port: 3336)).wait()
+            }
+        }
+    }
+
+    @Test("a connection that closes before its session starts (a failed handshake) is retried, on the next endpoint after the delay")
+    func retriesAfterFailedHandshake() throws {
+        let loop = EmbeddedEventLoop()
+        let dialer = Dialer(loop: loop)
+        let ended = Mutex([EchoSession?]())
+        let connector = ClientConnector<EchoSession, StringWire, String>(
+            eventLoop: loop, failover: Failover(endpoints: ["a", "b"], initialDelay: .seconds(2)), wire: StringWire(),
+            readiness: .transportReady, configuration: ConnectionConfiguration(logger: LogCapture().logger),
+            connect: { dialer.connect($0, $1, $2) },
+            hooks: .init(makeSession: { _, _ in EchoSession() }, ended: { _, session in ended.withLock { $0.append(session) } }))
+        connector.start()
+        loop.run()
+        #expect(dialer.count == 1)
+        // TCP is up but the transport never becomes ready: the peer closes.
+        try #require(dialer.last).pipeline.fireChannelInactive()
+        loop.run()
+        #expect(ended.withLock { $0.count } == 1 && ended.withLock { $0.first ?? nil } == nil)
+        loop.advanceTime(by: .seconds(1))
+        #expect(dialer.count == 1)
+        loop.advanceTime(by: .seconds(1))
+        #expect(dialer.count == 2)
+        // This time the transport is ready: the session starts and the connection is current.
+        let second = try #require(dialer.last)
+        second.pipeline.fireUserInboundEventTriggered(Sv2TransportReady(certificate: nil, responderStaticEncoding: nil))
+        #expect(try second.readOutbound(as: String.self) == "hello")
+        #expect(connector.current != nil)
+        _ = connector.stop()
+        loop.run()
+        #expect(dialer.count == 2)
+    }
+}

@@ -120,7 +120,7 @@ struct HashingEngineTests {
     }
 
     @Test("two threads find shares for an easy target; each validates against an independent header hash; no duplicates")
-    func sharesValidate() throws {
+    func sharesValidate() async throws {
         let log = ShareLog()
         let rate = HashingKernel.auto.measureHashRate(seconds: 0.05)
         let engine = try HashingEngine(
@@ -131,7 +131,7 @@ struct HashingEngineTests {
         engine.setWork(work, lane: 0)
         let deadline = Date(timeIntervalSinceNow: 10)
         while log.all.count < 40, Date() < deadline { usleep(10_000) }
-        engine.stop()
+        await engine.stop()
         let shares = log.all.map(\.share)
         #expect(shares.count >= 40)
         #expect(Set(shares).count == shares.count)
@@ -146,14 +146,13 @@ struct HashingEngineTests {
     }
 
     @Test("new work reaches every thread within the deadline; a new target keeps the position; nil idles the threads")
-    func switching() throws {
+    func switching() async throws {
         let log = ShareLog()
         let rate = HashingKernel.auto.measureHashRate(seconds: 0.05)
         let engine = try HashingEngine(
             configuration: .init(threads: 2, kernel: .auto, chunkNonces: HashingEngine.Configuration.chunkNonces(forThreadHashRate: rate))
         ) { lane, share in log.record(share, lane: lane) }
         engine.start()
-        defer { engine.stop() }
         let first = Self.fixedWork(id: 1, mask: MiningWork.bip320VersionMask, target: Self.target(oneIn: 8))
         engine.setWork(first, lane: 0)
         usleep(200_000)
@@ -171,6 +170,7 @@ struct HashingEngineTests {
         let idleHashes = engine.hashes
         usleep(100_000)
         #expect(engine.hashes == idleHashes)
+        await engine.stop()
 
         let entries = log.all
         let firstShares = entries.filter { $0.share.workID == 1 }

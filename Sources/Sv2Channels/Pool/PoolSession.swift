@@ -286,7 +286,7 @@ public struct PoolSession: ConnectionSession {
         case let .accepted(block):
             channel.unacknowledged.lastSequence = sequence
             channel.unacknowledged.count &+= 1
-            channel.unacknowledged.sum &+= UInt64(max(1, MiningTarget.difficulty(target: channel.target).rounded()))
+            channel.unacknowledged.sum &+= Self.shareWeight(target: channel.target)
             channel.vardiff.recordShare(now: now.seconds)
             tallies[channel.user, default: ShareTally()].recordAccepted(work: MiningTarget.expectedHashes(target: channel.target), block: block != nil)
             if let block { actions.append(.effect(.submitBlock(block))) }
@@ -363,11 +363,12 @@ public struct PoolSession: ConnectionSession {
     /// One SubmitShares.Success per channel with shares accepted since the last call.
     public mutating func acknowledgeShares() -> [Action] {
         var actions = [Action]()
-        for (id, channel) in channels where channel.unacknowledged.count > 0 {
+        forEachChannel { channel in
+            guard channel.unacknowledged.count > 0 else { return }
             actions.append(.send(.submitSharesSuccess(SubmitSharesSuccess(
-                channelID: id, lastSequenceNumber: channel.unacknowledged.lastSequence,
+                channelID: channel.id, lastSequenceNumber: channel.unacknowledged.lastSequence,
                 newSubmitsAcceptedCount: channel.unacknowledged.count, newSharesSum: channel.unacknowledged.sum))))
-            channels[id]?.unacknowledged = (0, 0, 0)
+            channel.unacknowledged = (0, 0, 0)
         }
         return actions
     }
@@ -382,7 +383,10 @@ public struct PoolSession: ConnectionSession {
 
     /// The pool published new `work`; `change` says what is new: a job for the channels (future ones wait for their
     /// prevhash), or a new tip, after which only its job is valid and shares for earlier jobs are stale.
+    /// A snapshot older than the session's own (a broadcast queued before the session started from a newer one) is
+    /// ignored.
     public mutating func update(to work: PoolWork, change: PoolWorkChange) -> [Action] {
+        guard work.generation >= self.work.generation else { return [] }
         self.work = work
         restoreTargets()
         switch change {
@@ -391,9 +395,9 @@ public struct PoolSession: ConnectionSession {
             return broadcast(job, minNtime: job.isFuture ? nil : work.tip?.minNtime)
         case let .tip(tip):
             guard let job = work.jobs[tip.jobID] else { return [.warning("SetNewPrevHash for an unknown job: ignored", ["job": "\(tip.jobID)"])] }
-            for id in channels.keys {
-                channels[id]?.seen.removeAll()
-                channels[id]?.merkleRoots.removeAll()
+            forEachChannel { channel in
+                channel.seen.removeAll()
+                channel.merkleRoots.removeAll()
             }
             var actions = [Action]()
             if let groupID { actions.append(.send(.setNewPrevHash(mining(tip, activating: job, channelID: groupID)))) }
@@ -428,7 +432,16 @@ public struct PoolSession: ConnectionSession {
     }
 
     private mutating func restoreTargets() {
-        for (id, channel) in channels { channels[id]?.previousTarget = channel.target }
+        forEachChannel { $0.previousTarget = $0.target }
+    }
+
+    /// Runs `body` on each channel in place (no copy of the dictionary, as mutating it while iterating would make).
+    private mutating func forEachChannel(_ body: (inout Channel) -> Void) {
+        var index = channels.values.startIndex
+        while index != channels.values.endIndex {
+            body(&channels.values[index])
+            channels.values.formIndex(after: &index)
+        }
     }
 
     private func broadcast(_ job: PoolJob, minNtime: UInt32?) -> [Action] {
@@ -462,7 +475,14 @@ public struct PoolSession: ConnectionSession {
         SetNewPrevHash(channelID: channelID, jobID: job.id, prevHash: tip.prevHash, minNtime: tip.minNtime, nbits: tip.nBits)
     }
 
-    /// `27.1 MH/s` style.
+    /// A share's weight in SubmitShares.Success's new_shares_sum: its difficulty, at least 1 (saturating: a target
+    /// the peer set far below any real share's makes no trap).
+    static func shareWeight(target: U256) -> UInt64 {
+        let difficulty = MiningTarget.difficulty(target: target).rounded()
+        return difficulty < 0x1p64 ? UInt64(max(1, difficulty)) : .max
+    }
+
+    /// `27.1 MH/s` style (any value: a peer's nominal_hash_rate may be absurd).
     static func rate(_ hashrate: Double) -> String {
         let units = ["H/s", "kH/s", "MH/s", "GH/s", "TH/s", "PH/s", "EH/s"]
         var value = hashrate
@@ -471,6 +491,7 @@ public struct PoolSession: ConnectionSession {
             value /= 1000
             unit += 1
         }
+        guard value.isFinite, value < 1e15 else { return "\(value) \(units[unit])" }
         let tenths = Int((value * 10).rounded())
         return "\(tenths / 10).\(tenths % 10) \(units[unit])"
     }

@@ -13,9 +13,12 @@ public final class PoolWork: Sendable {
     public let latest: PoolJob?
     /// Jobs of the previous tip: shares for them are stale rather than unknown.
     public let staleJobIDs: Set<UInt32>
+    /// Counts the snapshots a board published: a later snapshot has a larger number.
+    public let generation: UInt64
 
     /// A snapshot from its parts.
-    public init(tip: PoolPrevHash?, jobs: [UInt32: PoolJob], latest: PoolJob?, staleJobIDs: Set<UInt32>) {
+    public init(tip: PoolPrevHash?, jobs: [UInt32: PoolJob], latest: PoolJob?, staleJobIDs: Set<UInt32>, generation: UInt64) {
+        self.generation = generation
         self.tip = tip
         self.jobs = jobs
         self.latest = latest
@@ -23,7 +26,7 @@ public final class PoolWork: Sendable {
     }
 
     /// No template yet.
-    public static let empty = PoolWork(tip: nil, jobs: [:], latest: nil, staleJobIDs: [])
+    public static let empty = PoolWork(tip: nil, jobs: [:], latest: nil, staleJobIDs: [], generation: 0)
 }
 
 /// What changed between two snapshots, for sessions to tell their channels.
@@ -93,7 +96,7 @@ public struct PoolJobBoard: Sendable {
             nextJobID = Self.next(nextJobID)
             var jobs = work.jobs
             jobs[job.id] = job
-            work = PoolWork(tip: work.tip, jobs: jobs, latest: job, staleJobIDs: work.staleJobIDs)
+            work = PoolWork(tip: work.tip, jobs: jobs, latest: job, staleJobIDs: work.staleJobIDs, generation: work.generation + 1)
         }
         return .job(job)
     }
@@ -105,7 +108,7 @@ public struct PoolJobBoard: Sendable {
             jobID: job.id, prevHash: message.prevHash, minNtime: message.headerTimestamp, nBits: message.nBits, networkTarget: message.target)
         let stale = Set(work.jobs.keys).union(futureByTemplate.values.map(\.id)).subtracting([job.id])
         futureByTemplate[message.templateID] = nil
-        work = PoolWork(tip: tip, jobs: [job.id: job], latest: job, staleJobIDs: stale)
+        work = PoolWork(tip: tip, jobs: [job.id: job], latest: job, staleJobIDs: stale, generation: work.generation + 1)
         return .tip(tip)
     }
 

@@ -47,7 +47,7 @@ public final class Sv1ServerConfiguration: Sendable {
     }
 
     /// The hashrate that finds `sharesPerMinute` shares a minute at `difficulty` (vardiff works in hashrates).
-    private static func hashrate(_ difficulty: Double, _ sharesPerMinute: Double) -> Double {
+    static func hashrate(_ difficulty: Double, _ sharesPerMinute: Double) -> Double {
         MiningTarget.hashrate(target: MiningTarget.target(difficulty: difficulty), sharesPerMinute: sharesPerMinute)
     }
 
@@ -335,7 +335,7 @@ public struct Sv1ServerSession: ConnectionSession {
         if resetVardiff {
             vardiff = Vardiff(
                 configuration: configuration.vardiff,
-                initialHashrate: MiningTarget.hashrate(target: MiningTarget.target(difficulty: value), sharesPerMinute: configuration.sharesPerMinute),
+                initialHashrate: Sv1ServerConfiguration.hashrate(value, configuration.sharesPerMinute),
                 now: now.seconds)
         }
         guard value != difficulty else { return [] }

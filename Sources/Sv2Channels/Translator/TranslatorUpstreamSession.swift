@@ -86,7 +86,7 @@ public struct TranslatorUpstreamSession: ConnectionSession {
     /// The keepalive: the current job again with a fresh ntime when no job came for the interval.
     public mutating func tick(now: Timestamp) -> [Action] {
         guard let lastWork, now - lastJobAt >= layout.keepalive else { return [] }
-        return [.info("no new job for \(Int(layout.keepalive.secondsValue)) s: refreshing ntime")]
+        return [.info("no new job for \(layout.keepalive.secondsText) s: refreshing ntime")]
             + issue(lastWork, clean: false, time: now.unixSeconds, now: now)
     }
 

@@ -4,8 +4,7 @@ import Sv2Binary
 /// from its txid to the root (spec 5.3.16): the one merkle-root builder of the pool, the proxy, the translator and the
 /// miner.
 ///
-/// The pool's job has the whole extranonce between ``prefix`` and ``suffix``; a channel's view of it
-/// (``extended(by:)``) moves the channel's extranonce_prefix into ``prefix``, leaving the bytes the miner rolls.
+/// The pool's job has the whole extranonce between ``prefix`` and ``suffix``.
 public struct CoinbaseTemplate: Hashable, Sendable {
     /// Everything before the extranonce (coinbase_tx_prefix, and for a channel its extranonce_prefix).
     public var prefix: [UInt8]
@@ -22,13 +21,6 @@ public struct CoinbaseTemplate: Hashable, Sendable {
         self.extranonceSize = extranonceSize
         self.suffix = suffix
         self.merklePath = merklePath
-    }
-
-    /// The same coinbase with `bytes` (a channel's extranonce_prefix) fixed at the start of the extranonce; nil when
-    /// they do not fit in it.
-    public func extended(by bytes: [UInt8]) -> CoinbaseTemplate? {
-        guard bytes.count <= extranonceSize else { return nil }
-        return CoinbaseTemplate(prefix: prefix + bytes, extranonceSize: extranonceSize - bytes.count, suffix: suffix, merklePath: merklePath)
     }
 
     /// The coinbase with `extranonce` (``extranonceSize`` bytes) between prefix and suffix.

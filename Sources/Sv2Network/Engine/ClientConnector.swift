@@ -89,9 +89,16 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         }
     }
 
-    /// Runs `body` on the current connection's session (nothing when there is none), from any thread.
-    public func update(_ body: @escaping @Sendable (inout Session, Timestamp) -> [SessionAction<Session.Outbound, Session.Effect>]) {
-        eventLoop.execute { self.state.value.handle?.update(body) }
+    /// Runs `body` on the current connection's session, from any thread; when there is none to run it on (not
+    /// connected, or closing), `otherwise` runs instead. Both on the loop.
+    public func update(
+        _ body: @escaping @Sendable (inout Session, Timestamp) -> [SessionAction<Session.Outbound, Session.Effect>],
+        otherwise: @escaping @Sendable () -> Void = {}
+    ) {
+        eventLoop.execute {
+            guard let handle = self.state.value.handle else { return otherwise() }
+            handle.update(body, otherwise: otherwise)
+        }
     }
 
     /// The current connection, if one is up (on the loop only).
@@ -143,8 +150,7 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         hooks.ended(endpoint, session)
         guard !state.value.stopped else { return }
         let (next, delay) = state.value.failover.failed()
-        let seconds = delay.secondsValue
-        let when = seconds == 0 ? "at once" : "in \(seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)") s"
+        let when = delay == .zero ? "at once" : "in \(delay.secondsText) s"
         configuration.logger.warning("\(endpoint): \(reason ?? "connection ended"); trying \(next) \(when)")
         eventLoop.scheduleTask(in: TimeAmount(delay)) { [self] in connectNext() }
     }

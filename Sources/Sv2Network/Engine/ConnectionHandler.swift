@@ -46,7 +46,7 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     private var closeReason: (level: Logger.Level, text: String)?
     private var setupTimer: Scheduled<Void>?
     private var lastInput = Timestamp(nanoseconds: 0)
-    private var held: [(value: NIOAny, bytes: Int)] = []
+    private var held: [NIOAny] = []
     private var heldBytes = 0
     private var ticker: LoopConnections<Session, Wire>?
     /// This connection's handle, made once (the hooks get it with every effect); dropped when the handler leaves the
@@ -85,10 +85,10 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     private var readiness: Readiness { engine.readiness }
 
     /// Logs `message` with the peer's address in the metadata (computed only when a line is written).
-    private func log(_ level: Logger.Level, _ message: @autoclosure () -> String, _ metadata: Logger.Metadata = [:]) {
+    private func log(_ level: Logger.Level, _ message: @autoclosure () -> String, _ metadata: @autoclosure () -> Logger.Metadata = [:]) {
         let logger = configuration.logger
         guard logger.logLevel <= level else { return }
-        var metadata = metadata
+        var metadata = metadata()
         if let remote = context?.channel.remoteAddress { metadata["peer"] = "\(remote.hostPortDescription)" }
         logger.log(level: level, "\(message())", metadata: metadata)
     }
@@ -180,13 +180,13 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
             run(context: context) { $0.malformed(problem, now: now) }
             flushIfNeeded(context: context)
         } else {
-            if closeReason == nil { closeReason = (.warning, "\(error)") }
-            context.close(promise: nil)
+            close(context: context, level: .warning, reason: "\(error)")
         }
     }
 
     /// The connection is gone: the reason is logged, the role hears of it with the session's last state.
     public func channelInactive(context: ChannelHandlerContext) {
+        closing = true
         setupTimer?.cancel()
         ticker?.remove(self)
         ticker = nil
@@ -196,7 +196,7 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         log(reason.level, "connection closed: \(reason.text)")
         let last = session
         session = nil
-        if started { hooks.closed(handle(context), last) }
+        if activated { hooks.closed(handle(context), last) }
         context.fireChannelInactive()
     }
 
@@ -207,9 +207,9 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
             let pending = held
             held.removeAll(keepingCapacity: true)
             heldBytes = 0
-            for item in pending { context.write(item.value, promise: nil) }
+            for value in pending { context.write(value, promise: nil) }
             if !pending.isEmpty { context.flush() }
-            if readDeferred {
+            if readDeferred, writable {
                 readDeferred = false
                 context.read()
             }
@@ -243,11 +243,14 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     }
 
     /// Runs `body` from outside a read (a handle, the ticker) and flushes what it wrote.
-    func update(_ body: (inout Session, Timestamp) -> [Action]) {
-        guard let context else { return }
+    /// Returns false, running nothing, when there is no session to run it on (not started, closing or closed).
+    @discardableResult
+    func update(_ body: (inout Session, Timestamp) -> [Action]) -> Bool {
+        guard let context, session != nil, !closing else { return false }
         let now = configuration.clock.now()
         run(context: context) { body(&$0, now) }
         flushIfNeeded(context: context)
+        return true
     }
 
     /// Writes an already encoded value (a frame encoded once for many connections), subject to backpressure.
@@ -269,7 +272,7 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         guard let context else { return }
         let now = configuration.clock.now()
         if let idle = configuration.idleTimeout, now - lastInput > idle {
-            close(context: context, level: .warning, reason: "nothing received for \(Self.seconds(idle)) s")
+            close(context: context, level: .warning, reason: "nothing received for \(idle.secondsText) s")
             return
         }
         run(context: context) { $0.tick(now: now) }
@@ -321,7 +324,7 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
             context.flush()
         }
         guard held.isEmpty, writable else {
-            held.append((value, bytes))
+            held.append(value)
             heldBytes += bytes + Self.heldMessageOverhead
             if heldBytes > configuration.outboundLimit {
                 close(context: context, level: .warning, reason: "more than \(configuration.outboundLimit) bytes unsent: the peer does not read")
@@ -354,17 +357,12 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     private func setupTimedOut(after limit: Duration) {
         setupTimer = nil
         guard let context, !(session?.isSetUp ?? false) else { return }
-        close(context: context, level: .warning, reason: "not set up within \(Self.seconds(limit)) s")
+        close(context: context, level: .warning, reason: "not set up within \(limit.secondsText) s")
     }
 
     private func handle(_ context: ChannelHandlerContext) -> ConnectionHandle<Session, Wire> {
         if let handle { return handle }
         return ConnectionHandle(handler: self, channel: context.channel)
-    }
-
-    private static func seconds(_ duration: Duration) -> String {
-        let value = duration.secondsValue
-        return value == value.rounded() ? "\(Int(value))" : "\(value)"
     }
 }
 
@@ -446,7 +444,8 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     public var effect: @Sendable (Session.Effect, ConnectionHandle<Session, Wire>) -> Void
     /// The session has just become set up (``ConnectionSession/isSetUp``).
     public var setUp: @Sendable (ConnectionHandle<Session, Wire>) -> Void
-    /// The connection closed; the session as it was last (nil when it never started).
+    /// A connection that was up (TCP) closed; the session as it was last (nil when it never started: a failed
+    /// handshake, a refused or timed-out connection).
     public var closed: @Sendable (ConnectionHandle<Session, Wire>, Session?) -> Void
 
     /// Hooks from their closures; a role without effects or interest in closing leaves them out.
@@ -488,33 +487,34 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     /// The session as it is now, read on the connection's event loop (nil before it starts and once it closed).
     public var session: Session? { handler.value.currentSession }
 
-    /// Runs `body` on the session with the current time and performs what it returns, then flushes.
-    public func update(_ body: @escaping @Sendable (inout Session, Timestamp) -> [SessionAction<Session.Outbound, Session.Effect>]) {
-        if eventLoop.inEventLoop {
-            handler.value.update(body)
-        } else {
-            let handler = self.handler
-            eventLoop.execute { handler.value.update(body) }
+    /// Runs `body` on the session with the current time and performs what it returns, then flushes; when the
+    /// connection has no session to run it on (closing or closed), `otherwise` runs instead. Both on the loop.
+    public func update(
+        _ body: @escaping @Sendable (inout Session, Timestamp) -> [SessionAction<Session.Outbound, Session.Effect>],
+        otherwise: @escaping @Sendable () -> Void = {}
+    ) {
+        onLoop { handler in
+            if !handler.update(body) { otherwise() }
         }
     }
 
     /// Writes a value already encoded for the pipeline (one encoding shared by many connections).
     public func write(encoded value: Wire.OutboundOut, bytes: Int) where Wire.OutboundOut: Sendable {
-        if eventLoop.inEventLoop {
-            handler.value.write(encoded: value, bytes: bytes)
-        } else {
-            let handler = self.handler
-            eventLoop.execute { handler.value.write(encoded: value, bytes: bytes) }
-        }
+        onLoop { $0.write(encoded: value, bytes: bytes) }
     }
 
     /// Closes the connection, logging `reason` at `level`.
     public func close(reason: String, level: Logger.Level = .info) {
+        onLoop { $0.close(reason: reason, level: level) }
+    }
+
+    /// Runs `body` with the handler at once on the connection's loop, else in a task there.
+    private func onLoop(_ body: @escaping @Sendable (ConnectionHandler<Session, Wire>) -> Void) {
         if eventLoop.inEventLoop {
-            handler.value.close(reason: reason, level: level)
+            body(handler.value)
         } else {
             let handler = self.handler
-            eventLoop.execute { handler.value.close(reason: reason, level: level) }
+            eventLoop.execute { body(handler.value) }
         }
     }
 

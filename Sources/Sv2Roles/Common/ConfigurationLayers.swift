@@ -138,9 +138,6 @@ public struct ConfigurationLayers: Sendable {
         return nil
     }
 
-    /// True when some layer sets `key`.
-    public func isSet(_ key: String) -> Bool { lookup(key) != nil }
-
     /// An error about `key` naming where its winning value came from (or the key alone when no layer sets it).
     public func error(_ key: String, _ reason: String) -> ConfigurationError {
         ConfigurationError(key: key, origin: lookup(key)?.origin ?? .settings, reason: reason)

@@ -72,7 +72,6 @@ public final class CPUMiner<Protocol: MinerProtocol>: Service, Sendable {
 
     private let configuration: Configuration
     private let logger: Logger
-    private let onFailure: @Sendable (String) -> Void
     private let engine: HashingEngine
     private let connector: Connector
     private let startedAt = DispatchTime.now().uptimeNanoseconds
@@ -91,7 +90,6 @@ public final class CPUMiner<Protocol: MinerProtocol>: Service, Sendable {
         let relay = ShareRelay()
         self.configuration = configuration
         self.logger = logger
-        self.onFailure = onFailure
         self.engine = try HashingEngine(configuration: configuration.engine) { lane, share in relay.value?.found(share, lane: lane) }
         finished = Completion(eventLoop.makePromise())
         let carried = self.carried
@@ -153,7 +151,7 @@ public final class CPUMiner<Protocol: MinerProtocol>: Service, Sendable {
         guard !stopped.withLockedValue({ stopped in defer { stopped = true }; return stopped }) else { return await statistics }
         reports.withLockedValue { $0.task?.cancel() }
         try? await connector.stop { session, _ in session.close() }.get()
-        engine.stop()
+        await engine.stop()
         let statistics = await self.statistics
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - startedAt) / 1e9
         let average = HashingEngine.format(hashRate: Double(engine.hashes) / max(seconds, 0.001))

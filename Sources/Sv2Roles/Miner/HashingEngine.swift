@@ -97,10 +97,12 @@ public final class HashingEngine: Sendable {
         }
     }
 
-    /// Stops the threads and waits for them to finish their chunk.
-    public func stop() {
+    /// Stops the threads and waits, without blocking the calling task's thread, for them to finish their chunk.
+    public func stop() async {
         running.store(false, ordering: .releasing)
-        finished.wait()
+        await withCheckedContinuation { continuation in
+            finished.notify(queue: .global()) { continuation.resume() }
+        }
     }
 
     /// Gives `lane` new work (nil: idle); out-of-range lanes are ignored. Threads switch within one chunk.

@@ -116,20 +116,16 @@ public final class PoolService: Service, Sendable {
                 record(session.collectTallies())
             })
         let engine = ConnectionEngine(wire: Sv2MessageWire(), readiness: .transportReady, configuration: settings, hooks: hooks)
-        let channel: Channel
-        do {
-            channel = try await Sv2Connections.listen(
+        let channel = try await ListenError.binding(configuration.listen) {
+            try await Sv2Connections.listen(
                 host: configuration.listen.host, port: configuration.listen.port, group: group, configuration: configuration.transport,
                 buffers: configuration.buffers, engine: engine, registry: connections
             ).get()
-        } catch {
-            throw PoolError.cannotListen(configuration.listen, "\(error)")
         }
         let interval = TimeAmount(configuration.statisticsInterval)
         let task = group.any().scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in self?.logStatistics(final: false) }
         server.withLockedValue { $0 = (channel, task) }
-        guard let address = channel.localAddress else { throw PoolError.cannotListen(configuration.listen, "no local address") }
-        return address
+        return try ListenError.localAddress(of: channel, configured: configuration.listen)
     }
 
     /// Stops accepting, sends every miner Reconnect to ``Configuration/shutdownReconnect`` when set, closes the
@@ -194,7 +190,7 @@ public final class PoolService: Service, Sendable {
     /// A miner's connection is ready: its session, with an extranonce prefix unique among live connections.
     private func makeSession() -> PoolSession? {
         let index = nextConnection.add(1, ordering: .relaxed).oldValue
-        let prefix = [UInt8(index >> 24), UInt8(truncatingIfNeeded: index >> 16), UInt8(truncatingIfNeeded: index >> 8), UInt8(truncatingIfNeeded: index)]
+        let prefix = connectionBytes(index, count: 4)
         do {
             let session = try PoolSession(configuration: configuration.session, connectionPrefix: prefix, work: board.withLockedValue { $0.work })
             miners.add(1, ordering: .relaxed)
@@ -242,18 +238,6 @@ public final class PoolService: Service, Sendable {
 }
 
 /// Why the pool could not start.
-public enum PoolError: Error, CustomStringConvertible {
-    /// The listening socket could not be bound.
-    case cannotListen(HostPort, String)
-
-    /// A sentence for the user.
-    public var description: String {
-        switch self {
-        case let .cannotListen(address, reason): return "cannot listen on \(address): \(reason)"
-        }
-    }
-}
-
 extension PoolJobBoard.Ignored {
     /// True for what happens in normal operation (a current-tip template before the first tip).
     var isExpected: Bool {

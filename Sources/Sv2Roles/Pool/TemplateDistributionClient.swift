@@ -93,13 +93,9 @@ public final class TemplateDistributionClient: Service, Sendable {
     /// Sends a solution; `sent` is called (on the connection's loop) with false when no connection is set up (the
     /// block is then lost to this provider).
     public func submit(_ solution: SubmitSolution, sent: @escaping @Sendable (Bool) -> Void) {
-        let connector = self.connector
-        connector.eventLoop.execute {
-            guard let connection = connector.current else { return sent(false) }
-            connection.update { session, _ in
-                sent(session.isSetUp)
-                return session.submit(solution)
-            }
-        }
+        connector.update({ session, _ in
+            sent(session.isSetUp)
+            return session.submit(solution)
+        }, otherwise: { sent(false) })
     }
 }

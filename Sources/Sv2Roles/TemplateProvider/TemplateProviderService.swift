@@ -94,17 +94,19 @@ public final class TemplateProviderService: Service, Sendable {
         let engine = ConnectionEngine(wire: Sv2MessageWire(), readiness: .transportReady, configuration: settings, hooks: hooks)
         let server: Channel
         do {
-            server = try await Sv2Connections.listen(
-                host: configuration.listen.host, port: configuration.listen.port, group: group, configuration: configuration.transport,
-                engine: engine, registry: connections
-            ).get()
+            server = try await ListenError.binding(configuration.listen) {
+                try await Sv2Connections.listen(
+                    host: configuration.listen.host, port: configuration.listen.port, group: group, configuration: configuration.transport,
+                    engine: engine, registry: connections
+                ).get()
+            }
         } catch {
             bound.fail(error)
-            throw TemplateSourceError.unavailable("cannot listen on \(configuration.listen): \(error)")
+            throw error
         }
         state.withLockedValue { $0.server = server }
         try await source.start { [weak self] template in self?.deliver(template) }
-        guard let address = server.localAddress else { throw TemplateSourceError.unavailable("the listener has no address") }
+        let address = try ListenError.localAddress(of: server, configured: configuration.listen)
         logger.info("Template Distribution on \(address.hostPortDescription)")
         bound.succeed(address)
         return address

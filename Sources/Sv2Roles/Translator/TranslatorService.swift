@@ -144,9 +144,8 @@ public final class TranslatorService: Service, Sendable {
         let engine = ConnectionEngine(
             wire: Sv1Wire<Sv1Message>(maximumLineLength: configuration.maximumLineLength), readiness: .active, configuration: settings, hooks: hooks)
         let connections = self.connections
-        let channel: Channel
-        do {
-            channel = try await ServerBootstrap(group: group)
+        let channel = try await ListenError.binding(configuration.listen) {
+            try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 4096)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -156,13 +155,10 @@ public final class TranslatorService: Service, Sendable {
                     }
                 }
                 .bind(host: configuration.listen.host, port: configuration.listen.port).get()
-        } catch {
-            throw TranslatorError.cannotListen(configuration.listen, "\(error)")
         }
         server.withLockedValue { $0 = channel }
         aggregated?.start()
-        guard let address = channel.localAddress else { throw TranslatorError.cannotListen(configuration.listen, "no local address") }
-        return address
+        return try ListenError.localAddress(of: channel, configured: configuration.listen)
     }
 
     /// Stops: closes the upstream channel and every miner connection.
@@ -170,8 +166,13 @@ public final class TranslatorService: Service, Sendable {
         await aggregated?.stop()
         try? await server.withLockedValue({ $0 })?.close().get()
         connections.stop()
+        // Taken first, so that the miners leaving below do not stop them in tasks of their own that could outlive this.
+        let upstreams = ownUpstreams.withLockedValue { upstreams in
+            defer { upstreams.removeAll() }
+            return Array(upstreams.values)
+        }
         try? await connections.closeAll(reason: "the translator is shutting down")?.get()
-        for upstream in ownUpstreams.withLockedValue({ $0.values }) { await upstream.stop() }
+        for upstream in upstreams { await upstream.stop() }
         if let statistics = aggregated?.statistics {
             logger.info("stopped: upstream accepted \(statistics.accepted), rejected \(statistics.rejected), blocks \(statistics.blocks)")
         } else {
@@ -201,9 +202,7 @@ public final class TranslatorService: Service, Sendable {
             return nil
         }
         let index = nextExtranonce1.add(1, ordering: .relaxed).oldValue
-        let extranonce1 = (0..<configuration.extranonce1Size).reversed().map {
-            UInt8(truncatingIfNeeded: $0 < 4 ? index >> (8 * UInt32($0)) : 0)
-        }
+        let extranonce1 = connectionBytes(index, count: configuration.extranonce1Size)
         var session = Sv1ServerSession(configuration: configuration.downstream, extranonce1: extranonce1, now: clock.now())
         if configuration.aggregate, let job = currentJob.withLockedValue({ $0 }) { _ = session.newJob(job) }
         return session
@@ -256,18 +255,5 @@ public final class TranslatorService: Service, Sendable {
     private func broadcast(_ job: TranslatorJob) {
         currentJob.withLockedValue { $0 = job }
         connections.broadcast { session, _ in session.newJob(job) }
-    }
-}
-
-/// Why the translator could not start.
-public enum TranslatorError: Error, CustomStringConvertible {
-    /// The Sv1 listener could not be bound.
-    case cannotListen(HostPort, String)
-
-    /// A sentence for the user.
-    public var description: String {
-        switch self {
-        case let .cannotListen(address, reason): return "cannot listen on \(address): \(reason)"
-        }
     }
 }

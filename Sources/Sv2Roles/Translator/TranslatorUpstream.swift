@@ -86,19 +86,16 @@ final class TranslatorUpstream: Sendable {
             return pending.count == 1
         }
         guard first else { return }
-        let connector = self.connector
         let pendingShares = self.pendingShares
         let logger = self.logger
-        connector.eventLoop.execute {
-            let shares = pendingShares.withLockedValue { pending in
+        let take: @Sendable () -> [FoundShare] = {
+            pendingShares.withLockedValue { pending in
                 defer { pending.removeAll(keepingCapacity: true) }
                 return pending
             }
-            guard let connection = connector.current else {
-                logger.warning("share(s) could not be forwarded: no upstream channel", metadata: ["shares": "\(shares.count)"])
-                return
-            }
-            connection.update { session, now in shares.flatMap { session.submit($0, now: now) } }
         }
+        connector.update({ session, now in take().flatMap { session.submit($0, now: now) } }, otherwise: {
+            logger.warning("share(s) could not be forwarded: no upstream channel", metadata: ["shares": "\(take().count)"])
+        })
     }
 }

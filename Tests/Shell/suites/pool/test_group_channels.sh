@@ -12,6 +12,8 @@ channels="$(grep -Eo 'standard channel [0-9]+ for "grouped" at .* in group [0-9]
 (( $(wc -l <<< "$channels") == 3 )) || { cat pool.log >&2; fail "expected three standard channels: $channels"; }
 (( $(grep -Eo 'in group [0-9]+' <<< "$channels" | sort -u | wc -l) == 1 )) || fail "the channels are not in one group: $channels"
 (( $(grep -Eo 'block found on channel [0-9]+' group.log | sort -u | wc -l) >= 3 )) || { tail -n 20 group.log >&2; fail "not every channel of the group found a block"; }
+# The miner reports its counts every second: wait for a report after the blocks.
+for _ in $(seq 50); do grep -Eq 'rejected [0-9]+' group.log && break; sleep 0.1; done
 assert_contains "$(grep -Eo 'rejected [0-9]+' group.log | sort -u)" "rejected 0"
 kill -TERM "$MINER_PID"
 wait "$MINER_PID" || fail "sv2 mine did not exit 0"
