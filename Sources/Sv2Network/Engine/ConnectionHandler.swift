@@ -260,10 +260,15 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         flushIfNeeded(context: context)
     }
 
-    /// Writes several encoded values, then flushes once.
-    func write(encoded values: [(value: Wire.OutboundOut, bytes: Int)]) {
+    /// `values` boxed for the pipeline (once for many connections).
+    func box(_ values: [(value: Wire.OutboundOut, bytes: Int)]) -> [(value: NIOAny, bytes: Int)] {
+        values.map { (wire.wrap($0.value), $0.bytes) }
+    }
+
+    /// Writes several encoded values, boxed for the pipeline, then flushes once.
+    func write(boxed values: [(value: NIOAny, bytes: Int)]) {
         guard let context, !closing else { return }
-        for item in values { send(wire.wrap(item.value), bytes: item.bytes, context: context) }
+        for item in values { send(item.value, bytes: item.bytes, context: context) }
         flushIfNeeded(context: context)
     }
 
@@ -302,8 +307,8 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
             switch action {
             case let .send(message):
                 do {
-                    let (value, bytes) = try wire.encode(message, allocator: context.channel.allocator)
-                    send(wire.wrap(value), bytes: bytes, context: context)
+                    let (value, bytes) = try wire.encodeBoxed(message, allocator: context.channel.allocator)
+                    send(value, bytes: bytes, context: context)
                 } catch {
                     log(.error, "cannot encode an outgoing message: \(error)")
                 }

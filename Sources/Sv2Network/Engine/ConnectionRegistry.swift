@@ -39,10 +39,13 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     ) {
         for members in loops.values {
             members.eventLoop.execute {
-                let values = make()
+                // Encoded and boxed once per loop, on the first connection that takes them.
+                var boxed: [(value: NIOAny, bytes: Int)]?
                 members.forEachHandler { handler in
                     guard handler.sessionSatisfies(include) else { return }
-                    handler.write(encoded: values)
+                    let values = boxed ?? handler.box(make())
+                    boxed = values
+                    handler.write(boxed: values)
                 }
             }
         }

@@ -35,17 +35,25 @@ public protocol ConnectionWire: Sendable {
     func unwrap(_ data: NIOAny) -> InboundIn
     /// `value` as the pipeline carries it.
     func wrap(_ value: OutboundOut) -> NIOAny
+    /// ``encode(_:allocator:)`` boxed for the pipeline.
+    func encodeBoxed(_ message: Outbound, allocator: ByteBufferAllocator) throws -> (value: NIOAny, bytes: Int)
 }
 
 extension ConnectionWire {
     // Requirements rather than the engine's own unwrapping so that each wire's witness is compiled for its concrete
-    // types: the generic engine then does no dynamic casts per message.
+    // types: the generic engine then does no dynamic casts, and needs no metadata of generic tuples, per message.
 
     /// The delivered value, cast.
     public func unwrap(_ data: NIOAny) -> InboundIn { PipelineTypes<InboundIn, OutboundOut>.unwrapInboundIn(data) }
 
     /// The value in a pipeline box.
     public func wrap(_ value: OutboundOut) -> NIOAny { PipelineTypes<InboundIn, OutboundOut>.wrapOutboundOut(value) }
+
+    /// The message encoded, then boxed.
+    public func encodeBoxed(_ message: Outbound, allocator: ByteBufferAllocator) throws -> (value: NIOAny, bytes: Int) {
+        let (value, bytes) = try encode(message, allocator: allocator)
+        return (wrap(value), bytes)
+    }
 }
 
 /// A wire's pipeline types, for NIO's typed boxing; never instantiated.

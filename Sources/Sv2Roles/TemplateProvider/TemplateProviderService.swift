@@ -186,7 +186,7 @@ public final class TemplateProviderService: Service, Sendable {
     /// Sends `messages` to every client that receives templates: encoded once per event loop, written by one task
     /// per loop.
     private func broadcast(_ messages: [Sv2Message]) {
-        connections.broadcast(encoded: { Self.frames(messages) }, to: \.receivesTemplates)
+        connections.broadcast(encoded: { Self.frames(messages) }, to: { $0.receivesTemplates })
     }
 
     private static func frames(_ messages: [Sv2Message]) -> [(value: Sv2Outbound, bytes: Int)] {
