@@ -8,7 +8,7 @@ struct SV2: AsyncParsableCommand {
         abstract: "Stratum V2 toolkit: wire codec and tools for Bitcoin mining.",
         version: "0.1.0",
         subcommands: [
-            DecodeCommand.self, EncodeCommand.self, PoolCommand.self, TranslateCommand.self, MineCommand.self, TemplateProviderCommand.self, ReplCommand.self,
+            DecodeCommand.self, EncodeCommand.self, PoolCommand.self, ProxyCommand.self, TranslateCommand.self, MineCommand.self, TemplateProviderCommand.self, ReplCommand.self,
             KeygenCommand.self, BenchCommand.self,
         ]
     )

@@ -80,7 +80,7 @@ struct TranslatorServiceTests {
         // A share every 10 ms expected: an idle miner is overdue within a few ticks.
         let downstream = try #require(Sv1ServerConfiguration(sharesPerMinute: 6000, initialDifficulty: 1e6))
         var random = SystemRandom()
-        let nowhere = TranslatorService.Upstream(
+        let nowhere = UpstreamPool(
             host: "127.0.0.1", port: 1, authority: Secp256k1SecretKey.generate(using: &random).xOnlyPublicKey, userIdentity: "test")
         let service = TranslatorService(
             configuration: .init(

@@ -88,6 +88,17 @@ public final class PoolJob: Sendable, Hashable {
         self.commitsToWitnesses = outputs.contains { WitnessCommitment.commitment(inScript: $0.scriptPubKey) != nil }
     }
 
+    /// A job of a proxy from its upstream's work: `coinbase` around the part of the extranonce the proxy's devices
+    /// fill (no template; the pool upstream builds the block).
+    public init(id: UInt32, version: UInt32, coinbase: CoinbaseTemplate, isFuture: Bool) {
+        self.id = id
+        self.templateID = 0
+        self.isFuture = isFuture
+        self.version = version
+        self.coinbase = coinbase
+        self.commitsToWitnesses = false
+    }
+
     /// The coinbase as the block carries it: with the BIP141 marker, flag and the 32-byte zero witness reserved
     /// value when the template commits to witnesses.
     public func blockCoinbase(extranonce: [UInt8]) -> [UInt8] {

@@ -283,21 +283,26 @@ public struct PoolSession: ConnectionSession {
         switch code {
         case let .rejected(error):
             return [reject(channelID: channelID, sequence: sequence, error, user: channel.user)]
-        case let .accepted(block):
+        case let .accepted(hash, block):
             channel.unacknowledged.lastSequence = sequence
             channel.unacknowledged.count &+= 1
             channel.unacknowledged.sum &+= Self.shareWeight(target: channel.target)
             channel.vardiff.recordShare(now: now.seconds)
             tallies[channel.user, default: ShareTally()].recordAccepted(work: MiningTarget.expectedHashes(target: channel.target), block: block != nil)
             if let block { actions.append(.effect(.submitBlock(block))) }
+            if let upstreamTarget = work.upstreamTarget, hash <= upstreamTarget {
+                actions.append(.effect(.forward(ForwardedShare(
+                    jobID: jobID, nonce: nonce, ntime: ntime, version: version, extranonce: channel.allocation.prefix + (extranonce ?? []),
+                    user: channel.user))))
+            }
         }
         return actions
     }
 
     /// The outcome of one share's checks.
     private enum Verdict {
-        /// Valid; with the block when the hash meets the network target.
-        case accepted(FoundBlock?)
+        /// Valid, with its hash; with the block when the hash meets the network target.
+        case accepted(U256, FoundBlock?)
         /// Refused with this error code.
         case rejected(Sv2String)
     }
@@ -339,12 +344,12 @@ public struct PoolSession: ConnectionSession {
         guard channel.seen.insert(assessment.hash).inserted else { return .rejected(PoolErrorCode.duplicateShare) }
         if assessment.isBlock {
             let full = channel.allocation.prefix + (extranonce ?? [])
-            return .accepted(FoundBlock(
+            return .accepted(assessment.hash, FoundBlock(
                 templateID: job.templateID, version: version, ntime: ntime, nonce: nonce,
                 coinbase: job.blockCoinbase(extranonce: full), hash: assessment.hash, user: channel.user))
         }
         guard assessment.meetsTarget else { return .rejected(PoolErrorCode.difficultyTooLow) }
-        return .accepted(nil)
+        return .accepted(assessment.hash, nil)
     }
 
     private mutating func reject(channelID: UInt32, sequence: UInt32, _ code: Sv2String, user: String?) -> Action {
@@ -406,6 +411,8 @@ public struct PoolSession: ConnectionSession {
                 actions.append(.send(.setNewPrevHash(mining(tip, activating: job, channelID: channel.id))))
             }
             return actions
+        case .upstreamTarget:
+            return []
         }
     }
 

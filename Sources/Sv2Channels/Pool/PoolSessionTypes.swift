@@ -119,6 +119,24 @@ public enum PoolEffect: Hashable, Sendable {
     case submitBlock(FoundBlock)
     /// Add these per-user tallies to the pool's statistics.
     case tallies([String: ShareTally])
+    /// A proxy's device share that meets the upstream target: submit it upstream.
+    case forward(ForwardedShare)
+}
+
+/// A share a proxy's device found that meets the upstream channel's target (``PoolWork/upstreamTarget``).
+public struct ForwardedShare: Sendable, Hashable {
+    /// The job (the proxy's number for the upstream's work).
+    public var jobID: UInt32
+    /// Header nonce.
+    public var nonce: UInt32
+    /// Header time.
+    public var ntime: UInt32
+    /// Header version.
+    public var version: UInt32
+    /// The whole extranonce below the job's coinbase prefix: the channel's prefix, then what the device rolled.
+    public var extranonce: [UInt8]
+    /// The channel's user_identity.
+    public var user: String
 }
 
 /// The error codes of SubmitShares.Error, OpenMiningChannel.Error and UpdateChannel.Error the pool sends. The

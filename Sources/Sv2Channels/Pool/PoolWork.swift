@@ -15,10 +15,15 @@ public final class PoolWork: Sendable {
     public let staleJobIDs: Set<UInt32>
     /// Counts the snapshots a board published: a later snapshot has a larger number.
     public let generation: UInt64
+    /// A proxy's upstream channel target: shares at or below it are also forwarded upstream (nil in a pool).
+    public let upstreamTarget: U256?
 
     /// A snapshot from its parts.
-    public init(tip: PoolPrevHash?, jobs: [UInt32: PoolJob], latest: PoolJob?, staleJobIDs: Set<UInt32>, generation: UInt64) {
+    public init(
+        tip: PoolPrevHash?, jobs: [UInt32: PoolJob], latest: PoolJob?, staleJobIDs: Set<UInt32>, generation: UInt64, upstreamTarget: U256? = nil
+    ) {
         self.generation = generation
+        self.upstreamTarget = upstreamTarget
         self.tip = tip
         self.jobs = jobs
         self.latest = latest
@@ -35,6 +40,8 @@ public enum PoolWorkChange: Hashable, Sendable {
     case job(PoolJob)
     /// A new tip, activating the future job it names.
     case tip(PoolPrevHash)
+    /// Only the upstream target changed (a proxy's).
+    case upstreamTarget
 }
 
 /// The pool's job state (sans-IO): turns the template provider's NewTemplate and SetNewPrevHash into jobs numbered

@@ -108,7 +108,7 @@ public struct TranslatorUpstreamSession: ConnectionSession {
             case let .close(reason): result.append(.close(reason))
             case let .log(line): result.append(.log(line))
             case let .effect(.setWork(_, work)): if let work { result += newWork(work, now: now) }
-            case let .effect(.event(event)): result += Self.log(event)
+            case let .effect(.event(event)): if let line = event.upstreamLog { result.append(.log(line)) }
             case let .effect(.reconnect(host, port)):
                 result.append(.close("the pool asks to reconnect to \(host):\(port); going down the upstream list instead"))
             case let .effect(.fail(reason)): result.append(.close("upstream refused the channel: \(reason)"))
@@ -140,27 +140,30 @@ public struct TranslatorUpstreamSession: ConnectionSession {
         lastJobAt = now
         return [.effect(.job(job))]
     }
+}
 
-    private static func log(_ event: MinerSessionEvent) -> [Action] {
-        switch event {
+extension MinerSessionEvent {
+    /// The line a proxy or translator logs for its upstream channel's event (nil: not worth a line).
+    public var upstreamLog: SessionLog? {
+        switch self {
         case let .setUp(flags):
-            return [.info("upstream set up (flags 0x\(String(flags, radix: 16)))")]
+            return SessionLog(.info, "upstream set up (flags 0x\(String(flags, radix: 16)))")
         case let .channelOpened(_, channelID, _, _, prefix, size, _):
-            return [.info("upstream channel \(channelID) open: extranonce prefix \(Hex.encode(prefix)), \(size) bytes to share among miners")]
+            return SessionLog(.info, "upstream channel \(channelID) open: extranonce prefix \(Hex.encode(prefix)), \(size) bytes to share among miners")
         case let .channelRefused(_, reason):
-            return [.warning("upstream channel refused: \(reason)")]
+            return SessionLog(.warning, "upstream channel refused: \(reason)")
         case let .channelClosed(_, channelID, reason):
-            return [.warning("upstream closed channel \(channelID): \(reason)")]
+            return SessionLog(.warning, "upstream closed channel \(channelID): \(reason)")
         case .targetChanged, .sharesAccepted:
-            return []
+            return nil
         case let .newPrevHash(hash, _):
-            return [.info("new prevhash \(hash.displayHex)")]
+            return SessionLog(.info, "new prevhash \(hash.displayHex)")
         case let .blockFound(_, hash):
-            return [.info("block found: \(hash.displayHex)")]
+            return SessionLog(.info, "block found: \(hash.displayHex)")
         case let .shareRejected(channelID, sequenceNumber, errorCode):
-            return [.warning("upstream share rejected: \(errorCode)", ["channel": "\(channelID)", "sequence": "\(sequenceNumber)"])]
+            return SessionLog(.warning, "upstream share rejected: \(errorCode)", ["channel": "\(channelID)", "sequence": "\(sequenceNumber)"])
         case let .ignored(reason):
-            return [.warning("upstream: ignored \(reason)")]
+            return SessionLog(.warning, "upstream: ignored \(reason)")
         }
     }
 }

@@ -104,6 +104,9 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     /// The current connection, if one is up (on the loop only).
     public var current: ConnectionHandle<Session, Wire>? { state.value.handle }
 
+    /// The endpoint connected to now, or tried next (on the loop only).
+    public var currentEndpoint: Endpoint { state.value.failover.current }
+
     /// The peer asked to move (Reconnect): the current connection closes and the next attempt goes to `endpoint`
     /// at once (on the loop only).
     public func redirect(to endpoint: Endpoint) {

@@ -22,35 +22,12 @@ import Synchronization
 /// the translator moves down its list of pools with backoff and sends fresh clean jobs once a channel is open again;
 /// when no job arrives for the keepalive interval it re-issues the current one with a fresh ntime.
 public final class TranslatorService: Service, Sendable {
-    /// An upstream pool.
-    public struct Upstream: Sendable, CustomStringConvertible {
-        /// Host.
-        public var host: String
-        /// Port.
-        public var port: Int
-        /// The pool's authority key (its certificate is checked against it).
-        public var authority: XOnlyPublicKey
-        /// user_identity of the channel.
-        public var userIdentity: String
-
-        /// An upstream.
-        public init(host: String, port: Int, authority: XOnlyPublicKey, userIdentity: String) {
-            self.host = host
-            self.port = port
-            self.authority = authority
-            self.userIdentity = userIdentity
-        }
-
-        /// `host:port`.
-        public var description: String { "\(host):\(port)" }
-    }
-
     /// Settings of the service.
     public struct Configuration: Sendable {
         /// Where Sv1 miners connect (port 0 picks one).
         public var listen: HostPort
         /// Pools in order of preference.
-        public var upstreams: [Upstream]
+        public var upstreams: [UpstreamPool]
         /// One upstream channel for all miners (true) or one per miner, each on its own connection (false).
         public var aggregate: Bool
         /// The Sv1 side's difficulty, extranonce2 and version-rolling settings.
@@ -78,7 +55,7 @@ public final class TranslatorService: Service, Sendable {
         /// 5 s, so miners get work again within seconds of the pool's return; 60 s to subscribe and authorize, 15
         /// minutes of silence at most.
         public init(
-            listen: HostPort, upstreams: [Upstream], aggregate: Bool = true, downstream: Sv1ServerConfiguration, extranonce1Size: Int = 4,
+            listen: HostPort, upstreams: [UpstreamPool], aggregate: Bool = true, downstream: Sv1ServerConfiguration, extranonce1Size: Int = 4,
             maximumLineLength: Int = 16_384, maximumClients: Int = 100_000, jobKeepalive: Duration = .seconds(60),
             vardiffInterval: Duration = .seconds(5), initialBackoff: Duration = .seconds(1), maximumBackoff: Duration = .seconds(5),
             setupTimeout: Duration = .seconds(60), idleTimeout: Duration = .seconds(900)

@@ -16,7 +16,7 @@ public struct TranslatorSettings: Sendable {
     /// Where Sv1 miners connect (default 0.0.0.0:34255).
     public var listen: HostPort
     /// Pools in order of preference.
-    public var upstreams: [TranslatorService.Upstream]
+    public var upstreams: [UpstreamPool]
     /// One extended channel for all miners (true, the default) or one per miner.
     public var aggregate: Bool
     /// The Sv1 side's settings.
@@ -34,27 +34,7 @@ public struct TranslatorSettings: Sendable {
     public init(_ layers: ConfigurationLayers) throws(ConfigurationError) {
         listen = try layers.hostPort("listen_address") ?? HostPort(host: "0.0.0.0", port: 34255)
         let user = try layers.string("user_identity") ?? "sv2-translator"
-        var upstreams = [TranslatorService.Upstream]()
-        if let list = try layers.strings("upstream") {
-            for text in list {
-                let url: Sv2PoolURL
-                do {
-                    url = try Sv2PoolURL(text)
-                } catch {
-                    throw layers.error("upstream", error.description)
-                }
-                guard let key = url.authorityKey else {
-                    throw layers.error("upstream", "\(text) has no authority public key (stratum2+tcp://HOST:PORT/<key>)")
-                }
-                upstreams.append(.init(host: url.host, port: url.port, authority: key, userIdentity: user))
-            }
-        } else if let table = layers.file["upstreams"] {
-            upstreams = try Self.upstreams(table, user: user, source: layers.fileName)
-        }
-        guard !upstreams.isEmpty else {
-            throw ConfigurationError(key: "upstream", reason: "no pool given (--upstream stratum2+tcp://HOST:PORT/<key> or [[upstreams]])")
-        }
-        self.upstreams = upstreams
+        upstreams = try layers.upstreamPools(user: user)
         aggregate = try layers.boolean("aggregate_channels") ?? true
         let extranonce2Size = Int(try layers.integer("downstream_extranonce2_size", in: 1...16) ?? 4)
         let sharesPerMinute = try layers.number("shares_per_minute") ?? 6
@@ -74,31 +54,5 @@ public struct TranslatorSettings: Sendable {
         maximumLineLength = Int(try layers.integer("max_line_length", in: 256...16_777_216) ?? 16_384)
         maximumClients = Int(try layers.integer("max_clients", in: 1...10_000_000) ?? 100_000)
         log = try layers.logSettings()
-    }
-
-    /// SRI's `[[upstreams]]` tables: address, port, authority_pubkey, user_identity.
-    private static func upstreams(_ value: TOMLValue, user: String, source: String) throws(ConfigurationError) -> [TranslatorService.Upstream] {
-        guard case let .array(items) = value else {
-            throw ConfigurationError(key: "upstreams", origin: .file(source), reason: "expected [[upstreams]] tables")
-        }
-        var result = [TranslatorService.Upstream]()
-        for (index, item) in items.enumerated() {
-            let key = "upstreams[\(index)]"
-            guard case let .table(table) = item, case let .string(address)? = table["address"], case let .integer(port)? = table["port"],
-                  (1...65535).contains(port), case let .string(keyText)? = table["authority_pubkey"]
-            else {
-                throw ConfigurationError(key: key, origin: .file(source), reason: "needs address (string), port (1-65535) and authority_pubkey")
-            }
-            let authority: XOnlyPublicKey
-            do {
-                authority = try AuthorityKeyText.publicKey(keyText)
-            } catch {
-                throw ConfigurationError(key: key + ".authority_pubkey", origin: .file(source), reason: error.description)
-            }
-            var identity = user
-            if case let .string(name)? = table["user_identity"] { identity = name }
-            result.append(.init(host: address, port: Int(port), authority: authority, userIdentity: identity))
-        }
-        return result
     }
 }

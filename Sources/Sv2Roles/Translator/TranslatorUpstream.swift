@@ -12,7 +12,7 @@ import Sv2Sessions
 /// mode one link serves every miner; in per-miner mode each miner has its own.
 final class TranslatorUpstream: Sendable {
     private typealias Session = TranslatorUpstreamSession
-    private let connector: ClientConnector<Session, Sv2MessageWire, TranslatorService.Upstream>
+    private let connector: ClientConnector<Session, Sv2MessageWire, UpstreamPool>
     private let carried = NIOLockedValueBox(TranslatorUpstreamSession.Carried())
     private let pendingShares = NIOLockedValueBox([FoundShare]())
     private let userIdentity = NIOLockedValueBox<String?>(nil)
@@ -33,12 +33,7 @@ final class TranslatorUpstream: Sendable {
             failover: Failover(endpoints: configuration.upstreams, initialDelay: configuration.initialBackoff, maximumDelay: configuration.maximumBackoff),
             wire: Sv2MessageWire(), readiness: .transportReady, configuration: ConnectionConfiguration(logger: logger, setupTimeout: .seconds(30)),
             tickInterval: .seconds(1),
-            connect: { upstream, loop, engine in
-                Sv2Connections.connect(
-                    host: upstream.host, port: upstream.port, group: loop,
-                    configuration: Sv2TransportConfiguration(security: .initiator(authority: upstream.authority)), closesOnMalformedMessage: false
-                ) { channel in channel.eventLoop.makeCompletedFuture { try engine(channel) } }.map { _ in }
-            },
+            connect: UpstreamPool.connect,
             hooks: .init(
                 makeSession: { upstream, _ in
                     let configuration = MinerSessionConfiguration(

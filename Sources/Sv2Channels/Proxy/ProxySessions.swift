@@ -1,0 +1,118 @@
+import Sv2Binary
+import Sv2Messages
+import Sv2Sessions
+
+/// A device's connection to the proxy in group mode, as a ``ConnectionSession``: it answers SetupConnection itself
+/// and hands every mining message to the proxy's ``GroupProxy`` (the ``Effect``); what the proxy sends back the
+/// glue writes to the connection.
+public struct ProxyDeviceSession: ConnectionSession {
+    /// A mining message for the proxy.
+    public enum Effect: Sendable {
+        /// The device sent this after its SetupConnection.
+        case mining(Sv2Message)
+    }
+
+    /// The session's actions.
+    public typealias Action = SessionAction<Sv2Message, Effect>
+
+    private var flags: MiningSetupFlags?
+    private var closed = false
+
+    /// A connection waiting for SetupConnection.
+    public init() {}
+
+    /// True once SetupConnection was accepted.
+    public var isSetUp: Bool { flags != nil }
+
+    /// The flags the device set up with (REQUIRES_STANDARD_JOBS...), once set up.
+    public var setupFlags: MiningSetupFlags? { flags }
+
+    /// A message from the device.
+    public mutating func receive(_ message: Sv2Message, now: Timestamp) -> [Action] {
+        guard !closed else { return [] }
+        guard flags != nil else { return setUp(message) }
+        switch message {
+        case .openStandardMiningChannel, .openExtendedMiningChannel, .submitSharesStandard, .submitSharesExtended, .updateChannel,
+             .closeChannel, .setCustomMiningJob:
+            return [.effect(.mining(message))]
+        case .setupConnection:
+            return [.warning("a second SetupConnection: ignored")]
+        default:
+            return [.warning("\(message.name) is not a mining client message: ignored")]
+        }
+    }
+
+    private mutating func setUp(_ message: Sv2Message) -> [Action] {
+        guard case let .setupConnection(setup) = message else {
+            closed = true
+            return [.close("the first message must be SetupConnection, got \(message.name)")]
+        }
+        // Standard channels always get NewMiningJob from the proxy, so REQUIRES_STANDARD_JOBS is met by construction.
+        let supported = MiningSetupFlags.requiresStandardJobs.union(.requiresVersionRolling)
+        switch SetupNegotiation.accept(setup, protocol: .mining, supported: supported.rawValue) {
+        case let .failure(refusal):
+            closed = true
+            return [.send(.setupConnectionError(refusal.error)), .close(refusal.reason)]
+        case let .success(accepted):
+            flags = MiningSetupFlags(rawValue: accepted)
+            return [
+                .send(.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: SetupNegotiation.version, flags: 0))),
+                .info("device set up (vendor \(setup.vendor), device \(setup.deviceID), flags 0x\(String(accepted, radix: 16)))"),
+            ]
+        }
+    }
+}
+
+/// The proxy's connection to its pool in group mode, as a ``ConnectionSession``: SetupConnection for the Mining
+/// Protocol (no REQUIRES_STANDARD_JOBS, so that the pool groups the devices' standard channels), then every message
+/// of the pool handed to the proxy's ``GroupProxy``.
+public struct ProxyUpstreamSession: ConnectionSession {
+    /// What the glue does with the pool's messages.
+    public enum Effect: Sendable {
+        /// The pool accepted SetupConnection: channels may open.
+        case ready
+        /// A message for the devices' channels.
+        case message(Sv2Message)
+        /// The pool asks the proxy to move (Reconnect; an empty host means the same one).
+        case reconnect(host: String, port: Int)
+    }
+
+    /// The session's actions.
+    public typealias Action = SessionAction<Sv2Message, Effect>
+
+    private let setup: SetupConnection
+    private var ready = false
+
+    /// A session that sets up with `setup`.
+    public init(setup: SetupConnection) {
+        self.setup = setup
+    }
+
+    /// True once the pool accepted SetupConnection.
+    public var isSetUp: Bool { ready }
+
+    /// SetupConnection.
+    public mutating func start(now: Timestamp) -> [Action] {
+        [.send(.setupConnection(setup))]
+    }
+
+    /// A message from the pool.
+    public mutating func receive(_ message: Sv2Message, now: Timestamp) -> [Action] {
+        if case let .reconnect(reconnect) = message {
+            let host = reconnect.newHost.bytes.isEmpty ? setup.endpointHost.description : reconnect.newHost.description
+            return [.effect(.reconnect(host: host, port: Int(reconnect.newPort)))]
+        }
+        guard ready else {
+            switch message {
+            case let .setupConnectionSuccess(success):
+                ready = true
+                return [.info("upstream set up (flags 0x\(String(success.flags, radix: 16)))"), .effect(.ready)]
+            case let .setupConnectionError(error):
+                return [.close("the pool refused SetupConnection: \(error.errorCode)")]
+            default:
+                return [.warning("\(message.name) before SetupConnection.Success: ignored")]
+            }
+        }
+        return [.effect(.message(message))]
+    }
+}

@@ -1,0 +1,124 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import Sv2Channels
+import Sv2Messages
+import Sv2Network
+import Sv2Sessions
+import Synchronization
+
+/// The glue of the proxy's aggregate mode: one extended channel upstream (a ``MinerClientSession`` kept up by a
+/// ``ClientConnector``), whose work an ``AggregateJobBoard`` turns into snapshots that every device's
+/// ``PoolSession`` serves: each device has its own channels, extranonce prefix inside the upstream channel's, target
+/// (vardiff) and share checks; the proxy answers its shares and forwards those that meet the upstream target.
+final class AggregateRelay: Sendable {
+    private typealias Upstream = ClientConnector<MinerClientSession, Sv2MessageWire, UpstreamPool>
+
+    private let board: NIOLockedValueBox<AggregateJobBoard>
+    private let carried = NIOLockedValueBox((statistics: MinerStatistics(), nextWorkID: UInt64(1)))
+    private let nextConnection = Atomic<UInt32>(0)
+    private let connector: Upstream
+    private let session: PoolSessionConfiguration
+    private let logger: Logger
+    let connections: ConnectionRegistry<PoolSession, Sv2MessageWire>
+    let engine: ConnectionEngine<PoolSession, Sv2MessageWire>
+
+    init(configuration: ProxyService.Configuration, group: EventLoopGroup, logger: Logger, clock: Sv2Clock) {
+        self.logger = logger
+        session = configuration.session
+        board = NIOLockedValueBox(AggregateJobBoard(extranonceSize: configuration.session.extranonceLength))
+        let connections = ConnectionRegistry<PoolSession, Sv2MessageWire>(group: group, tickInterval: configuration.vardiffInterval)
+        self.connections = connections
+        let box = Mutex<AggregateRelay?>(nil)
+        let carried = self.carried
+        let board = self.board
+        let size = UInt16(configuration.session.extranonceLength)
+        connector = Upstream(
+            eventLoop: group.next(), failover: configuration.failover, wire: Sv2MessageWire(), readiness: .transportReady,
+            configuration: ConnectionConfiguration(logger: logger, setupTimeout: .seconds(30)), tickInterval: nil,
+            connect: UpstreamPool.connect,
+            hooks: .init(
+                makeSession: { upstream, _ in
+                    let settings = MinerSessionConfiguration(
+                        userIdentity: upstream.userIdentity, channelKind: .extended, channelCount: 1, requiresStandardJobs: false,
+                        nominalHashRate: 0, minimumExtranonceSize: size, endpointHost: upstream.host,
+                        endpointPort: UInt16(clamping: upstream.port), vendor: "sv2", hardwareVersion: "", firmware: "sv2 proxy")
+                    let (statistics, nextWorkID) = carried.withLockedValue { $0 }
+                    return MinerClientSession(configuration: settings, statistics: statistics, firstWorkID: nextWorkID)
+                },
+                effect: { effect, handle in
+                    switch effect {
+                    case let .setWork(_, work): if let work { box.withLock { $0 }?.publish(work) }
+                    case let .event(event): if let line = event.upstreamLog { logger.log(level: line.level, "\(line.message)") }
+                    case let .reconnect(host, port): box.withLock { $0 }?.connector.redirect(host: host, port: port)
+                    case let .fail(reason): handle.close(reason: reason, level: .error)
+                    }
+                },
+                ended: { _, session in
+                    if let session { carried.withLockedValue { $0 = (session.statistics, session.nextWorkID) } }
+                    board.withLockedValue { $0.upstreamLost() }
+                }))
+        engine = ConnectionEngine(
+            wire: Sv2MessageWire(), readiness: .transportReady, configuration: configuration.deviceConnections(logger: logger, clock: clock),
+            hooks: ConnectionHooks(
+                ready: { _ in box.withLock { $0 }?.makeSession() },
+                effect: { effect, _ in box.withLock { $0 }?.perform(effect) }))
+        box.withLock { $0 = self }
+    }
+
+    /// Starts connecting upstream.
+    func start() {
+        connector.start()
+    }
+
+    /// Closes the upstream channel (CloseChannel) and connection for good.
+    func stop() async {
+        try? await connector.stop { session, _ in session.close() }.get()
+        let statistics = carried.withLockedValue { $0.statistics }
+        logger.info("upstream accepted \(statistics.accepted), rejected \(statistics.rejected), blocks \(statistics.blocks)")
+    }
+
+    /// A device's connection is ready: its session, with an extranonce prefix unique among live connections.
+    private func makeSession() -> PoolSession? {
+        let index = nextConnection.add(1, ordering: .relaxed).oldValue
+        do {
+            return try PoolSession(configuration: session, connectionPrefix: connectionBytes(index, count: 4), work: board.withLockedValue { $0.work })
+        } catch {
+            logger.error("no session for a new device: \(error)")
+            return nil
+        }
+    }
+
+    /// New upstream work: the board's changes go to every device.
+    private func publish(_ next: MiningWork) {
+        let published = board.withLockedValue { board -> Result<(PoolWork, [PoolWorkChange]), AggregateJobBoard.Refusal> in
+            Result { () throws(AggregateJobBoard.Refusal) in try board.apply(next) }.map { (board.work, $0) }
+        }
+        switch published {
+        case let .success((work, changes)):
+            for change in changes {
+                connections.broadcast { session, _ in session.update(to: work, change: change) }
+            }
+        case let .failure(refusal):
+            logger.error("upstream work cannot be served: \(refusal)")
+        }
+    }
+
+    private func perform(_ effect: PoolEffect) {
+        switch effect {
+        case let .forward(share):
+            guard let found = board.withLockedValue({ $0.upstreamShare(share) }) else {
+                logger.info("a share for a job the upstream replaced: not forwarded", metadata: ["user": "\(share.user)"])
+                return
+            }
+            let logger = self.logger
+            connector.update({ session, _ in session.submit(found, lane: 0) }, otherwise: {
+                logger.warning("a share could not be forwarded: no upstream channel", metadata: ["user": "\(share.user)"])
+            })
+        case let .submitBlock(block):
+            logger.info("block found by \"\(block.user)\": \(block.hash.displayHex), forwarded upstream")
+        case .tallies:
+            break
+        }
+    }
+}

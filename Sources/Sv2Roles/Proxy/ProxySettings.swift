@@ -1,0 +1,49 @@
+import Logging
+import Sv2Channels
+import Sv2Crypto
+import Sv2Network
+
+/// The settings of `sv2 proxy`, resolved from its configuration layers (TOML file, `SV2_PROXY_*` environment,
+/// flags). Key names follow SRI's roles where they exist.
+public struct ProxySettings: Sendable {
+    /// Every key `sv2 proxy` understands.
+    public static let keys = Set<String>([
+        "listen_address", "authority_public_key", "authority_secret_key", "cert_validity_sec", "upstream", "upstreams",
+        "user_identity", "channel_mode", "shares_per_minute", "downstream_extranonce_size",
+    ]).union(LogSettings.keys)
+
+    /// Where devices connect (default 0.0.0.0:34254).
+    public var listen: HostPort
+    /// The key the proxy's certificates are signed with; nil means a fresh one for this run.
+    public var authoritySecretKey: Secp256k1SecretKey?
+    /// Certificate validity in seconds (default 3600).
+    public var certificateValidity: UInt32
+    /// Pools in order of preference.
+    public var upstreams: [UpstreamPool]
+    /// Group (default) or aggregate.
+    public var mode: ProxyService.Mode
+    /// Aggregate mode: the devices' channels (shares per minute, default 6; extranonce bytes, default 16).
+    public var session: PoolSessionConfiguration
+    /// Log level and format.
+    public var log: LogSettings
+
+    /// Resolves every setting, with a clear error for the first bad one.
+    public init(_ layers: ConfigurationLayers) throws(ConfigurationError) {
+        listen = try layers.hostPort("listen_address") ?? HostPort(host: "0.0.0.0", port: 34254)
+        authoritySecretKey = try layers.authoritySecretKey()
+        certificateValidity = UInt32(try layers.integer("cert_validity_sec", in: 1...Int64(UInt32.max)) ?? 3600)
+        upstreams = try layers.upstreamPools(user: try layers.string("user_identity") ?? "sv2-proxy")
+        let modeText = try layers.string("channel_mode") ?? ProxyService.Mode.group.rawValue
+        guard let mode = ProxyService.Mode(rawValue: modeText) else {
+            throw layers.error("channel_mode", "expected group or aggregate, got \"\(modeText)\"")
+        }
+        self.mode = mode
+        let sharesPerMinute = try layers.number("shares_per_minute", in: 0.001...6000) ?? 6
+        let extranonceSize = Int(try layers.integer("downstream_extranonce_size", in: 8...32) ?? 16)
+        guard let session = PoolSessionConfiguration(sharesPerMinute: sharesPerMinute, extranonceLength: extranonceSize) else {
+            throw layers.error("shares_per_minute", "\(sharesPerMinute) cannot drive vardiff")
+        }
+        self.session = session
+        log = try layers.logSettings()
+    }
+}

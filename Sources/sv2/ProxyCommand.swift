@@ -1,0 +1,74 @@
+import ArgumentParser
+import Logging
+import Sv2Crypto
+import Sv2Network
+import Sv2Roles
+
+/// `sv2 proxy`: Sv2 devices to Sv2 pools through one upstream connection.
+struct ProxyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy",
+        abstract: "Mining proxy: many Sv2 devices downstream, one connection with group or extended channels upstream.",
+        discussion: """
+            Sv2 devices connect over Noise on --listen-address (default 0.0.0.0:34254); the proxy's authority key \
+            signs its certificates (generated for the run and logged when none is given). Upstream it connects to the \
+            first reachable pool of --upstream stratum2+tcp://HOST:PORT/<authority public key> (repeat it, in order \
+            of preference) or of [[upstreams]] in the TOML file (address, port, authority_pubkey, user_identity). \
+            --channel-mode group (the default) opens each device's channel upstream on the one connection, so the \
+            pool sees every device and its user_identity and sends each job once to the group; the proxy derives \
+            every standard channel's NewMiningJob. --channel-mode aggregate opens one extended channel upstream: \
+            devices get extranonce prefixes inside it and their own targets (vardiff towards --shares-per-minute); \
+            the proxy answers their shares and forwards those that meet the upstream target. When the pool goes \
+            away the devices stay connected and get fresh jobs once a pool is back. Settings: --config, then \
+            SV2_PROXY_<KEY> environment variables, then these options (each overrides the one before). SIGINT or \
+            SIGTERM exit 0.
+            """
+    )
+
+    @Option(help: "TOML configuration file.")
+    var config: String?
+    @Option(
+        name: [.customLong("listen-address"), .customLong("listen")], help: "HOST:PORT devices connect to (default 0.0.0.0:34254).",
+        transform: HostPort.argument)
+    var listenAddress: HostPort?
+    @OptionGroup(title: "Noise identity")
+    var identity: AuthorityOptions
+    @Option(help: "A pool, stratum2+tcp://HOST:PORT/<authority public key>; repeat in order of preference.")
+    var upstream: [String] = []
+    @Option(help: "user_identity of the upstream channel in aggregate mode (default sv2-proxy).")
+    var userIdentity: String?
+    @Option(help: "group (default): each device channel upstream, grouped by the pool; aggregate: one extended channel.")
+    var channelMode: String?
+    @Option(help: "Aggregate mode: shares per minute each device's target aims at (default 6).")
+    var sharesPerMinute: Double?
+    @Option(help: "Aggregate mode: extranonce bytes the devices share inside the upstream channel (8-32, default 16).")
+    var downstreamExtranonceSize: Int?
+    @OptionGroup(title: "Logging")
+    var logging: LoggingOptions
+
+    func run() async throws {
+        let settings = try resolveSettings(
+            role: "proxy", config: config, keys: ProxySettings.keys,
+            options: [
+                SettingFlag("listen_address", listenAddress), SettingFlag("upstream", upstream.isEmpty ? nil : upstream),
+                SettingFlag("user_identity", userIdentity), SettingFlag("channel_mode", channelMode),
+                SettingFlag("shares_per_minute", sharesPerMinute), SettingFlag("downstream_extranonce_size", downstreamExtranonceSize),
+            ] + identity.settings + logging.settings
+        ) { layers throws(ConfigurationError) in try ProxySettings(layers) }
+        let logger = settings.log.logger("proxy")
+        var random = SystemRandom()
+        let authority = settings.authoritySecretKey ?? .generate(using: &random)
+        if settings.authoritySecretKey == nil { logger.info("no authority key configured: generated one for this run") }
+        logger.info("authority_public_key = \"\(AuthorityKeyText.encode(authority.xOnlyPublicKey))\"")
+        try await runRole(logger: logger) { group in
+            [ProxyService(
+                configuration: .init(
+                    listen: settings.listen,
+                    transport: Sv2TransportConfiguration(
+                        security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: settings.certificateValidity))),
+                    upstreams: settings.upstreams, mode: settings.mode, session: settings.session,
+                    authorityPublicKey: authority.xOnlyPublicKey),
+                group: group, logger: logger)]
+        }
+    }
+}
