@@ -15,7 +15,8 @@ pool_args=(--datadir "$TEST_TMP/data" --generation-rate 0 --rpc-listen "127.0.0.
            --authority-secret-key "$secret" --shares-per-minute 30)
 start_pool pool "$pool_port" "${pool_args[@]}"
 start_height="$(block_count "$rpc_port")"
-start_proxy proxy "$(free_port)" --upstream "$POOL_URL"
+proxy_port="$(free_port)"
+start_proxy proxy "$proxy_port" --upstream "$POOL_URL"
 
 pids=()
 for user in alice bob carol; do
@@ -33,6 +34,12 @@ while (( SECONDS < deadline )); do
 done
 blocks=$(( $(block_count "$rpc_port") - start_height ))
 (( blocks >= 8 )) || { tail -n 20 pool.log proxy.log >&2; fail "only $blocks blocks through the proxy in 60 s"; }
+
+# Misbehaving devices are dealt with alone: a bad share goes to the pool and its error comes back to the device.
+ASSERT_TIMEOUT=60 assert_exit 0 "$python" "$SUITE_DIR/bad_devices.py" "$proxy_port"
+assert_contains "$OUT" "garbage: closed"
+assert_contains "$OUT" "bad frame: closed"
+assert_contains "$OUT" "bad shares: invalid-channel-id, invalid-job-id, still open"
 
 # One connection upstream, the devices' own identities, the standard channels in one group.
 assert_eq 1 "$(count_log pool.log 'mining connection set up')" "connections the pool saw"

@@ -1,0 +1,54 @@
+# The farm proxy in aggregate mode with the real binaries on loopback: sv2 pool (embedded regtest node), sv2 proxy
+# --channel-mode aggregate, two standard CPU miners and one extended. The pool sees one extended channel; the devices
+# get their own channels inside it, their shares are answered by the proxy and blocks reach the pool. Misbehaving
+# devices (garbage instead of a handshake, a broken frame, shares for unknown jobs and channels) are dealt with alone
+# while the miners keep getting shares accepted. Every block of the chain then passes libbitcoinkernel.
+source "$SUITE_DIR/helpers.sh"
+python="$REPO_ROOT/.venv/bin/python"
+[[ -x "$python" ]] || fail "no $python: run scripts/setup (it installs py-bitcoinkernel)"
+
+rpc_port="$(free_port)"
+start_pool pool "$(free_port)" --datadir "$TEST_TMP/data" --generation-rate 0 --rpc-listen "127.0.0.1:$rpc_port" \
+    --rpc-user u --rpc-password p --shares-per-minute 30
+start_height="$(block_count "$rpc_port")"
+proxy_port="$(free_port)"
+start_proxy proxy "$proxy_port" --upstream "$POOL_URL" --channel-mode aggregate --shares-per-minute 60 --user-identity farm
+
+pids=()
+start_miner alice --threads 1 --standard --report-interval 1 --user alice "$PROXY_URL"
+pids+=("$MINER_PID")
+start_miner bob --threads 1 --standard --report-interval 1 --user bob "$PROXY_URL"
+pids+=("$MINER_PID")
+start_miner carol --threads 1 --extended --report-interval 1 --user carol "$PROXY_URL"
+pids+=("$MINER_PID")
+wait_accepted_beyond 60 alice.log=0 bob.log=0 carol.log=0
+
+ASSERT_TIMEOUT=60 assert_exit 0 "$python" "$SUITE_DIR/bad_devices.py" "$proxy_port"
+assert_contains "$OUT" "garbage: closed"
+assert_contains "$OUT" "bad frame: closed"
+assert_contains "$OUT" "bad shares: invalid-channel-id, invalid-job-id, still open"
+wait_accepted_beyond 30 "alice.log=$(accepted_count alice.log)" "bob.log=$(accepted_count bob.log)" "carol.log=$(accepted_count carol.log)"
+
+deadline=$(( SECONDS + 60 ))
+while (( SECONDS < deadline )); do
+    (( $(block_count "$rpc_port") - start_height >= 5 )) && break
+    sleep 0.5
+done
+blocks=$(( $(block_count "$rpc_port") - start_height ))
+(( blocks >= 5 )) || { tail -n 20 pool.log proxy.log >&2; fail "only $blocks blocks through the proxy in 60 s"; }
+assert_eq 1 "$(count_log pool.log 'mining connection set up')" "connections the pool saw"
+assert_eq 1 "$(count_log pool.log 'extended channel [0-9]+ for "farm"')" "the proxy's extended channel"
+assert_eq 0 "$(count_log pool.log 'for "(alice|bob|carol)"')" "device channels the pool saw"
+assert_contains "$(cat proxy.log)" "forwarded upstream"
+for user in alice bob carol; do
+    assert_contains "$(grep -E 'rejected [0-9]+' "$user.log" | tail -n 1)" "rejected 0" "$user's rejected shares"
+done
+
+for pid in "${pids[@]}"; do kill -TERM "$pid"; wait "$pid" || fail "sv2 mine did not exit 0"; done
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" || fail "sv2 proxy did not exit 0 on SIGTERM"
+assert_contains "$(cat proxy.log)" "upstream accepted"
+ASSERT_TIMEOUT=180 assert_exit 0 "$python" "$REPO_ROOT/Tests/Kernel/validate_chain.py" --rpc "http://127.0.0.1:$rpc_port" --user u --password p
+assert_contains "$OUT" "VALID: all"
+kill -TERM "$POOL_PID"
+wait "$POOL_PID" || fail "sv2 pool did not exit 0 on SIGTERM"
