@@ -29,7 +29,7 @@ private struct Harness {
             case let .send(message): sent.append(message)
             case let .effect(.submitBlock(block)): blocks.append(block)
             case let .close(reason): closed = reason
-            case .effect(.tallies), .log: break
+            case .effect(.tallies), .effect(.forward), .log: break
             }
         }
     }

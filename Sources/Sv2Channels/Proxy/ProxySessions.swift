@@ -7,7 +7,7 @@ import Sv2Sessions
 /// glue writes to the connection.
 public struct ProxyDeviceSession: ConnectionSession {
     /// A mining message for the proxy.
-    public enum Effect: Sendable {
+    public enum Effect: Hashable, Sendable {
         /// The device sent this after its SetupConnection.
         case mining(Sv2Message)
     }
@@ -68,7 +68,7 @@ public struct ProxyDeviceSession: ConnectionSession {
 /// of the pool handed to the proxy's ``GroupProxy``.
 public struct ProxyUpstreamSession: ConnectionSession {
     /// What the glue does with the pool's messages.
-    public enum Effect: Sendable {
+    public enum Effect: Hashable, Sendable {
         /// The pool accepted SetupConnection: channels may open.
         case ready
         /// A message for the devices' channels.
