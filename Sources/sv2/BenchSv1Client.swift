@@ -6,22 +6,18 @@ import Sv1
 import Sv2Channels
 import Sv2Formats
 
-/// What every simulated Sv1 miner of `sv2 bench translate` reports to: clean mining.notify arrivals per fan-out
-/// round, the latest notify line (kept from the first client only), and share round trips.
-final class BenchSv1Load: @unchecked Sendable {
-    /// Share round trips of the submitters.
-    let roundTrips = BenchRoundTrips()
+/// Fan-out rounds of a benchmark's simulated clients: each client reports once per round when the round's job reached
+/// it, and the benchmark waits for the last one.
+final class BenchArrivals: @unchecked Sendable {
     private let condition = NSCondition()
     private var round = 0
     private var arrived = 0
     /// The arrivals the waiter waits for (it is woken once, not at every arrival).
     private var expected = Int.max
     private var lastArrival: UInt64 = 0
-    private var notifyLine: String?
-    private var submitBody: ByteBuffer?
 
     /// Clients that have the current round's job.
-    var arrivals: Int { condition.withLock { arrived } }
+    var count: Int { condition.withLock { arrived } }
 
     /// Starts a fan-out round: nobody has its job yet.
     func nextRound() {
@@ -31,8 +27,8 @@ final class BenchSv1Load: @unchecked Sendable {
         }
     }
 
-    /// A client got a clean job; `seen` is the last round it counted (so a second notify in a round is not counted).
-    func notified(seen: inout Int) {
+    /// A client got the round's job; `seen` is the last round it counted (so a second job in a round is not counted).
+    func arrived(seen: inout Int) {
         let now = DispatchTime.now().uptimeNanoseconds
         condition.withLock {
             guard seen != round else { return }
@@ -44,7 +40,7 @@ final class BenchSv1Load: @unchecked Sendable {
     }
 
     /// Waits until `clients` clients have the current round's job; returns the uptime nanoseconds of the last arrival.
-    func waitForArrivals(_ clients: Int, seconds: Double) throws -> UInt64 {
+    func wait(for clients: Int, seconds: Double) throws -> UInt64 {
         let deadline = Date(timeIntervalSinceNow: seconds)
         condition.lock()
         defer { condition.unlock() }
@@ -56,6 +52,18 @@ final class BenchSv1Load: @unchecked Sendable {
         }
         return lastArrival
     }
+}
+
+/// What every simulated Sv1 miner of `sv2 bench translate` reports to: clean mining.notify arrivals per fan-out
+/// round, the latest notify line (kept from the first client only), and share round trips.
+final class BenchSv1Load: @unchecked Sendable {
+    /// Share round trips of the submitters.
+    let roundTrips = BenchRoundTrips()
+    /// Clean mining.notify arrivals per round.
+    let arrivals = BenchArrivals()
+    private let condition = NSCondition()
+    private var notifyLine: String?
+    private var submitBody: ByteBuffer?
 
     /// Keeps the latest notify line the first client received.
     func keep(notifyLine line: ByteBufferView) {
@@ -146,7 +154,7 @@ final class BenchSv1Client: ChannelInboundHandler, @unchecked Sendable {
         let complete = lines.forEachLine(in: unwrapInboundIn(data)) { line in
             if line.starts(with: Self.notifyStart) {
                 guard line.hasSuffix(Self.cleanEnd) else { return }
-                load.notified(seen: &seenRound)
+                load.arrivals.arrived(seen: &seenRound)
                 if keepsNotify { load.keep(notifyLine: line) }
             } else if !line.starts(with: Self.notificationStart), sentAt != 0 {
                 let elapsed = DispatchTime.now().uptimeNanoseconds - sentAt

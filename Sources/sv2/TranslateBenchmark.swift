@@ -57,7 +57,7 @@ struct TranslateBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         if let echoServer { return try await runEchoServer(port: echoServer) }
-        try Self.raiseDescriptorLimit(needed: connections + 256)
+        try BenchSupport.raiseDescriptorLimit(needed: connections + 256)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         guard let session = PoolSessionConfiguration(sharesPerMinute: 6, defaultHashrate: 1e-9) else { throw CommandFailure("bad session settings") }
         let pool = try await BenchPool(group: group, session: session)
@@ -67,7 +67,7 @@ struct TranslateBenchmark: AsyncParsableCommand {
     /// The translator's figures, then the echo server's, printed side by side.
     private func measureBoth(pool: BenchPool, group: MultiThreadedEventLoopGroup) throws {
 
-        let translatorPort = try Self.freePort(group: group)
+        let translatorPort = try BenchSupport.freePort(group: group)
         var tip: UInt64 = 1
         let translator = try measure(
             server: [
@@ -76,14 +76,14 @@ struct TranslateBenchmark: AsyncParsableCommand {
                 "--initial-difficulty", "1e-12", "--min-difficulty", "1e-12", "--max-difficulty", "1e-12", "--log-level", "error",
             ],
             port: translatorPort, group: group,
-            ready: { try Self.waitFor("the translator's upstream connection") { pool.service.connectionCount > 0 } },
+            ready: { try BenchSupport.waitFor("the translator's upstream connection") { pool.service.connectionCount > 0 } },
             trigger: { _ in
                 tip += 1
                 pool.newTip(tip)
             },
             upstream: { forwarded in
                 var tally = ShareTally()
-                try? Self.waitFor("the pool's tally") {
+                try? BenchSupport.waitFor("the pool's tally") {
                     tally = pool.service.userStatistics[Self.upstreamUser] ?? ShareTally()
                     return tally.accepted + tally.rejected >= forwarded
                 }
@@ -93,7 +93,7 @@ struct TranslateBenchmark: AsyncParsableCommand {
                 return "\(tally.accepted) of \(forwarded)"
             })
 
-        let echoPort = try Self.freePort(group: group)
+        let echoPort = try BenchSupport.freePort(group: group)
         let echo = try measure(
             server: ["bench", "translate", "--echo-server", "\(echoPort)", "--echo-notify", translator.notifyLine],
             port: echoPort, group: group,
@@ -131,7 +131,7 @@ struct TranslateBenchmark: AsyncParsableCommand {
     ) throws -> Figures {
         let child = try BenchChildProcess(arguments: arguments)
         defer { child.stop() }
-        try Self.waitFor("\(arguments[0]) to listen on port \(port)") {
+        try BenchSupport.waitFor("\(arguments[0]) to listen on port \(port)") {
             guard child.isRunning else { throw CommandFailure("sv2 \(arguments[0]) exited") }
             guard let probe = try? ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port).wait() else { return false }
             try? probe.close().wait()
@@ -147,17 +147,17 @@ struct TranslateBenchmark: AsyncParsableCommand {
             for client in clients { client.channel.close(promise: nil) }
             try? EventLoopFuture.andAllComplete(clients.map(\.channel.closeFuture), on: group.any()).wait()
         }
-        _ = try load.waitForArrivals(connections, seconds: 120)
+        _ = try load.arrivals.wait(for: connections, seconds: 120)
         Thread.sleep(forTimeInterval: 0.5)
         let after = try child.residentBytes()
 
         var fanOut = [Double]()
         for _ in 0..<rounds {
             Thread.sleep(forTimeInterval: 0.2)
-            load.nextRound()
+            load.arrivals.nextRound()
             let start = DispatchTime.now().uptimeNanoseconds
             try trigger(clients[0].channel)
-            fanOut.append(Double(try load.waitForArrivals(connections, seconds: 60) - start) / 1e6)
+            fanOut.append(Double(try load.arrivals.wait(for: connections, seconds: 60) - start) / 1e6)
         }
 
         guard let notifyLine = load.latestNotifyLine else { throw CommandFailure("the first client kept no mining.notify") }
@@ -169,7 +169,7 @@ struct TranslateBenchmark: AsyncParsableCommand {
         let (count, samples, rejected) = load.roundTrips.stop()
         guard count > 0 else { throw CommandFailure("no share was accepted") }
         var accepted: UInt64 = 0
-        try Self.waitFor("the last shares' responses") {
+        try BenchSupport.waitFor("the last shares' responses") {
             let tallies = try submitting.map { client in try client.eventLoop.submit { client.tally }.wait() }
             accepted = tallies.reduce(0) { $0 + $1.accepted }
             return !tallies.contains { $0.inFlight }
@@ -247,34 +247,5 @@ struct TranslateBenchmark: AsyncParsableCommand {
         for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { break }
         try? await channel.close().get()
         try? await group.shutdownGracefully()
-    }
-
-    /// Polls `condition` every 20 ms for up to 30 s.
-    private static func waitFor(_ what: String, _ condition: () throws -> Bool) throws {
-        let deadline = Date(timeIntervalSinceNow: 30)
-        while try !condition() {
-            guard Date() < deadline else { throw CommandFailure("timed out waiting for \(what)") }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-    }
-
-    /// A port nothing listens on now (bound and released).
-    private static func freePort(group: EventLoopGroup) throws -> Int {
-        let channel = try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait()
-        defer { try? channel.close().wait() }
-        guard let port = channel.localAddress?.port else { throw CommandFailure("no free port") }
-        return port
-    }
-
-    /// Sets the soft RLIMIT_NOFILE to the hard one; throws when that is below `needed`.
-    private static func raiseDescriptorLimit(needed: Int) throws {
-        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-        var limit = rlimit()
-        guard getrlimit(resource, &limit) == 0 else { throw CommandFailure("getrlimit: errno \(errno)") }
-        limit.rlim_cur = limit.rlim_max
-        guard setrlimit(resource, &limit) == 0 else { throw CommandFailure("setrlimit: errno \(errno)") }
-        guard limit.rlim_cur >= needed else {
-            throw CommandFailure("\(needed) file descriptors needed, the hard limit is \(limit.rlim_max) (ulimit -Hn)")
-        }
     }
 }

@@ -73,6 +73,8 @@ public struct ProxyUpstreamSession: ConnectionSession {
         case ready
         /// A message for the devices' channels.
         case message(Sv2Message)
+        /// Every message of one read was handed over: a point to write what they made for the devices at once.
+        case readComplete
         /// The pool asks the proxy to move (Reconnect; an empty host means the same one).
         case reconnect(host: String, port: Int)
     }
@@ -94,6 +96,11 @@ public struct ProxyUpstreamSession: ConnectionSession {
     /// SetupConnection.
     public mutating func start(now: Timestamp) -> [Action] {
         [.send(.setupConnection(setup))]
+    }
+
+    /// The end of a read burst, once set up.
+    public mutating func readComplete(now: Timestamp) -> [Action] {
+        ready ? [.effect(.readComplete)] : []
     }
 
     /// A message from the pool.

@@ -8,11 +8,18 @@ import Synchronization
 
 /// The glue of the proxy's group mode: devices' connections run ``ProxyDeviceSession``s, the upstream connection a
 /// ``ProxyUpstreamSession`` kept up by a ``ClientConnector``, and one ``GroupProxy`` (behind a lock) relays
-/// between them. Outputs are written while the lock is held, so that what one device is sent keeps its order.
+/// between them. Outputs are handed to the connections while the lock is held, so that what one device is sent keeps
+/// its order.
 final class GroupRelay: Sendable {
     typealias Device = ConnectionHandle<ProxyDeviceSession, Sv2MessageWire>
 
-    private let proxy = Mutex(GroupProxy<Device>())
+    private struct State {
+        var proxy = GroupProxy<Device>()
+        /// Device messages waiting for the end of the upstream's read burst.
+        var held = [Device: [Sv2Message]]()
+    }
+
+    private let state = Mutex(State())
     private let connector: ClientConnector<ProxyUpstreamSession, Sv2MessageWire, UpstreamPool>
     private let logger: Logger
     let connections: ConnectionRegistry<ProxyDeviceSession, Sv2MessageWire>
@@ -48,19 +55,17 @@ final class GroupRelay: Sendable {
         try? await connector.stop().get()
     }
 
-    /// Channels the devices have open.
-    var channelCount: Int { proxy.withLock { $0.channelCount } }
-
-    /// Runs `body` on the proxy and carries out its outputs, under the lock.
-    private func apply(_ body: (inout GroupProxy<Device>) -> [GroupProxy<Device>.Output]) {
-        proxy.withLock { proxy in
-            let outputs = body(&proxy)
+    /// Runs `body` on the proxy and carries out its outputs, under the lock. Device messages are written at once, or,
+    /// with `hold`, when ``flush()`` says the upstream's read burst is over: a job and its SetNewPrevHash then go to a
+    /// device in one write, and every device of an event loop is written in one task on that loop.
+    private func apply(hold: Bool = false, _ body: (inout GroupProxy<Device>) -> [GroupProxy<Device>.Output]) {
+        state.withLock { state in
+            let outputs = body(&state.proxy)
             var upstream = [Sv2Message]()
-            var devices = [Device: [Sv2Message]]()
             for output in outputs {
                 switch output {
                 case let .upstream(message): upstream.append(message)
-                case let .device(device, message): devices[device, default: []].append(message)
+                case let .device(device, message): state.held[device, default: []].append(message)
                 case let .log(line): logger.log(level: line.level, "\(line.message)", metadata: line.metadata.mapValues { .string($0) })
                 }
             }
@@ -71,8 +76,25 @@ final class GroupRelay: Sendable {
                     logger.warning("messages for the pool dropped: not connected", metadata: ["messages": "\(upstream.count)"])
                 })
             }
-            for (device, messages) in devices {
-                device.update { _, _ in messages.map { .send($0) } }
+            if !hold { Self.write(&state.held) }
+        }
+    }
+
+    /// The upstream's read burst is over: the device messages it made are written.
+    private func flush() {
+        state.withLock { Self.write(&$0.held) }
+    }
+
+    private static func write(_ held: inout [Device: [Sv2Message]]) {
+        guard !held.isEmpty else { return }
+        var loops = [ObjectIdentifier: (loop: EventLoop, batch: [(Device, [Sv2Message])])]()
+        for (device, messages) in held {
+            loops[ObjectIdentifier(device.eventLoop), default: (device.eventLoop, [])].batch.append((device, messages))
+        }
+        held.removeAll(keepingCapacity: true)
+        for (loop, batch) in loops.values {
+            loop.execute {
+                for (device, messages) in batch { device.update { _, _ in messages.map { .send($0) } } }
             }
         }
     }
@@ -102,7 +124,8 @@ final class GroupRelay: Sendable {
                 effect: { effect, _ in
                     switch effect {
                     case .ready: box.relay?.apply { $0.upstreamUp() }
-                    case let .message(message): box.relay?.apply { $0.fromUpstream(message) }
+                    case let .message(message): box.relay?.apply(hold: true) { $0.fromUpstream(message) }
+                    case .readComplete: box.relay?.flush()
                     case let .reconnect(host, port): box.relay?.connector.redirect(host: host, port: port)
                     }
                 },
