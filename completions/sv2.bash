@@ -173,13 +173,13 @@ _sv2() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    decode|encode|pool|translate|mine|tp|repl|keygen|bench|help)
+    decode|encode|pool|proxy|translate|mine|tp|repl|keygen|bench|help)
         # Offer subcommand argument completions
         "_sv2_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'decode encode pool translate mine tp repl keygen bench help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'decode encode pool proxy translate mine tp repl keygen bench help' -- "${cur}"))
         ;;
     esac
 }
@@ -281,6 +281,56 @@ _sv2_pool() {
         return
         ;;
     '--template-interval')
+        return
+        ;;
+    '--log-level')
+        __sv2_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
+        return
+        ;;
+    '--log-format')
+        __sv2_add_completions -W 'text'$'\n''json'
+        return
+        ;;
+    esac
+}
+
+_sv2_proxy() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=(--upstream)
+    non_repeating_options=(--config --listen-address --listen --authority-public-key --authority-secret-key --cert-validity-sec --user-identity --channel-mode --shares-per-minute --downstream-extranonce-size --log-level --log-format)
+    __sv2_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        return
+        ;;
+    '--listen-address'|'--listen')
+        return
+        ;;
+    '--authority-public-key')
+        return
+        ;;
+    '--authority-secret-key')
+        return
+        ;;
+    '--cert-validity-sec')
+        return
+        ;;
+    '--upstream')
+        return
+        ;;
+    '--user-identity')
+        return
+        ;;
+    '--channel-mode')
+        return
+        ;;
+    '--shares-per-minute')
+        return
+        ;;
+    '--downstream-extranonce-size')
         return
         ;;
     '--log-level')
@@ -525,13 +575,13 @@ _sv2_bench() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    codec|noise|tp|sha256d|shares|translate)
+    codec|noise|tp|sha256d|shares|translate|proxy)
         # Offer subcommand argument completions
         "_sv2_bench_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'codec noise tp sha256d shares translate' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'codec noise tp sha256d shares translate proxy' -- "${cur}"))
         ;;
     esac
 }
@@ -648,6 +698,24 @@ _sv2_bench_translate() {
         return
         ;;
     '--seconds')
+        return
+        ;;
+    esac
+}
+
+_sv2_bench_proxy() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--devices --rounds)
+    __sv2_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--devices')
+        return
+        ;;
+    '--rounds')
         return
         ;;
     esac

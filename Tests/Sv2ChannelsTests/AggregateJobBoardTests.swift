@@ -96,4 +96,30 @@ struct AggregateJobBoardTests {
         #expect(header.merkleRoot == job.merkleRoot, "the upstream's coinbase with the forwarded extranonce is the device's")
         #expect(header.nonce == share.nonce && header.time == 1_700_000_001)
     }
+
+    @Test("an upstream that forbids version rolling forbids it to the devices")
+    func fixedVersion() throws {
+        var board = AggregateJobBoard(extranonceSize: 16)
+        var fixed = work(id: 1)
+        fixed.versionRollingMask = 0
+        guard case let .job(job)? = try board.apply(fixed).first else {
+            Issue.record("no job")
+            return
+        }
+        #expect(!job.versionRollingAllowed)
+        #expect(!job.extendedJob(channelID: 1, minNtime: nil, versionRollingAllowed: true).versionRollingAllowed)
+        let configuration = try #require(PoolSessionConfiguration(sharesPerMinute: 6, extranonceLength: 16))
+        var session = try PoolSession(configuration: configuration, connectionPrefix: [1, 2], work: board.work)
+        _ = session.receive(.setupConnection(SetupNegotiation.request(.mining, endpointHost: "", endpointPort: 0, firmware: "t")), now: 1_700_000_000)
+        let opened = session.receive(.openExtendedMiningChannel(OpenExtendedMiningChannel(
+            requestID: 1, userIdentity: "dev", nominalHashRate: 1, maxTarget: .max, minExtranonceSize: 4)), now: 1_700_000_000)
+        guard case let .send(.openExtendedMiningChannelSuccess(channel))? = opened.first else {
+            Issue.record("no channel: \(opened)")
+            return
+        }
+        let rolled = session.receive(.submitSharesExtended(SubmitSharesExtended(
+            channelID: channel.channelID, sequenceNumber: 1, jobID: job.id, nonce: 1, ntime: 1_700_000_001, version: 0x2000_2000,
+            extranonce: [UInt8](repeating: 0, count: Int(channel.extranonceSize)))), now: 1_700_000_001)
+        #expect(rolled.contains { if case let .send(.submitSharesError(error)) = $0 { return error.errorCode == "version-rolling-not-allowed" } else { return false } })
+    }
 }

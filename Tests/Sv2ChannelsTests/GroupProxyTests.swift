@@ -246,6 +246,10 @@ struct GroupProxyTests {
         #expect(message == share)
         #expect(session.receive(.newMiningJob(NewMiningJob()), now: 0).allSatisfy { if case .effect = $0 { return false } else { return true } })
 
+        var fixed = ProxyDeviceSession(successFlags: MiningSetupSuccessFlags.requiresFixedVersion.rawValue)
+        #expect(fixed.receive(.setupConnection(setup), now: 0).first == .send(.setupConnectionSuccess(SetupConnectionSuccess(
+            usedVersion: 2, flags: MiningSetupSuccessFlags.requiresFixedVersion.rawValue))), "the upstream's flags hold behind the proxy")
+
         var early = ProxyDeviceSession()
         #expect(early.receive(share, now: 0).contains { if case .close = $0 { return true } else { return false } })
         var wrong = ProxyDeviceSession()
@@ -261,7 +265,7 @@ struct GroupProxyTests {
             return
         }
         #expect(session.receive(.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: 2, flags: 0)), now: 0).contains {
-            if case .effect(.ready) = $0 { return true } else { return false }
+            if case .effect(.ready(flags: 0)) = $0 { return true } else { return false }
         })
         #expect(session.isSetUp)
         guard case let .effect(.reconnect(host, port))? = session.receive(.reconnect(Reconnect(newHost: "", newPort: 4444)), now: 0).first else {

@@ -45,6 +45,9 @@ public final class PoolJob: Sendable, Hashable {
     /// True when the template's outputs carry a BIP141 witness commitment (the block's coinbase then needs the
     /// witness reserved value).
     public let commitsToWitnesses: Bool
+    /// False when the job's source forbids rolling the version bits (a proxy's upstream); the pool's own setting
+    /// applies on top.
+    public let versionRollingAllowed: Bool
 
     /// Builds the job of `template` paying `template.coinbaseTxValueRemaining` to `rewardScript`, tagged with
     /// `poolTag` and `minerTag`, reserving `extranonceLength` bytes.
@@ -86,17 +89,19 @@ public final class PoolJob: Sendable, Hashable {
         self.version = template.version
         self.coinbase = CoinbaseTemplate(prefix: prefix, extranonceSize: extranonceLength, suffix: suffix, merklePath: template.merklePath)
         self.commitsToWitnesses = outputs.contains { WitnessCommitment.commitment(inScript: $0.scriptPubKey) != nil }
+        self.versionRollingAllowed = true
     }
 
     /// A job of a proxy from its upstream's work: `coinbase` around the part of the extranonce the proxy's devices
-    /// fill (no template; the pool upstream builds the block).
-    public init(id: UInt32, version: UInt32, coinbase: CoinbaseTemplate, isFuture: Bool) {
+    /// fill (no template; the pool upstream builds the block), rolling the version only where the upstream allows.
+    public init(id: UInt32, version: UInt32, coinbase: CoinbaseTemplate, isFuture: Bool, versionRollingAllowed: Bool) {
         self.id = id
         self.templateID = 0
         self.isFuture = isFuture
         self.version = version
         self.coinbase = coinbase
         self.commitsToWitnesses = false
+        self.versionRollingAllowed = versionRollingAllowed
     }
 
     /// The coinbase as the block carries it: with the BIP141 marker, flag and the 32-byte zero witness reserved
@@ -111,18 +116,20 @@ public final class PoolJob: Sendable, Hashable {
         return bytes
     }
 
-    /// NewExtendedMiningJob for `channelID` (an extended or a group channel); `minNtime` nil for a future job.
+    /// NewExtendedMiningJob for `channelID` (an extended or a group channel); `minNtime` nil for a future job; version
+    /// rolling as `versionRollingAllowed` says, where the job itself allows it.
     public func extendedJob(channelID: UInt32, minNtime: UInt32?, versionRollingAllowed: Bool) -> NewExtendedMiningJob {
         NewExtendedMiningJob(
             channelID: channelID, jobID: id, minNtime: minNtime, version: version,
-            versionRollingAllowed: versionRollingAllowed, merklePath: coinbase.merklePath, coinbaseTxPrefix: coinbase.prefix,
+            versionRollingAllowed: versionRollingAllowed && self.versionRollingAllowed, merklePath: coinbase.merklePath, coinbaseTxPrefix: coinbase.prefix,
             coinbaseTxSuffix: coinbase.suffix)
     }
 
     /// Jobs are equal when their values are.
     public static func == (lhs: PoolJob, rhs: PoolJob) -> Bool {
         lhs === rhs || (lhs.id == rhs.id && lhs.templateID == rhs.templateID && lhs.isFuture == rhs.isFuture
-            && lhs.version == rhs.version && lhs.coinbase == rhs.coinbase && lhs.commitsToWitnesses == rhs.commitsToWitnesses)
+            && lhs.version == rhs.version && lhs.coinbase == rhs.coinbase && lhs.commitsToWitnesses == rhs.commitsToWitnesses
+            && lhs.versionRollingAllowed == rhs.versionRollingAllowed)
     }
 
     /// Hashes the values.
@@ -133,5 +140,6 @@ public final class PoolJob: Sendable, Hashable {
         hasher.combine(version)
         hasher.combine(coinbase)
         hasher.combine(commitsToWitnesses)
+        hasher.combine(versionRollingAllowed)
     }
 }

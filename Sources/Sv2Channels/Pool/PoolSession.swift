@@ -331,7 +331,7 @@ public struct PoolSession: ConnectionSession {
             return .rejected(PoolErrorCode.invalidChannelID)
         }
         let rules = ShareValidator.Rules(
-            version: job.version, versionRollingMask: configuration.versionRolling ? Self.versionRollingMask : 0,
+            version: job.version, versionRollingMask: configuration.versionRolling && job.versionRollingAllowed ? Self.versionRollingMask : 0,
             previousBlockHash: tip.prevHash, bits: tip.nBits, networkTarget: tip.networkTarget, earliestTime: tip.minNtime,
             latestTime: UInt32(clamping: UInt64(now.unixSeconds) + UInt64(configuration.maximumFutureTime)))
         let target = max(channel.target, channel.previousTarget)

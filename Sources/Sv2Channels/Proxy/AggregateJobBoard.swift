@@ -74,7 +74,7 @@ public struct AggregateJobBoard: Sendable {
         let id = nextJobID
         nextJobID = nextJobID == UInt32.max ? 1 : nextJobID + 1
         last = next
-        let job = PoolJob(id: id, version: next.version, coinbase: coinbase, isFuture: newTip)
+        let job = PoolJob(id: id, version: next.version, coinbase: coinbase, isFuture: newTip, versionRollingAllowed: next.versionRollingMask != 0)
         if newTip {
             let tip = PoolPrevHash(jobID: id, prevHash: next.previousBlockHash, minNtime: next.time, nBits: next.bits, networkTarget: networkTarget)
             origins = [id: (next.id, padding)]

@@ -17,9 +17,13 @@ public struct ProxyDeviceSession: ConnectionSession {
 
     private var flags: MiningSetupFlags?
     private var closed = false
+    private let successFlags: UInt32
 
-    /// A connection waiting for SetupConnection.
-    public init() {}
+    /// A connection waiting for SetupConnection, to be answered with `successFlags` (the upstream pool's:
+    /// REQUIRES_FIXED_VERSION holds for the devices behind the proxy too).
+    public init(successFlags: UInt32 = 0) {
+        self.successFlags = successFlags
+    }
 
     /// True once SetupConnection was accepted.
     public var isSetUp: Bool { flags != nil }
@@ -56,7 +60,7 @@ public struct ProxyDeviceSession: ConnectionSession {
         case let .success(accepted):
             flags = MiningSetupFlags(rawValue: accepted)
             return [
-                .send(.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: SetupNegotiation.version, flags: 0))),
+                .send(.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: SetupNegotiation.version, flags: successFlags))),
                 .info("device set up (vendor \(setup.vendor), device \(setup.deviceID), flags 0x\(String(accepted, radix: 16)))"),
             ]
         }
@@ -69,8 +73,8 @@ public struct ProxyDeviceSession: ConnectionSession {
 public struct ProxyUpstreamSession: ConnectionSession {
     /// What the glue does with the pool's messages.
     public enum Effect: Hashable, Sendable {
-        /// The pool accepted SetupConnection: channels may open.
-        case ready
+        /// The pool accepted SetupConnection with these SetupConnection.Success flags: channels may open.
+        case ready(flags: UInt32)
         /// A message for the devices' channels.
         case message(Sv2Message)
         /// Every message of one read was handed over: a point to write what they made for the devices at once.
@@ -113,7 +117,7 @@ public struct ProxyUpstreamSession: ConnectionSession {
             switch message {
             case let .setupConnectionSuccess(success):
                 ready = true
-                return [.info("upstream set up (flags 0x\(String(success.flags, radix: 16)))"), .effect(.ready)]
+                return [.info("upstream set up (flags 0x\(String(success.flags, radix: 16)))"), .effect(.ready(flags: success.flags))]
             case let .setupConnectionError(error):
                 return [.close("the pool refused SetupConnection: \(error.errorCode)")]
             default:

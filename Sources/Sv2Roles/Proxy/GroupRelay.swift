@@ -20,6 +20,8 @@ final class GroupRelay: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The flags of the upstream's SetupConnection.Success, passed on to devices that set up later.
+    private let upstreamFlags = Atomic<UInt32>(0)
     private let connector: ClientConnector<ProxyUpstreamSession, Sv2MessageWire, UpstreamPool>
     private let logger: Logger
     let connections: ConnectionRegistry<ProxyDeviceSession, Sv2MessageWire>
@@ -33,7 +35,7 @@ final class GroupRelay: Sendable {
         engine = ConnectionEngine(
             wire: Sv2MessageWire(), readiness: .transportReady, configuration: configuration.deviceConnections(logger: logger, clock: clock),
             hooks: ConnectionHooks(
-                ready: { _ in ProxyDeviceSession() },
+                ready: { [box] _ in ProxyDeviceSession(successFlags: box.relay?.upstreamFlags.load(ordering: .relaxed) ?? 0) },
                 effect: { [box] effect, device in
                     guard case let .mining(message) = effect else { return }
                     box.relay?.apply { $0.fromDevice(device, message) }
@@ -123,7 +125,9 @@ final class GroupRelay: Sendable {
                 },
                 effect: { effect, _ in
                     switch effect {
-                    case .ready: box.relay?.apply { $0.upstreamUp() }
+                    case let .ready(flags):
+                        box.relay?.upstreamFlags.store(flags, ordering: .relaxed)
+                        box.relay?.apply { $0.upstreamUp() }
                     case let .message(message): box.relay?.apply(hold: true) { $0.fromUpstream(message) }
                     case .readComplete: box.relay?.flush()
                     case let .reconnect(host, port): box.relay?.connector.redirect(host: host, port: port)
