@@ -1,5 +1,6 @@
 import Sv2Binary
 import Sv2Messages
+import Sv2Sessions
 
 /// SetupConnection (spec 3.6.1) for every role, both sides: the client's message, and the server's check of it
 /// against the protocol it speaks, version 2 and the flags it supports.
@@ -58,5 +59,23 @@ public enum SetupNegotiation {
                 reason: "SetupConnection asks for unsupported features (flags 0x\(String(unsupported, radix: 16)))"))
         }
         return .success(setup.flags)
+    }
+
+    /// A server's handling of a connection's first message, which must be a SetupConnection that
+    /// ``accept(_:protocol:supported:)`` takes: the client's flags and message when it is set up (nil when refused),
+    /// with what to do: SetupConnection.Success with `successFlags`, or SetupConnection.Error (when it was one) and the
+    /// close.
+    public static func serve<Effect>(
+        firstMessage message: Sv2Message, protocol: Sv2SubProtocol, supported: UInt32, successFlags: UInt32 = 0
+    ) -> (accepted: (flags: UInt32, setup: SetupConnection)?, actions: [SessionAction<Sv2Message, Effect>]) {
+        guard case let .setupConnection(setup) = message else {
+            return (nil, [.close("the first message must be SetupConnection, got \(message.name)")])
+        }
+        switch accept(setup, protocol: `protocol`, supported: supported) {
+        case let .failure(refusal):
+            return (nil, [.send(.setupConnectionError(refusal.error)), .close(refusal.reason)])
+        case let .success(flags):
+            return ((flags, setup), [.send(.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: version, flags: successFlags)))])
+        }
     }
 }

@@ -124,24 +124,17 @@ public struct PoolSession: ConnectionSession {
     }
 
     private mutating func setUp(_ message: Sv2Message) -> [Action] {
-        guard case let .setupConnection(setup) = message else {
-            state = .closed
-            return [.close("the first message must be SetupConnection, got \(message.name)")]
-        }
         var supported: MiningSetupFlags = [.requiresStandardJobs]
         if configuration.versionRolling { supported.insert(.requiresVersionRolling) }
-        switch SetupNegotiation.accept(setup, protocol: .mining, supported: supported.rawValue) {
-        case let .failure(refusal):
+        let successFlags: MiningSetupSuccessFlags = configuration.versionRolling ? [] : .requiresFixedVersion
+        let (accepted, actions): (_, [Action]) = SetupNegotiation.serve(
+            firstMessage: message, protocol: .mining, supported: supported.rawValue, successFlags: successFlags.rawValue)
+        guard let (flags, setup) = accepted else {
             state = .closed
-            return [.send(.setupConnectionError(refusal.error)), .close(refusal.reason)]
-        case let .success(flags):
-            state = .ready(flags: MiningSetupFlags(rawValue: flags))
-            let successFlags: MiningSetupSuccessFlags = configuration.versionRolling ? [] : .requiresFixedVersion
-            return [
-                .send(.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: SetupNegotiation.version, flags: successFlags.rawValue))),
-                .info("mining connection set up (vendor \(setup.vendor), device \(setup.deviceID), flags 0x\(String(flags, radix: 16)))"),
-            ]
+            return actions
         }
+        state = .ready(flags: MiningSetupFlags(rawValue: flags))
+        return actions + [.info("mining connection set up (vendor \(setup.vendor), device \(setup.deviceID), flags 0x\(String(flags, radix: 16)))")]
     }
 
     // MARK: - Channels

@@ -47,23 +47,16 @@ public struct ProxyDeviceSession: ConnectionSession {
     }
 
     private mutating func setUp(_ message: Sv2Message) -> [Action] {
-        guard case let .setupConnection(setup) = message else {
-            closed = true
-            return [.close("the first message must be SetupConnection, got \(message.name)")]
-        }
         // Standard channels always get NewMiningJob from the proxy, so REQUIRES_STANDARD_JOBS is met by construction.
-        let supported = MiningSetupFlags.requiresStandardJobs.union(.requiresVersionRolling)
-        switch SetupNegotiation.accept(setup, protocol: .mining, supported: supported.rawValue) {
-        case let .failure(refusal):
+        let (accepted, actions): (_, [Action]) = SetupNegotiation.serve(
+            firstMessage: message, protocol: .mining, supported: MiningSetupFlags.requiresStandardJobs.union(.requiresVersionRolling).rawValue,
+            successFlags: successFlags)
+        guard let (accepted, setup) = accepted else {
             closed = true
-            return [.send(.setupConnectionError(refusal.error)), .close(refusal.reason)]
-        case let .success(accepted):
-            flags = MiningSetupFlags(rawValue: accepted)
-            return [
-                .send(.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: SetupNegotiation.version, flags: successFlags))),
-                .info("device set up (vendor \(setup.vendor), device \(setup.deviceID), flags 0x\(String(accepted, radix: 16)))"),
-            ]
+            return actions
         }
+        flags = MiningSetupFlags(rawValue: accepted)
+        return actions + [.info("device set up (vendor \(setup.vendor), device \(setup.deviceID), flags 0x\(String(accepted, radix: 16)))")]
     }
 }
 

@@ -45,18 +45,9 @@ public struct TemplateDistributionServerSession: ConnectionSession {
         case .closed:
             return []
         case .awaitingSetup:
-            guard case let .setupConnection(setup) = message else {
-                state = .closed
-                return [.close("the first message must be SetupConnection, got \(message.name)")]
-            }
-            switch SetupNegotiation.accept(setup, protocol: .templateDistribution, supported: 0) {
-            case let .failure(refusal):
-                state = .closed
-                return [.send(.setupConnectionError(refusal.error)), .close(refusal.reason)]
-            case .success:
-                state = .setUp
-                return [.send(.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: SetupNegotiation.version, flags: 0)))]
-            }
+            let (accepted, actions): (_, [Action]) = SetupNegotiation.serve(firstMessage: message, protocol: .templateDistribution, supported: 0)
+            state = accepted == nil ? .closed : .setUp
+            return actions
         case .setUp:
             switch message {
             case let .coinbaseOutputConstraints(constraints):

@@ -31,17 +31,27 @@ count_log() {
     grep -Ec -- "$2" "$1" 2> /dev/null || true
 }
 
+# start_server NAME PATTERN ARGS...: `sv2 ARGS` in the background with output in NAME.log; waits until a line matches
+# PATTERN; sets SERVER_PID and SERVER_URL (the first stratum2+tcp URL it logged).
+start_server() {
+    local name="$1" pattern="$2"
+    shift 2
+    "$SV2" "$@" > "$name.log" 2>&1 &
+    SERVER_PID=$!
+    BACKGROUND_PIDS+=("$SERVER_PID")
+    wait_for_log "$name.log" "$pattern" 60 "$SERVER_PID"
+    SERVER_URL="$(grep -Eo 'stratum2\+tcp://[^)]*' "$name.log" | head -n 1)"
+    [[ -n "$SERVER_URL" ]] || fail "sv2 $1 did not log its URL"
+}
+
 # start_pool NAME PORT ARGS...: `sv2 pool` on 127.0.0.1:PORT with output in NAME.log; waits until it serves;
 # sets POOL_PID and POOL_URL.
 start_pool() {
     local name="$1" port="$2"
     shift 2
-    "$SV2" pool --listen-address "127.0.0.1:$port" "$@" > "$name.log" 2>&1 &
-    POOL_PID=$!
-    BACKGROUND_PIDS+=("$POOL_PID")
-    wait_for_log "$name.log" 'mining on 127\.0\.0\.1:[0-9]+' 60 "$POOL_PID"
-    POOL_URL="$(grep -Eo 'stratum2\+tcp://[^)]*' "$name.log" | head -n 1)"
-    [[ -n "$POOL_URL" ]] || fail "sv2 pool did not log its URL"
+    start_server "$name" 'mining on 127\.0\.0\.1:[0-9]+' pool --listen-address "127.0.0.1:$port" "$@"
+    POOL_PID=$SERVER_PID
+    POOL_URL=$SERVER_URL
 }
 
 # start_miner NAME ARGS...: `sv2 mine --cpu ARGS` with output in NAME.log; sets MINER_PID.

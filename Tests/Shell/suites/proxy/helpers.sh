@@ -8,12 +8,9 @@ source "$REPO_ROOT/Tests/Shell/suites/pool/helpers.sh"
 start_proxy() {
     local name="$1" port="$2"
     shift 2
-    "$SV2" proxy --listen-address "127.0.0.1:$port" "$@" > "$name.log" 2>&1 &
-    PROXY_PID=$!
-    BACKGROUND_PIDS+=("$PROXY_PID")
-    wait_for_log "$name.log" 'devices on 127\.0\.0\.1:[0-9]+' 30 "$PROXY_PID"
-    PROXY_URL="$(grep -Eo 'stratum2\+tcp://[^)]*' "$name.log" | head -n 1)"
-    [[ -n "$PROXY_URL" ]] || fail "sv2 proxy did not log its URL"
+    start_server "$name" 'devices on 127\.0\.0\.1:[0-9]+' proxy --listen-address "127.0.0.1:$port" "$@"
+    PROXY_PID=$SERVER_PID
+    PROXY_URL=$SERVER_URL
 }
 
 # wait_accepted_beyond SECONDS FILE=COUNT...: waits until every miner log FILE reports more than COUNT accepted
