@@ -46,7 +46,11 @@ struct AggregateJobBoardTests {
         #expect(next.count == 2)
         #expect(board.work.staleJobIDs == [job.id, second.id])
 
-        board.upstreamLost()
+        let lost = board.upstreamLost()
+        #expect(lost)
+        #expect(board.work.jobs.isEmpty && board.work.staleJobIDs.isSuperset(of: [job.id, second.id]) && board.work.upstreamTarget == nil)
+        let again = board.upstreamLost()
+        #expect(!again, "nothing more to make stale")
         #expect(try board.apply(work(id: 9, prevHash: U256(6))).count == 2, "the next connection's first work starts clean")
     }
 

@@ -94,10 +94,18 @@ public struct AggregateJobBoard: Sendable {
         return [.job(job)]
     }
 
-    /// The upstream connection ended: the next work starts a new tip (clean jobs), whatever its prevhash, since the
-    /// next connection's session knows nothing of this one's work.
-    public mutating func upstreamLost() {
+    /// The upstream connection ended: its jobs can no longer be forwarded, so they become stale (devices' shares for
+    /// them are refused rather than acknowledged and lost), and the next work starts a new tip (clean jobs), whatever
+    /// its prevhash, since the next connection's session knows nothing of this one's work. Returns true when the
+    /// snapshot changed (the device sessions must hear of it, as ``PoolWorkChange/upstreamTarget``).
+    public mutating func upstreamLost() -> Bool {
         last = nil
+        guard !work.jobs.isEmpty else { return false }
+        origins.removeAll()
+        work = PoolWork(
+            tip: work.tip, jobs: [:], latest: nil, staleJobIDs: work.staleJobIDs.union(work.jobs.keys), generation: work.generation + 1,
+            upstreamTarget: nil)
+        return true
     }
 
     /// The upstream work's share for a device's `share`, or nil when its job is no longer known.

@@ -31,7 +31,6 @@ final class AggregateRelay: Sendable {
         self.connections = connections
         let box = Mutex<AggregateRelay?>(nil)
         let carried = self.carried
-        let board = self.board
         let size = UInt16(configuration.session.extranonceLength)
         connector = Upstream(
             eventLoop: group.next(), failover: configuration.failover, wire: Sv2MessageWire(), readiness: .transportReady,
@@ -56,7 +55,7 @@ final class AggregateRelay: Sendable {
                 },
                 ended: { _, session in
                     if let session { carried.withLockedValue { $0 = (session.statistics, session.nextWorkID) } }
-                    board.withLockedValue { $0.upstreamLost() }
+                    box.withLock { $0 }?.upstreamLost()
                 }))
         engine = ConnectionEngine(
             wire: Sv2MessageWire(), readiness: .transportReady, configuration: configuration.deviceConnections(logger: logger, clock: clock),
@@ -102,6 +101,13 @@ final class AggregateRelay: Sendable {
         case let .failure(refusal):
             logger.error("upstream work cannot be served: \(refusal)")
         }
+    }
+
+    /// The upstream connection ended: the devices' jobs become stale until the next pool's work.
+    private func upstreamLost() {
+        let lost = board.withLockedValue { board in board.upstreamLost() ? board.work : nil }
+        guard let work = lost else { return }
+        connections.broadcast { session, _ in session.update(to: work, change: .upstreamTarget) }
     }
 
     private func perform(_ effect: PoolEffect) {

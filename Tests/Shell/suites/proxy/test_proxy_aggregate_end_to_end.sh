@@ -2,14 +2,19 @@
 # --channel-mode aggregate, two standard CPU miners and one extended. The pool sees one extended channel; the devices
 # get their own channels inside it, their shares are answered by the proxy and blocks reach the pool. Misbehaving
 # devices (garbage instead of a handshake, a broken frame, shares for unknown jobs and channels) are dealt with alone
-# while the miners keep getting shares accepted. Every block of the chain then passes libbitcoinkernel.
+# while the miners keep getting shares accepted. The pool restarts: the miners stay on the proxy and their shares flow
+# again. Every block of the chain then passes libbitcoinkernel.
 source "$SUITE_DIR/helpers.sh"
 python="$REPO_ROOT/.venv/bin/python"
 [[ -x "$python" ]] || fail "no $python: run scripts/setup (it installs py-bitcoinkernel)"
 
+keys="$("$SV2" keygen)"
+secret="$(grep -o 'authority_secret_key = "[^"]*"' <<< "$keys" | cut -d'"' -f2)"
 rpc_port="$(free_port)"
-start_pool pool "$(free_port)" --datadir "$TEST_TMP/data" --generation-rate 0 --rpc-listen "127.0.0.1:$rpc_port" \
-    --rpc-user u --rpc-password p --shares-per-minute 30
+pool_port="$(free_port)"
+pool_args=(--datadir "$TEST_TMP/data" --generation-rate 0 --rpc-listen "127.0.0.1:$rpc_port" --rpc-user u --rpc-password p
+           --authority-secret-key "$secret" --shares-per-minute 30)
+start_pool pool "$pool_port" "${pool_args[@]}"
 start_height="$(block_count "$rpc_port")"
 proxy_port="$(free_port)"
 start_proxy proxy "$proxy_port" --upstream "$POOL_URL" --channel-mode aggregate --shares-per-minute 60 --user-identity farm
@@ -43,6 +48,20 @@ assert_contains "$(cat proxy.log)" "forwarded upstream"
 for user in alice bob carol; do
     assert_contains "$(grep -E 'rejected [0-9]+' "$user.log" | tail -n 1)" "rejected 0" "$user's rejected shares"
 done
+
+# The pool goes away and comes back: the miners stay on the proxy, and their shares are accepted again.
+kill -TERM "$POOL_PID"
+wait "$POOL_PID" || fail "sv2 pool did not exit 0 on SIGTERM"
+sleep 2
+for pid in "${pids[@]}"; do kill -0 "$pid" || fail "a miner exited when the pool went away"; done
+counts=()
+for user in alice bob carol; do counts+=("$user.log=$(accepted_count "$user.log")"); done
+start_pool pool2 "$pool_port" "${pool_args[@]}"
+wait_accepted_beyond 60 "${counts[@]}"
+for user in alice bob carol; do
+    assert_eq 1 "$(count_log "$user.log" 'connecting to')" "$user's connections (it stayed on the proxy)"
+done
+wait_for_log pool2.log 'block found by "farm"' 60 "$POOL_PID"
 
 for pid in "${pids[@]}"; do kill -TERM "$pid"; wait "$pid" || fail "sv2 mine did not exit 0"; done
 kill -TERM "$PROXY_PID"
