@@ -29,7 +29,7 @@ final class AggregateRelay: Sendable {
         board = NIOLockedValueBox(AggregateJobBoard(extranonceSize: configuration.session.extranonceLength))
         let connections = ConnectionRegistry<PoolSession, Sv2MessageWire>(group: group, tickInterval: configuration.vardiffInterval)
         self.connections = connections
-        let box = Mutex<AggregateRelay?>(nil)
+        let box = LateReference<AggregateRelay>()
         let carried = self.carried
         let size = UInt16(configuration.session.extranonceLength)
         connector = Upstream(
@@ -47,22 +47,22 @@ final class AggregateRelay: Sendable {
                 },
                 effect: { effect, handle in
                     switch effect {
-                    case let .setWork(_, work): if let work { box.withLock { $0 }?.publish(work) }
+                    case let .setWork(_, work): if let work { box.object?.publish(work) }
                     case let .event(event): if let line = event.upstreamLog { logger.log(level: line.level, "\(line.message)") }
-                    case let .reconnect(host, port): box.withLock { $0 }?.connector.redirect(host: host, port: port)
+                    case let .reconnect(host, port): box.object?.connector.redirect(host: host, port: port)
                     case let .fail(reason): handle.close(reason: reason, level: .error)
                     }
                 },
                 ended: { _, session in
                     if let session { carried.withLockedValue { $0 = (session.statistics, session.nextWorkID) } }
-                    box.withLock { $0 }?.upstreamLost()
+                    box.object?.upstreamLost()
                 }))
         engine = ConnectionEngine(
             wire: Sv2MessageWire(), readiness: .transportReady, configuration: configuration.deviceConnections(logger: logger, clock: clock),
             hooks: ConnectionHooks(
-                ready: { _ in box.withLock { $0 }?.makeSession() },
-                effect: { effect, _ in box.withLock { $0 }?.perform(effect) }))
-        box.withLock { $0 = self }
+                ready: { _ in box.object?.makeSession() },
+                effect: { effect, _ in box.object?.perform(effect) }))
+        box.set(self)
     }
 
     /// Starts connecting upstream.

@@ -35,16 +35,16 @@ final class GroupRelay: Sendable {
         engine = ConnectionEngine(
             wire: Sv2MessageWire(), readiness: .transportReady, configuration: configuration.deviceConnections(logger: logger, clock: clock),
             hooks: ConnectionHooks(
-                ready: { [box] _ in ProxyDeviceSession(successFlags: box.relay?.upstreamFlags.load(ordering: .relaxed) ?? 0) },
+                ready: { [box] _ in ProxyDeviceSession(successFlags: box.object?.upstreamFlags.load(ordering: .relaxed) ?? 0) },
                 effect: { [box] effect, device in
                     guard case let .mining(message) = effect else { return }
-                    box.relay?.apply { $0.fromDevice(device, message) }
+                    box.object?.apply { $0.fromDevice(device, message) }
                 },
                 closed: { [box] device, session in
                     guard session != nil else { return }
-                    box.relay?.apply { $0.deviceGone(device) }
+                    box.object?.apply { $0.deviceGone(device) }
                 }))
-        box.relay = self
+        box.set(self)
     }
 
     /// Starts connecting upstream.
@@ -101,19 +101,10 @@ final class GroupRelay: Sendable {
         }
     }
 
-    /// A late-bound reference from the hooks (made before the relay exists) to the relay.
-    private final class Box: Sendable {
-        private let value = Mutex<GroupRelay?>(nil)
-        var relay: GroupRelay? {
-            get { value.withLock { $0 } }
-            set { value.withLock { $0 = newValue } }
-        }
-    }
-
     private static func upstream(
         configuration: ProxyService.Configuration, group: EventLoopGroup, logger: Logger
-    ) -> (Box, ClientConnector<ProxyUpstreamSession, Sv2MessageWire, UpstreamPool>) {
-        let box = Box()
+    ) -> (LateReference<GroupRelay>, ClientConnector<ProxyUpstreamSession, Sv2MessageWire, UpstreamPool>) {
+        let box = LateReference<GroupRelay>()
         let connector = ClientConnector<ProxyUpstreamSession, Sv2MessageWire, UpstreamPool>(
             eventLoop: group.next(), failover: configuration.failover, wire: Sv2MessageWire(), readiness: .transportReady,
             configuration: ConnectionConfiguration(logger: logger, setupTimeout: .seconds(30)),
@@ -126,14 +117,14 @@ final class GroupRelay: Sendable {
                 effect: { effect, _ in
                     switch effect {
                     case let .ready(flags):
-                        box.relay?.upstreamFlags.store(flags, ordering: .relaxed)
-                        box.relay?.apply { $0.upstreamUp() }
-                    case let .message(message): box.relay?.apply(hold: true) { $0.fromUpstream(message) }
-                    case .readComplete: box.relay?.flush()
-                    case let .reconnect(host, port): box.relay?.connector.redirect(host: host, port: port)
+                        box.object?.upstreamFlags.store(flags, ordering: .relaxed)
+                        box.object?.apply { $0.upstreamUp() }
+                    case let .message(message): box.object?.apply(hold: true) { $0.fromUpstream(message) }
+                    case .readComplete: box.object?.flush()
+                    case let .reconnect(host, port): box.object?.connector.redirect(host: host, port: port)
                     }
                 },
-                ended: { _, _ in box.relay?.apply { $0.upstreamDown() } }))
+                ended: { _, _ in box.object?.apply { $0.upstreamDown() } }))
         return (box, connector)
     }
 }
