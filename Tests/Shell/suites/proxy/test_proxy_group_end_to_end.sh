@@ -47,7 +47,7 @@ for user in alice bob carol; do
     assert_contains "$(cat pool.log)" "for \"$user\" at" "the pool's log"
 done
 groups="$(grep -Eo 'standard channel [0-9]+ for "(alice|bob|carol)" at .* in group [0-9]+' pool.log | grep -Eo 'in group [0-9]+' | sort -u)"
-assert_eq "in group 1" "$groups" "the standard channels' group"
+[[ "$groups" =~ ^in\ group\ [0-9]+$ ]] || fail "the standard channels are not in one group: $groups"
 assert_contains "$(grep 'for "dave"' pool.log)" "extended channel"
 assert_contains "$(cat pool.log)" "block found by \"dave\""
 

@@ -77,7 +77,8 @@ many="$(bytes_per_block few.status many.status)"
 echo "pool bytes to the proxy per block: $few with 3 devices, $many with 30"
 
 assert_eq 1 "$(count_log pool.log 'mining connection set up')" "connections the pool saw"
-assert_eq 30 "$(grep -Ec 'standard channel [0-9]+ for "(few|many)\.[0-9]+" at .* in group 1' pool.log)" "devices' channels in the pool's group"
+assert_eq 30 "$(grep -Ec 'standard channel [0-9]+ for "(few|many)\.[0-9]+" at .* in group [0-9]+' pool.log)" "devices' channels in a group"
+assert_eq 1 "$(grep -Eo 'for "(few|many)\.[0-9]+" at .* in group [0-9]+' pool.log | grep -Eo 'group [0-9]+' | sort -u | wc -l)" "groups"
 # One group job per block whatever the number of devices: 30 devices cost no more than 3 (a few bytes of slack for
 # the coinbase's height push), and far less than even two standard jobs per extra device would.
 (( many <= few + few / 10 )) || fail "30 devices cost $many bytes per block against $few for 3: jobs are not sent once per group"
