@@ -298,7 +298,7 @@ _sv2_proxy() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=(--upstream)
-    non_repeating_options=(--config --listen-address --listen --authority-public-key --authority-secret-key --cert-validity-sec --user-identity --channel-mode --shares-per-minute --downstream-extranonce-size --log-level --log-format)
+    non_repeating_options=(--config --listen-address --listen --authority-public-key --authority-secret-key --cert-validity-sec --user-identity --upstream-user --upstream-password --channel-mode --shares-per-minute --downstream-extranonce-size --log-level --log-format)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -322,6 +322,12 @@ _sv2_proxy() {
         return
         ;;
     '--user-identity')
+        return
+        ;;
+    '--upstream-user')
+        return
+        ;;
+    '--upstream-password')
         return
         ;;
     '--channel-mode')

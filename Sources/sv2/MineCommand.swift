@@ -119,16 +119,11 @@ struct MineCommand: AsyncParsableCommand {
         case stratumV1(host: String, port: Int)
     }
 
-    private static let stratumV1Scheme = "stratum+tcp://"
-
     /// The pool of the URL argument.
     private func pool() throws -> Pool {
-        if url.hasPrefix(Self.stratumV1Scheme) {
-            // The same HOST:PORT syntax as Stratum V2's URL, without the key.
-            guard let parsed = try? Sv2PoolURL("stratum2+tcp://" + url.dropFirst(Self.stratumV1Scheme.count)),
-                  parsed.authorityKey == nil
-            else { throw ValidationError("'\(url)' is not stratum+tcp://HOST:PORT (port 1 to 65535)") }
-            return .stratumV1(host: parsed.host, port: parsed.port)
+        if url.hasPrefix(HostPort.stratumV1Scheme) {
+            guard let endpoint = HostPort(stratumV1URL: url) else { throw ValidationError("'\(url)' is not stratum+tcp://HOST:PORT (port 1 to 65535)") }
+            return .stratumV1(host: endpoint.host, port: endpoint.port)
         }
         let parsed: Sv2PoolURL
         do {

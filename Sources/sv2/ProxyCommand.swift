@@ -19,7 +19,13 @@ struct ProxyCommand: AsyncParsableCommand {
             every standard channel's NewMiningJob. --channel-mode aggregate opens one extended channel upstream: \
             devices get extranonce prefixes inside it and their own targets (vardiff towards --shares-per-minute); \
             the proxy answers their shares and forwards those that meet the upstream target. When the pool goes \
-            away the devices stay connected and get fresh jobs once a pool is back. Settings: --config, then \
+            away the devices stay connected and get fresh jobs once a pool is back. With --upstream \
+            stratum+tcp://HOST:PORT (a Stratum V1 pool; repeat for failover) the proxy serves Sv2 standard channels in \
+            front of it: one Stratum V1 session per device user identity (mining.configure, subscribe, authorize as \
+            that user, or --upstream-user when it gives none; mining.suggest_difficulty from the channel's hash rate), \
+            channels of one user sharing it with their own extranonce2; mining.notify becomes each channel's \
+            NewMiningJob, set_difficulty SetTarget, and the pool's answer to each mining.submit the device's \
+            SubmitShares.Success or .Error. Settings: --config, then \
             SV2_PROXY_<KEY> environment variables, then these options (each overrides the one before). SIGINT or \
             SIGTERM exit 0.
             """
@@ -37,6 +43,10 @@ struct ProxyCommand: AsyncParsableCommand {
     var upstream: [String] = []
     @Option(help: "user_identity of the upstream channel in aggregate mode (default sv2-proxy).")
     var userIdentity: String?
+    @Option(help: "With stratum+tcp:// pools: the user name for channels that give no user_identity (default sv2-proxy).")
+    var upstreamUser: String?
+    @Option(help: "With stratum+tcp:// pools: the password of mining.authorize (default x).")
+    var upstreamPassword: String?
     @Option(help: "group (default): each device channel upstream, grouped by the pool; aggregate: one extended channel.")
     var channelMode: String?
     @Option(help: "Aggregate mode: shares per minute each device's target aims at (default 6).")
@@ -52,6 +62,7 @@ struct ProxyCommand: AsyncParsableCommand {
             options: [
                 SettingFlag("listen_address", listenAddress), SettingFlag("upstream", upstream.isEmpty ? nil : upstream),
                 SettingFlag("user_identity", userIdentity), SettingFlag("channel_mode", channelMode),
+                SettingFlag("upstream_user", upstreamUser), SettingFlag("upstream_password", upstreamPassword),
                 SettingFlag("shares_per_minute", sharesPerMinute), SettingFlag("downstream_extranonce_size", downstreamExtranonceSize),
             ] + identity.settings + logging.settings
         ) { layers throws(ConfigurationError) in try ProxySettings(layers) }
@@ -66,7 +77,7 @@ struct ProxyCommand: AsyncParsableCommand {
                     listen: settings.listen,
                     transport: Sv2TransportConfiguration(
                         security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: settings.certificateValidity))),
-                    upstreams: settings.upstreams, mode: settings.mode, session: settings.session,
+                    upstreams: settings.upstreams, sv1Pools: settings.sv1Pools, mode: settings.mode, session: settings.session,
                     authorityPublicKey: authority.xOnlyPublicKey),
                 group: group, logger: logger)]
         }

@@ -1,7 +1,7 @@
 import Bitcoin
 import Sv1
 import Sv2Binary
-import Sv2Channels
+@testable import Sv2Channels
 import Sv2Formats
 import Testing
 
@@ -254,5 +254,23 @@ struct Sv1ClientSessionTests {
         #expect(session.receive(.notification(method: Sv1Method.setDifficulty, params: [.number("2")]), now: 0).isEmpty)
         let next = Sv1ClientSession(configuration: Self.configuration, statistics: session.statistics, firstWorkID: session.nextWorkID)
         #expect(next.nextWorkID == 2)
+    }
+
+    @Test("a suggested difficulty goes out before mining.authorize, as a plain decimal; clean_jobs is reported")
+    func suggestedDifficultyAndCleanJobs() {
+        var configuration = Self.configuration
+        configuration.suggestedDifficulty = 0.0000125
+        var session = Sv1ClientSession(configuration: configuration)
+        let methods = Self.lines(session.start(now: 0)).compactMap { line -> String? in
+            guard case let .request(_, method, params)? = try? Sv1Codec.decode(Array(line.utf8)) else { return nil }
+            return method == Sv1Method.suggestDifficulty ? "\(method) \(params.first?.text ?? "")" : method
+        }
+        #expect(methods == [Sv1Method.configure, Sv1Method.subscribe, "mining.suggest_difficulty 0.0000125", Sv1Method.authorize])
+        #expect(Sv1ClientSession.decimal(3e-13) == "0")
+        #expect(Sv1ClientSession.decimal(2048.7) == "2048")
+
+        var running = Self.running()
+        #expect(!Self.events(Self.feed(&running, Self.slushNotify)).contains(.jobsCleaned))
+        #expect(Self.events(Self.feed(&running, Self.cleanNotify)).contains(.jobsCleaned))
     }
 }

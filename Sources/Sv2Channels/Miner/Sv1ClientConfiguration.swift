@@ -16,12 +16,15 @@ public struct Sv1ClientConfiguration: Hashable, Sendable {
     public var endpointHost: String
     /// The pool's port: what client.reconnect without a port keeps.
     public var endpointPort: Int
+    /// A difficulty to ask for with mining.suggest_difficulty after mining.authorize (nil: none).
+    public var suggestedDifficulty: Double?
 
     /// A configuration; version rolling is asked for on BIP320's bits, at least 2 of them.
     public init(
         user: String, password: String = "x", userAgent: String, versionRollingMask: UInt32 = MiningWork.bip320VersionMask,
-        minimumVersionRollingBits: Int = 2, endpointHost: String, endpointPort: Int
+        minimumVersionRollingBits: Int = 2, endpointHost: String, endpointPort: Int, suggestedDifficulty: Double? = nil
     ) {
+        self.suggestedDifficulty = suggestedDifficulty
         self.user = user
         self.password = password
         self.userAgent = userAgent
@@ -44,6 +47,8 @@ public enum Sv1SessionEvent: Hashable, Sendable {
     case difficultyChanged(Double)
     /// A job on a new previous block hash (logged once per hash).
     case newPrevHash(U256, nbits: UInt32)
+    /// mining.notify with clean_jobs: the work that follows voids every earlier job.
+    case jobsCleaned
     /// A share that meets nBits: a block, submitted as a share.
     case blockFound(hash: U256)
     /// mining.submit answered true.

@@ -31,7 +31,7 @@ public struct Sv1ClientSession: MinerSession {
     public static let lane = 0
 
     private enum Request: Sendable {
-        case configure, subscribe, authorize, submit
+        case configure, subscribe, authorize, suggest, submit
     }
 
     private enum State: Sendable {
@@ -71,7 +71,8 @@ public struct Sv1ClientSession: MinerSession {
         self.nextWorkID = firstWorkID
     }
 
-    /// mining.configure (when a mask is configured), mining.subscribe and mining.authorize.
+    /// mining.configure (when a mask is configured), mining.subscribe, mining.suggest_difficulty (when configured) and
+    /// mining.authorize.
     public mutating func start(now: Timestamp) -> [Action] {
         guard case .idle = state else { return [] }
         state = .running
@@ -86,6 +87,10 @@ public struct Sv1ClientSession: MinerSession {
             ]))
         }
         actions.append(request(.subscribe, Sv1Method.subscribe, [.string(configuration.userAgent)]))
+        // Before mining.authorize, so that the first job comes with the suggested difficulty already.
+        if let difficulty = configuration.suggestedDifficulty, difficulty.isFinite, difficulty > 0 {
+            actions.append(request(.suggest, Sv1Method.suggestDifficulty, [.number(Self.decimal(difficulty))]))
+        }
         actions.append(request(.authorize, Sv1Method.authorize, [.string(configuration.user), .string(configuration.password)]))
         return actions
     }
@@ -186,6 +191,8 @@ public struct Sv1ClientSession: MinerSession {
                 return [.fail("the pool refused user '\(configuration.user)': \(Self.reason(result: result, error: error))")]
             }
             return [.event(.authorized(user: configuration.user))]
+        case .suggest:
+            return []
         case .submit:
             guard refused else {
                 statistics.accepted &+= 1
@@ -262,7 +269,10 @@ public struct Sv1ClientSession: MinerSession {
     private mutating func issue(_ job: Sv1Job) -> [Action] {
         guard let (extranonce1, extranonce2Size) = extranonce else { return [] }
         var actions = [Action]()
-        if job.cleanJobs { issued.removeAll() }
+        if job.cleanJobs {
+            issued.removeAll()
+            actions.append(.event(.jobsCleaned))
+        }
         if announcedPrevHash != job.prevHash {
             announcedPrevHash = job.prevHash
             actions.append(.event(.newPrevHash(job.prevHash, nbits: job.nBits)))
@@ -299,6 +309,17 @@ public struct Sv1ClientSession: MinerSession {
         case let .number(text), let .string(text): return UInt64(text)
         case .null: return nil
         }
+    }
+
+    /// `difficulty` as a JSON number: plain decimal digits, no exponent (some pools parse nothing else).
+    static func decimal(_ difficulty: Double) -> String {
+        if difficulty >= 1 { return String(UInt64(min(difficulty, 1e18).rounded(.down))) }
+        let scaled = UInt64((max(difficulty, 0) * 1e12).rounded())
+        guard scaled > 0 else { return "0" }
+        var fraction = String(scaled)
+        fraction = String(repeating: "0", count: max(0, 12 - fraction.count)) + fraction
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return "0." + fraction
     }
 
     /// A JSON number, or a string holding one (some pools quote difficulties).

@@ -210,8 +210,12 @@ public struct Sv1ServerSession: ConnectionSession {
             return actions
         case Sv1Method.authorize:
             let wasMining = isMining
-            user = params.first?.stringValue ?? ""
-            var actions: [Action] = [.send(.response(id: id, result: .bool(true), error: .null))]
+            let name = params.first?.stringValue ?? ""
+            user = name
+            var actions: [Action] = [
+                .send(.response(id: id, result: .bool(true), error: .null)),
+                .info("miner authorized", ["user": String(decoding: name.utf8.prefix(100).map { (0x20...0x7e).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)]),
+            ]
             if !wasMining, isMining { actions += startMining() }
             return actions
         case Sv1Method.configure:

@@ -101,3 +101,17 @@ extension ClientConnector where Endpoint == UpstreamPool {
         redirect(to: next)
     }
 }
+
+extension HostPort {
+    /// The scheme of a Stratum V1 pool's URL.
+    public static let stratumV1Scheme = "stratum+tcp://"
+
+    /// The HOST:PORT of a Stratum V1 pool's URL, `stratum+tcp://HOST:PORT` (the syntax of Stratum V2's, without a
+    /// key); nil when `url` is not one.
+    public init?(stratumV1URL url: String) {
+        guard url.hasPrefix(Self.stratumV1Scheme),
+              let parsed = try? Sv2PoolURL("stratum2+tcp://" + url.dropFirst(Self.stratumV1Scheme.count)), parsed.authorityKey == nil
+        else { return nil }
+        self.init(host: parsed.host, port: parsed.port)
+    }
+}

@@ -62,6 +62,8 @@ public struct Sv1MinerProtocol: MinerProtocol {
             return MinerLogLine(.info, "new prevhash \(hash.displayHex), nbits 0x\(String(nbits, radix: 16))")
         case let .blockFound(hash):
             return MinerLogLine(.info, "block found: \(hash.displayHex)")
+        case .jobsCleaned:
+            return MinerLogLine(.debug, "clean jobs")
         case let .shareAccepted(requestID):
             return MinerLogLine(.debug, "share \(requestID) accepted")
         case let .shareRejected(requestID, reason):

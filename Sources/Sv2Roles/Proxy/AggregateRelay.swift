@@ -11,7 +11,7 @@ import Synchronization
 /// ``ClientConnector``), whose work an ``AggregateJobBoard`` turns into snapshots that every device's
 /// ``PoolSession`` serves: each device has its own channels, extranonce prefix inside the upstream channel's, target
 /// (vardiff) and share checks; the proxy answers its shares and forwards those that meet the upstream target.
-final class AggregateRelay: Sendable {
+final class AggregateRelay: DeviceRelay {
     private typealias Upstream = ClientConnector<MinerClientSession, Sv2MessageWire, UpstreamPool>
 
     private let board: NIOLockedValueBox<AggregateJobBoard>
@@ -71,7 +71,7 @@ final class AggregateRelay: Sendable {
     }
 
     /// Closes the upstream channel (CloseChannel) and connection for good.
-    func stop() async {
+    func stopUpstream() async {
         try? await connector.stop { session, _ in session.close() }.get()
         let statistics = carried.withLockedValue { $0.statistics }
         logger.info("upstream accepted \(statistics.accepted), rejected \(statistics.rejected), blocks \(statistics.blocks)")

@@ -10,7 +10,7 @@ import Synchronization
 /// ``ProxyUpstreamSession`` kept up by a ``ClientConnector``, and one ``GroupProxy`` (behind a lock) relays
 /// between them. Outputs are handed to the connections while the lock is held, so that what one device is sent keeps
 /// its order.
-final class GroupRelay: Sendable {
+final class GroupRelay: DeviceRelay {
     typealias Device = ConnectionHandle<ProxyDeviceSession, Sv2MessageWire>
 
     private struct State {
@@ -53,7 +53,7 @@ final class GroupRelay: Sendable {
     }
 
     /// Closes the upstream connection for good.
-    func stop() async {
+    func stopUpstream() async {
         try? await connector.stop().get()
     }
 
@@ -78,27 +78,13 @@ final class GroupRelay: Sendable {
                     logger.warning("messages for the pool dropped: not connected", metadata: ["messages": "\(upstream.count)"])
                 })
             }
-            if !hold { Self.write(&state.held) }
+            if !hold { Device.send(&state.held) }
         }
     }
 
     /// The upstream's read burst is over: the device messages it made are written.
     private func flush() {
-        state.withLock { Self.write(&$0.held) }
-    }
-
-    private static func write(_ held: inout [Device: [Sv2Message]]) {
-        guard !held.isEmpty else { return }
-        var loops = [ObjectIdentifier: (loop: EventLoop, batch: [(Device, [Sv2Message])])]()
-        for (device, messages) in held {
-            loops[ObjectIdentifier(device.eventLoop), default: (device.eventLoop, [])].batch.append((device, messages))
-        }
-        held.removeAll(keepingCapacity: true)
-        for (loop, batch) in loops.values {
-            loop.execute {
-                for (device, messages) in batch { device.update { _, _ in messages.map { .send($0) } } }
-            }
-        }
+        state.withLock { Device.send(&$0.held) }
     }
 
     private static func upstream(

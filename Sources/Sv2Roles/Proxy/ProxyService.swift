@@ -4,6 +4,7 @@ import NIOCore
 import ServiceLifecycle
 import Sv2Channels
 import Sv2Crypto
+import Sv2Messages
 import Sv2Network
 import Sv2Sessions
 
@@ -22,14 +23,33 @@ public final class ProxyService: Service, Sendable {
         case aggregate
     }
 
+    /// Stratum V1 pools upstream (`stratum+tcp://`): one session per device user identity.
+    public struct Sv1Pools: Sendable {
+        /// The pools, most preferred first.
+        public var endpoints: [HostPort]
+        /// The user name for channels that give no user_identity.
+        public var user: String
+        /// The password of mining.authorize.
+        public var password: String
+
+        /// Pools with their login defaults.
+        public init(endpoints: [HostPort], user: String, password: String) {
+            self.endpoints = endpoints
+            self.user = user
+            self.password = password
+        }
+    }
+
     /// Settings of the service.
     public struct Configuration: Sendable {
         /// Where devices connect (port 0 picks one).
         public var listen: HostPort
         /// The devices' side of Noise (the proxy's authority key), or plaintext.
         public var transport: Sv2TransportConfiguration
-        /// Pools in order of preference.
+        /// Sv2 pools in order of preference.
         public var upstreams: [UpstreamPool]
+        /// Stratum V1 pools instead (when set, `upstreams` and `mode` are not used).
+        public var sv1Pools: Sv1Pools
         /// Group or aggregate.
         public var mode: Mode
         /// Aggregate mode: the devices' channels (vardiff towards shares per minute, extranonce bytes per device).
@@ -52,7 +72,7 @@ public final class ProxyService: Service, Sendable {
         /// Settings: reconnecting waits 1 s doubling to 5 s (devices get work again within seconds of the pool's
         /// return); 30 s to set up, 15 minutes of silence at most, 256 KiB held for a device that does not read.
         public init(
-            listen: HostPort, transport: Sv2TransportConfiguration, upstreams: [UpstreamPool], mode: Mode = .group,
+            listen: HostPort, transport: Sv2TransportConfiguration, upstreams: [UpstreamPool], sv1Pools: Sv1Pools? = nil, mode: Mode = .group,
             session: PoolSessionConfiguration, vardiffInterval: Duration = .seconds(5), initialBackoff: Duration = .seconds(1),
             maximumBackoff: Duration = .seconds(5), setupTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(900),
             outboundLimit: Int = 256 << 10, authorityPublicKey: XOnlyPublicKey? = nil
@@ -60,6 +80,7 @@ public final class ProxyService: Service, Sendable {
             self.listen = listen
             self.transport = transport
             self.upstreams = upstreams
+            self.sv1Pools = sv1Pools ?? Sv1Pools(endpoints: [], user: "", password: "")
             self.mode = mode
             self.session = session
             self.vardiffInterval = vardiffInterval
@@ -82,15 +103,10 @@ public final class ProxyService: Service, Sendable {
         }
     }
 
-    private enum Relay: Sendable {
-        case group(GroupRelay)
-        case aggregate(AggregateRelay)
-    }
-
     private let configuration: Configuration
     private let group: EventLoopGroup
     private let logger: Logger
-    private let relay: Relay
+    private let relay: any DeviceRelay
     private let server = NIOLockedValueBox<Channel?>(nil)
 
     /// A service; nothing runs until ``start()``.
@@ -98,9 +114,13 @@ public final class ProxyService: Service, Sendable {
         self.configuration = configuration
         self.group = group
         self.logger = logger
+        if !configuration.sv1Pools.endpoints.isEmpty {
+            relay = Sv1Relay(configuration: configuration, group: group, logger: logger, clock: clock)
+            return
+        }
         switch configuration.mode {
-        case .group: relay = .group(GroupRelay(configuration: configuration, group: group, logger: logger, clock: clock))
-        case .aggregate: relay = .aggregate(AggregateRelay(configuration: configuration, group: group, logger: logger, clock: clock))
+        case .group: relay = GroupRelay(configuration: configuration, group: group, logger: logger, clock: clock)
+        case .aggregate: relay = AggregateRelay(configuration: configuration, group: group, logger: logger, clock: clock)
         }
     }
 
@@ -108,41 +128,18 @@ public final class ProxyService: Service, Sendable {
     @discardableResult
     public func start() async throws -> SocketAddress {
         let listen = configuration.listen
-        let channel = try await ListenError.binding(listen) { () async throws -> Channel in
-            switch relay {
-            case let .group(relay):
-                return try await Sv2Connections.listen(
-                    host: listen.host, port: listen.port, group: group, configuration: configuration.transport,
-                    engine: relay.engine, registry: relay.connections
-                ).get()
-            case let .aggregate(relay):
-                return try await Sv2Connections.listen(
-                    host: listen.host, port: listen.port, group: group, configuration: configuration.transport,
-                    engine: relay.engine, registry: relay.connections
-                ).get()
-            }
+        let channel = try await ListenError.binding(listen) {
+            try await relay.listen(listen, group: group, transport: configuration.transport)
         }
         server.withLockedValue { $0 = channel }
-        switch relay {
-        case let .group(relay): relay.start()
-        case let .aggregate(relay): relay.start()
-        }
+        relay.start()
         return try ListenError.localAddress(of: channel, configured: listen)
     }
 
     /// Stops: no new devices, the upstream closed, every device connection closed.
     public func stop() async {
         try? await server.withLockedValue({ $0 })?.close().get()
-        switch relay {
-        case let .group(relay):
-            relay.connections.stop()
-            await relay.stop()
-            try? await relay.connections.closeAll(reason: "the proxy is shutting down")?.get()
-        case let .aggregate(relay):
-            relay.connections.stop()
-            await relay.stop()
-            try? await relay.connections.closeAll(reason: "the proxy is shutting down")?.get()
-        }
+        await relay.stop()
         logger.info("stopped")
     }
 
@@ -150,16 +147,46 @@ public final class ProxyService: Service, Sendable {
     public func run() async throws {
         let address = try await start().hostPortDescription
         let url = configuration.authorityPublicKey.map { " (stratum2+tcp://\(address)/\(AuthorityKeyText.encode($0)))" } ?? ""
-        logger.info("devices on \(address)\(url), \(configuration.mode) mode")
+        let mode = configuration.sv1Pools.endpoints.isEmpty ? "\(configuration.mode) mode" : "Stratum V1 pool upstream"
+        logger.info("devices on \(address)\(url), \(mode)")
         try? await gracefulShutdown()
         await stop()
     }
 
     /// Devices connected now (Noise handshake done).
-    public var deviceCount: Int {
-        switch relay {
-        case let .group(relay): return relay.connections.count
-        case let .aggregate(relay): return relay.connections.count
-        }
+    public var deviceCount: Int { relay.deviceCount }
+}
+
+/// How the proxy serves its devices (group, aggregate, or in front of a Stratum V1 pool): the devices' engine and
+/// registry, and its upstream side.
+protocol DeviceRelay: Sendable {
+    /// The devices' sessions.
+    associatedtype Session: ConnectionSession where Session.Inbound == Sv2Message, Session.Outbound == Sv2Message
+    /// The devices' connections.
+    var connections: ConnectionRegistry<Session, Sv2MessageWire> { get }
+    /// The engine every device connection runs.
+    var engine: ConnectionEngine<Session, Sv2MessageWire> { get }
+    /// Starts the upstream side.
+    func start()
+    /// Stops the upstream side for good.
+    func stopUpstream() async
+}
+
+extension DeviceRelay {
+    /// Listens for devices on `address`.
+    func listen(_ address: HostPort, group: EventLoopGroup, transport: Sv2TransportConfiguration) async throws -> Channel {
+        try await Sv2Connections.listen(
+            host: address.host, port: address.port, group: group, configuration: transport, engine: engine, registry: connections
+        ).get()
     }
+
+    /// No more ticks, the upstream side stopped, every device connection closed.
+    func stop() async {
+        connections.stop()
+        await stopUpstream()
+        try? await connections.closeAll(reason: "the proxy is shutting down")?.get()
+    }
+
+    /// Devices connected now.
+    var deviceCount: Int { connections.count }
 }

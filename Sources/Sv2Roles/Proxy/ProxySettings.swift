@@ -9,7 +9,7 @@ public struct ProxySettings: Sendable {
     /// Every key `sv2 proxy` understands.
     public static let keys = Set<String>([
         "listen_address", "authority_public_key", "authority_secret_key", "cert_validity_sec", "upstream", "upstreams",
-        "user_identity", "channel_mode", "shares_per_minute", "downstream_extranonce_size",
+        "user_identity", "channel_mode", "shares_per_minute", "downstream_extranonce_size", "upstream_user", "upstream_password",
     ]).union(LogSettings.keys)
 
     /// Where devices connect (default 0.0.0.0:34254).
@@ -18,8 +18,11 @@ public struct ProxySettings: Sendable {
     public var authoritySecretKey: Secp256k1SecretKey?
     /// Certificate validity in seconds (default 3600).
     public var certificateValidity: UInt32
-    /// Pools in order of preference.
+    /// Sv2 pools in order of preference (empty with Stratum V1 pools).
     public var upstreams: [UpstreamPool]
+    /// Stratum V1 pools (`stratum+tcp://`, nil with Sv2 pools), with the login defaults `upstream_user` (sv2-proxy)
+    /// and `upstream_password` (x).
+    public var sv1Pools: ProxyService.Sv1Pools?
     /// Group (default) or aggregate.
     public var mode: ProxyService.Mode
     /// Aggregate mode: the devices' channels (shares per minute, default 6; extranonce bytes, default 16).
@@ -32,7 +35,24 @@ public struct ProxySettings: Sendable {
         listen = try layers.hostPort("listen_address") ?? HostPort(host: "0.0.0.0", port: 34254)
         authoritySecretKey = try layers.authoritySecretKey()
         certificateValidity = UInt32(try layers.integer("cert_validity_sec", in: 1...Int64(UInt32.max)) ?? 3600)
-        upstreams = try layers.upstreamPools(user: try layers.string("user_identity") ?? "sv2-proxy")
+        let texts = try layers.strings("upstream") ?? []
+        let sv1 = texts.filter { $0.hasPrefix(HostPort.stratumV1Scheme) }
+        if sv1.isEmpty {
+            upstreams = try layers.upstreamPools(user: try layers.string("user_identity") ?? "sv2-proxy")
+            sv1Pools = nil
+        } else {
+            guard sv1.count == texts.count else {
+                throw layers.error("upstream", "mixes stratum+tcp:// (Stratum V1) and stratum2+tcp:// (Stratum V2) pools")
+            }
+            var endpoints = [HostPort]()
+            for text in sv1 {
+                guard let endpoint = HostPort(stratumV1URL: text) else { throw layers.error("upstream", "\(text) is not stratum+tcp://HOST:PORT") }
+                endpoints.append(endpoint)
+            }
+            upstreams = []
+            sv1Pools = ProxyService.Sv1Pools(
+                endpoints: endpoints, user: try layers.string("upstream_user") ?? "sv2-proxy", password: try layers.string("upstream_password") ?? "x")
+        }
         let modeText = try layers.string("channel_mode") ?? ProxyService.Mode.group.rawValue
         guard let mode = ProxyService.Mode(rawValue: modeText) else {
             throw layers.error("channel_mode", "expected group or aggregate, got \"\(modeText)\"")

@@ -19,6 +19,10 @@ ASSERT_TIMEOUT=30 assert_exit 1 "$SV2" proxy --listen-address 127.0.0.1:0 --upst
 assert_contains "$ERR" "--downstream-extranonce-size: 40 is outside 8...32"
 ASSERT_TIMEOUT=30 assert_exit 1 "$SV2" proxy --listen-address 127.0.0.1:0 --upstream "$nowhere" --authority-secret-key nonsense
 assert_contains "$ERR" "--authority-secret-key:"
+ASSERT_TIMEOUT=30 assert_exit 1 "$SV2" proxy --listen-address 127.0.0.1:0 --upstream "$nowhere" --upstream stratum+tcp://127.0.0.1:1
+assert_contains "$ERR" "--upstream: mixes stratum+tcp:// (Stratum V1) and stratum2+tcp:// (Stratum V2) pools"
+ASSERT_TIMEOUT=30 assert_exit 1 "$SV2" proxy --listen-address 127.0.0.1:0 --upstream stratum+tcp://127.0.0.1:99999
+assert_contains "$ERR" "--upstream: stratum+tcp://127.0.0.1:99999 is not stratum+tcp://HOST:PORT"
 printf '[[upstreams]]\naddress = "127.0.0.1"\nport = 99999\nauthority_pubkey = "%s"\n' "$key" > bad.toml
 ASSERT_TIMEOUT=30 assert_exit 1 "$SV2" proxy --config bad.toml --listen-address 127.0.0.1:0
 assert_contains "$ERR" "upstreams[0] in bad.toml: needs address (string), port (1-65535) and authority_pubkey"
