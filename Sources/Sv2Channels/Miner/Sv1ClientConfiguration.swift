@@ -16,15 +16,20 @@ public struct Sv1ClientConfiguration: Hashable, Sendable {
     public var endpointHost: String
     /// The pool's port: what client.reconnect without a port keeps.
     public var endpointPort: Int
-    /// A difficulty to ask for with mining.suggest_difficulty after mining.authorize (nil: none).
+    /// A difficulty to ask for with mining.suggest_difficulty before mining.authorize (nil: none).
     public var suggestedDifficulty: Double?
+    /// Whether to send mining.extranonce.subscribe after mining.subscribe (a pool that does not offer it answers with
+    /// an error, which changes nothing).
+    public var subscribesToExtranonce: Bool
 
     /// A configuration; version rolling is asked for on BIP320's bits, at least 2 of them.
     public init(
         user: String, password: String = "x", userAgent: String, versionRollingMask: UInt32 = MiningWork.bip320VersionMask,
-        minimumVersionRollingBits: Int = 2, endpointHost: String, endpointPort: Int, suggestedDifficulty: Double? = nil
+        minimumVersionRollingBits: Int = 2, endpointHost: String, endpointPort: Int, suggestedDifficulty: Double? = nil,
+        subscribesToExtranonce: Bool = false
     ) {
         self.suggestedDifficulty = suggestedDifficulty
+        self.subscribesToExtranonce = subscribesToExtranonce
         self.user = user
         self.password = password
         self.userAgent = userAgent

@@ -31,6 +31,7 @@ public struct Sv1ClientSession: MinerSession {
     public static let lane = 0
 
     private enum Request: Sendable {
+        /// `suggest`: a request whose answer changes nothing (suggest_difficulty, extranonce.subscribe).
         case configure, subscribe, authorize, suggest, submit
     }
 
@@ -71,8 +72,8 @@ public struct Sv1ClientSession: MinerSession {
         self.nextWorkID = firstWorkID
     }
 
-    /// mining.configure (when a mask is configured), mining.subscribe, mining.suggest_difficulty (when configured) and
-    /// mining.authorize.
+    /// mining.configure (when a mask is configured), mining.subscribe, mining.extranonce.subscribe and
+    /// mining.suggest_difficulty (when configured), and mining.authorize.
     public mutating func start(now: Timestamp) -> [Action] {
         guard case .idle = state else { return [] }
         state = .running
@@ -87,6 +88,9 @@ public struct Sv1ClientSession: MinerSession {
             ]))
         }
         actions.append(request(.subscribe, Sv1Method.subscribe, [.string(configuration.userAgent)]))
+        if configuration.subscribesToExtranonce {
+            actions.append(request(.suggest, Sv1Method.extranonceSubscribe, []))
+        }
         // Before mining.authorize, so that the first job comes with the suggested difficulty already.
         if let difficulty = configuration.suggestedDifficulty, difficulty.isFinite, difficulty > 0 {
             actions.append(request(.suggest, Sv1Method.suggestDifficulty, [.number(Self.decimal(difficulty))]))

@@ -107,7 +107,7 @@ final class Sv1Relay: DeviceRelay {
         let pools = configuration.sv1Pools
         let protocolHelper = Sv1MinerProtocol(session: Sv1ClientConfiguration(
             user: user, password: pools.password, userAgent: "sv2-proxy/\(SetupNegotiation.version)", endpointHost: "", endpointPort: 0,
-            suggestedDifficulty: suggestedDifficulty))
+            suggestedDifficulty: suggestedDifficulty, subscribesToExtranonce: true))
         var userLogger = logger
         userLogger[metadataKey: "user"] = "\(user)"
         let logger = userLogger

@@ -103,7 +103,7 @@ class Pool:
                 send({"id": answer_id, "result": True, "error": None})
                 send({"id": None, "method": "mining.set_difficulty", "params": [DIFFICULTY_EASY]})
                 notify("j1" if number == 1 else "j4", True)
-            elif method == "mining.suggest_difficulty":
+            elif method in ("mining.suggest_difficulty", "mining.extranonce.subscribe"):
                 send({"id": answer_id, "result": True, "error": None})
             elif method == "mining.submit":
                 self.submits.append(params)
@@ -227,8 +227,9 @@ def run(device, pool):
     assert current["prevhash"] == internal_prevhash(), "prevhash in internal byte order"
     assert (current["ntime"], current["nbits"], current["version"]) == (NTIME, NBITS, VERSION), "header fields"
     print("ok: mining.notify became NewMiningJob and SetNewPrevHash with the channel's merkle root")
-    assert pool.methods[:4] == ["mining.configure", "mining.subscribe", "mining.suggest_difficulty", "mining.authorize"], pool.methods
-    print("ok: configure, subscribe, authorize as %s, suggest_difficulty" % USER)
+    assert pool.methods[:5] == ["mining.configure", "mining.subscribe", "mining.extranonce.subscribe", "mining.suggest_difficulty",
+                                "mining.authorize"], pool.methods
+    print("ok: configure, subscribe, extranonce.subscribe, suggest_difficulty, authorize as %s" % USER)
 
     expected = ["success", "stale-share", "duplicate-share", "difficulty-too-low", "invalid-share"]
     for index, wanted in enumerate(expected):
