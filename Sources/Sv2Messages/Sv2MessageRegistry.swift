@@ -1,5 +1,9 @@
 /// Finds message types by the names people type.
 public enum Sv2MessageRegistry {
+    /// The extension types whose messages this implementation knows (0x0000 for the spec's protocols, and the
+    /// extensions it implements); spec 3: messages of any other extension type are discarded.
+    public static let knownExtensionTypes: Set<UInt16> = Set(Sv2Message.allPayloadTypes.map { $0.extensionType })
+
     /// The canonical names, in spec order.
     public static let names: [String] = Sv2Message.allPayloadTypes.map { $0.name }
 

@@ -12,9 +12,10 @@ public enum Sv2Outbound: Sendable {
 
 /// Decodes inbound frames into messages and encodes outbound messages into frames.
 ///
-/// Inbound: ``Sv2Frame`` in, ``Sv2DecodedFrame`` out. Outbound: ``Sv2Outbound`` in, ``Sv2Frame`` out. A frame that
-/// does not decode fires ``Sv2NetworkError/malformedMessage(_:)`` and, unless configured otherwise, closes the
-/// connection.
+/// Inbound: ``Sv2Frame`` in, ``Sv2DecodedFrame`` out. Outbound: ``Sv2Outbound`` in, ``Sv2Frame`` out. A frame of an
+/// extension type this implementation does not know is discarded (spec 3: such messages MUST be discarded and
+/// ignored), reported as an ``Sv2UnknownExtensionFrame`` user event. A frame that does not decode fires
+/// ``Sv2NetworkError/malformedMessage(_:)`` and, unless configured otherwise, closes the connection.
 public final class Sv2MessageHandler: ChannelDuplexHandler {
     public typealias InboundIn = Sv2Frame
     public typealias InboundOut = Sv2DecodedFrame
@@ -30,6 +31,10 @@ public final class Sv2MessageHandler: ChannelDuplexHandler {
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        guard Sv2MessageRegistry.knownExtensionTypes.contains(frame.header.extensionType) else {
+            context.fireUserInboundEventTriggered(Sv2UnknownExtensionFrame(frame: frame))
+            return
+        }
         do {
             let (message, tlvs) = try Sv2Message.decode(frame)
             context.fireChannelRead(wrapInboundOut(Sv2DecodedFrame(header: frame.header, message: message, tlvs: tlvs)))
@@ -55,3 +60,10 @@ public final class Sv2MessageHandler: ChannelDuplexHandler {
 
 @available(*, unavailable)
 extension Sv2MessageHandler: Sendable {}
+
+/// A frame of an extension type this implementation does not know, discarded by ``Sv2MessageHandler`` and reported
+/// as a user inbound event (for a log line, or for a proxy that forwards such channel messages).
+public struct Sv2UnknownExtensionFrame: Sendable {
+    /// The frame as received.
+    public var frame: Sv2Frame
+}

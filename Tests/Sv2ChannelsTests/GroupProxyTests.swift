@@ -16,7 +16,7 @@ private struct Harness {
             switch output {
             case let .upstream(message): upstream.append(message)
             case let .device(device, message): devices[device, default: []].append(message)
-            case .log: break
+            case .log, .upstreamFrame, .deviceFrame: break
             }
         }
     }
@@ -277,5 +277,36 @@ struct GroupProxyTests {
         #expect(refused.receive(.setupConnectionError(SetupConnectionError(flags: 0, errorCode: "nope")), now: 0).contains {
             if case .close = $0 { return true } else { return false }
         })
+    }
+
+    @Test("channel messages of an unknown extension are forwarded with the channel id mapped; after a failover the device hears ChannelEndpointChanged")
+    func unknownExtensions() {
+        var harness = Harness()
+        harness.record(harness.proxy.upstreamUp())
+        harness.openStandard("a", user: "alice", upstreamID: 0x0102_0304, prefix: prefix(1))
+        _ = harness.take("a")
+        var outputs = harness.proxy.unknownFromDevice("a", Sv2Frame(extensionType: 0x4242, isChannelMessage: true, messageType: 7, payload: [1, 0, 0, 0, 0xaa]))
+        guard case let .upstreamFrame(up)? = outputs.first, outputs.count == 1 else {
+            Issue.record("not forwarded upstream: \(outputs)")
+            return
+        }
+        #expect(up.payload == [4, 3, 2, 1, 0xaa] && up.header.extensionType == 0x4242 && up.header.isChannelMessage && up.header.messageType == 7)
+        outputs = harness.proxy.unknownFromUpstream(Sv2Frame(extensionType: 0x4242, isChannelMessage: true, messageType: 8, payload: [4, 3, 2, 1, 0xbb]))
+        guard case let .deviceFrame(device, down)? = outputs.first else {
+            Issue.record("not forwarded to the device: \(outputs)")
+            return
+        }
+        #expect(device == "a" && down.payload == [1, 0, 0, 0, 0xbb])
+        #expect(harness.proxy.unknownFromDevice("a", Sv2Frame(extensionType: 0x4242, isChannelMessage: false, messageType: 7, payload: [1, 0, 0, 0])).isEmpty,
+                "a message for the proxy itself is dropped")
+        #expect(harness.proxy.unknownFromDevice("a", Sv2Frame(extensionType: 0x4242, isChannelMessage: true, messageType: 7, payload: [9, 0])).isEmpty,
+                "too short for a channel id")
+
+        harness.record(harness.proxy.upstreamDown())
+        harness.record(harness.proxy.upstreamUp())
+        guard case let .openStandardMiningChannel(request)? = harness.takeUpstream().last else { return }
+        harness.pool(.openStandardMiningChannelSuccess(OpenStandardMiningChannelSuccess(
+            requestID: request.requestID, channelID: 9, target: U256(1 << 60), extranoncePrefix: prefix(1), groupChannelID: 1)))
+        #expect(harness.take("a") == [.channelEndpointChanged(ChannelEndpointChanged(channelID: 1))])
     }
 }

@@ -457,6 +457,19 @@ struct ConnectionEngineTransportTests {
         #expect(log.messages.contains { $0.hasPrefix("connection closed: malformed message:") })
     }
 
+    @Test("a frame of an unknown extension type is discarded (spec 3), even by a session that closes on malformed input")
+    func unknownExtensionDiscarded() throws {
+        let clock = ManualClock()
+        let log = LogCapture()
+        let (strict, _) = try Self.sv2Channel(.plaintext, session: SetupSession(client: false), clock: clock, log: log)
+        try strict.connect(to: SocketAddress(ipAddress: "10.0.0.1", port: 1)).wait()
+        // extension_type 0x4242 (a channel message of it, and one for the connection), message type 0x00, 4-byte payloads.
+        try strict.writeInbound(ByteBuffer(bytes: [0x42, 0xc2, 0x00, 0x04, 0x00, 0x00, 1, 0, 0, 0, 0x42, 0x42, 0x00, 0x04, 0x00, 0x00, 1, 2, 3, 4]))
+        #expect(strict.isActive)
+        #expect(log.messages.filter { $0 == "discarded a message of an unknown extension type" }.count == 2)
+        #expect(log.metadata(of: "discarded a message of an unknown extension type")?["extension_type"] == "0x4242")
+    }
+
     @Test("Stratum V1 lines in any chunking: a malformed line is answered and the connection stays; an overlong line closes it")
     func sv1Lines() throws {
         let log = LogCapture()

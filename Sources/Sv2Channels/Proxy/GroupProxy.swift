@@ -20,6 +20,10 @@ public struct GroupProxy<Device: Hashable & Sendable>: Sendable {
         case upstream(Sv2Message)
         /// Send this to a device.
         case device(Device, Sv2Message)
+        /// Forward this frame of an unknown extension to the pool.
+        case upstreamFrame(Sv2Frame)
+        /// Forward this frame of an unknown extension to a device.
+        case deviceFrame(Device, Sv2Frame)
         /// Log this line.
         case log(SessionLog)
     }
@@ -51,6 +55,9 @@ public struct GroupProxy<Device: Hashable & Sendable>: Sendable {
         var group: UInt32?
         var extranoncePrefix: [UInt8] = []
         var target: U256?
+        /// A channel message of an unknown extension went through for this channel: a new upstream endpoint is then
+        /// announced to the device with ChannelEndpointChanged (spec 3.4).
+        var carriedUnknownExtension = false
     }
 
     private var channels = [Key: Channel]()
@@ -223,6 +230,36 @@ public struct GroupProxy<Device: Hashable & Sendable>: Sendable {
         return outputs
     }
 
+    // MARK: - Unknown extensions
+
+    /// A frame of an unknown extension type from `device`: a channel message goes to the pool on the channel's
+    /// upstream id (spec 3.4: a proxy MUST forward it); anything else was for the proxy and is dropped.
+    public mutating func unknownFromDevice(_ device: Device, _ frame: Sv2Frame) -> [Output] {
+        guard let channelID = Self.channelID(of: frame), let upstreamID = channels[Key(device: device, channelID: channelID)]?.upstreamID else { return [] }
+        channels[Key(device: device, channelID: channelID)]?.carriedUnknownExtension = true
+        return [.upstreamFrame(Self.frame(frame, channelID: upstreamID))]
+    }
+
+    /// A frame of an unknown extension type from the pool: a channel message goes to the device of that channel.
+    public mutating func unknownFromUpstream(_ frame: Sv2Frame) -> [Output] {
+        guard let upstreamID = Self.channelID(of: frame), let key = byUpstream[upstreamID] else { return [] }
+        channels[key]?.carriedUnknownExtension = true
+        return [.deviceFrame(key.device, Self.frame(frame, channelID: key.channelID))]
+    }
+
+    /// The channel_id a channel message starts with.
+    private static func channelID(of frame: Sv2Frame) -> UInt32? {
+        guard frame.header.isChannelMessage, frame.payload.count >= 4 else { return nil }
+        return frame.payload.prefix(4).reversed().reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
+    /// `frame` with its channel_id replaced.
+    private static func frame(_ frame: Sv2Frame, channelID: UInt32) -> Sv2Frame {
+        var payload = frame.payload
+        for index in 0..<4 { payload[index] = UInt8(truncatingIfNeeded: channelID >> (8 * UInt32(index))) }
+        return Sv2Frame(extensionType: frame.header.extensionType, isChannelMessage: true, messageType: frame.header.messageType, payload: payload)
+    }
+
     // MARK: - Internals
 
     private mutating func open(
@@ -293,6 +330,9 @@ public struct GroupProxy<Device: Hashable & Sendable>: Sendable {
             }
             if case .extended = channel.kind, previous.prefix != prefix {
                 outputs.append(.device(key.device, .setExtranoncePrefix(SetExtranoncePrefix(channelID: key.channelID, extranoncePrefix: prefix))))
+            }
+            if channel.carriedUnknownExtension {
+                outputs.append(.device(key.device, .channelEndpointChanged(ChannelEndpointChanged(channelID: key.channelID))))
             }
         }
         channels[key] = channel

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import Sv2Binary
 import Sv2Sessions
 
 /// One outgoing connection kept up: connects to the ``Failover``'s current endpoint, runs the engine with a fresh
@@ -22,13 +23,17 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         public var effect: @Sendable (Session.Effect, ConnectionHandle<Session, Wire>) -> Void
         /// A connection to the endpoint ended (or was never made: nil session), for the role's carried state.
         public var ended: @Sendable (Endpoint, Session?) -> Void
+        /// A frame of an unknown extension type arrived (see ``ConnectionHooks/unknownFrame``).
+        public var unknownFrame: @Sendable (Sv2Frame, ConnectionHandle<Session, Wire>) -> Void
 
         /// Hooks from their closures.
         public init(
             makeSession: @escaping @Sendable (Endpoint, ConnectionHandle<Session, Wire>) -> Session?,
             effect: @escaping @Sendable (Session.Effect, ConnectionHandle<Session, Wire>) -> Void = { _, _ in },
-            ended: @escaping @Sendable (Endpoint, Session?) -> Void = { _, _ in }
+            ended: @escaping @Sendable (Endpoint, Session?) -> Void = { _, _ in },
+            unknownFrame: @escaping @Sendable (Sv2Frame, ConnectionHandle<Session, Wire>) -> Void = { _, _ in }
         ) {
+            self.unknownFrame = unknownFrame
             self.makeSession = makeSession
             self.effect = effect
             self.ended = ended
@@ -101,6 +106,13 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         }
     }
 
+    /// Runs `body` with the current connection on the loop, when one is up.
+    public func withCurrent(_ body: @escaping @Sendable (ConnectionHandle<Session, Wire>) -> Void) {
+        eventLoop.execute {
+            if let handle = self.state.value.handle { body(handle) }
+        }
+    }
+
     /// The current connection, if one is up (on the loop only).
     public var current: ConnectionHandle<Session, Wire>? { state.value.handle }
 
@@ -138,7 +150,8 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
             closed: { [self] handle, session in
                 if state.value.handle == handle { state.value.handle = nil }
                 ended(attempt, endpoint: endpoint, session: session, reason: nil)
-            })
+            },
+            unknownFrame: { [self] frame, handle in self.hooks.unknownFrame(frame, handle) })
         let engine = ConnectionEngine(wire: wire, readiness: readiness, configuration: configuration, hooks: hooks)
         let connections = self.connections
         connect(endpoint, eventLoop) { channel in

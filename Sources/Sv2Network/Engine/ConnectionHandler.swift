@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import Sv2Binary
 import Sv2Sessions
 
 /// The connection engine: the last handler of every role's pipelines, running one ``ConnectionSession`` per
@@ -129,8 +130,16 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     }
 
     /// The Noise handshake is done (or plaintext is up): the session starts.
+    /// A frame of an unknown extension type was discarded below: logged at debug level.
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if readiness == .transportReady, event is Sv2TransportReady { start(context: context) }
+        if let unknown = event as? Sv2UnknownExtensionFrame {
+            let header = unknown.frame.header
+            log(.debug, "discarded a message of an unknown extension type", [
+                "extension_type": "0x\(String(header.extensionType, radix: 16))", "message_type": "0x\(String(header.messageType, radix: 16))",
+            ])
+            if session != nil, !closing { hooks.unknownFrame(unknown.frame, handle(context)) }
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -449,6 +458,9 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     public var effect: @Sendable (Session.Effect, ConnectionHandle<Session, Wire>) -> Void
     /// The session has just become set up (``ConnectionSession/isSetUp``).
     public var setUp: @Sendable (ConnectionHandle<Session, Wire>) -> Void
+    /// A frame of an extension type this implementation does not know arrived (and was discarded): a proxy forwards
+    /// the channel messages among them (spec 3.4); everyone else lets it go.
+    public var unknownFrame: @Sendable (Sv2Frame, ConnectionHandle<Session, Wire>) -> Void
     /// A connection that was up (TCP) closed; the session as it was last (nil when it never started: a failed
     /// handshake, a refused or timed-out connection).
     public var closed: @Sendable (ConnectionHandle<Session, Wire>, Session?) -> Void
@@ -458,8 +470,10 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         ready: @escaping @Sendable (ConnectionHandle<Session, Wire>) -> Session?,
         effect: @escaping @Sendable (Session.Effect, ConnectionHandle<Session, Wire>) -> Void = { _, _ in },
         setUp: @escaping @Sendable (ConnectionHandle<Session, Wire>) -> Void = { _ in },
-        closed: @escaping @Sendable (ConnectionHandle<Session, Wire>, Session?) -> Void = { _, _ in }
+        closed: @escaping @Sendable (ConnectionHandle<Session, Wire>, Session?) -> Void = { _, _ in },
+        unknownFrame: @escaping @Sendable (Sv2Frame, ConnectionHandle<Session, Wire>) -> Void = { _, _ in }
     ) {
+        self.unknownFrame = unknownFrame
         self.ready = ready
         self.effect = effect
         self.setUp = setUp

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import Sv2Binary
 import Sv2Channels
 import Sv2Messages
 import Sv2Network
@@ -43,7 +44,8 @@ final class GroupRelay: DeviceRelay {
                 closed: { [box] device, session in
                     guard session != nil else { return }
                     box.object?.apply { $0.deviceGone(device) }
-                }))
+                },
+                unknownFrame: { [box] frame, device in box.object?.apply { $0.unknownFromDevice(device, frame) } }))
         box.set(self)
     }
 
@@ -68,6 +70,9 @@ final class GroupRelay: DeviceRelay {
                 switch output {
                 case let .upstream(message): upstream.append(message)
                 case let .device(device, message): state.held[device, default: []].append(message)
+                case let .deviceFrame(device, frame): device.write(encoded: .frame(frame), bytes: Sv2FrameHeader.size + frame.payload.count)
+                case let .upstreamFrame(frame):
+                    connector.withCurrent { $0.write(encoded: .frame(frame), bytes: Sv2FrameHeader.size + frame.payload.count) }
                 case let .log(line): logger.log(level: line.level, "\(line.message)", metadata: line.metadata.mapValues { .string($0) })
                 }
             }
@@ -110,7 +115,8 @@ final class GroupRelay: DeviceRelay {
                     case let .reconnect(host, port): box.object?.connector.redirect(host: host, port: port)
                     }
                 },
-                ended: { _, _ in box.object?.apply { $0.upstreamDown() } }))
+                ended: { _, _ in box.object?.apply { $0.upstreamDown() } },
+                unknownFrame: { frame, _ in box.object?.apply { $0.unknownFromUpstream(frame) } }))
         return (box, connector)
     }
 }

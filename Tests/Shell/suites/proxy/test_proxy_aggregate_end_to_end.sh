@@ -32,6 +32,7 @@ ASSERT_TIMEOUT=60 assert_exit 0 "$python" "$SUITE_DIR/bad_devices.py" "$proxy_po
 assert_contains "$OUT" "garbage: closed"
 assert_contains "$OUT" "bad frame: closed"
 assert_contains "$OUT" "bad shares: invalid-channel-id, invalid-job-id, still open"
+assert_contains "$OUT" "unknown extensions: still open"
 wait_accepted_beyond 30 "alice.log=$(accepted_count alice.log)" "bob.log=$(accepted_count bob.log)" "carol.log=$(accepted_count carol.log)"
 
 deadline=$(( SECONDS + 60 ))

@@ -12,7 +12,7 @@ secret="$(grep -o 'authority_secret_key = "[^"]*"' <<< "$keys" | cut -d'"' -f2)"
 rpc_port="$(free_port)"
 pool_port="$(free_port)"
 pool_args=(--datadir "$TEST_TMP/data" --generation-rate 0 --rpc-listen "127.0.0.1:$rpc_port" --rpc-user u --rpc-password p
-           --authority-secret-key "$secret" --shares-per-minute 30)
+           --authority-secret-key "$secret" --shares-per-minute 30 --log-level debug)
 start_pool pool "$pool_port" "${pool_args[@]}"
 start_height="$(block_count "$rpc_port")"
 proxy_port="$(free_port)"
@@ -40,6 +40,11 @@ ASSERT_TIMEOUT=60 assert_exit 0 "$python" "$SUITE_DIR/bad_devices.py" "$proxy_po
 assert_contains "$OUT" "garbage: closed"
 assert_contains "$OUT" "bad frame: closed"
 assert_contains "$OUT" "bad shares: invalid-channel-id, invalid-job-id, still open"
+assert_contains "$OUT" "unknown extensions: still open"
+# The channel message of the unknown extension reached the pool (which discards it, as an endpoint must); the one for
+# the proxy's own connection did not.
+wait_for_log pool.log 'discarded a message of an unknown extension type .*extension_type=0x4242' 10 "$POOL_PID"
+assert_eq 1 "$(count_log pool.log 'discarded a message of an unknown extension type')" "unknown-extension frames forwarded"
 
 # One connection upstream, the devices' own identities, the standard channels in one group.
 assert_eq 1 "$(count_log pool.log 'mining connection set up')" "connections the pool saw"

@@ -40,9 +40,9 @@ for user in alice bob; do
     assert_eq 1 "$(count_log translate.log "miner authorized.* user=$user")" "the translator's worker $user"
 done
 assert_eq 2 "$(count_log translate.log 'miner authorized')" "Sv1 sessions the translator saw (one per user)"
-for user in alice bob; do
-    assert_contains "$(grep -E 'rejected [0-9]+' "$user.log" | tail -n 1)" "rejected 0" "$user's rejected shares"
-done
+# Every share is a block on regtest, so shares in flight when a block changes the job are stale; nothing else is
+# rejected.
+assert_eq 0 "$(grep 'the pool rejected a share' proxy.log | grep -vc 'code=stale-share' || true)" "shares rejected other than stale"
 
 # The Sv1 pool goes away and comes back: the miners stay on the proxy and get work and accepted shares again.
 kill -TERM "$TRANSLATE_PID"
