@@ -29,7 +29,7 @@ private struct Harness {
             case let .send(message): sent.append(message)
             case let .effect(.submitBlock(block)): blocks.append(block)
             case let .close(reason): closed = reason
-            case .effect(.tallies), .effect(.forward), .log: break
+            case .effect(.tallies), .effect(.forward), .effect(.reportedHashRate), .log: break
             }
         }
     }
@@ -102,6 +102,23 @@ private func accepted(_ messages: [Sv2Message]) -> UInt32 {
 
 @Suite("pool session: setup, channels, jobs, share validation")
 struct PoolSessionTests {
+    @Test("the channels' reported nominal hash rates are summed and their changes reported (a proxy's upstream rate)")
+    func reportedHashRates() throws {
+        var session = try PoolSession(configuration: try #require(PoolSessionConfiguration(sharesPerMinute: 6)), connectionPrefix: [1])
+        _ = session.receive(.setupConnection(SetupNegotiation.request(.mining, endpointHost: "", endpointPort: 0, firmware: "t")), now: 0)
+        func changes(_ actions: [PoolSession.Action]) -> [Double] {
+            actions.compactMap { if case let .effect(.reportedHashRate(change)) = $0 { return change } else { return nil } }
+        }
+        #expect(changes(session.receive(.openStandardMiningChannel(OpenStandardMiningChannel(
+            requestID: 1, userIdentity: "a", nominalHashRate: 5e9, maxTarget: .max)), now: 0)) == [5e9])
+        #expect(changes(session.receive(.openExtendedMiningChannel(OpenExtendedMiningChannel(
+            requestID: 2, userIdentity: "b", nominalHashRate: .nan, maxTarget: .max, minExtranonceSize: 4)), now: 0)).isEmpty)
+        #expect(changes(session.receive(.updateChannel(UpdateChannel(channelID: 3, nominalHashRate: 3e9, maximumTarget: .max)), now: 0)) == [3e9])
+        #expect(session.reportedHashRate == 8e9)
+        #expect(changes(session.receive(.closeChannel(CloseChannel(channelID: 3, reasonCode: "")), now: 0)) == [-3e9])
+        #expect(session.reportedHashRate == 5e9)
+    }
+
     @Test("SetupConnection first, for the mining protocol, version 2; unsupported flags are refused with their bits")
     func setup() throws {
         var harness = try Harness()

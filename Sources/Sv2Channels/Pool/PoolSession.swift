@@ -41,6 +41,8 @@ public struct PoolSession: ConnectionSession {
         /// The target before the last SetTarget, still honoured until the next job reaches the channel.
         var previousTarget: U256
         var vardiff: Vardiff
+        /// The nominal hash rate the client reported (0 when none or not a usable number).
+        var reported: Double = 0
         var seen = Set<U256>()
         var merkleRoots = [UInt32: U256]()
         var unacknowledged = (lastSequence: UInt32(0), count: UInt32(0), sum: UInt64(0))
@@ -183,6 +185,7 @@ public struct PoolSession: ConnectionSession {
             actions.append(.send(.newMiningJob(standardJob(job, channelID: id, minNtime: nil))))
             actions.append(.send(.setNewPrevHash(mining(tip, activating: job, channelID: id))))
         }
+        actions += report(request.nominalHashRate, channelID: id)
         return actions
     }
 
@@ -218,6 +221,7 @@ public struct PoolSession: ConnectionSession {
                 channelID: id, minNtime: nil, versionRollingAllowed: configuration.versionRolling))))
             actions.append(.send(.setNewPrevHash(mining(tip, activating: job, channelID: id))))
         }
+        actions += report(request.nominalHashRate, channelID: id)
         return actions
     }
 
@@ -241,7 +245,7 @@ public struct PoolSession: ConnectionSession {
             actions.append(.send(.setTarget(SetTarget(channelID: channel.id, maximumTarget: target))))
         }
         channels[update.channelID] = channel
-        return actions
+        return actions + report(update.nominalHashRate, channelID: update.channelID)
     }
 
     private mutating func closeChannel(_ id: UInt32, reason: String) -> [Action] {
@@ -253,12 +257,30 @@ public struct PoolSession: ConnectionSession {
         } else {
             return [.warning("CloseChannel for an unknown channel: ignored", ["channel": "\(id)"])]
         }
+        var reported = 0.0
         for channelID in closing {
-            if let channel = channels.removeValue(forKey: channelID) { allocator.release(channel.allocation.index) }
+            guard let channel = channels.removeValue(forKey: channelID) else { continue }
+            allocator.release(channel.allocation.index)
+            reported += channel.reported
         }
         let ids = closing.sorted().map(String.init).joined(separator: ", ")
-        return [.info("channel(s) \(ids) closed by the client (\(reason))", ["channel": ids])]
+        var actions: [Action] = [.info("channel(s) \(ids) closed by the client (\(reason))", ["channel": ids])]
+        if reported > 0 { actions.append(.effect(.reportedHashRate(change: -reported))) }
+        return actions
     }
+
+    /// Records `nominalHashRate` as what channel `channelID` reports; the change of the connection's total as an
+    /// effect (a proxy sums its devices' rates for its upstream channel).
+    private mutating func report(_ nominalHashRate: Float, channelID: UInt32) -> [Action] {
+        let rate = Double(nominalHashRate)
+        let usable = rate.isFinite && rate > 0 ? min(rate, 1e30) : 0
+        guard let old = channels[channelID]?.reported, old != usable else { return [] }
+        channels[channelID]?.reported = usable
+        return [.effect(.reportedHashRate(change: usable - old))]
+    }
+
+    /// The nominal hash rates the connection's channels reported, summed.
+    public var reportedHashRate: Double { channels.values.reduce(0) { $0 + $1.reported } }
 
     // MARK: - Shares
 

@@ -121,6 +121,8 @@ public enum PoolEffect: Hashable, Sendable {
     case tallies([String: ShareTally])
     /// A proxy's device share that meets the upstream target: submit it upstream.
     case forward(ForwardedShare)
+    /// The nominal hash rate the connection's channels report changed by this much (opened, updated, closed).
+    case reportedHashRate(change: Double)
 }
 
 /// A share a proxy's device found that meets the upstream channel's target (``PoolWork/upstreamTarget``).

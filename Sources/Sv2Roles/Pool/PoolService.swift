@@ -205,7 +205,7 @@ public final class PoolService: Service, Sendable {
         switch effect {
         case let .submitBlock(block): submit(block)
         case let .tallies(tallies): record(tallies)
-        case .forward: break  // only a proxy's sessions have an upstream target
+        case .forward, .reportedHashRate: break  // a proxy's concerns
         }
     }
 

@@ -16,6 +16,8 @@ final class AggregateRelay: DeviceRelay {
 
     private let board: NIOLockedValueBox<AggregateJobBoard>
     private let carried = NIOLockedValueBox((statistics: MinerStatistics(), nextWorkID: UInt64(1)))
+    /// The devices' reported hash rates summed, and what the upstream channel was last told.
+    private let hashRate = NIOLockedValueBox((total: 0.0, announced: 0.0))
     private let nextConnection = Atomic<UInt32>(0)
     private let connector: Upstream
     private let session: PoolSessionConfiguration
@@ -31,6 +33,7 @@ final class AggregateRelay: DeviceRelay {
         self.connections = connections
         let box = LateReference<AggregateRelay>()
         let carried = self.carried
+        let hashRate = self.hashRate
         let size = UInt16(configuration.session.extranonceLength)
         connector = Upstream(
             eventLoop: group.next(), failover: configuration.failover, wire: Sv2MessageWire(), readiness: .transportReady,
@@ -40,7 +43,11 @@ final class AggregateRelay: DeviceRelay {
                 makeSession: { upstream, _ in
                     let settings = MinerSessionConfiguration(
                         userIdentity: upstream.userIdentity, channelKind: .extended, channelCount: 1, requiresStandardJobs: false,
-                        nominalHashRate: 0, minimumExtranonceSize: size, endpointHost: upstream.host,
+                        nominalHashRate: Float(hashRate.withLockedValue { rate -> Double in
+                            rate.announced = rate.total
+                            return rate.total
+                        }),
+                        minimumExtranonceSize: size, endpointHost: upstream.host,
                         endpointPort: UInt16(clamping: upstream.port), vendor: "sv2", hardwareVersion: "", firmware: "sv2 proxy")
                     let (statistics, nextWorkID) = carried.withLockedValue { $0 }
                     return MinerClientSession(configuration: settings, statistics: statistics, firstWorkID: nextWorkID)
@@ -61,7 +68,10 @@ final class AggregateRelay: DeviceRelay {
             wire: Sv2MessageWire(), readiness: .transportReady, configuration: configuration.deviceConnections(logger: logger, clock: clock),
             hooks: ConnectionHooks(
                 ready: { _ in box.object?.makeSession() },
-                effect: { effect, _ in box.object?.perform(effect) }))
+                effect: { effect, _ in box.object?.perform(effect) },
+                closed: { _, session in
+                    if let session, session.reportedHashRate > 0 { box.object?.reported(change: -session.reportedHashRate) }
+                }))
         box.set(self)
     }
 
@@ -123,8 +133,26 @@ final class AggregateRelay: DeviceRelay {
             })
         case let .submitBlock(block):
             logger.info("block found by \"\(block.user)\": \(block.hash.displayHex), forwarded upstream")
+        case let .reportedHashRate(change):
+            reported(change: change)
         case .tallies:
             break
+        }
+    }
+
+    /// The devices' reported hash rates changed: the upstream channel hears of a change of more than a tenth (spec
+    /// 5.3: a proxy's channel carries its devices' cumulative rate) with UpdateChannel.
+    private func reported(change: Double) {
+        let total = hashRate.withLockedValue { rate -> Double? in
+            rate.total = max(0, rate.total + change)
+            guard abs(rate.total - rate.announced) > rate.announced / 10 || (rate.total == 0) != (rate.announced == 0) else { return nil }
+            rate.announced = rate.total
+            return rate.total
+        }
+        guard let total else { return }
+        connector.update { session, _ in
+            guard let channelID = session.openChannels.values.first else { return [] }
+            return [.send(.updateChannel(UpdateChannel(channelID: channelID, nominalHashRate: Float(total), maximumTarget: .max)))]
         }
     }
 }
