@@ -309,4 +309,22 @@ struct GroupProxyTests {
             requestID: request.requestID, channelID: 9, target: U256(1 << 60), extranoncePrefix: prefix(1), groupChannelID: 1)))
         #expect(harness.take("a") == [.channelEndpointChanged(ChannelEndpointChanged(channelID: 1))])
     }
+
+    @Test("a device may have only so many channels: more are refused, and closing one makes room")
+    func channelLimit() {
+        var harness = Harness()
+        harness.proxy = GroupProxy(maximumChannelsPerDevice: 2)
+        harness.record(harness.proxy.upstreamUp())
+        harness.openStandard("a", user: "alice", upstreamID: 10, prefix: prefix(1), requestID: 1)
+        harness.openStandard("a", user: "alice", upstreamID: 11, prefix: prefix(2), requestID: 2)
+        _ = harness.take("a")
+        harness.device("a", .openStandardMiningChannel(OpenStandardMiningChannel(requestID: 3, userIdentity: "alice", nominalHashRate: 1, maxTarget: .max)))
+        #expect(harness.take("a") == [.openMiningChannelError(OpenMiningChannelError(requestID: 3, errorCode: "too-many-channels"))])
+        #expect(harness.takeUpstream().isEmpty)
+        harness.device("a", .closeChannel(CloseChannel(channelID: 1, reasonCode: "")))
+        _ = harness.takeUpstream()
+        harness.openStandard("a", user: "alice", upstreamID: 12, prefix: prefix(3), requestID: 4)
+        #expect(harness.take("a").first == .openStandardMiningChannelSuccess(OpenStandardMiningChannelSuccess(
+            requestID: 4, channelID: 3, target: U256(1 << 60), extranoncePrefix: prefix(3), groupChannelID: 0)))
+    }
 }

@@ -184,4 +184,18 @@ struct Sv1PoolProxyTests {
         #expect(Sv1PoolProxy<String>.extranonce2(1, size: 0) == nil)
         #expect(Sv1PoolProxy<String>.extranonce2(7, size: 10) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 7])
     }
+
+    @Test("a device may have only so many channels (each may be a session upstream)")
+    func channelLimit() {
+        var harness = Harness()
+        harness.proxy = Sv1PoolProxy(sharesPerMinute: 6, defaultUser: "anonymous", maximumChannelsPerDevice: 2)
+        harness.open("a", user: "u1", requestID: 1)
+        harness.open("a", user: "u2", requestID: 2)
+        harness.open("a", user: "u3", requestID: 3)
+        #expect(harness.connects == ["u1", "u2"])
+        #expect(harness.take("a") == [.openMiningChannelError(OpenMiningChannelError(requestID: 3, errorCode: "too-many-channels"))])
+        harness.device("a", .closeChannel(CloseChannel(channelID: 1, reasonCode: "")))
+        harness.open("a", user: "u3", requestID: 4)
+        #expect(harness.connects == ["u1", "u2", "u3"])
+    }
 }

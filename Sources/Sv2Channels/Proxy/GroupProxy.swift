@@ -71,8 +71,14 @@ public struct GroupProxy<Device: Hashable & Sendable>: Sendable {
     /// True while the upstream connection is set up.
     public private(set) var isUpstreamReady = false
 
+    /// Channels one device may have open: more are refused, so that one device cannot fill the upstream connection's
+    /// channel space (the pool limits channels per connection) for everyone.
+    public let maximumChannelsPerDevice: Int
+
     /// No devices, no upstream.
-    public init() {}
+    public init(maximumChannelsPerDevice: Int = 256) {
+        self.maximumChannelsPerDevice = maximumChannelsPerDevice
+    }
 
     /// Channels open (or opening) downstream.
     public var channelCount: Int { channels.count }
@@ -266,6 +272,9 @@ public struct GroupProxy<Device: Hashable & Sendable>: Sendable {
         _ device: Device, requestID: UInt32, kind: Kind, user: Sv2String, nominalHashRate: Float, maximumTarget: U256
     ) -> [Output] {
         var entry = devices[device] ?? (nextChannelID: 1, channels: [])
+        guard entry.channels.count < maximumChannelsPerDevice else {
+            return [.device(device, .openMiningChannelError(OpenMiningChannelError(requestID: requestID, errorCode: "too-many-channels")))]
+        }
         let id = entry.nextChannelID
         entry.nextChannelID &+= 1
         entry.channels.insert(id)

@@ -75,16 +75,20 @@ public struct Sv1PoolProxy<Device: Hashable & Sendable>: Sendable {
 
     private let sharesPerMinute: Double
     private let defaultUser: String
+    private let maximumChannelsPerDevice: Int
     private var channels = [Key: Channel]()
     private var upstreams = [String: Upstream]()
     private var nextChannelID = [Device: UInt32]()
+    private var openChannels = [Device: Int]()
     private var scratch = [UInt8]()
 
     /// A proxy whose channels' hash rates suggest a difficulty for `sharesPerMinute`; channels with an empty
-    /// user_identity mine as `defaultUser`.
-    public init(sharesPerMinute: Double, defaultUser: String) {
+    /// user_identity mine as `defaultUser`; a device may have `maximumChannelsPerDevice` channels open (each may be a
+    /// session upstream).
+    public init(sharesPerMinute: Double, defaultUser: String, maximumChannelsPerDevice: Int = 256) {
         self.sharesPerMinute = sharesPerMinute
         self.defaultUser = defaultUser
+        self.maximumChannelsPerDevice = maximumChannelsPerDevice
     }
 
     /// Channels open or opening.
@@ -231,6 +235,7 @@ public struct Sv1PoolProxy<Device: Hashable & Sendable>: Sendable {
         var outputs: [Output] = [.log(SessionLog(.warning, "the pool refused user \"\(user)\": \(reason)", ["user": user]))]
         for key in upstream.channels.sorted(by: Self.order) {
             guard let channel = channels.removeValue(forKey: key) else { continue }
+            released(key.device)
             if let requestID = channel.pendingRequestID {
                 outputs.append(.device(key.device, .openMiningChannelError(OpenMiningChannelError(requestID: requestID, errorCode: "unknown-user"))))
             } else {
@@ -244,6 +249,10 @@ public struct Sv1PoolProxy<Device: Hashable & Sendable>: Sendable {
     // MARK: - Internals
 
     private mutating func open(_ device: Device, _ request: OpenStandardMiningChannel) -> [Output] {
+        guard openChannels[device, default: 0] < maximumChannelsPerDevice else {
+            return [.device(device, .openMiningChannelError(OpenMiningChannelError(requestID: request.requestID, errorCode: "too-many-channels")))]
+        }
+        openChannels[device, default: 0] += 1
         let id = nextChannelID[device] ?? 1
         nextChannelID[device] = id &+ 1
         let key = Key(device: device, channelID: id)
@@ -330,10 +339,16 @@ public struct Sv1PoolProxy<Device: Hashable & Sendable>: Sendable {
 
     private mutating func remove(_ key: Key) -> [Output] {
         guard let channel = channels.removeValue(forKey: key) else { return [] }
+        released(key.device)
         upstreams[channel.user]?.channels.remove(key)
         guard upstreams[channel.user]?.channels.isEmpty == true else { return [] }
         upstreams[channel.user] = nil
         return [.disconnect(user: channel.user)]
+    }
+
+    /// One channel of `device` is gone.
+    private mutating func released(_ device: Device) {
+        if let count = openChannels[device] { openChannels[device] = count > 1 ? count - 1 : nil }
     }
 
     /// Channel `index`'s extranonce2: the index big-endian in `size` bytes, nil when it does not fit.
