@@ -31,7 +31,8 @@ public final class Sv2MessageHandler: ChannelDuplexHandler {
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        guard Sv2MessageRegistry.knownExtensionTypes.contains(frame.header.extensionType) else {
+        // The spec's own messages (extension type 0) skip the set lookup: this runs once per frame.
+        guard frame.header.extensionType == 0 || Sv2MessageRegistry.knownExtensionTypes.contains(frame.header.extensionType) else {
             context.fireUserInboundEventTriggered(Sv2UnknownExtensionFrame(frame: frame))
             return
         }

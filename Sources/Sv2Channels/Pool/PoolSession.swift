@@ -116,8 +116,7 @@ public struct PoolSession: ConnectionSession {
         case let .closeChannel(close):
             return closeChannel(close.channelID, reason: close.reasonCode.description)
         case let .setCustomMiningJob(job):
-            return [.send(.setCustomMiningJobError(SetCustomMiningJobError(
-                channelID: job.channelID, requestID: job.requestID, errorCode: PoolErrorCode.customJobsUnsupported)))]
+            return [.send(.setCustomMiningJobError(job.unsupported))]
         case .setupConnection:
             return [.warning("a second SetupConnection: ignored")]
         default:

@@ -169,3 +169,10 @@ public enum PoolErrorCode {
     /// Custom jobs need the job declaration server (not on this pool).
     public static let customJobsUnsupported: Sv2String = "custom-jobs-unsupported"
 }
+
+extension SetCustomMiningJob {
+    /// The refusal of a server that takes no custom jobs (no job declaration behind it).
+    public var unsupported: SetCustomMiningJobError {
+        SetCustomMiningJobError(channelID: channelID, requestID: requestID, errorCode: PoolErrorCode.customJobsUnsupported)
+    }
+}

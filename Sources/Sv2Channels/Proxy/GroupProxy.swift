@@ -50,6 +50,8 @@ public struct GroupProxy<Device: Hashable & Sendable>: Sendable {
         var maximumTarget: U256
         /// The device's request id while its open request is unanswered.
         var pendingRequestID: UInt32?
+        /// The proxy's request upstream while the pool has not answered it.
+        var upstreamRequestID: UInt32?
         /// The channel upstream, once the pool opened it.
         var upstreamID: UInt32?
         var group: UInt32?
@@ -104,6 +106,7 @@ public struct GroupProxy<Device: Hashable & Sendable>: Sendable {
         groups.removeAll()
         for key in Array(channels.keys) {
             channels[key]?.upstreamID = nil
+            channels[key]?.upstreamRequestID = nil
             channels[key]?.group = nil
         }
         return []
@@ -215,8 +218,7 @@ public struct GroupProxy<Device: Hashable & Sendable>: Sendable {
             close.channelID = upstreamID
             return [.upstream(.closeChannel(close))]
         case let .setCustomMiningJob(job):
-            return [.device(device, .setCustomMiningJobError(SetCustomMiningJobError(
-                channelID: job.channelID, requestID: job.requestID, errorCode: "custom-jobs-unsupported")))]
+            return [.device(device, .setCustomMiningJobError(job.unsupported))]
         default:
             return [.log(SessionLog(.warning, "\(message.name) is not a mining client message: ignored"))]
         }
@@ -293,6 +295,7 @@ public struct GroupProxy<Device: Hashable & Sendable>: Sendable {
         let requestID = nextRequestID
         nextRequestID = nextRequestID == UInt32.max ? 1 : nextRequestID + 1
         requests[requestID] = key
+        channels[key]?.upstreamRequestID = requestID
         switch channel.kind {
         case .standard:
             return [.upstream(.openStandardMiningChannel(OpenStandardMiningChannel(
@@ -312,6 +315,7 @@ public struct GroupProxy<Device: Hashable & Sendable>: Sendable {
             return [.upstream(.closeChannel(CloseChannel(channelID: upstreamID, reasonCode: "device-disconnected")))]
         }
         let previous = (target: channel.target, prefix: channel.extranoncePrefix)
+        channel.upstreamRequestID = nil
         channel.upstreamID = upstreamID
         channel.target = target
         channel.extranoncePrefix = prefix
@@ -386,6 +390,6 @@ public struct GroupProxy<Device: Hashable & Sendable>: Sendable {
         devices[key.device]?.channels.remove(key.channelID)
         if let upstreamID = channel.upstreamID, byUpstream[upstreamID] == key { byUpstream[upstreamID] = nil }
         if let group = channel.group { groups[group]?.remove(key) }
-        requests = requests.filter { $0.value != key }
+        if let requestID = channel.upstreamRequestID { requests[requestID] = nil }
     }
 }

@@ -121,8 +121,7 @@ public struct Sv1PoolProxy<Device: Hashable & Sendable>: Sendable {
         case let .closeChannel(close):
             return remove(Key(device: device, channelID: close.channelID))
         case let .setCustomMiningJob(job):
-            return [.device(device, .setCustomMiningJobError(SetCustomMiningJobError(
-                channelID: job.channelID, requestID: job.requestID, errorCode: "custom-jobs-unsupported")))]
+            return [.device(device, .setCustomMiningJobError(job.unsupported))]
         default:
             return [.log(SessionLog(.warning, "\(message.name) is not a mining client message: ignored"))]
         }

@@ -49,7 +49,7 @@ public final class ProxyService: Service, Sendable {
         /// Sv2 pools in order of preference.
         public var upstreams: [UpstreamPool]
         /// Stratum V1 pools instead (when set, `upstreams` and `mode` are not used).
-        public var sv1Pools: Sv1Pools
+        public var sv1Pools: Sv1Pools?
         /// Group or aggregate.
         public var mode: Mode
         /// Aggregate mode: the devices' channels (vardiff towards shares per minute, extranonce bytes per device).
@@ -80,7 +80,7 @@ public final class ProxyService: Service, Sendable {
             self.listen = listen
             self.transport = transport
             self.upstreams = upstreams
-            self.sv1Pools = sv1Pools ?? Sv1Pools(endpoints: [], user: "", password: "")
+            self.sv1Pools = sv1Pools
             self.mode = mode
             self.session = session
             self.vardiffInterval = vardiffInterval
@@ -114,8 +114,8 @@ public final class ProxyService: Service, Sendable {
         self.configuration = configuration
         self.group = group
         self.logger = logger
-        if !configuration.sv1Pools.endpoints.isEmpty {
-            relay = Sv1Relay(configuration: configuration, group: group, logger: logger, clock: clock)
+        if let pools = configuration.sv1Pools {
+            relay = Sv1Relay(pools: pools, configuration: configuration, group: group, logger: logger, clock: clock)
             return
         }
         switch configuration.mode {
@@ -147,7 +147,7 @@ public final class ProxyService: Service, Sendable {
     public func run() async throws {
         let address = try await start().hostPortDescription
         let url = configuration.authorityPublicKey.map { " (stratum2+tcp://\(address)/\(AuthorityKeyText.encode($0)))" } ?? ""
-        let mode = configuration.sv1Pools.endpoints.isEmpty ? "\(configuration.mode) mode" : "Stratum V1 pool upstream"
+        let mode = configuration.sv1Pools == nil ? "\(configuration.mode) mode" : "Stratum V1 pool upstream"
         logger.info("devices on \(address)\(url), \(mode)")
         try? await gracefulShutdown()
         await stop()

@@ -21,18 +21,20 @@ final class Sv1Relay: DeviceRelay {
     }
 
     private let state: Mutex<State>
+    private let pools: ProxyService.Sv1Pools
     private let configuration: ProxyService.Configuration
     private let group: EventLoopGroup
     private let logger: Logger
     let connections: ConnectionRegistry<ProxyDeviceSession, Sv2MessageWire>
     let engine: ConnectionEngine<ProxyDeviceSession, Sv2MessageWire>
 
-    init(configuration: ProxyService.Configuration, group: EventLoopGroup, logger: Logger, clock: Sv2Clock) {
+    init(pools: ProxyService.Sv1Pools, configuration: ProxyService.Configuration, group: EventLoopGroup, logger: Logger, clock: Sv2Clock) {
+        self.pools = pools
         self.configuration = configuration
         self.group = group
         self.logger = logger
         state = Mutex(State(proxy: Sv1PoolProxy(
-            sharesPerMinute: configuration.session.sharesPerMinute, defaultUser: configuration.sv1Pools.user)))
+            sharesPerMinute: configuration.session.sharesPerMinute, defaultUser: pools.user)))
         connections = ConnectionRegistry(group: group, tickInterval: nil)
         let box = LateReference<Sv1Relay>()
         engine = ConnectionEngine(
@@ -104,15 +106,12 @@ final class Sv1Relay: DeviceRelay {
     }
 
     private func makeUpstream(user: String, suggestedDifficulty: Double?) -> Upstream {
-        let pools = configuration.sv1Pools
         let protocolHelper = Sv1MinerProtocol(session: Sv1ClientConfiguration(
             user: user, password: pools.password, userAgent: "sv2-proxy/\(SetupNegotiation.version)", endpointHost: "", endpointPort: 0,
             suggestedDifficulty: suggestedDifficulty, subscribesToExtranonce: true))
         var userLogger = logger
         userLogger[metadataKey: "user"] = "\(user)"
         let logger = userLogger
-        let box = LateReference<Sv1Relay>()
-        box.set(self)
         let connector = Upstream(
             eventLoop: group.next(),
             failover: Failover(endpoints: pools.endpoints, initialDelay: configuration.initialBackoff, maximumDelay: configuration.maximumBackoff),
@@ -120,8 +119,8 @@ final class Sv1Relay: DeviceRelay {
             connect: { endpoint, loop, engine in protocolHelper.connect(to: endpoint, eventLoop: loop, engine: engine) },
             hooks: .init(
                 makeSession: { endpoint, _ in protocolHelper.makeSession(endpoint: endpoint, statistics: MinerStatistics(), firstWorkID: 1) },
-                effect: { effect, handle in
-                    let relay = box.object
+                effect: { [weak self] effect, handle in
+                    let relay = self
                     switch effect {
                     case let .setWork(_, work): if let work { relay?.apply { $0.work(user: user, work) } }
                     case .event(.jobsCleaned): relay?.apply { $0.cleaned(user: user); return [] }
@@ -138,7 +137,7 @@ final class Sv1Relay: DeviceRelay {
                         handle.close(reason: reason, level: .warning)
                     }
                 },
-                ended: { _, _ in box.object?.apply { $0.upstreamLost(user: user) } }))
+                ended: { [weak self] _, _ in self?.apply { $0.upstreamLost(user: user) } }))
         return connector
     }
 

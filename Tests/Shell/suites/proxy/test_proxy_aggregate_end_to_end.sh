@@ -8,14 +8,7 @@ source "$SUITE_DIR/helpers.sh"
 python="$REPO_ROOT/.venv/bin/python"
 [[ -x "$python" ]] || fail "no $python: run scripts/setup (it installs py-bitcoinkernel)"
 
-keys="$("$SV2" keygen)"
-secret="$(grep -o 'authority_secret_key = "[^"]*"' <<< "$keys" | cut -d'"' -f2)"
-rpc_port="$(free_port)"
-pool_port="$(free_port)"
-pool_args=(--datadir "$TEST_TMP/data" --generation-rate 0 --rpc-listen "127.0.0.1:$rpc_port" --rpc-user u --rpc-password p
-           --authority-secret-key "$secret" --shares-per-minute 30)
-start_pool pool "$pool_port" "${pool_args[@]}"
-start_height="$(block_count "$rpc_port")"
+start_keyed_pool pool --shares-per-minute 30
 proxy_port="$(free_port)"
 start_proxy proxy "$proxy_port" --upstream "$POOL_URL" --channel-mode aggregate --shares-per-minute 60 --user-identity farm
 
@@ -35,13 +28,7 @@ assert_contains "$OUT" "bad shares: invalid-channel-id, invalid-job-id, still op
 assert_contains "$OUT" "unknown extensions: still open"
 wait_accepted_beyond 30 "alice.log=$(accepted_count alice.log)" "bob.log=$(accepted_count bob.log)" "carol.log=$(accepted_count carol.log)"
 
-deadline=$(( SECONDS + 60 ))
-while (( SECONDS < deadline )); do
-    (( $(block_count "$rpc_port") - start_height >= 5 )) && break
-    sleep 0.5
-done
-blocks=$(( $(block_count "$rpc_port") - start_height ))
-(( blocks >= 5 )) || { tail -n 20 pool.log proxy.log >&2; fail "only $blocks blocks through the proxy in 60 s"; }
+wait_blocks 5 60
 assert_eq 1 "$(count_log pool.log 'mining connection set up')" "connections the pool saw"
 assert_eq 1 "$(count_log pool.log 'extended channel [0-9]+ for "farm"')" "the proxy's extended channel"
 assert_eq 0 "$(count_log pool.log 'for "(alice|bob|carol)"')" "device channels the pool saw"
@@ -57,7 +44,7 @@ sleep 2
 for pid in "${pids[@]}"; do kill -0 "$pid" || fail "a miner exited when the pool went away"; done
 counts=()
 for user in alice bob carol; do counts+=("$user.log=$(accepted_count "$user.log")"); done
-start_pool pool2 "$pool_port" "${pool_args[@]}"
+start_pool pool2 "$POOL_PORT" "${POOL_ARGS[@]}"
 wait_accepted_beyond 60 "${counts[@]}"
 for user in alice bob carol; do
     assert_eq 1 "$(count_log "$user.log" 'connecting to')" "$user's connections (it stayed on the proxy)"
@@ -68,7 +55,7 @@ for pid in "${pids[@]}"; do kill -TERM "$pid"; wait "$pid" || fail "sv2 mine did
 kill -TERM "$PROXY_PID"
 wait "$PROXY_PID" || fail "sv2 proxy did not exit 0 on SIGTERM"
 assert_contains "$(cat proxy.log)" "upstream accepted"
-ASSERT_TIMEOUT=180 assert_exit 0 "$python" "$REPO_ROOT/Tests/Kernel/validate_chain.py" --rpc "http://127.0.0.1:$rpc_port" --user u --password p
+ASSERT_TIMEOUT=180 assert_exit 0 "$python" "$REPO_ROOT/Tests/Kernel/validate_chain.py" --rpc "http://127.0.0.1:$RPC_PORT" --user u --password p
 assert_contains "$OUT" "VALID: all"
 kill -TERM "$POOL_PID"
 wait "$POOL_PID" || fail "sv2 pool did not exit 0 on SIGTERM"

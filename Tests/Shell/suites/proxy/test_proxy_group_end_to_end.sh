@@ -7,14 +7,7 @@ source "$SUITE_DIR/helpers.sh"
 python="$REPO_ROOT/.venv/bin/python"
 [[ -x "$python" ]] || fail "no $python: run scripts/setup (it installs py-bitcoinkernel)"
 
-keys="$("$SV2" keygen)"
-secret="$(grep -o 'authority_secret_key = "[^"]*"' <<< "$keys" | cut -d'"' -f2)"
-rpc_port="$(free_port)"
-pool_port="$(free_port)"
-pool_args=(--datadir "$TEST_TMP/data" --generation-rate 0 --rpc-listen "127.0.0.1:$rpc_port" --rpc-user u --rpc-password p
-           --authority-secret-key "$secret" --shares-per-minute 30 --log-level debug)
-start_pool pool "$pool_port" "${pool_args[@]}"
-start_height="$(block_count "$rpc_port")"
+start_keyed_pool pool --shares-per-minute 30 --log-level debug
 proxy_port="$(free_port)"
 start_proxy proxy "$proxy_port" --upstream "$POOL_URL"
 
@@ -27,13 +20,7 @@ start_miner dave --threads 1 --extended --report-interval 1 --user dave "$PROXY_
 pids+=("$MINER_PID")
 
 wait_accepted_beyond 60 alice.log=0 bob.log=0 carol.log=0 dave.log=0
-deadline=$(( SECONDS + 60 ))
-while (( SECONDS < deadline )); do
-    (( $(block_count "$rpc_port") - start_height >= 8 )) && break
-    sleep 0.5
-done
-blocks=$(( $(block_count "$rpc_port") - start_height ))
-(( blocks >= 8 )) || { tail -n 20 pool.log proxy.log >&2; fail "only $blocks blocks through the proxy in 60 s"; }
+wait_blocks 8 60
 
 # Misbehaving devices are dealt with alone: a bad share goes to the pool and its error comes back to the device.
 ASSERT_TIMEOUT=60 assert_exit 0 "$python" "$SUITE_DIR/bad_devices.py" "$proxy_port"
@@ -63,7 +50,7 @@ sleep 2
 for pid in "${pids[@]}"; do kill -0 "$pid" || fail "a miner exited when the pool went away"; done
 counts=()
 for user in alice bob carol dave; do counts+=("$user.log=$(accepted_count "$user.log")"); done
-start_pool pool2 "$pool_port" "${pool_args[@]}"
+start_pool pool2 "$POOL_PORT" "${POOL_ARGS[@]}"
 wait_accepted_beyond 60 "${counts[@]}"
 for user in alice bob carol dave; do
     assert_eq 1 "$(count_log "$user.log" 'connecting to')" "$user's connections (it stayed on the proxy)"
@@ -76,7 +63,7 @@ kill -TERM "$PROXY_PID"
 wait "$PROXY_PID" || fail "sv2 proxy did not exit 0 on SIGTERM"
 assert_not_contains "$(cat proxy.log)" "proxy: error:"
 assert_contains "$(cat proxy.log)" "opening the devices' 4 channel(s) upstream"
-ASSERT_TIMEOUT=180 assert_exit 0 "$python" "$REPO_ROOT/Tests/Kernel/validate_chain.py" --rpc "http://127.0.0.1:$rpc_port" --user u --password p
+ASSERT_TIMEOUT=180 assert_exit 0 "$python" "$REPO_ROOT/Tests/Kernel/validate_chain.py" --rpc "http://127.0.0.1:$RPC_PORT" --user u --password p
 assert_contains "$OUT" "VALID: all"
 kill -TERM "$POOL_PID"
 wait "$POOL_PID" || fail "sv2 pool did not exit 0 on SIGTERM"

@@ -8,10 +8,7 @@ source "$SUITE_DIR/helpers.sh"
 python="$REPO_ROOT/.venv/bin/python"
 [[ -x "$python" ]] || fail "no $python: run scripts/setup (it installs py-bitcoinkernel)"
 
-rpc_port="$(free_port)"
-start_pool pool "$(free_port)" --datadir "$TEST_TMP/data" --generation-rate 0 --rpc-listen "127.0.0.1:$rpc_port" \
-    --rpc-user u --rpc-password p --shares-per-minute 30
-start_height="$(block_count "$rpc_port")"
+start_keyed_pool pool --shares-per-minute 30
 
 sv1_port="$(free_port)"
 # start_translate NAME: sv2 translate on the Sv1 port, serving as the Stratum V1 pool; sets TRANSLATE_PID.
@@ -29,13 +26,7 @@ for user in alice bob; do
     pids+=("$MINER_PID")
 done
 wait_accepted_beyond 60 alice.log=0 bob.log=0
-deadline=$(( SECONDS + 60 ))
-while (( SECONDS < deadline )); do
-    (( $(block_count "$rpc_port") - start_height >= 3 )) && break
-    sleep 0.5
-done
-blocks=$(( $(block_count "$rpc_port") - start_height ))
-(( blocks >= 3 )) || { tail -n 20 translate.log proxy.log >&2; fail "only $blocks blocks through proxy and translator in 60 s"; }
+wait_blocks 3 60
 for user in alice bob; do
     assert_eq 1 "$(count_log translate.log "miner authorized.* user=$user")" "the translator's worker $user"
 done
@@ -61,7 +52,7 @@ kill -TERM "$PROXY_PID"
 wait "$PROXY_PID" || fail "sv2 proxy did not exit 0 on SIGTERM"
 kill -TERM "$TRANSLATE_PID"
 wait "$TRANSLATE_PID" || true
-ASSERT_TIMEOUT=180 assert_exit 0 "$python" "$REPO_ROOT/Tests/Kernel/validate_chain.py" --rpc "http://127.0.0.1:$rpc_port" --user u --password p
+ASSERT_TIMEOUT=180 assert_exit 0 "$python" "$REPO_ROOT/Tests/Kernel/validate_chain.py" --rpc "http://127.0.0.1:$RPC_PORT" --user u --password p
 assert_contains "$OUT" "VALID: all"
 kill -TERM "$POOL_PID"
 wait "$POOL_PID" || fail "sv2 pool did not exit 0 on SIGTERM"
