@@ -69,7 +69,10 @@ let package = Package(
         // bitcoind-compatible JSON-RPC methods (getblocktemplate with long poll, submitblock, getblock...) over a node.
         .target(
             name: "Sv2NodeRPC",
-            dependencies: ["Sv2Node", "Bitcoin", "Sv2Binary", "Sv2Formats", "Sv2Network", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "Sv2Node", "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Formats", "Sv2Network",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         // The roles: template provider, pool, CPU miner, translator (and, later, proxy and job declaration).

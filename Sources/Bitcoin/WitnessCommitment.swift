@@ -45,3 +45,15 @@ public enum WitnessCommitment {
         coinbase.outputs.lastIndex { commitment(inScript: $0.scriptPubKey) != nil }
     }
 }
+
+extension Block {
+    /// Bitcoin Core's `UpdateUncommittedBlockStructures` (what its `submitblock` does before validating): when the
+    /// coinbase has a witness commitment output but no witness, the default witness reserved value (32 zero bytes)
+    /// becomes its witness. Miners that build the coinbase without a witness rely on it.
+    public mutating func fillWitnessReservedValue() {
+        guard let coinbase = transactions.first, coinbase.isCoinbase, !coinbase.hasWitness,
+              WitnessCommitment.outputIndex(in: coinbase) != nil
+        else { return }
+        transactions[0].inputs[0].witness = [WitnessCommitment.defaultReservedValue]
+    }
+}

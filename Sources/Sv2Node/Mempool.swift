@@ -20,12 +20,14 @@ public struct MempoolEntry: Sendable, Hashable {
     public var sigopsCost: Int
     /// Clock time when it entered the mempool.
     public var time: UInt32
+    /// The chain's height when it entered the mempool.
+    public var height: UInt32
 
     /// Virtual size: weight / 4 rounded up.
     public var virtualSize: Int { (weight + 3) / 4 }
 
     /// Creates an entry, computing ids, serialisation and weight.
-    init(transaction: Transaction, fee: UInt64, time: UInt32) {
+    init(transaction: Transaction, fee: UInt64, time: UInt32, height: UInt32) {
         self.transaction = transaction
         txid = transaction.txid
         serialized = transaction.serialized()
@@ -34,6 +36,7 @@ public struct MempoolEntry: Sendable, Hashable {
         weight = transaction.baseSize * 3 + serialized.count
         sigopsCost = transaction.legacySigOpCount * 4
         self.time = time
+        self.height = height
     }
 
     /// Whether this entry pays a higher fee rate than `other` (ties broken by txid, for a stable order).

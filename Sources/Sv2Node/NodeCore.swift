@@ -158,7 +158,7 @@ struct NodeCore {
         where !NodeScripts.verifySpend(scriptPubKey: coin.output.scriptPubKey, input: input) {
             return .failure(.nonstandardInputs)
         }
-        let entry = MempoolEntry(transaction: transaction, fee: fee, time: now)
+        let entry = MempoolEntry(transaction: transaction, fee: fee, time: now, height: chain.tipHeight)
         mempool.add(entry)
         for input in transaction.inputs { spendable.remove(input.previousOutput) }
         return .success(entry)

@@ -146,6 +146,12 @@ public final class RegtestNode: Sendable {
         locked { core in core.chain.heightByHash[hash].map { core.chain.headers[Int($0)] } }
     }
 
+    /// Median time past of the block at `height` (the median of its and its 10 predecessors' times), nil above the
+    /// tip.
+    public func medianTimePast(height: UInt32) -> UInt32? {
+        locked { core in height <= core.chain.tipHeight ? core.chain.medianTimePast(height: height) : nil }
+    }
+
     /// The block with `hash` (read from the block file), nil if not in the chain.
     public func block(hash: U256) -> Block? {
         locked { core in

@@ -1,5 +1,6 @@
 import Bitcoin
 import Foundation
+import Logging
 import NIOCore
 import Sv2Binary
 import Sv2Formats
@@ -8,32 +9,242 @@ import Sv2Node
 import Synchronization
 
 /// bitcoind-compatible JSON-RPC methods over `node`, for ``JSONRPCServer/listen(host:port:group:credentials:methods:maximumBodySize:)``:
-/// `getblocktemplate` (with long poll and proposals), `submitblock`, `getbestblockhash`, `getblockcount`,
-/// `getblockhash`, `getblock` (verbosity 0), `getblockheader`, `getblockchaininfo`, `getmempoolinfo`,
-/// `getrawmempool` and `generatetoaddress`.
+/// every method of ``NodeRPCCatalog`` with Bitcoin Core's names, argument checks, result fields and error codes.
 ///
-/// A `getblocktemplate` call whose `longpollid` equals the current one waits until the tip or the mempool changes,
-/// or `longPollTimeout` passes, then answers with a fresh template. Other calls answer at once, on the calling
-/// event loop (the node's lock is held for at most a template build or a block validation and fsync).
-public func rpcMethods(node: RegtestNode, longPollTimeout: TimeAmount = .seconds(60)) -> [String: JSONRPCMethod] {
+/// A `getblocktemplate` call whose `longpollid` names the current tip waits until a new tip, or until
+/// `longPollTimeout` has passed and the mempool has changed since, then answers with a fresh template. Other calls answer at once, on the calling
+/// event loop (the node's lock is held for at most a template build or a block validation and fsync). Each
+/// `submitblock` is logged with its result.
+public func rpcMethods(
+    node: RegtestNode, longPollTimeout: TimeAmount = .seconds(60), logger: Logger = Logger(label: "sv2.rpc")
+) -> [String: JSONRPCMethod] {
     let waiters = LongPollWaiters()
-    node.onChange { _ in waiters.fireAll() }
-    let rpc = NodeRPC(node: node)
-    return [
-        "getblocktemplate": { params, loop in
-            rpc.getBlockTemplate(params, loop: loop, waiters: waiters, timeout: longPollTimeout)
-        },
-        "submitblock": { params, loop in loop.answer { try rpc.submitBlock(params) } },
-        "getbestblockhash": { _, loop in loop.answer { .string(node.tip.hash.displayHex) } },
-        "getblockcount": { _, loop in loop.answer { .number(String(node.tip.height)) } },
-        "getblockhash": { params, loop in loop.answer { try rpc.getBlockHash(params) } },
-        "getblock": { params, loop in loop.answer { try rpc.getBlock(params) } },
-        "getblockheader": { params, loop in loop.answer { try rpc.getBlockHeader(params) } },
-        "getblockchaininfo": { _, loop in loop.answer { rpc.getBlockchainInfo() } },
-        "getmempoolinfo": { _, loop in loop.answer { rpc.getMempoolInfo() } },
-        "getrawmempool": { _, loop in loop.answer { .array(node.mempoolEntries.map { .string($0.txid.displayHex) }) } },
-        "generatetoaddress": { params, loop in loop.answer { try rpc.generateToAddress(params) } },
-    ]
+    node.onChange { change in
+        if case .newTip = change { waiters.fireAll() }
+    }
+    let catalog = NodeRPCCatalog(
+        rpc: NodeRPC(node: node, startTime: node.configuration.clock.now().unixSeconds, logger: logger),
+        waiters: waiters, longPollTimeout: longPollTimeout)
+    var methods = [String: JSONRPCMethod]()
+    for method in catalog.methods {
+        methods[method.name] = JSONRPCMethod(method.arguments.map(\.name)) { params, loop in
+            do {
+                try method.check(params)
+            } catch {
+                return loop.makeFailedFuture(error)
+            }
+            return method.run(params, loop)
+        }
+    }
+    return methods
+}
+
+/// One argument of an RPC method, as its help and Bitcoin Core's type check describe it.
+struct RPCArgument: Sendable {
+    /// The JSON types an argument takes.
+    enum Kind: String, Sendable {
+        case number, string, bool, object, array
+        /// Any type (checked by the method: verbosity takes a number or a boolean).
+        case any = "numeric or boolean"
+    }
+
+    /// The name (also for named parameters).
+    var name: String
+    /// The type.
+    var kind: Kind
+    /// Whether it may be left out.
+    var optional = false
+    /// One sentence for `help`.
+    var text: String
+
+    /// How `help` shows it in the usage line: strings quoted, optional ones in parentheses.
+    var usage: String { kind == .string ? "\"\(name)\"" : name }
+}
+
+/// An RPC method: name, help and implementation.
+struct NodeRPCMethod: Sendable {
+    /// The method name.
+    var name: String
+    /// The help section (`== Blockchain ==`).
+    var category: String
+    /// The arguments in positional order.
+    var arguments: [RPCArgument] = []
+    /// What it does, for `help`.
+    var summary: String
+    /// The implementation, given type-checked parameters.
+    var run: @Sendable (_ params: [JSONValue], _ eventLoop: EventLoop) -> EventLoopFuture<JSONValue>
+
+    /// The usage line: `getblock "blockhash" ( verbosity )`.
+    var usage: String {
+        let required = arguments.filter { !$0.optional }.map(\.usage)
+        let optional = arguments.filter(\.optional).map(\.usage)
+        return ([name] + required + (optional.isEmpty ? [] : ["( " + optional.joined(separator: " ") + " )"])).joined(separator: " ")
+    }
+
+    /// The full help text, as `help NAME` prints it (and too few or too many parameters answer).
+    var help: String {
+        var text = usage + "\n\n" + summary + "\n"
+        if !arguments.isEmpty {
+            text += "\nArguments:\n"
+            for (index, argument) in arguments.enumerated() {
+                text += "\(index + 1). \(argument.name)    (\(argument.kind.rawValue), \(argument.optional ? "optional" : "required")) \(argument.text)\n"
+            }
+        }
+        return text
+    }
+
+    /// Bitcoin Core's checks before a call: the parameter count (RPC_MISC_ERROR with the help text) and each given
+    /// parameter's JSON type (RPC_TYPE_ERROR, "Wrong type passed: {"Position 1 (height)": ...}").
+    func check(_ params: [JSONValue]) throws(JSONRPCError) {
+        let required = arguments.filter { !$0.optional }.count
+        guard params.count >= required, params.count <= arguments.count else {
+            throw JSONRPCError(code: NodeRPC.miscError, message: help)
+        }
+        var mismatches = [(String, JSONValue)]()
+        for (index, value) in params.enumerated() {
+            let argument = arguments[index]
+            if argument.kind == .any || (argument.optional && value == .null) { continue }
+            let type = value.typeName
+            if type != argument.kind.rawValue {
+                mismatches.append(("Position \(index + 1) (\(argument.name))",
+                                   .string("JSON value of type \(type) is not of expected type \(argument.kind.rawValue)")))
+            }
+        }
+        guard mismatches.isEmpty else {
+            let lines = mismatches.map { "    \(JSONValue.string($0.0).text): \($0.1.text)" }
+            throw JSONRPCError(code: NodeRPC.typeError, message: "Wrong type passed:\n{\n" + lines.joined(separator: ",\n") + "\n}")
+        }
+    }
+}
+
+extension JSONValue {
+    /// UniValue's type name: null, bool, object, array, number or string.
+    var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "bool"
+        case .object: return "object"
+        case .array: return "array"
+        case .number: return "number"
+        case .string: return "string"
+        }
+    }
+}
+
+/// The methods the node serves, in `help`'s order.
+struct NodeRPCCatalog: Sendable {
+    let rpc: NodeRPC
+    let waiters: LongPollWaiters
+    let longPollTimeout: TimeAmount
+
+    private static func now(_ body: @escaping @Sendable ([JSONValue]) throws -> JSONValue) -> @Sendable ([JSONValue], EventLoop) -> EventLoopFuture<JSONValue> {
+        { params, loop in loop.answer { try body(params) } }
+    }
+
+    private static let blockhash = RPCArgument(name: "blockhash", kind: .string, text: "The block hash")
+    private static let hexstring = RPCArgument(name: "hexstring", kind: .string, text: "The hex-encoded data")
+    private static let address = RPCArgument(name: "address", kind: .string, text: "The bitcoin address")
+
+    var methods: [NodeRPCMethod] {
+        let rpc = rpc, waiters = waiters, timeout = longPollTimeout
+        let node = rpc.node
+        var list = [
+            NodeRPCMethod(name: "getbestblockhash", category: "Blockchain", summary: "Returns the hash of the best (tip) block in the most-work fully-validated chain.",
+                          run: Self.now { _ in .string(node.tip.hash.displayHex) }),
+            NodeRPCMethod(name: "getblock", category: "Blockchain",
+                          arguments: [Self.blockhash, RPCArgument(name: "verbosity", kind: .any, optional: true, text: "0 for hex-encoded data, 1 for a JSON object, 2 (and 3) for JSON with transaction data")],
+                          summary: "Returns the block: hex (verbosity 0), a JSON object (1), or one with each transaction decoded (2 and 3).",
+                          run: Self.now { try rpc.getBlock($0) }),
+            NodeRPCMethod(name: "getblockchaininfo", category: "Blockchain", summary: "Returns an object containing various state info regarding blockchain processing.",
+                          run: Self.now { _ in rpc.getBlockchainInfo() }),
+            NodeRPCMethod(name: "getblockcount", category: "Blockchain", summary: "Returns the height of the most-work fully-validated chain.",
+                          run: Self.now { _ in .number(String(node.tip.height)) }),
+            NodeRPCMethod(name: "getblockhash", category: "Blockchain",
+                          arguments: [RPCArgument(name: "height", kind: .number, text: "The height index")],
+                          summary: "Returns hash of block in best-block-chain at height provided.",
+                          run: Self.now { try rpc.getBlockHash($0) }),
+            NodeRPCMethod(name: "getblockheader", category: "Blockchain",
+                          arguments: [Self.blockhash, RPCArgument(name: "verbose", kind: .bool, optional: true, text: "true for a json object, false for the hex-encoded data")],
+                          summary: "If verbose is false, returns a string that is serialized, hex-encoded data for blockheader 'hash'. If verbose is true, returns an Object with information about blockheader <hash>.",
+                          run: Self.now { try rpc.getBlockHeader($0) }),
+            NodeRPCMethod(name: "getdifficulty", category: "Blockchain", summary: "Returns the proof-of-work difficulty as a multiple of the minimum difficulty.",
+                          run: Self.now { _ in .number(difficultyText(bits: node.chainInfo.bits)) }),
+            NodeRPCMethod(name: "getmempoolinfo", category: "Blockchain", summary: "Returns details on the active state of the TX memory pool.",
+                          run: Self.now { _ in rpc.getMempoolInfo() }),
+            NodeRPCMethod(name: "getrawmempool", category: "Blockchain",
+                          arguments: [RPCArgument(name: "verbose", kind: .bool, optional: true, text: "True for a json object, false for array of transaction ids"),
+                                      RPCArgument(name: "mempool_sequence", kind: .bool, optional: true, text: "If verbose=false, returns a json object with transaction list and mempool sequence number attached.")],
+                          summary: "Returns all transaction ids in memory pool as a json array of string transaction ids.",
+                          run: Self.now { try rpc.getRawMempool($0) }),
+            NodeRPCMethod(name: "preciousblock", category: "Blockchain", arguments: [Self.blockhash],
+                          summary: "Treats a block as if it were received before others with the same work. This node keeps one chain, so it only checks that the block is known.",
+                          run: Self.now { try rpc.preciousBlock($0) }),
+            NodeRPCMethod(name: "uptime", category: "Control", summary: "Returns the total uptime of the server.",
+                          run: Self.now { _ in .number(String(max(0, Int64(node.configuration.clock.now().unixSeconds) - Int64(rpc.startTime)))) }),
+            NodeRPCMethod(name: "getblocktemplate", category: "Mining",
+                          arguments: [RPCArgument(name: "template_request", kind: .object, optional: true, text: "Format of the template: {\"mode\", \"rules\", \"longpollid\", \"data\"}")],
+                          summary: "Returns data needed to construct a block to work on (BIP 22, 23, 9, 145); with {\"mode\": \"proposal\", \"data\": HEX} checks a block proposal.",
+                          run: { params, loop in rpc.getBlockTemplate(params, loop: loop, waiters: waiters, timeout: timeout) }),
+            NodeRPCMethod(name: "getmininginfo", category: "Mining", summary: "Returns a json object containing mining-related information.",
+                          run: Self.now { _ in rpc.getMiningInfo() }),
+            NodeRPCMethod(name: "submitblock", category: "Mining",
+                          arguments: [RPCArgument(name: "hexdata", kind: .string, text: "the hex-encoded block data to submit"),
+                                      RPCArgument(name: "dummy", kind: .string, optional: true, text: "dummy value, for compatibility with BIP22. This value is ignored.")],
+                          summary: "Attempts to submit new block to network (null when accepted, else the reason).",
+                          run: Self.now { try rpc.submitBlock($0) }),
+            NodeRPCMethod(name: "getnetworkinfo", category: "Network", summary: "Returns an object containing various state info regarding P2P networking (this node has none).",
+                          run: Self.now { _ in rpc.getNetworkInfo() }),
+            NodeRPCMethod(name: "decoderawtransaction", category: "Rawtransactions",
+                          arguments: [Self.hexstring, RPCArgument(name: "iswitness", kind: .bool, optional: true, text: "Whether the transaction hex is a serialized witness transaction.")],
+                          summary: "Return a JSON object representing the serialized, hex-encoded transaction.",
+                          run: Self.now { try rpc.decodeRawTransaction($0) }),
+            NodeRPCMethod(name: "decodescript", category: "Rawtransactions", arguments: [Self.hexstring],
+                          summary: "Decode a hex-encoded script.",
+                          run: Self.now { try rpc.decodeScript($0) }),
+            NodeRPCMethod(name: "getrawtransaction", category: "Rawtransactions",
+                          arguments: [RPCArgument(name: "txid", kind: .string, text: "The transaction id"),
+                                      RPCArgument(name: "verbosity", kind: .any, optional: true, text: "0 for hex-encoded data, 1 for a JSON object, and 2 for JSON object with fee and prevout"),
+                                      RPCArgument(name: "blockhash", kind: .string, optional: true, text: "The block in which to look for the transaction")],
+                          summary: "Return the raw transaction data from the mempool, or from the block given (this node keeps no transaction index).",
+                          run: Self.now { try rpc.getRawTransaction($0) }),
+            NodeRPCMethod(name: "validateaddress", category: "Util", arguments: [Self.address],
+                          summary: "Return information about the given bitcoin address.",
+                          run: Self.now { try rpc.validateAddress($0) }),
+            NodeRPCMethod(name: "getaddressinfo", category: "Wallet", arguments: [Self.address],
+                          summary: "Return information about the given bitcoin address (this node has no wallet: no address is its own).",
+                          run: Self.now { try rpc.getAddressInfo($0) }),
+            NodeRPCMethod(name: "generatetoaddress", category: "Generating",
+                          arguments: [RPCArgument(name: "nblocks", kind: .number, text: "How many blocks are generated."),
+                                      RPCArgument(name: "address", kind: .string, text: "The address to send the newly generated bitcoin to."),
+                                      RPCArgument(name: "maxtries", kind: .number, optional: true, text: "How many iterations to try.")],
+                          summary: "Mine blocks immediately to a specified address (before the RPC call returns)",
+                          run: Self.now { try rpc.generateToAddress($0) }),
+        ]
+        let topics = list
+        list.append(NodeRPCMethod(
+            name: "help", category: "Control",
+            arguments: [RPCArgument(name: "command", kind: .string, optional: true, text: "The command to get help on")],
+            summary: "List all commands, or get help for a specified command.",
+            run: Self.now { params in
+                guard case let .string(name)? = params.first else { return .string(Self.overview(topics)) }
+                if name == "help" { return .string("help ( \"command\" )\n\nList all commands, or get help for a specified command.\n") }
+                return .string(topics.first { $0.name == name }?.help ?? "help: unknown command: \(name)")
+            }))
+        return list
+    }
+
+    /// `help` without a command: each category's usage lines.
+    private static func overview(_ methods: [NodeRPCMethod]) -> String {
+        var sections = [String]()
+        var seen = [String]()
+        for method in methods where !seen.contains(method.category) { seen.append(method.category) }
+        for category in seen {
+            let lines = methods.filter { $0.category == category }.map(\.usage).sorted()
+            let extra = category == "Control" ? ["help ( \"command\" )"] : []
+            sections.append("== \(category) ==\n" + (lines + extra).sorted().joined(separator: "\n"))
+        }
+        return sections.joined(separator: "\n\n")
+    }
 }
 
 extension EventLoop {
@@ -75,9 +286,12 @@ final class LongPollWaiters: Sendable {
     }
 }
 
-/// The method bodies.
+/// The method bodies (parameters already checked for count and JSON type by ``NodeRPCMethod/check(_:)``).
 struct NodeRPC: Sendable {
     let node: RegtestNode
+    /// When the server started (unix seconds), for `uptime`.
+    let startTime: UInt32
+    let logger: Logger
 
     /// bitcoind's RPC_DESERIALIZATION_ERROR.
     static let deserializationError = -22
@@ -118,18 +332,21 @@ struct NodeRPC: Sendable {
             return loop.makeFailedFuture(JSONRPCError.invalidParameter(
                 "getblocktemplate must be called with the segwit rule set (call with {\"rules\": [\"segwit\"]})"))
         }
-        guard case let .string(longPollID)? = field("longpollid"), longPollID == node.longPollID else {
+        guard case let .string(longPollID)? = field("longpollid"), longPollID.hasPrefix(node.tip.hash.displayHex) else {
             return loop.makeSucceededFuture(templateJSON())
         }
-        // Long poll: wait for a change of tip or mempool, or the timeout.
+        // Long poll, as Bitcoin Core: wait for a new tip; after `timeout`, answer if the mempool changed since the
+        // id was given, else wait again (a tenth of the timeout at a time).
         let promise = loop.makePromise(of: Void.self)
         let ticket = waiters.add(promise)
-        if node.longPollID != longPollID { waiters.fire(ticket) }
-        let timer = loop.scheduleTask(in: timeout) { waiters.fire(ticket) }
-        let node = self
-        return promise.futureResult.map { _ in
+        let node = self.node
+        if !longPollID.hasPrefix(node.tip.hash.displayHex) { waiters.fire(ticket) }
+        let timer = loop.scheduleRepeatedTask(initialDelay: timeout, delay: .nanoseconds(timeout.nanoseconds / 10)) { _ in
+            if node.longPollID != longPollID { waiters.fire(ticket) }
+        }
+        return promise.futureResult.map { [self] _ in
             timer.cancel()
-            return node.templateJSON()
+            return templateJSON()
         }
     }
 
@@ -184,13 +401,20 @@ struct NodeRPC: Sendable {
 
     // MARK: Blocks
 
+    /// Bitcoin Core's submitblock: the witness reserved value filled in as its `UpdateUncommittedBlockStructures`
+    /// does, then null when accepted, else the reason ("duplicate", "inconclusive", "high-hash", ...). Logged.
     func submitBlock(_ params: [JSONValue]) throws -> JSONValue {
-        guard case let .string(hex)? = params.first else {
-            throw JSONRPCError(code: NodeRPC.typeError, message: "submitblock expects the block as a hex string")
-        }
-        switch node.submit(try decodeBlock(hex)) {
-        case .success: return .null
-        case let .failure(rejection): return .string(rejection.reason)
+        guard case let .string(hex)? = params.first else { throw JSONRPCError(code: NodeRPC.typeError, message: "hexdata must be a string") }
+        var block = try decodeBlock(hex)
+        block.fillWitnessReservedValue()
+        let hash = block.hash.displayHex
+        switch node.submit(block) {
+        case .success:
+            logger.info("submitblock: block \(hash) accepted")
+            return .null
+        case let .failure(rejection):
+            logger.warning("submitblock: block \(hash) rejected: \(rejection.reason)")
+            return .string(rejection.reason)
         }
     }
 
@@ -202,117 +426,6 @@ struct NodeRPC: Sendable {
             throw JSONRPCError(code: NodeRPC.deserializationError, message: "Block does not start with a coinbase")
         }
         return block
-    }
-
-    func getBlockHash(_ params: [JSONValue]) throws -> JSONValue {
-        let height = try integer(params, 0, name: "height")
-        guard height >= 0, height <= Int64(UInt32.max), let hash = node.blockHash(height: UInt32(height)) else {
-            throw JSONRPCError.invalidParameter("Block height out of range")
-        }
-        return .string(hash.displayHex)
-    }
-
-    func getBlock(_ params: [JSONValue]) throws -> JSONValue {
-        let hash = try blockHash(params)
-        switch params.count > 1 ? params[1] : .null {
-        case .number("0"), .bool(false): break
-        default:
-            throw JSONRPCError.invalidParameter("this node supports only getblock with verbosity 0 (raw hex)")
-        }
-        guard let bytes = node.blockBytes(hash: hash) else {
-            throw JSONRPCError(code: NodeRPC.invalidAddressOrKey, message: "Block not found")
-        }
-        return .string(Hex.encode(bytes))
-    }
-
-    func getBlockHeader(_ params: [JSONValue]) throws -> JSONValue {
-        let hash = try blockHash(params)
-        guard let header = node.header(hash: hash), let height = node.height(of: hash) else {
-            throw JSONRPCError(code: NodeRPC.invalidAddressOrKey, message: "Block not found")
-        }
-        if params.count > 1, params[1] == .bool(false) { return .string(Hex.encode(header.serialized)) }
-        let tip = node.tip
-        var fields: [(String, JSONValue)] = [
-            ("hash", .string(hash.displayHex)),
-            ("confirmations", .number(String(tip.height - height + 1))),
-            ("height", .number(String(height))),
-            ("version", .number(String(header.version))),
-            ("versionHex", .string(hexWord(header.version))),
-            ("merkleroot", .string(header.merkleRoot.displayHex)),
-            ("time", .number(String(header.time))),
-            ("nonce", .number(String(header.nonce))),
-            ("bits", .string(hexWord(header.bits))),
-            ("difficulty", .number(difficultyText(bits: header.bits))),
-            ("chainwork", .string(U256(UInt64(height) * 2 + 2).displayHex)),
-        ]
-        if height > 0 { fields.append(("previousblockhash", .string(header.previousBlockHash.displayHex))) }
-        if let next = node.blockHash(height: height + 1) { fields.append(("nextblockhash", .string(next.displayHex))) }
-        return .object(fields)
-    }
-
-    func getBlockchainInfo() -> JSONValue {
-        let info = node.chainInfo
-        return .object([
-            ("chain", .string("regtest")),
-            ("blocks", .number(String(info.height))),
-            ("headers", .number(String(info.height))),
-            ("bestblockhash", .string(info.bestBlockHash.displayHex)),
-            ("bits", .string(hexWord(info.bits))),
-            ("target", .string(info.target.displayHex)),
-            ("difficulty", .number(difficultyText(bits: info.bits))),
-            ("time", .number(String(info.time))),
-            ("mediantime", .number(String(info.medianTime))),
-            ("verificationprogress", .number("1")),
-            ("initialblockdownload", .bool(false)),
-            ("chainwork", .string(info.chainWork.displayHex)),
-            ("size_on_disk", .number(String(info.sizeOnDisk))),
-            ("pruned", .bool(false)),
-            ("warnings", .array([])),
-        ])
-    }
-
-    func getMempoolInfo() -> JSONValue {
-        let info = node.mempoolInfo
-        return .object([
-            ("loaded", .bool(true)),
-            ("size", .number(String(info.count))),
-            ("bytes", .number(String(info.virtualSize))),
-            ("total_fee", .number(bitcoinAmount(info.totalFees))),
-        ])
-    }
-
-    func generateToAddress(_ params: [JSONValue]) throws -> JSONValue {
-        let count = try integer(params, 0, name: "nblocks")
-        guard params.count > 1, case let .string(text) = params[1] else {
-            throw JSONRPCError(code: NodeRPC.typeError, message: "address must be a string")
-        }
-        guard let address = try? Address(text, network: .regtest) else {
-            throw JSONRPCError(code: NodeRPC.invalidAddressOrKey, message: "Error: Invalid address")
-        }
-        guard count >= 0, count <= 10_000 else { throw JSONRPCError.invalidParameter("nblocks must be 0 to 10000") }
-        return .array(node.generate(blocks: Int(count), payoutScript: address.scriptPubKey).map { .string($0.displayHex) })
-    }
-
-    // MARK: Parameters and formatting
-
-    private func integer(_ params: [JSONValue], _ index: Int, name: String) throws -> Int64 {
-        guard index < params.count else {
-            throw JSONRPCError(code: NodeRPC.miscError, message: "missing parameter \(name)")
-        }
-        guard case let .number(text) = params[index], let value = Int64(text) else {
-            throw JSONRPCError(code: NodeRPC.typeError, message: "\(name) must be an integer")
-        }
-        return value
-    }
-
-    private func blockHash(_ params: [JSONValue]) throws -> U256 {
-        guard case let .string(text)? = params.first else {
-            throw JSONRPCError(code: NodeRPC.typeError, message: "blockhash must be a string")
-        }
-        guard let hash = U256(displayHex: text) else {
-            throw JSONRPCError.invalidParameter("blockhash must be of length 64 (not \(text.count), for '\(text)')")
-        }
-        return hash
     }
 }
 

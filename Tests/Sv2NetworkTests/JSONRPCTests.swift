@@ -10,10 +10,10 @@ struct JSONRPCTests {
 
     func server() async throws -> Channel {
         let methods: [String: JSONRPCMethod] = [
-            "getblockcount": { _, loop in loop.makeSucceededFuture(.number("7")) },
-            "echo": { params, loop in loop.makeSucceededFuture(.array(params)) },
-            "fail": { _, loop in loop.makeFailedFuture(JSONRPCError.invalidParameter("no such block")) },
-            "later": { _, loop in loop.scheduleTask(in: .milliseconds(50)) { JSONValue.string("done") }.futureResult },
+            "getblockcount": JSONRPCMethod { _, loop in loop.makeSucceededFuture(.number("7")) },
+            "echo": JSONRPCMethod(["first", "second"]) { params, loop in loop.makeSucceededFuture(.array(params)) },
+            "fail": JSONRPCMethod { _, loop in loop.makeFailedFuture(JSONRPCError.invalidParameter("no such block")) },
+            "later": JSONRPCMethod { _, loop in loop.scheduleTask(in: .milliseconds(50)) { JSONValue.string("done") }.futureResult },
         ]
         return try await JSONRPCServer.listen(
             host: "127.0.0.1", port: 0, group: Self.group,
@@ -31,7 +31,7 @@ struct JSONRPCTests {
         #expect(try await client.call("echo", [.string("a"), .number("1")]).get() == .array([.string("a"), .number("1")]))
         #expect(try await client.call("later").get() == .string("done"))
         await #expect(throws: JSONRPCError(code: -8, message: "no such block")) { try await client.call("fail").get() }
-        await #expect(throws: JSONRPCError.methodNotFound("nope")) { try await client.call("nope").get() }
+        await #expect(throws: JSONRPCError.methodNotFound) { try await client.call("nope").get() }
         let cookie = JSONRPCClient(host: "127.0.0.1", port: port, user: "__cookie__", password: "abc", group: Self.group)
         #expect(try await cookie.call("getblockcount").get() == .number("7"))
         let wrong = JSONRPCClient(host: "127.0.0.1", port: port, user: "user", password: "guess", group: Self.group)

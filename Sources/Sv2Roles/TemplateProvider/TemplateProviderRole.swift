@@ -98,7 +98,7 @@ public final class JSONRPCService: Service, Sendable {
         do {
             server = try await JSONRPCServer.listen(
                 host: listen.host, port: listen.port, group: group, credentials: JSONRPCCredentials(accepted: accepted),
-                methods: rpcMethods(node: node)
+                methods: rpcMethods(node: node, logger: logger)
             ).get()
         } catch {
             throw TemplateSourceError.unavailable("cannot serve JSON-RPC on \(listen): \(error)")
