@@ -9,19 +9,27 @@ public struct VardiffConfiguration: Sendable, Hashable {
     /// The highest hashrate a target is ever computed for; nil for no bound beyond the hardest target SRI's formula
     /// reaches (2^128).
     public let maximumHashrate: Double?
+    /// Seconds without a share after which the first share counts as overdue even before 4.46 shares were expected
+    /// (at least one must have been); nil to wait for the statistics alone.
+    public let silenceSeconds: Double?
 
-    /// A configuration, or nil unless `sharesPerMinute` and `minimumHashrate` are positive and finite and
-    /// `maximumHashrate`, when given, is finite and at least `minimumHashrate`.
-    public init?(sharesPerMinute: Double, minimumHashrate: Double, maximumHashrate: Double? = nil) {
+    /// A configuration, or nil unless `sharesPerMinute` and `minimumHashrate` are positive and finite,
+    /// `maximumHashrate`, when given, is finite and at least `minimumHashrate`, and `silenceSeconds`, when given, is
+    /// positive.
+    public init?(sharesPerMinute: Double, minimumHashrate: Double, maximumHashrate: Double? = nil, silenceSeconds: Double? = nil) {
         guard sharesPerMinute > 0, sharesPerMinute.isFinite, minimumHashrate > 0, minimumHashrate.isFinite else {
             return nil
         }
         if let maximumHashrate {
             guard maximumHashrate.isFinite, maximumHashrate >= minimumHashrate else { return nil }
         }
+        if let silenceSeconds {
+            guard silenceSeconds > 0, silenceSeconds.isFinite else { return nil }
+        }
         self.sharesPerMinute = sharesPerMinute
         self.minimumHashrate = minimumHashrate
         self.maximumHashrate = maximumHashrate
+        self.silenceSeconds = silenceSeconds
     }
 }
 
@@ -51,7 +59,8 @@ public struct VardiffConfiguration: Sendable, Hashable {
 ///    expected), each floored at 0. When one reaches 14 (on a steady miner that happens at most about once per
 ///    e^14 ≈ 1.2 million shares), the window restarts with the shares and exposure since that detector was last at
 ///    0, the estimated change point, and the detectors stay quiet until the next retarget.
-/// 3. *Search.* When the window's first share is overdue (none yet at z(0, E·X) ≤ −3, that is 4.46 expected), E is
+/// 3. *Search.* When the window's first share is overdue (none yet at z(0, E·X) ≤ −3, that is 4.46 expected; or,
+///    with ``VardiffConfiguration/silenceSeconds``, none for that long while at least one was expected), E is
 ///    far too high and the window searches: until it holds 32 shares, E drops to (n + 0.1) / X, the estimate H\* with
 ///    a tenth of a share added so that it exists before the first share, whenever that is at most E / 2. A lower E
 ///    makes the exposure grow faster, so E falls geometrically until shares come, and it lands below H more often
@@ -85,6 +94,8 @@ public struct Vardiff: Sendable {
     private var slower = ChangeDetector(perShare: -logFour, perExpectedShare: 0.75)
     /// Whether a detector has restarted the window since the last retarget.
     private var alarmed = false
+    /// The clock reading of the last share, or of the start.
+    private var lastShare: Double
 
     /// Starts at `initialHashrate` (clamped to the configured bounds) with an empty window at time `now`.
     public init(configuration: VardiffConfiguration, initialHashrate: Double, now: Double) {
@@ -94,6 +105,7 @@ public struct Vardiff: Sendable {
         target = MiningTarget.target(hashrate: hashrate, sharesPerMinute: configuration.sharesPerMinute)
         hashesPerShare = MiningTarget.expectedHashes(target: target)
         clock = now
+        lastShare = now
     }
 
     /// The current hashrate estimate: H\* once the window holds a share, ``targetHashrate`` before, clamped to the
@@ -106,6 +118,7 @@ public struct Vardiff: Sendable {
     /// Counts one accepted share found at `now`.
     public mutating func recordShare(now: Double) {
         advance(to: now)
+        lastShare = max(lastShare, now)
         window.shares += 1
         faster.addShare()
         slower.addShare()
@@ -166,7 +179,10 @@ public struct Vardiff: Sendable {
 
     /// Starts the search of step 3 once the window's first share is overdue.
     private mutating func checkOverdue() {
-        if window.shares == 0, Self.zScore(0, expected: targetHashrate * window.exposure) <= -3 { searching = true }
+        guard window.shares == 0 else { return }
+        let expected = targetHashrate * window.exposure
+        let silent = configuration.silenceSeconds.map { clock - lastShare >= $0 && expected >= 1 } ?? false
+        if silent || Self.zScore(0, expected: expected) <= -3 { searching = true }
     }
 
     /// Anscombe's z-score of `shares` observed against `expected`.

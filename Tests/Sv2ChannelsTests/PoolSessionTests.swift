@@ -45,8 +45,8 @@ private struct Harness {
     }
 
     /// A new tip activating the future job of template `id`.
-    mutating func newTip(_ id: UInt32, networkTarget: U256 = U256(1)) throws {
-        let tip = prevHash(jobID: id, networkTarget: networkTarget)
+    mutating func newTip(_ id: UInt32, networkTarget: U256 = U256(1), nBits: UInt32 = mainnetBits) throws {
+        let tip = prevHash(jobID: id, networkTarget: networkTarget, nBits: nBits)
         let change = try board.apply(TemplateSetNewPrevHash(
             templateID: UInt64(id), prevHash: tip.prevHash, headerTimestamp: tip.minNtime, nBits: tip.nBits, target: networkTarget))
         record(session.update(to: board.work, change: change))
@@ -79,8 +79,11 @@ private func job(_ id: UInt32, future: Bool) throws -> PoolJob {
     try PoolJob(id: id, template: template(id: UInt64(id), future: future), rewardScript: rewardScript, poolTag: "unit", extranonceLength: 32)
 }
 
-private func prevHash(jobID: UInt32, networkTarget: U256 = U256(1)) -> PoolPrevHash {
-    PoolPrevHash(jobID: jobID, prevHash: U256(w0: 1, w1: 2, w2: 3, w3: 4), minNtime: 1_700_000_000, nBits: 0x207f_ffff, networkTarget: networkTarget)
+/// A mainnet nBits (difficulty about 5.6e13), so that no channel target in these tests meets the network cap.
+private let mainnetBits: UInt32 = 0x1703_4219
+
+private func prevHash(jobID: UInt32, networkTarget: U256 = U256(1), nBits: UInt32 = mainnetBits) -> PoolPrevHash {
+    PoolPrevHash(jobID: jobID, prevHash: U256(w0: 1, w1: 2, w2: 3, w3: 4), minNtime: 1_700_000_000, nBits: nBits, networkTarget: networkTarget)
 }
 
 private func openExtended(_ harness: inout Harness, maxTarget: U256 = .max, minExtranonce: UInt16 = 4) -> OpenExtendedMiningChannelSuccess? {
@@ -223,7 +226,7 @@ struct PoolSessionTests {
         #expect(coinbase.hasWitness)
         let header = BlockHeader(
             version: 0x2000_0000, previousBlockHash: prevHash(jobID: 1).prevHash, merkleRoot: coinbase.txid, time: 1_700_000_002,
-            bits: 0x207f_ffff, nonce: 77)
+            bits: mainnetBits, nonce: 77)
         #expect(header.hash == block.hash)
         #expect(coinbase.txid == (try job(1, future: true)).coinbase.merkleRoot(extranonce: channel.extranoncePrefix + extranonce))
     }
@@ -341,6 +344,33 @@ struct PoolSessionTests {
         harness.receive(.updateChannel(UpdateChannel(channelID: 99, nominalHashRate: 1, maximumTarget: .max)))
         #expect(harness.take() == [.updateChannelError(UpdateChannelError(channelID: 99, errorCode: "invalid-channel-id"))])
         harness.receive(.updateChannel(UpdateChannel(channelID: channel.channelID, nominalHashRate: 1e6, maximumTarget: U256(1000))))
+        #expect(harness.take() == [.setTarget(SetTarget(channelID: channel.channelID, maximumTarget: U256(1000)))])
+    }
+
+    @Test("a channel target is never harder than the network target: on regtest every channel mines at it")
+    func networkTargetCap() throws {
+        let regtest = try CompactTarget(bits: 0x207f_ffff).target()
+        var harness = try Harness()
+        // Opened before any tip, at a rate far above what regtest needs: the first tip eases it with SetTarget.
+        harness.receive(.openExtendedMiningChannel(OpenExtendedMiningChannel(
+            requestID: 1, userIdentity: "early", nominalHashRate: 1e15, maxTarget: .max, minExtranonceSize: 4)))
+        let early = try #require(harness.take().compactMap {
+            if case let .openExtendedMiningChannelSuccess(success) = $0 { return success } else { return nil }
+        }.first)
+        #expect(early.target < regtest)
+        try harness.newJob(1, future: true)
+        try harness.newTip(1, nBits: 0x207f_ffff)
+        #expect(harness.take().contains(.setTarget(SetTarget(channelID: early.channelID, maximumTarget: regtest))))
+        // Opened on the tip, and updated: the network target, within the channel's maximum.
+        harness.receive(.openExtendedMiningChannel(OpenExtendedMiningChannel(
+            requestID: 2, userIdentity: "later", nominalHashRate: 1e15, maxTarget: .max, minExtranonceSize: 4)))
+        let channel = try #require(harness.take().compactMap {
+            if case let .openExtendedMiningChannelSuccess(success) = $0 { return success } else { return nil }
+        }.first)
+        #expect(channel.target == regtest)
+        harness.receive(.updateChannel(UpdateChannel(channelID: channel.channelID, nominalHashRate: 1e18, maximumTarget: .max)))
+        #expect(harness.take().isEmpty)
+        harness.receive(.updateChannel(UpdateChannel(channelID: channel.channelID, nominalHashRate: 1e18, maximumTarget: U256(1000))))
         #expect(harness.take() == [.setTarget(SetTarget(channelID: channel.channelID, maximumTarget: U256(1000)))])
     }
 }

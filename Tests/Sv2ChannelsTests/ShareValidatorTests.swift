@@ -85,7 +85,7 @@ struct ShareValidatorTests {
             for request in [(Sv1Method.subscribe, [JSONValue]()), (Sv1Method.authorize, [.string("farm.a"), .string("x")])] {
                 _ = translator.receive(.request(id: .number("1"), method: request.0, params: request.1), now: now)
             }
-            _ = translator.newJob(job)
+            _ = translator.newJob(job, now: now)
         }
 
         static func message(_ action: SessionAction<Sv2Message, some Any>) -> Sv2Message? {

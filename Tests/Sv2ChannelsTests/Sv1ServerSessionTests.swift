@@ -87,10 +87,10 @@ struct Sv1ServerSessionTests {
         var miner = try Downstream()
         miner.request(1, Sv1Method.subscribe, [])
         miner.request(2, Sv1Method.authorize, [.string("w"), .string("x")])
-        #expect(miner.session.newJob(job) == [.effect(.notify(job))])
+        #expect(miner.session.newJob(job, now: 1000) == [.effect(.notify(job))])
         let next = try #require(TranslatorJob(work: work(id: 2), jobID: "2b", cleanJobs: false, extranonce1Size: 4, extranonce2Size: 4))
         var late = try Downstream()
-        _ = late.session.newJob(next)
+        _ = late.session.newJob(next, now: 1000)
         late.request(1, Sv1Method.subscribe, [])
         #expect(late.session.receive(.request(id: .number("2"), method: Sv1Method.authorize, params: [.string("w")]), now: 1000).last == .effect(.notify(next.cleaned)))
     }
@@ -98,7 +98,7 @@ struct Sv1ServerSessionTests {
     @Test("configure, subscribe, authorize: mask intersected with BIP320, extranonce1 and size, then difficulty and a clean job")
     func handshake() throws {
         var miner = try Downstream()
-        miner.run(miner.session.newJob(try #require(TranslatorJob(work: work(), jobID: "1", cleanJobs: false, extranonce1Size: 4, extranonce2Size: 4))))
+        miner.run(miner.session.newJob(try #require(TranslatorJob(work: work(), jobID: "1", cleanJobs: false, extranonce1Size: 4, extranonce2Size: 4)), now: 1000))
         miner.request(1, Sv1Method.configure, [.array([.string("version-rolling"), .string("minimum-difficulty"), .string("subscribe-extranonce")]),
                                                .object([("version-rolling.mask", .string("ffffffff"))])])
         guard case let .response(_, .object(result), _)? = miner.take().first else { Issue.record("no configure result"); return }
@@ -123,7 +123,7 @@ struct Sv1ServerSessionTests {
         miner.request(2, Sv1Method.configure, [.array([.string("version-rolling")]), .object([("version-rolling.mask", .string("00ffe000"))])])
         miner.request(3, Sv1Method.subscribe, [])
         miner.request(4, Sv1Method.authorize, [.string("w"), .string("x")])
-        miner.run(miner.session.newJob(try #require(TranslatorJob(work: work(), jobID: "a", cleanJobs: true, extranonce1Size: 4, extranonce2Size: 4))))
+        miner.run(miner.session.newJob(try #require(TranslatorJob(work: work(), jobID: "a", cleanJobs: true, extranonce1Size: 4, extranonce2Size: 4)), now: 1000))
         func share(_ id: Int, job: String = "a", nonce: String = "00000001", bits: String? = nil, extranonce2: String = "01020304") {
             var params: [JSONValue] = [.string("w"), .string(job), .string(extranonce2), .string("6553f100"), .string(nonce)]
             if let bits { params.append(.string(bits)) }
@@ -146,13 +146,13 @@ struct Sv1ServerSessionTests {
         #expect(miner.errorCode(9) == 20)
         // A clean job makes job "a" unknown.
         miner.run(miner.session.newJob(try #require(TranslatorJob(
-            work: work(id: 2, prevHash: U256(9)), jobID: "b", cleanJobs: true, extranonce1Size: 4, extranonce2Size: 4))))
+            work: work(id: 2, prevHash: U256(9)), jobID: "b", cleanJobs: true, extranonce1Size: 4, extranonce2Size: 4)), now: 1000))
         share(10, nonce: "00000002")
         #expect(miner.errorCode(10) == 21)
         // A difficulty no hash meets (from the next job on): low difficulty, nothing forwarded.
         miner.request(11, Sv1Method.suggestDifficulty, [.number("1e12")])
         miner.run(miner.session.newJob(try #require(TranslatorJob(
-            work: work(id: 3, prevHash: U256(9)), jobID: "c", cleanJobs: false, extranonce1Size: 4, extranonce2Size: 4))))
+            work: work(id: 3, prevHash: U256(9)), jobID: "c", cleanJobs: false, extranonce1Size: 4, extranonce2Size: 4)), now: 1000))
         share(12, job: "c", nonce: "00000003")
         #expect(miner.errorCode(12) == 23)
         #expect(miner.submitted.count == 1)
@@ -164,7 +164,7 @@ struct Sv1ServerSessionTests {
         var miner = try Downstream()
         miner.request(1, Sv1Method.subscribe, [])
         miner.request(2, Sv1Method.authorize, [.string("w"), .string("x")])
-        miner.run(miner.session.newJob(try #require(TranslatorJob(work: work(target: U256(1)), jobID: "a", cleanJobs: true, extranonce1Size: 4, extranonce2Size: 4))))
+        miner.run(miner.session.newJob(try #require(TranslatorJob(work: work(target: U256(1)), jobID: "a", cleanJobs: true, extranonce1Size: 4, extranonce2Size: 4)), now: 1000))
         miner.request(3, Sv1Method.submit, [.string("w"), .string("a"), .string("00000000"), .string("6553f100"), .string("00000001")])
         #expect(miner.errorCode(3) == nil)
         #expect(miner.submitted.isEmpty)
@@ -191,14 +191,14 @@ struct Sv1ServerSessionTests {
         var fixed = work()
         fixed.versionRollingMask = 0
         _ = miner.take()
-        miner.run(miner.session.newJob(try #require(TranslatorJob(work: fixed, jobID: "f", cleanJobs: true, extranonce1Size: 4, extranonce2Size: 4))))
+        miner.run(miner.session.newJob(try #require(TranslatorJob(work: fixed, jobID: "f", cleanJobs: true, extranonce1Size: 4, extranonce2Size: 4)), now: 1000))
         #expect(miner.take().first == .notification(method: Sv1Method.setVersionMask, params: [.string("00000000")]))
         miner.request(4, Sv1Method.submit, [.string("w"), .string("f"), .string("00000000"), .string("6553f100"), .string("00000001"), .string("1fffe000")])
         #expect(miner.errorCode(4) == nil)
         #expect(miner.submitted.first?.version == 0x2000_0000)
         _ = miner.take()
         // The next job allows rolling again: the negotiated mask is announced back.
-        miner.run(miner.session.newJob(try #require(TranslatorJob(work: work(id: 2), jobID: "g", cleanJobs: false, extranonce1Size: 4, extranonce2Size: 4))))
+        miner.run(miner.session.newJob(try #require(TranslatorJob(work: work(id: 2), jobID: "g", cleanJobs: false, extranonce1Size: 4, extranonce2Size: 4)), now: 1000))
         #expect(miner.take().first == .notification(method: Sv1Method.setVersionMask, params: [.string("1fffe000")]))
     }
 

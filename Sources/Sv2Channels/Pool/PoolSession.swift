@@ -149,7 +149,26 @@ public struct PoolSession: ConnectionSession {
     private func initialTarget(nominalHashRate: Float, maximumTarget: U256) -> (hashrate: Double, target: U256) {
         let reported = Double(nominalHashRate)
         let hashrate = reported.isFinite && reported > 0 ? reported : configuration.defaultHashrate
-        return (hashrate, min(MiningTarget.target(hashrate: hashrate, sharesPerMinute: configuration.sharesPerMinute), maximumTarget))
+        return (hashrate, channelTarget(MiningTarget.target(hashrate: hashrate, sharesPerMinute: configuration.sharesPerMinute), maximum: maximumTarget))
+    }
+
+    /// The target a channel gets for a `proposed` one: never harder than the network target (a hash that solves a
+    /// block is always a share; on regtest that keeps blocks coming), and never easier than the channel's maximum.
+    private func channelTarget(_ proposed: U256, maximum: U256) -> U256 {
+        min(max(proposed, networkTarget), maximum)
+    }
+
+    /// The target of the tip's nBits (zero before the first tip).
+    private var networkTarget: U256 {
+        work.tip.flatMap { try? CompactTarget(bits: $0.nBits).target() } ?? .zero
+    }
+
+    /// Moves `channel` to `target` with a SetTarget (the old one honoured until the next job), if it changes.
+    private static func retarget(_ channel: inout Channel, to target: U256) -> Action? {
+        guard target != channel.target else { return nil }
+        channel.previousTarget = channel.target
+        channel.target = target
+        return .send(.setTarget(SetTarget(channelID: channel.id, maximumTarget: target)))
     }
 
     private func refusal(maximumTarget: U256) -> Sv2String? {
@@ -236,12 +255,9 @@ public struct PoolSession: ConnectionSession {
         if reported.isFinite, reported > 0 {
             channel.vardiff = Vardiff(configuration: configuration.vardiff, initialHashrate: reported, now: now.seconds)
         }
-        let target = min(channel.vardiff.target, channel.maximumTarget)
         var actions = [Action]()
-        if target != channel.target {
-            channel.previousTarget = channel.target
-            channel.target = target
-            actions.append(.send(.setTarget(SetTarget(channelID: channel.id, maximumTarget: target))))
+        if let setTarget = Self.retarget(&channel, to: channelTarget(channel.vardiff.target, maximum: channel.maximumTarget)) {
+            actions.append(setTarget)
         }
         channels[update.channelID] = channel
         return actions + report(update.nominalHashRate, channelID: update.channelID)
@@ -424,6 +440,15 @@ public struct PoolSession: ConnectionSession {
                 if case .standard = channel.kind, !requiresStandardJobs { continue }
                 actions.append(.send(.setNewPrevHash(mining(tip, activating: job, channelID: channel.id))))
             }
+            // Channels opened before the first tip, or a network target that got easier: not harder than it.
+            let networkTarget = self.networkTarget
+            for id in channels.keys.sorted() where channels[id].map({ $0.target < networkTarget }) == true {
+                guard var channel = channels[id],
+                      let setTarget = Self.retarget(&channel, to: channelTarget(channel.target, maximum: channel.maximumTarget))
+                else { continue }
+                channels[id] = channel
+                actions.append(setTarget)
+            }
             return actions
         case .upstreamTarget:
             return []
@@ -434,13 +459,11 @@ public struct PoolSession: ConnectionSession {
     public mutating func tick(now: Timestamp) -> [Action] {
         var actions = [Action]()
         for id in channels.keys.sorted() {
-            guard var channel = channels[id], let proposed = channel.vardiff.update(now: now.seconds) else { continue }
-            let target = min(proposed, channel.maximumTarget)
-            guard target != channel.target else { continue }
-            channel.previousTarget = channel.target
-            channel.target = target
+            guard var channel = channels[id], let proposed = channel.vardiff.update(now: now.seconds),
+                  let setTarget = Self.retarget(&channel, to: channelTarget(proposed, maximum: channel.maximumTarget))
+            else { continue }
             channels[id] = channel
-            actions.append(.send(.setTarget(SetTarget(channelID: id, maximumTarget: target))))
+            actions.append(setTarget)
             actions.append(.info("channel \(id): vardiff estimates \(Self.rate(channel.vardiff.hashrate)), new target", ["channel": "\(id)"]))
         }
         return actions

@@ -34,7 +34,7 @@ public final class Sv1ServerConfiguration: Sendable {
               initialDifficulty > 0, initialDifficulty.isFinite, maximumDifficulty.isFinite,
               let vardiff = VardiffConfiguration(
                   sharesPerMinute: sharesPerMinute, minimumHashrate: max(1e-6, Self.hashrate(minimumDifficulty, sharesPerMinute)),
-                  maximumHashrate: max(1e-6, Self.hashrate(maximumDifficulty, sharesPerMinute)))
+                  maximumHashrate: max(1e-6, Self.hashrate(maximumDifficulty, sharesPerMinute)), silenceSeconds: Self.silenceSeconds)
         else { return nil }
         self.extranonce2Size = extranonce2Size
         self.sharesPerMinute = sharesPerMinute
@@ -45,6 +45,9 @@ public final class Sv1ServerConfiguration: Sendable {
         self.versionRollingMask = versionRollingMask & MiningWork.bip320VersionMask
         self.vardiff = vardiff
     }
+
+    /// How long a miner may find no share before vardiff lowers its difficulty (when at least one was expected).
+    public static let silenceSeconds = 15.0
 
     /// The hashrate that finds `sharesPerMinute` shares a minute at `difficulty` (vardiff works in hashrates).
     static func hashrate(_ difficulty: Double, _ sharesPerMinute: Double) -> Double {
@@ -163,6 +166,11 @@ public struct Sv1ServerSession: ConnectionSession {
     private var jobOrder = [String]()
     private var latest: TranslatorJob?
     private var seen = Set<U256>()
+    /// Whether the upstream channel is open: while it is not, shares are answered with an error, as no pool would
+    /// credit them.
+    private var upstreamAvailable = true
+    /// Whether the miner chose its difficulty (mining.suggest_difficulty).
+    private var suggested = false
     /// Shares accepted and rejected on this connection.
     public private(set) var accepted: UInt64 = 0
     /// Shares refused.
@@ -206,7 +214,7 @@ public struct Sv1ServerSession: ConnectionSession {
                 .array([.array([.string(Sv1Method.setDifficulty), subscription]), .array([.string(Sv1Method.notify), subscription])]),
                 .string(hex(extranonce1)), .number(String(configuration.extranonce2Size)),
             ]), error: .null))]
-            if !wasMining, isMining { actions += startMining() }
+            if !wasMining, isMining { actions += startMining(now: now) }
             return actions
         case Sv1Method.authorize:
             let wasMining = isMining
@@ -216,14 +224,15 @@ public struct Sv1ServerSession: ConnectionSession {
                 .send(.response(id: id, result: .bool(true), error: .null)),
                 .info("miner authorized", ["user": String(decoding: name.utf8.prefix(100).map { (0x20...0x7e).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)]),
             ]
-            if !wasMining, isMining { actions += startMining() }
+            if !wasMining, isMining { actions += startMining(now: now) }
             return actions
         case Sv1Method.configure:
             return configure(id: id, params: params, now: now)
         case Sv1Method.suggestDifficulty:
-            guard let suggested = params.first.flatMap(Self.number) else { return [error(id, .other, "expected a difficulty")] }
+            guard let value = params.first.flatMap(Self.number) else { return [error(id, .other, "expected a difficulty")] }
             var actions: [Action] = [.send(.response(id: id, result: .bool(true), error: .null))]
-            actions += setDifficulty(bounded(suggested), now: now, resetVardiff: true)
+            suggested = true
+            actions += setDifficulty(bounded(value), now: now, resetVardiff: true)
             return actions
         case Sv1Method.extranonceSubscribe:
             return [.send(.response(id: id, result: .bool(true), error: .null))]
@@ -236,7 +245,15 @@ public struct Sv1ServerSession: ConnectionSession {
 
     /// `value` within the translator's bounds and at least the miner's own minimum.
     private func bounded(_ value: Double) -> Double {
-        configuration.clamp(max(value, minerMinimum))
+        bounded(value, network: latest?.work.networkTarget)
+    }
+
+    /// `value` within the configured bounds and the miner's minimum, and not harder than the network target's
+    /// difficulty.
+    private func bounded(_ value: Double, network: U256?) -> Double {
+        let clamped = configuration.clamp(max(value, minerMinimum))
+        guard let network else { return clamped }
+        return min(clamped, MiningTarget.difficulty(target: network))
     }
 
     private mutating func configure(id: Sv1ID, params: [JSONValue], now: Timestamp) -> [Action] {
@@ -262,10 +279,26 @@ public struct Sv1ServerSession: ConnectionSession {
         return actions
     }
 
-    private mutating func startMining() -> [Action] {
-        var actions: [Action] = [.send(.notification(method: Sv1Method.setDifficulty, params: [Self.json(difficulty)]))]
+    private mutating func startMining(now: Timestamp) -> [Action] {
+        var actions = [Action]()
+        if let latest, let eased = easedDifficulty(for: latest) {
+            actions += setDifficulty(eased, now: now, resetVardiff: true)
+        } else {
+            actions.append(.send(.notification(method: Sv1Method.setDifficulty, params: [Self.json(difficulty)])))
+        }
         if let latest { actions.append(.effect(.notify(latest.cleaned))) }
         return actions
+    }
+
+    /// A lower difficulty for the miner when `job` calls for one: never harder than the network's (a block is always
+    /// a share), and until its first accepted share (unless it suggested one) not harder than the upstream channel's,
+    /// so that a slow miner's first share does not wait on a default meant for ASICs. Nil when the current one stays.
+    private func easedDifficulty(for job: TranslatorJob) -> Double? {
+        var wanted = bounded(difficulty, network: job.work.networkTarget)
+        if accepted == 0, !suggested {
+            wanted = min(wanted, bounded(MiningTarget.difficulty(target: job.work.target), network: job.work.networkTarget))
+        }
+        return wanted < difficulty ? wanted : nil
     }
 
     private mutating func submit(id: Sv1ID, params: [JSONValue], now: Timestamp) -> [Action] {
@@ -290,7 +323,9 @@ public struct Sv1ServerSession: ConnectionSession {
         }
         let hash = assessment.hash
         guard seen.insert(hash).inserted else { return reject(id, .duplicate, "Duplicate share") }
-        guard hash <= max(target, previousTarget) else { return reject(id, .lowDifficulty, "Low difficulty share") }
+        // A block is forwarded whatever the miner's difficulty.
+        guard hash <= max(target, previousTarget) || assessment.isBlock else { return reject(id, .lowDifficulty, "Low difficulty share") }
+        guard upstreamAvailable else { return reject(id, .other, "Pool unreachable: the share cannot be credited") }
         accepted += 1
         vardiff.recordShare(now: now.seconds)
         var actions: [Action] = [.send(.response(id: id, result: .bool(true), error: .null))]
@@ -300,6 +335,20 @@ public struct Sv1ServerSession: ConnectionSession {
 
     // MARK: - Translator events
 
+    /// An effect of the upstream this miner's shares go to: a job (``newJob(_:)``), or its channel opening or closing.
+    public mutating func upstream(_ effect: TranslatorUpstreamSession.Effect, now: Timestamp) -> [Action] {
+        switch effect {
+        case let .job(job): return newJob(job, now: now)
+        case let .upstream(available): return upstream(available: available)
+        }
+    }
+
+    /// The upstream channel opened or closed.
+    public mutating func upstream(available: Bool) -> [Action] {
+        upstreamAvailable = available
+        return []
+    }
+
     /// A line that is not a Stratum V1 message: a JSON-RPC error (code 20) without an id; the connection stays.
     public mutating func malformed(_ problem: String, now: Timestamp) -> [Action] {
         [.send(.response(id: .null, result: .null, error: .array([.number(String(ErrorCode.other.rawValue)), .string(problem), .null])))]
@@ -307,7 +356,7 @@ public struct Sv1ServerSession: ConnectionSession {
 
     /// New upstream work as a job: sent at once to a miner that is mining, as `.notify(job)` with `job` itself (so
     /// the glue can send every miner the same encoded line); a clean job drops the earlier ones.
-    public mutating func newJob(_ job: TranslatorJob) -> [Action] {
+    public mutating func newJob(_ job: TranslatorJob, now: Timestamp) -> [Action] {
         if job.notify.cleanJobs {
             jobs.removeAll(keepingCapacity: true)
             jobOrder.removeAll(keepingCapacity: true)
@@ -325,6 +374,7 @@ public struct Sv1ServerSession: ConnectionSession {
             actions.append(.send(.notification(method: Sv1Method.setVersionMask, params: [.string(Sv1Job.hex(mask))])))
         }
         if versionMask != 0 { announcedMask = mask }
+        if let eased = easedDifficulty(for: job) { actions += setDifficulty(eased, now: now, resetVardiff: true) }
         actions.append(.effect(.notify(job)))
         return actions
     }

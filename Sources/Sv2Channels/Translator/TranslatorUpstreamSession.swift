@@ -13,6 +13,8 @@ public struct TranslatorUpstreamSession: ConnectionSession {
     public enum Effect: Hashable, Sendable {
         /// A job for the miners.
         case job(TranslatorJob)
+        /// The upstream channel opened (true) or closed (false): shares can be credited, or cannot.
+        case upstream(available: Bool)
     }
 
     /// The session's actions.
@@ -108,7 +110,13 @@ public struct TranslatorUpstreamSession: ConnectionSession {
             case let .close(reason): result.append(.close(reason))
             case let .log(line): result.append(.log(line))
             case let .effect(.setWork(_, work)): if let work { result += newWork(work, now: now) }
-            case let .effect(.event(event)): if let line = event.upstreamLog { result.append(.log(line)) }
+            case let .effect(.event(event)):
+                if let line = event.upstreamLog { result.append(.log(line)) }
+                switch event {
+                case .channelOpened: result.append(.effect(.upstream(available: true)))
+                case .channelClosed: result.append(.effect(.upstream(available: false)))
+                default: break
+                }
             case let .effect(.reconnect(host, port)):
                 result.append(.close("the pool asks to reconnect to \(host):\(port); going down the upstream list instead"))
             case let .effect(.fail(reason)): result.append(.close("upstream refused the channel: \(reason)"))

@@ -6,7 +6,8 @@ import Sv2Binary
 ///
 /// The engine owns the nonce; it may change the bits of `version` in `versionRollingMask`, fill the extranonce of a
 /// ``MerkleRootSource/coinbase(_:)`` root, and raise `time` by at most the seconds elapsed since it got the work
-/// (spec 5.3.11). Every header it finds at or below `target` comes back as a ``FoundShare``.
+/// (spec 5.3.11). Every header it finds at or below ``searchTarget`` (the share target, or the network target when
+/// that is easier) comes back as a ``FoundShare``.
 public struct MiningWork: Hashable, Sendable {
     /// BIP320's general purpose version bits, the ones Sv2 lets a miner roll (spec 5.1, 5.3.16).
     public static let bip320VersionMask: UInt32 = 0x1fff_e000
@@ -41,6 +42,17 @@ public struct MiningWork: Hashable, Sendable {
         self.time = time
         self.bits = bits
         self.target = target
+    }
+
+    /// What an engine searches for: headers at or below ``target`` or the network target of ``bits``, whichever is
+    /// easier, so that a hash solving a block is never dropped whatever the share target.
+    public var searchTarget: U256 {
+        max(target, networkTarget)
+    }
+
+    /// The target of ``bits`` (zero when they do not encode one).
+    public var networkTarget: U256 {
+        (try? CompactTarget(bits: bits).target()) ?? .zero
     }
 
     /// True when `other` describes the same headers and differs at most in its target: an engine keeps its place

@@ -67,7 +67,7 @@ struct SearchCursor {
     /// The thread's part of `work` and its first header.
     init(work: MiningWork, partition: SearchPartition) {
         self.work = work
-        target = work.target.littleEndianBytes
+        target = work.searchTarget.littleEndianBytes
         let threads = UInt64(max(partition.count, 1))
         let index = UInt64(max(partition.index, 0)) % threads
         let extranonceSize = work.merkleRoot.extranonceSize
@@ -102,7 +102,7 @@ struct SearchCursor {
     /// Takes a new target for the same headers (SetTarget): the position is kept.
     mutating func retarget(_ newTarget: U256) {
         work.target = newTarget
-        target = newTarget.littleEndianBytes
+        target = work.searchTarget.littleEndianBytes
     }
 
     /// Hashes up to `nonces` nonces from the current position and moves on. `elapsedSeconds` since the work arrived

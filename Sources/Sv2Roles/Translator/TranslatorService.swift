@@ -89,6 +89,8 @@ public final class TranslatorService: Service, Sendable {
     private let clients = Atomic<Int>(0)
     private let nextExtranonce1 = Atomic<UInt32>(0)
     private let currentJob = NIOLockedValueBox<TranslatorJob?>(nil)
+    /// Whether the aggregated upstream channel is open (shares can be credited).
+    private let upstreamAvailable = NIOLockedValueBox(false)
     /// The one upstream channel of aggregated mode (nil in per-miner mode, where every miner has its own).
     private let aggregated: TranslatorUpstream?
     private let ownUpstreams = NIOLockedValueBox([ObjectIdentifier: TranslatorUpstream]())
@@ -105,7 +107,7 @@ public final class TranslatorService: Service, Sendable {
         for loop in group.makeIterator() { notifyLines[ObjectIdentifier(loop)] = .makeEmptyBox(eventLoop: loop) }
         self.notifyLines = notifyLines
         aggregated = configuration.aggregate ? TranslatorUpstream(configuration: configuration, eventLoop: group.next(), logger: logger) : nil
-        aggregated?.onJob { [weak self] job in self?.broadcast(job) }
+        aggregated?.onEffect { [weak self] effect in self?.broadcast(effect) }
     }
 
     /// Binds the Sv1 listener and starts connecting upstream; returns the bound address.
@@ -181,7 +183,12 @@ public final class TranslatorService: Service, Sendable {
         let index = nextExtranonce1.add(1, ordering: .relaxed).oldValue
         let extranonce1 = connectionBytes(index, count: configuration.extranonce1Size)
         var session = Sv1ServerSession(configuration: configuration.downstream, extranonce1: extranonce1, now: clock.now())
-        if configuration.aggregate, let job = currentJob.withLockedValue({ $0 }) { _ = session.newJob(job) }
+        if configuration.aggregate {
+            if let job = currentJob.withLockedValue({ $0 }) { _ = session.newJob(job, now: clock.now()) }
+            _ = session.upstream(available: upstreamAvailable.withLockedValue { $0 })
+        } else {
+            _ = session.upstream(available: false)
+        }
         return session
     }
 
@@ -189,7 +196,7 @@ public final class TranslatorService: Service, Sendable {
     private func startOwnUpstream(for miner: Miner) {
         guard !configuration.aggregate else { return }
         let upstream = TranslatorUpstream(configuration: configuration, eventLoop: miner.eventLoop, logger: logger)
-        upstream.onJob { job in miner.update { session, _ in session.newJob(job) } }
+        upstream.onEffect { effect in miner.update { session, now in session.upstream(effect, now: now) } }
         ownUpstreams.withLockedValue { $0[miner.id] = upstream }
         miner.update { session, _ in
             upstream.start(userIdentity: session.userName)
@@ -228,9 +235,20 @@ public final class TranslatorService: Service, Sendable {
         return buffer
     }
 
-    /// Sends `job` to every miner, one task per event loop.
-    private func broadcast(_ job: TranslatorJob) {
-        currentJob.withLockedValue { $0 = job }
-        connections.broadcast { session, _ in session.newJob(job) }
+    /// Sends the aggregated upstream's job, or its channel's opening or closing, to every miner, one task per event
+    /// loop.
+    private func broadcast(_ effect: TranslatorUpstreamSession.Effect) {
+        switch effect {
+        case let .job(job): currentJob.withLockedValue { $0 = job }
+        case let .upstream(available):
+            guard upstreamAvailable.withLockedValue({ state in
+                defer { state = available }
+                return state != available
+            }) else { return }
+            logger.log(level: available ? .info : .warning, available
+                ? "upstream channel open: miners' shares are forwarded again"
+                : "upstream channel lost: miners' shares are answered with an error until it returns")
+        }
+        connections.broadcast { session, now in session.upstream(effect, now: now) }
     }
 }

@@ -16,7 +16,7 @@ final class TranslatorUpstream: Sendable {
     private let carried = NIOLockedValueBox(TranslatorUpstreamSession.Carried())
     private let pendingShares = NIOLockedValueBox([FoundShare]())
     private let userIdentity = NIOLockedValueBox<String?>(nil)
-    private let deliver = NIOLockedValueBox<@Sendable (TranslatorJob) -> Void>({ _ in })
+    private let deliver = NIOLockedValueBox<@Sendable (TranslatorUpstreamSession.Effect) -> Void>({ _ in })
     private let logger: Logger
 
     /// A link to the configured pools (in order of preference) on `eventLoop`; jobs go where ``onJob(_:)`` says.
@@ -43,18 +43,15 @@ final class TranslatorUpstream: Sendable {
                         endpointPort: UInt16(clamping: upstream.port), vendor: "sv2", hardwareVersion: "", firmware: "sv2 translate", deviceID: "")
                     return TranslatorUpstreamSession(configuration: configuration, layout: layout, carried: carried.withLockedValue { $0 })
                 },
-                effect: { effect, _ in
-                    switch effect {
-                    case let .job(job): deliver.withLockedValue { $0 }(job)
-                    }
-                },
+                effect: { effect, _ in deliver.withLockedValue { $0 }(effect) },
                 ended: { _, session in
                     if let session { carried.withLockedValue { $0 = session.carried } }
+                    deliver.withLockedValue { $0 }(.upstream(available: false))
                 }))
     }
 
-    /// Jobs go to `deliver` from now on (called on the upstream's event loop).
-    func onJob(_ deliver: @escaping @Sendable (TranslatorJob) -> Void) {
+    /// Jobs, and the channel opening and closing, go to `deliver` from now on (called on the upstream's event loop).
+    func onEffect(_ deliver: @escaping @Sendable (TranslatorUpstreamSession.Effect) -> Void) {
         self.deliver.withLockedValue { $0 = deliver }
     }
 
