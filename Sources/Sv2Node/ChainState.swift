@@ -2,13 +2,20 @@ import Bitcoin
 import Sv2Binary
 
 /// An unspent output: what it pays, and when and how it was created (coinbase outputs mature after 100 blocks).
-struct Coin: Hashable, Sendable {
+public struct Coin: Hashable, Sendable {
     /// The output.
-    var output: TransactionOutput
+    public var output: TransactionOutput
     /// Height of the block that created it.
-    var height: UInt32
+    public var height: UInt32
     /// Whether it is a coinbase output.
-    var isCoinbase: Bool
+    public var isCoinbase: Bool
+
+    /// A coin from its parts.
+    public init(output: TransactionOutput, height: UInt32, isCoinbase: Bool) {
+        self.output = output
+        self.height = height
+        self.isCoinbase = isCoinbase
+    }
 }
 
 /// Consensus constants of regtest as Bitcoin Core sets them (the subset this node checks).

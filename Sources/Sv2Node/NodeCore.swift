@@ -14,6 +14,8 @@ struct NodeCore {
     var random: NodeRandom
     /// Where blocks are persisted.
     let store: BlockFile
+    /// Undo data: the coins each block spent from the UTXO set, by height (for fees and prevouts in `getblock`).
+    private(set) var undo = [UInt32: [OutPoint: Coin]]()
     /// The last template's transaction selection, valid while tip, mempool and reserved weight are unchanged.
     private var selectionCache: (key: SelectionKey, selection: Selection)?
 
@@ -46,6 +48,7 @@ struct NodeCore {
     /// generator coins, mempool.
     mutating func connect(_ plan: ConnectPlan, block: Block, persist: Bool) throws(NodeError) {
         if persist { try store.append(block.serialized) }
+        undo[plan.height] = Dictionary(plan.spent.compactMap { outpoint in chain.utxos[outpoint].map { (outpoint, $0) } }) { first, _ in first }
         chain.apply(plan)
         for outpoint in plan.spent { spendable.remove(outpoint) }
         for (outpoint, coin) in plan.created where NodeScripts.isSpendableByNode(coin.output.scriptPubKey) {

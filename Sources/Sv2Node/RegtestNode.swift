@@ -160,6 +160,12 @@ public final class RegtestNode: Sendable {
         }
     }
 
+    /// The coins the block at `height` spent from the UTXO set (its undo data; outputs it created and spent itself
+    /// are not among them).
+    public func spentCoins(height: UInt32) -> [OutPoint: Coin] {
+        locked { $0.undo[height] ?? [:] }
+    }
+
     /// The raw bytes of the block with `hash`, nil if not in the chain.
     public func blockBytes(hash: U256) -> [UInt8]? {
         locked { core in core.chain.heightByHash[hash].flatMap { core.store.read(height: Int($0)) } }

@@ -18,8 +18,8 @@ extension NodeRPC {
         return .string(hash.displayHex)
     }
 
-    /// Verbosity 0: hex; 1: header fields, sizes and txids; 2 and 3: each transaction decoded with its hex (no fee or
-    /// prevout: this node keeps no undo data).
+    /// Verbosity 0: hex; 1: header fields, sizes and txids; 2: each transaction decoded with its hex and fee; 3: and
+    /// each input's prevout.
     func getBlock(_ params: [JSONValue]) throws -> JSONValue {
         let hash = try blockHash(params)
         let verbosity: Int64
@@ -44,15 +44,36 @@ extension NodeRPC {
             ("size", .number(String(bytes.count))),
             ("weight", .number(String(block.weight))),
         ]
-        let transactions: [JSONValue] = block.transactions.map { transaction in
-            verbosity == 1 ? .string(transaction.txid.displayHex) : transactionJSON(transaction, includeHex: true)
+        if let coinbase = block.transactions.first, let input = coinbase.inputs.first {
+            var summary: [(String, JSONValue)] = [
+                ("version", .number(String(Int32(bitPattern: coinbase.version)))),
+                ("locktime", .number(String(coinbase.lockTime))),
+                ("sequence", .number(String(input.sequence))),
+                ("coinbase", .string(Hex.encode(input.scriptSig))),
+            ]
+            if let witness = input.witness.first { summary.append(("witness", .string(Hex.encode(witness)))) }
+            fields.append(("coinbase_tx", .object(summary)))
+        }
+        let transactions: [JSONValue]
+        if verbosity == 1 {
+            transactions = block.transactions.map { .string($0.txid.displayHex) }
+        } else {
+            let height = node.height(of: hash) ?? 0
+            var coins = node.spentCoins(height: height)
+            transactions = block.transactions.enumerated().map { index, transaction in
+                let json = transactionJSON(transaction, includeHex: true, spent: index == 0 ? nil : coins, prevouts: verbosity >= 3)
+                for (vout, output) in transaction.outputs.enumerated() {
+                    coins[OutPoint(txid: transaction.txid, vout: UInt32(vout))] = Coin(output: output, height: height, isCoinbase: index == 0)
+                }
+                return json
+            }
         }
         fields.append(("tx", .array(transactions)))
         return .object(fields)
     }
 
     func getBlockHeader(_ params: [JSONValue]) throws -> JSONValue {
-        let hash = try blockHash(params)
+        let hash = try hash(params, 0, name: "hash")
         if params.count > 1, params[1] == .bool(false) {
             guard let header = node.header(hash: hash) else {
                 throw JSONRPCError(code: NodeRPC.invalidAddressOrKey, message: "Block not found")
@@ -131,6 +152,7 @@ extension NodeRPC {
             ("target", .string(info.target.displayHex)),
             ("networkhashps", .number(String(format: "%.17g", networkHashesPerSecond(tipHeight: info.height)))),
             ("pooledtx", .number(String(node.mempoolInfo.count))),
+            ("blockmintxfee", .number("0.00000001")),
             ("chain", .string("regtest")),
             ("next", .object([
                 ("height", .number(String(template.height))),
@@ -180,7 +202,7 @@ extension NodeRPC {
     }
 
     /// The Bitcoin Core version whose RPC interface this server follows (`getnetworkinfo`'s `version`).
-    static let emulatedCoreVersion = 290_000
+    static let emulatedCoreVersion = 310_000
 
     func generateToAddress(_ params: [JSONValue]) throws -> JSONValue {
         let count = try integer(params, 0)

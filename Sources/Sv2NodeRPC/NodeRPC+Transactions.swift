@@ -22,6 +22,11 @@ extension NodeRPC {
             ("incrementalrelayfee", .number("0.00001000")),
             ("unbroadcastcount", .number("0")),
             ("fullrbf", .bool(true)),
+            ("permitbaremultisig", .bool(true)),
+            ("maxdatacarriersize", .number("100000")),
+            ("limitclustercount", .number("64")),
+            ("limitclustersize", .number("101")),
+            ("optimal", .bool(true)),
         ])
     }
 
@@ -85,14 +90,14 @@ extension NodeRPC {
         default:
             throw JSONRPCError(code: NodeRPC.typeError, message: "JSON value of type \(params[1].typeName) is not of expected type number")
         }
+        if let genesis = node.blockHash(height: 0), node.block(hash: genesis)?.transactions.first?.txid == txid {
+            throw JSONRPCError(code: NodeRPC.invalidAddressOrKey, message: "The genesis block coinbase is not considered an ordinary transaction and cannot be retrieved")
+        }
         var found: (transaction: Transaction, block: (hash: U256, height: UInt32, time: UInt32)?)?
         if params.count > 2, params[2] != .null {
             let blockHash = try hash(params, 2, name: "parameter 3")
             guard let block = node.block(hash: blockHash), let height = node.height(of: blockHash) else {
                 throw JSONRPCError(code: NodeRPC.invalidAddressOrKey, message: "Block hash not found")
-            }
-            if height == 0, block.transactions.first?.txid == txid {
-                throw JSONRPCError(code: NodeRPC.invalidAddressOrKey, message: "The genesis block coinbase is not considered an ordinary transaction and cannot be retrieved")
             }
             guard let transaction = block.transactions.first(where: { $0.txid == txid }) else {
                 throw JSONRPCError(code: NodeRPC.invalidAddressOrKey, message: "No such transaction found in the provided block. Use gettransaction for wallet transactions.")
@@ -118,8 +123,10 @@ extension NodeRPC {
         return .object(fields)
     }
 
-    /// Bitcoin Core's `TxToUniv` without undo data (no fee, no prevout).
-    func transactionJSON(_ transaction: Transaction, includeHex: Bool) -> JSONValue {
+    /// Bitcoin Core's `TxToUniv`: with the `spent` coins (undo data) the fee, and with `prevouts` each input's prevout.
+    func transactionJSON(
+        _ transaction: Transaction, includeHex: Bool, spent: [OutPoint: Coin]? = nil, prevouts: Bool = false
+    ) -> JSONValue {
         let inputs: [JSONValue] = transaction.inputs.map { input in
             var fields: [(String, JSONValue)]
             if transaction.isCoinbase {
@@ -135,6 +142,14 @@ extension NodeRPC {
                 ]
             }
             if !input.witness.isEmpty { fields.append(("txinwitness", .array(input.witness.map { .string(Hex.encode($0)) }))) }
+            if prevouts, let coin = spent?[input.previousOutput] {
+                fields.append(("prevout", .object([
+                    ("generated", .bool(coin.isCoinbase)),
+                    ("height", .number(String(coin.height))),
+                    ("value", .number(bitcoinAmount(coin.output.value))),
+                    ("scriptPubKey", scriptJSON(coin.output.scriptPubKey, includeHex: true)),
+                ])))
+            }
             fields.append(("sequence", .number(String(input.sequence))))
             return .object(fields)
         }
@@ -156,6 +171,13 @@ extension NodeRPC {
             ("vin", .array(inputs)),
             ("vout", .array(outputs)),
         ]
+        if let spent {
+            let inputs = transaction.inputs.compactMap { spent[$0.previousOutput]?.output.value }
+            if inputs.count == transaction.inputs.count {
+                let fee = inputs.reduce(0, &+) &- transaction.outputs.reduce(0) { $0 &+ $1.value }
+                fields.append(("fee", .number(bitcoinAmount(fee))))
+            }
+        }
         if includeHex { fields.append(("hex", .string(transaction.hex))) }
         return .object(fields)
     }
@@ -180,7 +202,7 @@ extension NodeRPC {
     /// script can be wrapped.
     func decodeScript(_ params: [JSONValue]) throws -> JSONValue {
         guard case let .string(hex) = params[0], let script = Hex.decode(hex) else {
-            throw JSONRPCError.invalidParameter("argument must be hexadecimal string (not '\(params[0].text)')")
+            throw JSONRPCError.invalidParameter("argument must be hexadecimal string (not '\(params[0].stringValue ?? params[0].text)')")
         }
         guard case var .object(fields) = scriptJSON(script, includeHex: false) else { return .null }
         let (template, solutions) = Script.template(of: script)
@@ -234,8 +256,12 @@ extension NodeRPC {
 
     /// What Core's wallet answers for an address it does not own (this node has no wallet); -5 for an invalid one.
     func getAddressInfo(_ params: [JSONValue]) throws -> JSONValue {
-        guard case let .string(text) = params[0], let address = try? Address(text, network: .regtest) else {
-            throw JSONRPCError(code: NodeRPC.invalidAddressOrKey, message: "Invalid address")
+        guard case let .string(text) = params[0] else { return .null }
+        let address: Address
+        do {
+            address = try Address(text, network: .regtest)
+        } catch {
+            throw JSONRPCError(code: NodeRPC.invalidAddressOrKey, message: Self.addressError(error))
         }
         let fields = addressFields(address)
         return .object(Array(fields.prefix(2)) + [

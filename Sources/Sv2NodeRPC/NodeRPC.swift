@@ -182,7 +182,7 @@ struct NodeRPCCatalog: Sendable {
             NodeRPCMethod(name: "uptime", category: "Control", summary: "Returns the total uptime of the server.",
                           run: Self.now { _ in .number(String(max(0, Int64(node.configuration.clock.now().unixSeconds) - Int64(rpc.startTime)))) }),
             NodeRPCMethod(name: "getblocktemplate", category: "Mining",
-                          arguments: [RPCArgument(name: "template_request", kind: .object, optional: true, text: "Format of the template: {\"mode\", \"rules\", \"longpollid\", \"data\"}")],
+                          arguments: [RPCArgument(name: "template_request", kind: .object, text: "Format of the template: {\"mode\", \"rules\", \"longpollid\", \"data\"}")],
                           summary: "Returns data needed to construct a block to work on (BIP 22, 23, 9, 145); with {\"mode\": \"proposal\", \"data\": HEX} checks a block proposal.",
                           run: { params, loop in rpc.getBlockTemplate(params, loop: loop, waiters: waiters, timeout: timeout) }),
             NodeRPCMethod(name: "getmininginfo", category: "Mining", summary: "Returns a json object containing mining-related information.",
@@ -395,6 +395,7 @@ struct NodeRPC: Sendable {
             throw JSONRPCError(code: NodeRPC.typeError, message: "Missing data String key for proposal")
         }
         let block = try decodeBlock(hex)
+        if node.height(of: block.hash) != nil { return .string("duplicate") }
         guard block.header.previousBlockHash == node.tip.hash else { return .string("inconclusive-not-best-prevblk") }
         return node.checkProposal(block).map { .string($0.reason) } ?? .null
     }

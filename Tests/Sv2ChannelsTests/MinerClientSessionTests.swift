@@ -195,7 +195,17 @@ struct MinerClientSessionTests {
             #expect(Self.sent(actions) == [message], "\(name)")
             let blocks = Self.events(actions).compactMap { if case let .blockFound(_, hash) = $0 { return hash } else { return nil } }
             #expect(blocks.count == (isBlock ? 1 : 0), "\(name)")
-            if isBlock { #expect(blocks.first?.displayHex == expectedHash, "\(name)") }
+            if isBlock {
+                #expect(blocks.first?.displayHex == expectedHash, "\(name)")
+                // The lane stops after its block: later shares on this prevhash are dropped; without new work it
+                // resumes after two ticks, one second later in ntime.
+                #expect(Self.works(actions)[0] == .some(nil), "\(name): the lane stops after its block")
+                let later = session.submit(FoundShare(workID: work.id, nonce: nonce &+ 1, time: ntime, version: version, extranonce: extranonce), lane: 0)
+                #expect(Self.sent(later).isEmpty, "\(name): a share while stopped")
+                #expect(Self.works(session.tick(now: 1)).isEmpty)
+                let resumed = try #require(Self.works(session.tick(now: 2))[0] ?? nil, "\(name): resumed")
+                #expect(resumed.id != work.id && resumed.time == work.time + 1 && resumed.previousBlockHash == work.previousBlockHash)
+            }
             let header = try #require(work.header(for: FoundShare(
                 workID: work.id, nonce: nonce, time: ntime, version: version, extranonce: extranonce)))
             #expect(header.hash.displayHex == expectedHash, "\(name)")

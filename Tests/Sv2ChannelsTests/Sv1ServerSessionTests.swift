@@ -49,12 +49,14 @@ private struct Downstream {
 }
 
 /// Upstream work with 26 bytes of extranonce to share out, like `sv2 pool` gives an extended channel.
-private func work(id: UInt64 = 1, target: U256 = .max, prevHash: U256 = U256(w0: 5, w1: 6, w2: 7, w3: 8)) -> MiningWork {
+private func work(
+    id: UInt64 = 1, target: U256 = .max, prevHash: U256 = U256(w0: 5, w1: 6, w2: 7, w3: 8), bits: UInt32 = 0x1d00_ffff
+) -> MiningWork {
     MiningWork(
         id: id, version: 0x2000_0000, versionRollingMask: MiningWork.bip320VersionMask, previousBlockHash: prevHash,
         merkleRoot: .coinbase(CoinbaseTemplate(prefix: [2, 0, 0, 0, 1] + [UInt8](repeating: 0xaa, count: 40), extranonceSize: 26,
                                                suffix: [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0], merklePath: [U256(w0: 1, w1: 2, w2: 3, w3: 4)])),
-        time: 1_700_000_000, bits: 0x1d00_ffff, target: target)
+        time: 1_700_000_000, bits: bits, target: target)
 }
 
 @Suite("translator: Sv1 server session and the Sv1 view of upstream work")
@@ -157,6 +159,39 @@ struct Sv1ServerSessionTests {
         #expect(miner.errorCode(12) == 23)
         #expect(miner.submitted.count == 1)
         #expect(miner.session.accepted == 1)
+    }
+
+    @Test("regtest: the difficulty eases to the network's before the job; while the upstream is away shares get 'Pool unreachable'")
+    func networkCapAndOutage() throws {
+        var miner = try Downstream(difficulty: 1)
+        miner.request(1, Sv1Method.subscribe, [])
+        miner.request(2, Sv1Method.authorize, [.string("w"), .string("x")])
+        _ = miner.take()
+        let regtest = work(target: U256(1), bits: 0x207f_ffff)
+        miner.run(miner.session.newJob(try #require(TranslatorJob(work: regtest, jobID: "a", cleanJobs: true, extranonce1Size: 4, extranonce2Size: 4)), now: 1000))
+        let sent = miner.take()
+        guard case let .notification(Sv1Method.setDifficulty, params)? = sent.first, case .notification(Sv1Method.notify, _)? = sent.last else {
+            Issue.record("expected set_difficulty then notify, got \(sent)")
+            return
+        }
+        let eased = try #require(params.first.flatMap { if case let .number(text) = $0 { return Double(text) } else { return nil } })
+        #expect(abs(eased / MiningTarget.difficulty(target: regtest.networkTarget) - 1) < 1e-9, "set_difficulty \(eased)")
+        func submitAll(from first: Int) -> [Int?] {
+            (first..<(first + 16)).map { nonce in
+                miner.request(nonce, Sv1Method.submit, [.string("w"), .string("a"), .string("00000000"), .string("6553f100"),
+                                                        .string(String(format: "%08x", nonce))])
+                return miner.errorCode(nonce)
+            }
+        }
+        // Half of all regtest hashes are blocks: forwarded although far above the upstream target of 1.
+        let online = submitAll(from: 10)
+        #expect(online.contains { $0 == nil } && online.allSatisfy { $0 == nil || $0 == 23 })
+        #expect(miner.submitted.count == online.filter { $0 == nil }.count)
+        _ = miner.session.upstream(available: false)
+        let away = submitAll(from: 100)
+        #expect(away.contains(20) && away.allSatisfy { $0 == 20 || $0 == 23 }, "\(away)")
+        _ = miner.session.upstream(available: true)
+        #expect(submitAll(from: 200).contains { $0 == nil })
     }
 
     @Test("shares below the upstream target are acknowledged but not forwarded")

@@ -115,7 +115,7 @@ final class RPCTests {
         #expect(throws: JSONRPCError(code: -22, message: "TX decode failed")) {
             try self.call(methods, "decoderawtransaction", [.string("00ff")])
         }
-        #expect(throws: JSONRPCError(code: -5, message: "Invalid address")) {
+        #expect(throws: JSONRPCError(code: -5, message: "Invalid or unsupported Segwit (Bech32) or Base58 encoding.")) {
             try self.call(methods, "getaddressinfo", [.string("bc1qnotanaddress")])
         }
         #expect(try call(methods, "help", [.string("nope")]) == .string("help: unknown command: nope"))
@@ -133,13 +133,20 @@ final class RPCTests {
         let block = try call(methods, "getblock", [hash])
         #expect(keys(block) == ["hash", "confirmations", "height", "version", "versionHex", "merkleroot", "time", "mediantime",
                                 "nonce", "bits", "target", "difficulty", "chainwork", "nTx", "previousblockhash",
-                                "strippedsize", "size", "weight", "tx"])
+                                "strippedsize", "size", "weight", "coinbase_tx", "tx"])
         #expect(text(field(block, "nTx")) == "5" && text(field(block, "confirmations")) == "1")
         guard case let .array(txids)? = field(block, "tx"), let first = txids.first else { Issue.record("no tx"); return }
         #expect(txids.count == 5)
         let detailed = try call(methods, "getblock", [hash, .number("2")])
         guard case let .array(transactions)? = field(detailed, "tx"), let coinbase = transactions.first else { Issue.record("no tx"); return }
         #expect(keys(coinbase) == ["txid", "hash", "version", "size", "vsize", "weight", "locktime", "vin", "vout", "hex"])
+        #expect(keys(transactions[1]) == ["txid", "hash", "version", "size", "vsize", "weight", "locktime", "vin", "vout", "fee", "hex"])
+        let withPrevouts = try call(methods, "getblock", [hash, .number("3")])
+        if case let .array(full)? = field(withPrevouts, "tx"), case let .array(spends)? = field(full[1], "vin") {
+            #expect(keys(spends[0]).contains("prevout"))
+        } else {
+            Issue.record("getblock 3 has no second transaction")
+        }
         #expect(field(coinbase, "txid") == first)
         guard case let .array(inputs)? = field(coinbase, "vin") else { Issue.record("no vin"); return }
         #expect(keys(inputs[0]) == ["coinbase", "txinwitness", "sequence"])

@@ -68,6 +68,8 @@ public struct MinerClientSession: MinerSession {
         /// Works handed out since the last SetNewPrevHash, by work id, with their job id.
         var issued: [UInt64: (jobID: UInt32, work: MiningWork)] = [:]
         var nextSequenceNumber: UInt32 = 0
+        /// The lane's wait after a block it found.
+        var pause = BlockPause()
     }
 
     /// The configuration it was made with.
@@ -197,11 +199,11 @@ public struct MinerClientSession: MinerSession {
         }
     }
 
-    /// A share the engine found on `lane`: SubmitSharesStandard/Extended, or nothing when its job is no longer valid
-    /// or its hash is above both the channel's current target and the network target.
+    /// A share the engine found on `lane`: SubmitSharesStandard/Extended, or nothing when its job is no longer valid,
+    /// its hash is above both the channel's current target and the network target, or the lane waits after a block.
     public mutating func submit(_ share: FoundShare, lane: Int) -> [Action] {
         guard case .setUp = state, case let (channelID, channel)? = channels.first(where: { $0.value.lane == lane }),
-              let issued = channel.issued[share.workID]
+              let issued = channel.issued[share.workID], !channel.pause.isPaused
         else {
             statistics.discarded += 1
             return []
@@ -219,6 +221,7 @@ public struct MinerClientSession: MinerSession {
         if assessment.isBlock {
             statistics.blocks += 1
             actions.append(.event(.blockFound(channelID: channelID, hash: assessment.hash)))
+            if channels[channelID]?.pause.blockFound() == true { actions.append(.setWork(lane: channel.lane, nil)) }
         }
         let sequenceNumber = channel.nextSequenceNumber
         channels[channelID]?.nextSequenceNumber = sequenceNumber &+ 1
@@ -422,7 +425,24 @@ public struct MinerClientSession: MinerSession {
             if var work = channel.currentWork {
                 work.target = message.maximumTarget
                 channel.currentWork = work
-                actions.append(.setWork(lane: channel.lane, work))
+                if !channel.pause.isPaused { actions.append(.setWork(lane: channel.lane, work)) }
+            }
+            channels[id] = channel
+        }
+        return actions
+    }
+
+    /// A lane stopped on a block (``BlockPause``) that got no new work resumes its work.
+    public mutating func tick(now: Timestamp) -> [Action] {
+        var actions = [Action]()
+        for id in channels.keys.sorted() {
+            guard channels[id]?.pause.tick() == true, var channel = channels[id] else { continue }
+            if let work = channel.currentWork, let jobID = channel.issued[work.id]?.jobID {
+                let resumed = work.resumed(id: nextWorkID)
+                nextWorkID += 1
+                channel.currentWork = resumed
+                channel.issued[resumed.id] = (jobID, resumed)
+                actions.append(.setWork(lane: channel.lane, resumed))
             }
             channels[id] = channel
         }
@@ -438,6 +458,7 @@ public struct MinerClientSession: MinerSession {
             target: channel.target)
         nextWorkID += 1
         channel.currentWork = work
+        channel.pause.clear()
         channel.issued[work.id] = (jobID, work)
         while channel.issued.count > Self.issuedWorkLimit, let oldest = channel.issued.keys.min() {
             channel.issued[oldest] = nil

@@ -64,6 +64,8 @@ public struct Sv1ClientSession: MinerSession {
     private var currentWork: MiningWork?
     private var issued: [UInt64: (jobID: String, work: MiningWork)] = [:]
     private var announcedPrevHash: U256?
+    /// The lane's wait after a block it found.
+    private var pause = BlockPause()
 
     /// A session that has not sent anything yet.
     public init(configuration: Sv1ClientConfiguration, statistics: MinerStatistics = MinerStatistics(), firstWorkID: UInt64 = 1) {
@@ -116,9 +118,9 @@ public struct Sv1ClientSession: MinerSession {
     }
 
     /// A share the engine found: mining.submit, or nothing when its job was voided, its version bits left the
-    /// mask, or its hash is above both the share target in force and nBits.
+    /// mask, its hash is above both the share target in force and nBits, or the lane waits after a block.
     public mutating func submit(_ share: FoundShare, lane: Int) -> [Action] {
-        guard case .running = state, lane == Self.lane, let (jobID, work) = issued[share.workID],
+        guard case .running = state, lane == Self.lane, !pause.isPaused, let (jobID, work) = issued[share.workID],
               (share.version ^ work.version) & ~versionMask == 0
         else {
             statistics.discarded += 1
@@ -136,6 +138,7 @@ public struct Sv1ClientSession: MinerSession {
         if assessment.isBlock {
             statistics.blocks += 1
             actions.append(.event(.blockFound(hash: assessment.hash)))
+            if pause.blockFound() { actions.append(.setWork(lane: Self.lane, nil)) }
         }
         var params: [JSONValue] = [
             .string(configuration.user), .string(jobID), .string(Hex.encode(share.extranonce)),
@@ -145,6 +148,16 @@ public struct Sv1ClientSession: MinerSession {
         statistics.submitted += 1
         actions.append(request(.submit, Sv1Method.submit, params))
         return actions
+    }
+
+    /// A lane stopped on a block (``BlockPause``) that got no new work resumes its work.
+    public mutating func tick(now: Timestamp) -> [Action] {
+        guard pause.tick(), let work = currentWork, let jobID = issued[work.id]?.jobID else { return [] }
+        let resumed = work.resumed(id: nextWorkID)
+        nextWorkID += 1
+        currentWork = resumed
+        issued[resumed.id] = (jobID, resumed)
+        return [.setWork(lane: Self.lane, resumed)]
     }
 
     /// Ends the session (Stratum V1 has nothing to say on leaving).
@@ -227,7 +240,7 @@ public struct Sv1ClientSession: MinerSession {
             if var work = currentWork, target < work.target {
                 work.target = target
                 currentWork = work
-                actions.append(.setWork(lane: Self.lane, work))
+                if !pause.isPaused { actions.append(.setWork(lane: Self.lane, work)) }
             }
             return actions
         case Sv1Method.setExtranonce:
@@ -289,6 +302,7 @@ public struct Sv1ClientSession: MinerSession {
             time: job.nTime, bits: job.nBits, target: target)
         nextWorkID += 1
         currentWork = work
+        pause.clear()
         issued[work.id] = (job.jobID, work)
         while issued.count > Self.issuedWorkLimit, let oldest = issued.keys.min() {
             issued[oldest] = nil

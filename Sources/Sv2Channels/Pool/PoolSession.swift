@@ -376,7 +376,8 @@ public struct PoolSession: ConnectionSession {
             let full = channel.allocation.prefix + (extranonce ?? [])
             return .accepted(assessment.hash, FoundBlock(
                 templateID: job.templateID, version: version, ntime: ntime, nonce: nonce,
-                coinbase: job.blockCoinbase(extranonce: full), hash: assessment.hash, user: channel.user))
+                coinbase: job.blockCoinbase(extranonce: full), hash: assessment.hash, user: channel.user,
+                previousBlockHash: tip.prevHash))
         }
         guard assessment.meetsTarget else { return .rejected(PoolErrorCode.difficultyTooLow) }
         return .accepted(assessment.hash, nil)

@@ -76,6 +76,8 @@ public struct FoundBlock: Sendable, Hashable {
     public var hash: U256
     /// Who found it (the channel's user_identity).
     public var user: String
+    /// The block it builds on.
+    public var previousBlockHash: U256
 
     /// SubmitSolution (spec 7.7) for the template provider.
     public var solution: SubmitSolution {

@@ -161,7 +161,7 @@ struct JSONRPCDispatcher: Sendable {
 
     /// Runs one request object; never fails (errors become error replies).
     private func call(_ request: JSONValue, eventLoop: EventLoop) -> EventLoopFuture<Outcome> {
-        func refused(_ version: Version, _ id: JSONValue, _ error: JSONRPCError) -> EventLoopFuture<Outcome> {
+        func refused(_ version: Version, _ id: JSONValue?, _ error: JSONRPCError) -> EventLoopFuture<Outcome> {
             eventLoop.makeSucceededFuture((Self.reply(version, id: id, outcome: .failure(error)), Self.status(version, error)))
         }
         guard case let .object(pairs) = request else {
@@ -174,15 +174,15 @@ struct JSONRPCDispatcher: Sendable {
         case nil, .null?, .string("1.0")?: version = .legacy
         case .string("2.0")?: version = .v2
         case .string?:
-            return refused(.legacy, id ?? .null, JSONRPCError(code: JSONRPCError.invalidRequestCode, message: "JSON-RPC version not supported"))
+            return refused(.legacy, id, JSONRPCError(code: JSONRPCError.invalidRequestCode, message: "JSON-RPC version not supported"))
         default:
-            return refused(.legacy, id ?? .null, JSONRPCError(code: JSONRPCError.invalidRequestCode, message: "jsonrpc field must be a string"))
+            return refused(.legacy, id, JSONRPCError(code: JSONRPCError.invalidRequestCode, message: "jsonrpc field must be a string"))
         }
         let method: String
         switch field("method") {
         case let .string(name)?: method = name
-        case nil, .null?: return refused(version, id ?? .null, JSONRPCError(code: JSONRPCError.invalidRequestCode, message: "Missing method"))
-        default: return refused(version, id ?? .null, JSONRPCError(code: JSONRPCError.invalidRequestCode, message: "Method must be a string"))
+        case nil, .null?: return refused(version, id, JSONRPCError(code: JSONRPCError.invalidRequestCode, message: "Missing method"))
+        default: return refused(version, id, JSONRPCError(code: JSONRPCError.invalidRequestCode, message: "Method must be a string"))
         }
         let params: JSONRPCParameters
         switch field("params") {
@@ -190,11 +190,11 @@ struct JSONRPCDispatcher: Sendable {
         case let .array(values)?: params = .positional(values)
         case let .object(named)?: params = .named(named)
         default:
-            return refused(version, id ?? .null, JSONRPCError(code: JSONRPCError.invalidRequestCode, message: "Params must be an array or object"))
+            return refused(version, id, JSONRPCError(code: JSONRPCError.invalidRequestCode, message: "Params must be an array or object"))
         }
         let notification = version == .v2 && id == nil
         guard let body = methods[method] else {
-            return refused(version, id ?? .null, .methodNotFound).map { notification ? (nil, 204) : $0 }
+            return refused(version, id, .methodNotFound).map { notification ? (nil, 204) : $0 }
         }
         let result: EventLoopFuture<JSONValue>
         do {
@@ -203,10 +203,10 @@ struct JSONRPCDispatcher: Sendable {
             result = eventLoop.makeFailedFuture(error)
         }
         return result.map { value -> Outcome in
-            (notification ? nil : Self.reply(version, id: id ?? .null, outcome: .success(value)), notification ? 204 : 200)
+            (notification ? nil : Self.reply(version, id: id, outcome: .success(value)), notification ? 204 : 200)
         }.recover { error in
             let rpcError = error as? JSONRPCError ?? JSONRPCError(code: -1, message: "\(error)")
-            return (notification ? nil : Self.reply(version, id: id ?? .null, outcome: .failure(rpcError)), Self.status(version, rpcError))
+            return (notification ? nil : Self.reply(version, id: id, outcome: .failure(rpcError)), Self.status(version, rpcError))
         }
     }
 
@@ -221,8 +221,9 @@ struct JSONRPCDispatcher: Sendable {
         }
     }
 
-    /// A reply object: 1.0 `{"result", "error", "id"}`, 2.0 `{"jsonrpc": "2.0", "result" or "error", "id"}`.
-    static func reply(_ version: Version, id: JSONValue, outcome: Result<JSONValue, JSONRPCError>) -> JSONValue {
+    /// A reply object: 1.0 `{"result", "error", "id"}`, 2.0 `{"jsonrpc": "2.0", "result" or "error", "id"}`; without
+    /// `id` when the request had none (Bitcoin Core echoes only what was sent).
+    static func reply(_ version: Version, id: JSONValue?, outcome: Result<JSONValue, JSONRPCError>) -> JSONValue {
         var pairs: [(String, JSONValue)] = version == .v2 ? [("jsonrpc", .string("2.0"))] : []
         switch outcome {
         case let .success(value):
@@ -232,7 +233,7 @@ struct JSONRPCDispatcher: Sendable {
             if version == .legacy { pairs.append(("result", .null)) }
             pairs.append(("error", .object([("code", .number(String(error.code))), ("message", .string(error.message))])))
         }
-        pairs.append(("id", id))
+        if let id { pairs.append(("id", id)) }
         return .object(pairs)
     }
 }

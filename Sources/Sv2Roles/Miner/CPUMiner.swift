@@ -102,7 +102,7 @@ public final class CPUMiner<Protocol: MinerProtocol>: Service, Sendable {
             eventLoop: eventLoop,
             failover: Failover(endpoints: [configuration.pool], initialDelay: configuration.initialBackoff, maximumDelay: configuration.maximumBackoff),
             wire: miningProtocol.wire, readiness: miningProtocol.readiness,
-            configuration: ConnectionConfiguration(logger: logger, setupTimeout: .seconds(30)),
+            configuration: ConnectionConfiguration(logger: logger, setupTimeout: .seconds(30)), tickInterval: .seconds(1),
             connect: { endpoint, loop, handler in miningProtocol.connect(to: endpoint, eventLoop: loop, engine: handler) },
             hooks: .init(
                 makeSession: { endpoint, _ in

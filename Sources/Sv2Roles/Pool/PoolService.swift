@@ -84,6 +84,8 @@ public final class PoolService: Service, Sendable {
     private let submitter: Submitter
     private let board: NIOLockedValueBox<PoolJobBoard>
     private let statistics = NIOLockedValueBox([String: ShareTally]())
+    /// The prevhash of the last block handed to the template provider.
+    private let lastBlockParent = NIOLockedValueBox<U256?>(nil)
     private let connections: ConnectionRegistry<PoolSession, Sv2MessageWire>
     private let nextConnection = Atomic<UInt32>(0)
     private let miners = Atomic<Int>(0)
@@ -210,8 +212,19 @@ public final class PoolService: Service, Sendable {
     }
 
     /// A share that is a block: logged and submitted to the template provider.
+    /// Hands a found block to the template provider, the first one on each prevhash only: a second block on the
+    /// same prevhash could only compete with the first (on regtest half of all hashes are blocks), so it stays a
+    /// share.
     private func submit(_ block: FoundBlock) {
         let logger = self.logger
+        let first = lastBlockParent.withLockedValue { parent in
+            defer { parent = block.previousBlockHash }
+            return parent != block.previousBlockHash
+        }
+        guard first else {
+            logger.debug("another block on \(block.previousBlockHash.displayHex) by \"\(block.user)\": counted as a share, not submitted")
+            return
+        }
         submitter(block.solution) { sent in
             if sent {
                 logger.info("block found by \"\(block.user)\": \(block.hash.displayHex) (template \(block.templateID)), submitted")
