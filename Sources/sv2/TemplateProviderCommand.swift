@@ -18,9 +18,10 @@ struct TemplateProviderCommand: AsyncParsableCommand {
             By default it runs an embedded regtest node (chain kept in --datadir, a transaction generator filling \
             its mempool) and serves Template Distribution (spec 7) over Noise on --listen-address. With --bitcoind \
             it takes templates from Bitcoin Core's getblocktemplate (long polling) and submits blocks with \
-            submitblock. --rpc-listen serves a bitcoind-compatible JSON-RPC subset from the embedded node \
-            (getblocktemplate, submitblock, getbestblockhash, getblockcount, getblockhash, getblock, \
-            getblockchaininfo) with a cookie in the datadir or --rpc-user/--rpc-password. Settings come from \
+            submitblock. --rpc-listen serves Bitcoin Core's JSON-RPC interface for what the embedded node can \
+            answer (getblocktemplate, submitblock, getblock, getblockheader, getblockchaininfo, getmininginfo, \
+            getrawtransaction, decoderawtransaction, validateaddress and more: see `help`) with a cookie in the \
+            datadir or --rpc-user/--rpc-password. Settings come from \
             --config (TOML, the keys are the long option names with underscores), then SV2_TP_<KEY> environment \
             variables, then these options (each overrides the one before). Without an authority key a fresh one is made and its public key \
             logged. SIGINT or SIGTERM flush the chain and exit 0.

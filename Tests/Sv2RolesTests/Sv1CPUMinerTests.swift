@@ -312,7 +312,7 @@ struct Sv1CPUMinerTests {
             // Only shares of job 2 on their way when the clean job came may fail (the pool dropped job 2).
             let invalid = shares.filter { !$0.valid }
             #expect(invalid.allSatisfy { $0.jobID == "2" }, "invalid shares: \(invalid.map { JSONValue.array($0.params).text })")
-            #expect(invalid.count <= 4)
+            #expect(invalid.count <= 10, "at most a few shares are in flight when the clean job comes")
             #expect(shares.allSatisfy { $0.params.count == 6 && $0.params.first == .string("acct.worker") })
             #expect(statistics.accepted == shares.count - invalid.count && statistics.rejected == invalid.count)
             #expect(statistics.submitted == shares.count)

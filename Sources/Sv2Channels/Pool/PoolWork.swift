@@ -11,7 +11,7 @@ public final class PoolWork: Sendable {
     public let jobs: [UInt32: PoolJob]
     /// The job new channels start on: the newest of ``jobs``.
     public let latest: PoolJob?
-    /// Jobs of the previous tip: shares for them are stale rather than unknown.
+    /// Jobs of earlier tips (the latest ``staleJobLimit``): shares for them are stale rather than unknown.
     public let staleJobIDs: Set<UInt32>
     /// Counts the snapshots a board published: a later snapshot has a larger number.
     public let generation: UInt64
@@ -28,6 +28,17 @@ public final class PoolWork: Sendable {
         self.jobs = jobs
         self.latest = latest
         self.staleJobIDs = staleJobIDs
+    }
+
+    /// How many job ids of earlier tips are remembered as stale: on regtest a tip may last milliseconds, and a share
+    /// in flight for an older one is still stale rather than unknown.
+    public static let staleJobLimit = 256
+
+    /// The stale job ids once a new tip activates job `active`: these, this snapshot's jobs and `others`, the latest
+    /// ``staleJobLimit`` of them.
+    public func staleJobIDs(afterTipActivating active: UInt32, also others: [UInt32] = []) -> Set<UInt32> {
+        let stale = staleJobIDs.union(jobs.keys).union(others).subtracting([active])
+        return stale.count > Self.staleJobLimit ? Set(stale.sorted().suffix(Self.staleJobLimit)) : stale
     }
 
     /// No template yet.
@@ -108,12 +119,12 @@ public struct PoolJobBoard: Sendable {
         return .job(job)
     }
 
-    /// A new tip: the future job of its template becomes the only valid job; the jobs of the previous tip are stale.
+    /// A new tip: the future job of its template becomes the only valid job; the jobs of earlier tips are stale.
     public mutating func apply(_ message: TemplateSetNewPrevHash) throws(Ignored) -> PoolWorkChange {
         guard let job = futureByTemplate[message.templateID] else { throw .unknownTemplate(message.templateID) }
         let tip = PoolPrevHash(
             jobID: job.id, prevHash: message.prevHash, minNtime: message.headerTimestamp, nBits: message.nBits, networkTarget: message.target)
-        let stale = Set(work.jobs.keys).union(futureByTemplate.values.map(\.id)).subtracting([job.id])
+        let stale = work.staleJobIDs(afterTipActivating: job.id, also: futureByTemplate.values.map(\.id))
         futureByTemplate[message.templateID] = nil
         work = PoolWork(tip: tip, jobs: [job.id: job], latest: job, staleJobIDs: stale, generation: work.generation + 1)
         return .tip(tip)

@@ -79,7 +79,7 @@ public struct AggregateJobBoard: Sendable {
             let tip = PoolPrevHash(jobID: id, prevHash: next.previousBlockHash, minNtime: next.time, nBits: next.bits, networkTarget: networkTarget)
             origins = [id: (next.id, padding)]
             work = PoolWork(
-                tip: tip, jobs: [id: job], latest: job, staleJobIDs: Set(work.jobs.keys), generation: work.generation + 1,
+                tip: tip, jobs: [id: job], latest: job, staleJobIDs: work.staleJobIDs(afterTipActivating: id), generation: work.generation + 1,
                 upstreamTarget: next.target)
             return [.job(job), .tip(tip)]
         }

@@ -12,9 +12,9 @@ channels="$(grep -Eo 'standard channel [0-9]+ for "grouped" at .* in group [0-9]
 (( $(wc -l <<< "$channels") == 3 )) || { cat pool.log >&2; fail "expected three standard channels: $channels"; }
 (( $(grep -Eo 'in group [0-9]+' <<< "$channels" | sort -u | wc -l) == 1 )) || fail "the channels are not in one group: $channels"
 (( $(grep -Eo 'block found on channel [0-9]+' group.log | sort -u | wc -l) >= 3 )) || { tail -n 20 group.log >&2; fail "not every channel of the group found a block"; }
-# The miner reports its counts every second: wait for a report after the blocks.
-for _ in $(seq 50); do grep -Eq 'rejected [0-9]+' group.log && break; sleep 0.1; done
-assert_contains "$(grep -Eo 'rejected [0-9]+' group.log | sort -u)" "rejected 0"
+# Every share validates with its channel's own prefix: the only rejections are stale shares (on regtest each of the
+# channels' blocks is a new tip, so another channel's share in flight may arrive after it).
+assert_eq "" "$(grep -E 'rejected: ' group.log | grep -v 'rejected: stale-share' || true)" "rejections other than stale shares"
 kill -TERM "$MINER_PID"
 wait "$MINER_PID" || fail "sv2 mine did not exit 0"
 

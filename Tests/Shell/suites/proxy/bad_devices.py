@@ -16,6 +16,7 @@ import os
 import socket
 import struct
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 import sv2noise  # noqa: E402
@@ -23,15 +24,20 @@ import sv2noise  # noqa: E402
 SUBMIT_SHARES_STANDARD, SUBMIT_SHARES_ERROR, OPEN_STANDARD_SUCCESS = 0x1a, 0x1d, 0x11
 
 
-def closed(sock):
+def closed(sock, seconds=2.0):
+    """"closed" when the peer closes within `seconds`, else "still open" (jobs may keep arriving meanwhile: on
+    regtest a block every few milliseconds)."""
+    deadline = time.monotonic() + seconds
     try:
-        while True:
+        while time.monotonic() < deadline:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
             if not sock.recv(65536):
                 return "closed"
     except socket.timeout:
-        return "still open"
+        pass
     except ConnectionError:
         return "closed"
+    return "still open"
 
 
 def share(channel, sequence, job):

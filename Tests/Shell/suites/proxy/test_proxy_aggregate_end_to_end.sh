@@ -33,8 +33,9 @@ assert_eq 1 "$(count_log pool.log 'mining connection set up')" "connections the 
 assert_eq 1 "$(count_log pool.log 'extended channel [0-9]+ for "farm"')" "the proxy's extended channel"
 assert_eq 0 "$(count_log pool.log 'for "(alice|bob|carol)"')" "device channels the pool saw"
 assert_contains "$(cat proxy.log)" "forwarded upstream"
+# Only stale shares are refused (on regtest every block is a new tip, and a share in flight may arrive after it).
 for user in alice bob carol; do
-    assert_contains "$(grep -E 'rejected [0-9]+' "$user.log" | tail -n 1)" "rejected 0" "$user's rejected shares"
+    assert_eq "" "$(grep -E 'rejected: ' "$user.log" | grep -v 'rejected: stale-share' || true)" "$user's rejections other than stale shares"
 done
 
 # The pool goes away and comes back: the miners stay on the proxy, and their shares are accepted again.
