@@ -22,16 +22,7 @@ extension NodeRPC {
     /// each input's prevout.
     func getBlock(_ params: [JSONValue]) throws -> JSONValue {
         let hash = try blockHash(params)
-        let verbosity: Int64
-        switch params.count > 1 ? params[1] : .null {
-        case .null: verbosity = 1
-        case let .bool(verbose): verbosity = verbose ? 1 : 0
-        case let .number(text):
-            guard let value = Int64(text) else { throw JSONRPCError(code: NodeRPC.typeError, message: "verbosity must be an integer") }
-            verbosity = value
-        default:
-            throw JSONRPCError(code: NodeRPC.typeError, message: "JSON value of type \(params[1].typeName) is not of expected type number")
-        }
+        let verbosity = try self.verbosity(params, 1, default: 1)
         guard let bytes = node.blockBytes(hash: hash), let block = try? Block(bytes: bytes) else {
             throw JSONRPCError(code: NodeRPC.invalidAddressOrKey, message: "Block not found")
         }
@@ -225,6 +216,19 @@ extension NodeRPC {
             throw JSONRPCError(code: NodeRPC.typeError, message: "JSON integer out of range")
         }
         return value
+    }
+
+    /// A verbosity parameter: a number, or a boolean (true 1, false 0), `fallback` when not given.
+    func verbosity(_ params: [JSONValue], _ index: Int, default fallback: Int64) throws -> Int64 {
+        switch index < params.count ? params[index] : .null {
+        case .null: return fallback
+        case let .bool(verbose): return verbose ? 1 : 0
+        case let .number(text):
+            guard let value = Int64(text) else { throw JSONRPCError(code: NodeRPC.typeError, message: "verbosity must be an integer") }
+            return value
+        default:
+            throw JSONRPCError(code: NodeRPC.typeError, message: "JSON value of type \(params[index].typeName) is not of expected type number")
+        }
     }
 
     /// A 64-digit hash parameter (Core's `ParseHashV`).

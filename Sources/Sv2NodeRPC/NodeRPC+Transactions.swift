@@ -80,16 +80,7 @@ extension NodeRPC {
     /// From the mempool, or from the block given; this node keeps no transaction index (Core's default).
     func getRawTransaction(_ params: [JSONValue]) throws -> JSONValue {
         let txid = try hash(params, 0, name: "parameter 1")
-        let verbosity: Int64
-        switch params.count > 1 ? params[1] : .null {
-        case .null: verbosity = 0
-        case let .bool(verbose): verbosity = verbose ? 1 : 0
-        case let .number(text):
-            guard let value = Int64(text) else { throw JSONRPCError(code: NodeRPC.typeError, message: "verbosity must be an integer") }
-            verbosity = value
-        default:
-            throw JSONRPCError(code: NodeRPC.typeError, message: "JSON value of type \(params[1].typeName) is not of expected type number")
-        }
+        let verbosity = try self.verbosity(params, 1, default: 0)
         if let genesis = node.blockHash(height: 0), node.block(hash: genesis)?.transactions.first?.txid == txid {
             throw JSONRPCError(code: NodeRPC.invalidAddressOrKey, message: "The genesis block coinbase is not considered an ordinary transaction and cannot be retrieved")
         }
