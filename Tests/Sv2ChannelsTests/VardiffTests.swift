@@ -179,6 +179,32 @@ struct VardiffTests {
         }
     }
 
+    @Test("silenceSeconds: a channel with no share for that long (one was expected) is lowered then, not after 45 s")
+    func silence() throws {
+        let quiet = try #require(VardiffConfiguration(sharesPerMinute: 6, minimumHashrate: 1, silenceSeconds: 15))
+        let patient = try #require(VardiffConfiguration(sharesPerMinute: 6, minimumHashrate: 1))
+        #expect(VardiffConfiguration(sharesPerMinute: 6, minimumHashrate: 1, silenceSeconds: 0) == nil)
+        var fast = Vardiff(configuration: quiet, initialHashrate: 1e9, now: 0)
+        var slow = Vardiff(configuration: patient, initialHashrate: 1e9, now: 0)
+        // At 6 shares a minute, 1.4 shares were expected by 14 s and 1.5 by 15 s.
+        let early = (fast.update(now: 14), slow.update(now: 14))
+        #expect(early.0 == nil && early.1 == nil)
+        let proposed = fast.update(now: 15)
+        let lowered = try #require(proposed)
+        let patientAt15 = slow.update(now: 15)
+        #expect(patientAt15 == nil)
+        #expect(fast.targetHashrate < 1e9 / 10 && lowered > MiningTarget.target(hashrate: 1e9, sharesPerMinute: 6))
+        // Without the setting the statistics alone decide, once 4.46 shares were expected (about 45 s).
+        let at40 = slow.update(now: 40)
+        let at46 = slow.update(now: 46)
+        #expect(at40 == nil && at46 != nil)
+        // A share resets the silence.
+        var steady = Vardiff(configuration: quiet, initialHashrate: 1e9, now: 0)
+        steady.recordShare(now: 10)
+        let afterShare = steady.update(now: 20)
+        #expect(afterShare == nil)
+    }
+
     @Test("the configured minimum and maximum bound the target and the estimate")
     func bounds() throws {
         let configuration = try #require(VardiffConfiguration(sharesPerMinute: 30, minimumHashrate: 1e9, maximumHashrate: 1e13))
