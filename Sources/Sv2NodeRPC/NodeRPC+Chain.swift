@@ -12,7 +12,7 @@ extension NodeRPC {
 
     func getBlockHash(_ params: [JSONValue]) throws -> JSONValue {
         let height = try integer(params, 0)
-        guard height >= 0, height <= Int64(node.tip.height), let hash = node.blockHash(height: UInt32(height)) else {
+        guard let height = UInt32(exactly: height), let hash = node.blockHash(height: height) else {
             throw JSONRPCError.invalidParameter("Block height out of range")
         }
         return .string(hash.displayHex)
@@ -27,7 +27,7 @@ extension NodeRPC {
             throw JSONRPCError(code: NodeRPC.invalidAddressOrKey, message: "Block not found")
         }
         if verbosity <= 0 { return .string(Hex.encode(bytes)) }
-        guard case var .object(fields) = try headerJSON(hash: hash) else { return .null }
+        guard case var .object(fields) = try headerJSON(hash: hash, blockBytes: bytes) else { return .null }
         let strippedSize = BlockHeader.size + CompactSize.size(of: UInt64(block.transactions.count))
             + block.transactions.reduce(0) { $0 + $1.baseSize }
         fields += [
@@ -74,10 +74,10 @@ extension NodeRPC {
         return try headerJSON(hash: hash)
     }
 
-    /// Bitcoin Core's `blockheaderToJSON`.
-    private func headerJSON(hash: U256) throws -> JSONValue {
+    /// Bitcoin Core's `blockheaderToJSON`; `blockBytes` (its transaction count) read from the block file when not given.
+    private func headerJSON(hash: U256, blockBytes: [UInt8]? = nil) throws -> JSONValue {
         guard let header = node.header(hash: hash), let height = node.height(of: hash),
-              let medianTime = node.medianTimePast(height: height), let bytes = node.blockBytes(hash: hash),
+              let medianTime = node.medianTimePast(height: height), let bytes = blockBytes ?? node.blockBytes(hash: hash),
               let count = try? CompactSize.decode(bytes, at: BlockHeader.size)
         else { throw JSONRPCError(code: NodeRPC.invalidAddressOrKey, message: "Block not found") }
         let tip = node.tip

@@ -81,7 +81,8 @@ extension NodeRPC {
     func getRawTransaction(_ params: [JSONValue]) throws -> JSONValue {
         let txid = try hash(params, 0, name: "parameter 1")
         let verbosity = try self.verbosity(params, 1, default: 0)
-        if let genesis = node.blockHash(height: 0), node.block(hash: genesis)?.transactions.first?.txid == txid {
+        // The genesis block's only transaction: its txid is the genesis merkle root.
+        if let genesis = node.blockHash(height: 0), node.header(hash: genesis)?.merkleRoot == txid {
             throw JSONRPCError(code: NodeRPC.invalidAddressOrKey, message: "The genesis block coinbase is not considered an ordinary transaction and cannot be retrieved")
         }
         var found: (transaction: Transaction, block: (hash: U256, height: UInt32, time: UInt32)?)?
