@@ -8,6 +8,9 @@ let package = Package(
         .executable(name: "sv2", targets: ["sv2"]),
         .library(name: "Sv2Binary", targets: ["Sv2Binary"]),
         .library(name: "Sv2Messages", targets: ["Sv2Messages"]),
+        // libsv2c: the wire primitives as a C library (header Sources/CSv2/include/sv2.h; see the README).
+        .library(name: "sv2c", type: .dynamic, targets: ["Sv2C"]),
+        .library(name: "sv2c-static", type: .static, targets: ["Sv2C"]),
         // The allocation counter, preloaded by `sv2 bench codec` only (LD_PRELOAD): never linked into sv2.
         .library(name: "sv2alloccount", type: .dynamic, targets: ["CAllocCounter"]),
     ],
@@ -103,6 +106,10 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
+        // libsv2c: sv2.h (hand-written C99, the one public header) with the C parts (ABI version, error sentences),
+        // and the Swift implementation of the rest of its declarations as @_cdecl exports.
+        .target(name: "CSv2"),
+        .target(name: "Sv2C", dependencies: ["CSv2", "Sv2Binary", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Bitcoin"]),
         // The fuzz targets (frames, handshake, noise-frames): replays inputs normally; libFuzzer with
         // -DSV2_LIBFUZZER --sanitize=fuzzer (scripts/fuzz). CAllocCounter bounds what a decoder allocates.
         .executableTarget(
