@@ -8,12 +8,31 @@ private let uintFields = "BOOL and U8 to U64 fields"
 private let bytesFields = "STR0_255 and B0_32 to B0_16M fields"
 private let sequenceFields = "SEQ0_255 and SEQ0_64K fields"
 
-/// Reads a BOOL or unsigned field.
-@_cdecl("sv2_message_get_uint")
-public func sv2_message_get_uint(_ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ value: UnsafeMutablePointer<UInt64>?) -> sv2_error {
+/// Runs a setter: applies the operation `make` builds to `field`, refusing values that do not fit.
+private func change(
+    _ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ accessor: String, _ make: () throws(CFailure) -> FieldWriter.Operation
+) -> sv2_error {
+    cCall { () throws(CFailure) in
+        let box = try CMessage.from(message)
+        try box.change(try box.field(field).index, try make(), accessor: accessor)
+    }
+}
+
+/// Runs a getter: `body` gets the message, the field's index and its current value.
+private func read(
+    _ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ body: (CMessage, Int, Sv2FieldValue) throws(CFailure) -> Void
+) -> sv2_error {
     cCall { () throws(CFailure) in
         let box = try CMessage.from(message)
         let (index, current) = try box.field(field)
+        try body(box, index, current)
+    }
+}
+
+/// Reads a BOOL or unsigned field.
+@_cdecl("sv2_message_get_uint")
+public func sv2_message_get_uint(_ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ value: UnsafeMutablePointer<UInt64>?) -> sv2_error {
+    read(message, field) { box, index, current throws(CFailure) in
         let value = try required(value, "value")
         switch current {
         case let .bool(flag): value.pointee = flag ? 1 : 0
@@ -26,18 +45,13 @@ public func sv2_message_get_uint(_ message: OpaquePointer?, _ field: UnsafePoint
 /// Sets a BOOL or unsigned field.
 @_cdecl("sv2_message_set_uint")
 public func sv2_message_set_uint(_ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ value: UInt64) -> sv2_error {
-    cCall { () throws(CFailure) in
-        let box = try CMessage.from(message)
-        try box.change(try box.field(field).index, .set(.uint(value)), accessor: "sv2_message_set_uint")
-    }
+    change(message, field, "sv2_message_set_uint") { () throws(CFailure) in .set(.uint(value)) }
 }
 
 /// Reads an F32 field.
 @_cdecl("sv2_message_get_f32")
 public func sv2_message_get_f32(_ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ value: UnsafeMutablePointer<Float>?) -> sv2_error {
-    cCall { () throws(CFailure) in
-        let box = try CMessage.from(message)
-        let (index, current) = try box.field(field)
+    read(message, field) { box, index, current throws(CFailure) in
         guard case let .f32(number) = current else { throw box.wrongType(index, accessor: "sv2_message_get_f32", reads: "F32 fields") }
         try required(value, "value").pointee = number
     }
@@ -46,18 +60,13 @@ public func sv2_message_get_f32(_ message: OpaquePointer?, _ field: UnsafePointe
 /// Sets an F32 field.
 @_cdecl("sv2_message_set_f32")
 public func sv2_message_set_f32(_ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ value: Float) -> sv2_error {
-    cCall { () throws(CFailure) in
-        let box = try CMessage.from(message)
-        try box.change(try box.field(field).index, .set(.f32(value)), accessor: "sv2_message_set_f32")
-    }
+    change(message, field, "sv2_message_set_f32") { () throws(CFailure) in .set(.f32(value)) }
 }
 
 /// Reads a U256 field.
 @_cdecl("sv2_message_get_u256")
 public func sv2_message_get_u256(_ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ value: UnsafeMutablePointer<UInt8>?) -> sv2_error {
-    cCall { () throws(CFailure) in
-        let box = try CMessage.from(message)
-        let (index, current) = try box.field(field)
+    read(message, field) { box, index, current throws(CFailure) in
         guard case let .u256(number) = current else { throw box.wrongType(index, accessor: "sv2_message_get_u256", reads: "U256 fields") }
         try copy(number.littleEndianBytes, to: value, "value")
     }
@@ -74,10 +83,7 @@ private func u256(_ value: UnsafePointer<UInt8>?) throws(CFailure) -> U256 {
 /// Sets a U256 field.
 @_cdecl("sv2_message_set_u256")
 public func sv2_message_set_u256(_ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ value: UnsafePointer<UInt8>?) -> sv2_error {
-    cCall { () throws(CFailure) in
-        let box = try CMessage.from(message)
-        try box.change(try box.field(field).index, .set(.u256(try u256(value))), accessor: "sv2_message_set_u256")
-    }
+    change(message, field, "sv2_message_set_u256") { () throws(CFailure) in .set(.u256(try u256(value))) }
 }
 
 /// Hands `content` to C through the message's lent copies.
@@ -97,9 +103,7 @@ public func sv2_message_get_bytes(
     _ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ data: UnsafeMutablePointer<UnsafePointer<UInt8>?>?,
     _ len: UnsafeMutablePointer<Int>?
 ) -> sv2_error {
-    cCall { () throws(CFailure) in
-        let box = try CMessage.from(message)
-        let (index, current) = try box.field(field)
+    read(message, field) { box, index, current throws(CFailure) in
         let content: [UInt8]
         switch current {
         case let .string(text): content = text.bytes
@@ -113,10 +117,7 @@ public func sv2_message_get_bytes(
 /// Sets a STR0_255 or byte array field.
 @_cdecl("sv2_message_set_bytes")
 public func sv2_message_set_bytes(_ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ data: UnsafePointer<UInt8>?, _ len: Int) -> sv2_error {
-    cCall { () throws(CFailure) in
-        let box = try CMessage.from(message)
-        try box.change(try box.field(field).index, .set(.bytes(try bytes(data, len, "data"))), accessor: "sv2_message_set_bytes")
-    }
+    change(message, field, "sv2_message_set_bytes") { () throws(CFailure) in .set(.bytes(try bytes(data, len, "data"))) }
 }
 
 /// Reads an OPTION[U32] field.
@@ -124,9 +125,7 @@ public func sv2_message_set_bytes(_ message: OpaquePointer?, _ field: UnsafePoin
 public func sv2_message_get_option_u32(
     _ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ present: UnsafeMutablePointer<Int32>?, _ value: UnsafeMutablePointer<UInt32>?
 ) -> sv2_error {
-    cCall { () throws(CFailure) in
-        let box = try CMessage.from(message)
-        let (index, current) = try box.field(field)
+    read(message, field) { box, index, current throws(CFailure) in
         guard case let .optionalU32(option) = current else {
             throw box.wrongType(index, accessor: "sv2_message_get_option_u32", reads: "OPTION[U32] fields")
         }
@@ -140,10 +139,7 @@ public func sv2_message_get_option_u32(
 /// Sets an OPTION[U32] field.
 @_cdecl("sv2_message_set_option_u32")
 public func sv2_message_set_option_u32(_ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ present: Int32, _ value: UInt32) -> sv2_error {
-    cCall { () throws(CFailure) in
-        let box = try CMessage.from(message)
-        try box.change(try box.field(field).index, .set(.option(present != 0 ? value : nil)), accessor: "sv2_message_set_option_u32")
-    }
+    change(message, field, "sv2_message_set_option_u32") { () throws(CFailure) in .set(.option(present != 0 ? value : nil)) }
 }
 
 /// The element count of a sequence.
@@ -159,9 +155,7 @@ private func count(of value: Sv2FieldValue) -> Int? {
 /// Reads a sequence's element count.
 @_cdecl("sv2_message_get_count")
 public func sv2_message_get_count(_ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ value: UnsafeMutablePointer<Int>?) -> sv2_error {
-    cCall { () throws(CFailure) in
-        let box = try CMessage.from(message)
-        let (index, current) = try box.field(field)
+    read(message, field) { box, index, current throws(CFailure) in
         guard let items = count(of: current) else { throw box.wrongType(index, accessor: "sv2_message_get_count", reads: sequenceFields) }
         try required(value, "count").pointee = items
     }
@@ -180,9 +174,7 @@ private func element<T>(_ items: [T], _ index: Int, _ box: CMessage, _ field: In
 public func sv2_message_get_uint_at(
     _ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ at: Int, _ value: UnsafeMutablePointer<UInt64>?
 ) -> sv2_error {
-    cCall { () throws(CFailure) in
-        let box = try CMessage.from(message)
-        let (index, current) = try box.field(field)
+    read(message, field) { box, index, current throws(CFailure) in
         guard case let .unsignedSequence(items, _, _) = current else {
             throw box.wrongType(index, accessor: "sv2_message_get_uint_at", reads: "sequences of U16 or U32")
         }
@@ -195,9 +187,7 @@ public func sv2_message_get_uint_at(
 public func sv2_message_get_u256_at(
     _ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ at: Int, _ value: UnsafeMutablePointer<UInt8>?
 ) -> sv2_error {
-    cCall { () throws(CFailure) in
-        let box = try CMessage.from(message)
-        let (index, current) = try box.field(field)
+    read(message, field) { box, index, current throws(CFailure) in
         guard case let .u256Sequence(items, _) = current else {
             throw box.wrongType(index, accessor: "sv2_message_get_u256_at", reads: "sequences of U256")
         }
@@ -211,9 +201,7 @@ public func sv2_message_get_bytes_at(
     _ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ at: Int, _ data: UnsafeMutablePointer<UnsafePointer<UInt8>?>?,
     _ len: UnsafeMutablePointer<Int>?
 ) -> sv2_error {
-    cCall { () throws(CFailure) in
-        let box = try CMessage.from(message)
-        let (index, current) = try box.field(field)
+    read(message, field) { box, index, current throws(CFailure) in
         guard case let .bytesSequence(items, _, _) = current else {
             throw box.wrongType(index, accessor: "sv2_message_get_bytes_at", reads: "sequences of byte arrays")
         }
@@ -224,35 +212,23 @@ public func sv2_message_get_bytes_at(
 /// Appends to a sequence of U16 or U32.
 @_cdecl("sv2_message_append_uint")
 public func sv2_message_append_uint(_ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ value: UInt64) -> sv2_error {
-    cCall { () throws(CFailure) in
-        let box = try CMessage.from(message)
-        try box.change(try box.field(field).index, .append(.uint(value)), accessor: "sv2_message_append_uint")
-    }
+    change(message, field, "sv2_message_append_uint") { () throws(CFailure) in .append(.uint(value)) }
 }
 
 /// Appends to a sequence of U256.
 @_cdecl("sv2_message_append_u256")
 public func sv2_message_append_u256(_ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ value: UnsafePointer<UInt8>?) -> sv2_error {
-    cCall { () throws(CFailure) in
-        let box = try CMessage.from(message)
-        try box.change(try box.field(field).index, .append(.u256(try u256(value))), accessor: "sv2_message_append_u256")
-    }
+    change(message, field, "sv2_message_append_u256") { () throws(CFailure) in .append(.u256(try u256(value))) }
 }
 
 /// Appends to a sequence of byte arrays.
 @_cdecl("sv2_message_append_bytes")
 public func sv2_message_append_bytes(_ message: OpaquePointer?, _ field: UnsafePointer<CChar>?, _ data: UnsafePointer<UInt8>?, _ len: Int) -> sv2_error {
-    cCall { () throws(CFailure) in
-        let box = try CMessage.from(message)
-        try box.change(try box.field(field).index, .append(.bytes(try bytes(data, len, "data"))), accessor: "sv2_message_append_bytes")
-    }
+    change(message, field, "sv2_message_append_bytes") { () throws(CFailure) in .append(.bytes(try bytes(data, len, "data"))) }
 }
 
 /// Empties a sequence.
 @_cdecl("sv2_message_clear")
 public func sv2_message_clear(_ message: OpaquePointer?, _ field: UnsafePointer<CChar>?) -> sv2_error {
-    cCall { () throws(CFailure) in
-        let box = try CMessage.from(message)
-        try box.change(try box.field(field).index, .clear, accessor: "sv2_message_clear")
-    }
+    change(message, field, "sv2_message_clear") { () throws(CFailure) in .clear }
 }
