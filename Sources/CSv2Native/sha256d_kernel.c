@@ -8,47 +8,26 @@
  * then costs two SHA-256 compressions: the second block of the first hash and
  * the single block of the second hash (a 32-byte message plus padding).
  *
- * Two kernels: a portable C one (unrolled rounds, the first 3 rounds and
- * W16/W17 of the second header block precomputed because they do not depend
- * on the nonce, 61 of 64 rounds of the second hash before the early-exit
- * check) and an x86-64 SHA-NI one (two nonces interleaved), picked at run time.
+ * Kernels, picked at run time: a portable C one (unrolled rounds, the first 3
+ * rounds and W16/W17 of the second header block precomputed because they do
+ * not depend on the nonce, 61 of 64 rounds of the second hash before the
+ * early-exit check); x86-64 SHA-NI ones over 1, 2 or 4 nonces interleaved
+ * (sha256rnds2 has a latency of several cycles and a throughput of about one
+ * per cycle, so independent nonces fill the gaps); and the multi-buffer AVX2
+ * (8 lanes) and AVX-512 (16 lanes) kernels of sha256d_simd.h.
  */
 #include "CSv2Native.h"
 #include "sha256.h"
+#include "sha256d_internal.h"
 
 #include <string.h>
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include <cpuid.h>
 #endif
 
 #define K sv2_sha256_k
 #define IV sv2_sha256_iv
-
-#define ROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
-#define BS0(x) (ROTR(x, 2) ^ ROTR(x, 13) ^ ROTR(x, 22))
-#define BS1(x) (ROTR(x, 6) ^ ROTR(x, 11) ^ ROTR(x, 25))
-#define SS0(x) (ROTR(x, 7) ^ ROTR(x, 18) ^ ((x) >> 3))
-#define SS1(x) (ROTR(x, 17) ^ ROTR(x, 19) ^ ((x) >> 10))
-#define CH(e, f, g) ((g) ^ ((e) & ((f) ^ (g))))
-#define MAJ(a, b, c) (((a) & (b)) | ((c) & ((a) | (b))))
-
-/* One round over state v[0..7] = a..h with k + w already added. */
-#define ROUND(v, kw)                                                           \
-    do {                                                                       \
-        uint32_t t1_ = v[7] + BS1(v[4]) + CH(v[4], v[5], v[6]) + (kw);         \
-        uint32_t t2_ = BS0(v[0]) + MAJ(v[0], v[1], v[2]);                      \
-        v[7] = v[6]; v[6] = v[5]; v[5] = v[4]; v[4] = v[3] + t1_;              \
-        v[3] = v[2]; v[2] = v[1]; v[1] = v[0]; v[0] = t1_ + t2_;               \
-    } while (0)
-
-static inline uint32_t load_be32(const uint8_t *p) {
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
-}
-
-static inline uint32_t load_le32(const uint8_t *p) {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
 
 static inline uint32_t bswap32(uint32_t x) { return __builtin_bswap32(x); }
 
@@ -88,6 +67,19 @@ static int hash_leq_target(const uint32_t h[8], const uint8_t target32[32]) {
     return 1;
 }
 
+int sv2_sha256d_check_nonce(const uint32_t midstate[8], const uint8_t tail16[16], uint32_t nonce, const uint8_t target32[32]) {
+    uint32_t block[16] = {0}, first[8], h[8];
+    int i;
+    for (i = 0; i < 3; i++) block[i] = sv2_load_be32(tail16 + 4 * i);
+    block[3] = bswap32(nonce);
+    block[4] = 0x80000000u;
+    block[15] = 640;
+    memcpy(first, midstate, 32);
+    compress_words(first, block);
+    second_hash_full(first, h);
+    return hash_leq_target(h, target32);
+}
+
 void sv2_sha256_midstate(const uint8_t header64[64], uint32_t state_out[8]) {
     sv2_sha256_ctx ctx;
     sv2_sha256_init(&ctx);
@@ -110,8 +102,8 @@ void sv2_sha256d(const uint8_t *data, size_t length, uint8_t out32[32]) {
 
 static int scan_portable(const uint32_t midstate[8], const uint8_t tail16[16], uint32_t start_nonce,
                          uint32_t count, const uint8_t target32[32], uint32_t *found_nonce) {
-    const uint32_t top = load_le32(target32 + 28);
-    uint32_t w0 = load_be32(tail16), w1 = load_be32(tail16 + 4), w2 = load_be32(tail16 + 8);
+    const uint32_t top = sv2_load_le32(target32 + 28);
+    uint32_t w0 = sv2_load_be32(tail16), w1 = sv2_load_be32(tail16 + 4), w2 = sv2_load_be32(tail16 + 8);
     uint32_t pre[8], w16, w17;
     uint32_t n;
     int i;
@@ -155,132 +147,54 @@ static int scan_portable(const uint32_t midstate[8], const uint8_t tail16[16], u
         /* h after 64 rounds is e after 61 rounds: H7 = IV7 + e61. */
 #pragma clang loop unroll(full)
         for (i = 0; i < 61; i++) ROUND(v, K[i] + w[i]);
-        if (bswap32(IV[7] + v[4]) > top) continue;
-        {
-            uint32_t h[8];
-            second_hash_full(first, h);
-            if (hash_leq_target(h, target32)) {
-                *found_nonce = nonce;
-                return 1;
-            }
+        if (bswap32(IV[7] + v[4]) <= top && sv2_sha256d_check_nonce(midstate, tail16, nonce, target32)) {
+            *found_nonce = nonce;
+            return 1;
         }
     }
     return 0;
 }
 
-/* ---- SHA-NI kernel (x86-64) --------------------------------------------- */
+/* ---- CPU features (x86-64) ---------------------------------------------- */
 
 #if defined(__x86_64__)
 
-#define SHANI __attribute__((target("sha,sse4.1"), always_inline)) static inline
-
-/* (a,b,c,d),(e,f,g,h) lanes -> the ABEF / CDGH layout sha256rnds2 works on. */
-SHANI void shani_shuffle(__m128i *s0, __m128i *s1) {
-    const __m128i t1 = _mm_shuffle_epi32(*s0, 0xB1);
-    const __m128i t2 = _mm_shuffle_epi32(*s1, 0x1B);
-    *s0 = _mm_alignr_epi8(t1, t2, 8);
-    *s1 = _mm_blend_epi16(t2, t1, 0xF0);
+/* XCR0 (the register states the OS saves), 0 when the OS does not enable XSAVE. */
+static uint64_t xcr0(void) {
+    unsigned int a, b, c, d, lo, hi;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return 0;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
 }
 
-/* ABEF / CDGH -> (a,b,c,d),(e,f,g,h) lanes. */
-SHANI void shani_unshuffle(__m128i *s0, __m128i *s1) {
-    const __m128i t1 = _mm_shuffle_epi32(*s0, 0x1B);
-    const __m128i t2 = _mm_shuffle_epi32(*s1, 0xB1);
-    *s0 = _mm_blend_epi16(t1, t2, 0xF0);
-    *s1 = _mm_alignr_epi8(t2, t1, 8);
+/* CPUID leaf 7 EBX, 0 when the leaf is missing. */
+static unsigned int cpuid7_ebx(void) {
+    unsigned int a, b, c, d;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) ? b : 0;
 }
 
-/* Two independent compressions, interleaved so the rnds2 latencies overlap.
- * st[j] = {ABEF, CDGH}; m[j] = the block's four quads of words (lane 0 first). */
-SHANI void shani_compress2(__m128i st[2][2], __m128i m[2][4]) {
-    __m128i abef[2], cdgh[2];
-    int i, j;
-    for (j = 0; j < 2; j++) { abef[j] = st[j][0]; cdgh[j] = st[j][1]; }
-#pragma clang loop unroll(full)
-    for (i = 0; i < 16; i++) {
-        const __m128i k = _mm_load_si128((const __m128i *)(K + 4 * i));
-#pragma clang loop unroll(full)
-        for (j = 0; j < 2; j++) {
-            __m128i q, msg;
-            if (i < 4) {
-                q = m[j][i];
-            } else {
-                q = _mm_sha256msg1_epu32(m[j][(i - 4) & 3], m[j][(i - 3) & 3]);
-                q = _mm_add_epi32(q, _mm_alignr_epi8(m[j][(i - 1) & 3], m[j][(i - 2) & 3], 4));
-                q = _mm_sha256msg2_epu32(q, m[j][(i - 1) & 3]);
-                m[j][i & 3] = q;
-            }
-            msg = _mm_add_epi32(q, k);
-            cdgh[j] = _mm_sha256rnds2_epu32(cdgh[j], abef[j], msg);
-            abef[j] = _mm_sha256rnds2_epu32(abef[j], cdgh[j], _mm_shuffle_epi32(msg, 0x0E));
-        }
-    }
-    for (j = 0; j < 2; j++) {
-        st[j][0] = _mm_add_epi32(abef[j], st[j][0]);
-        st[j][1] = _mm_add_epi32(cdgh[j], st[j][1]);
-    }
+/* AVX2, with the OS saving the YMM state. */
+static int cpu_has_avx2(void) {
+    return (cpuid7_ebx() & (1u << 5)) && (xcr0() & 0x6) == 0x6;
 }
 
-__attribute__((target("sha,sse4.1")))
-static int scan_shani(const uint32_t midstate[8], const uint8_t tail16[16], uint32_t start_nonce,
-                      uint32_t count, const uint8_t target32[32], uint32_t *found_nonce) {
-    const uint32_t top = load_le32(target32 + 28);
-    const uint32_t w0 = load_be32(tail16), w1 = load_be32(tail16 + 4), w2 = load_be32(tail16 + 8);
-    __m128i mid0 = _mm_loadu_si128((const __m128i *)midstate);
-    __m128i mid1 = _mm_loadu_si128((const __m128i *)(midstate + 4));
-    __m128i iv0 = _mm_load_si128((const __m128i *)IV);
-    __m128i iv1 = _mm_load_si128((const __m128i *)(IV + 4));
-    const __m128i pad1_1 = _mm_set_epi32(0, 0, 0, (int)0x80000000u);
-    const __m128i zero = _mm_setzero_si128();
-    const __m128i len1 = _mm_set_epi32(640, 0, 0, 0);
-    const __m128i len2 = _mm_set_epi32(256, 0, 0, 0);
-    uint64_t n = 0;
-    shani_shuffle(&mid0, &mid1);
-    shani_shuffle(&iv0, &iv1);
-
-    while (n < count) {
-        __m128i st[2][2], m[2][4];
-        uint32_t nonces[2];
-        int j, lanes = (count - n >= 2) ? 2 : 1;
-        for (j = 0; j < 2; j++) {
-            nonces[j] = start_nonce + (uint32_t)(n + (uint64_t)j);
-            st[j][0] = mid0; st[j][1] = mid1;
-            m[j][0] = _mm_set_epi32((int)bswap32(nonces[j]), (int)w2, (int)w1, (int)w0);
-            m[j][1] = pad1_1; m[j][2] = zero; m[j][3] = len1;
-        }
-        shani_compress2(st, m);
-        for (j = 0; j < 2; j++) {
-            __m128i a = st[j][0], b = st[j][1];
-            shani_unshuffle(&a, &b);
-            m[j][0] = a; m[j][1] = b; m[j][2] = pad1_1; m[j][3] = len2;
-            st[j][0] = iv0; st[j][1] = iv1;
-        }
-        shani_compress2(st, m);
-        for (j = 0; j < lanes; j++) {
-            __m128i a = st[j][0], b = st[j][1];
-            shani_unshuffle(&a, &b);
-            if (bswap32((uint32_t)_mm_extract_epi32(b, 3)) > top) continue;
-            {
-                uint32_t h[8];
-                _mm_storeu_si128((__m128i *)h, a);
-                _mm_storeu_si128((__m128i *)(h + 4), b);
-                if (hash_leq_target(h, target32)) {
-                    *found_nonce = nonces[j];
-                    return 1;
-                }
-            }
-        }
-        n += (uint64_t)lanes;
-    }
-    return 0;
+/* AVX512F, with the OS saving the opmask and ZMM states. */
+static int cpu_has_avx512(void) {
+    return (cpuid7_ebx() & (1u << 16)) && (xcr0() & 0xe6) == 0xe6;
 }
+
+/* AVX512F and AVX512VL (EVEX encoding of 128-bit operations, registers 16-31). */
+static int cpu_has_avx512vl(void) {
+    return cpu_has_avx512() && (cpuid7_ebx() & (1u << 31));
+}
+
+#else
+
+static int cpu_has_avx2(void) { return 0; }
+static int cpu_has_avx512(void) { return 0; }
+static int cpu_has_avx512vl(void) { return 0; }
 
 #endif /* __x86_64__ */
-
-static sv2_sha256d_kernel resolve(sv2_sha256d_kernel kernel) {
-    if (kernel == SV2_KERNEL_AUTO) return sv2_cpu_has_shani() ? SV2_KERNEL_SHANI : SV2_KERNEL_PORTABLE;
-    return kernel;
-}
 
 int sv2_sha256d_kernel_available(sv2_sha256d_kernel kernel) {
     switch (kernel) {
@@ -288,28 +202,64 @@ int sv2_sha256d_kernel_available(sv2_sha256d_kernel kernel) {
     case SV2_KERNEL_PORTABLE:
         return 1;
     case SV2_KERNEL_SHANI:
+    case SV2_KERNEL_SHANI_X2:
+    case SV2_KERNEL_SHANI_X4:
         return sv2_cpu_has_shani();
+    case SV2_KERNEL_SHANI_X4_AVX512:
+        return sv2_cpu_has_shani() && cpu_has_avx512vl();
+    case SV2_KERNEL_AVX2:
+        return cpu_has_avx2();
+    case SV2_KERNEL_AVX512:
+        return cpu_has_avx512();
     }
     return 0;
+}
+
+/* The kernel AUTO runs: the fastest this CPU has, in the order measured on x86-64 (sv2 bench sha256d). */
+static sv2_sha256d_kernel resolve(sv2_sha256d_kernel kernel) {
+    static const sv2_sha256d_kernel preference[] = {SV2_KERNEL_SHANI_X4_AVX512, SV2_KERNEL_SHANI_X4, SV2_KERNEL_AVX512,
+                                                    SV2_KERNEL_AVX2};
+    size_t i;
+    if (kernel != SV2_KERNEL_AUTO) return kernel;
+    for (i = 0; i < sizeof preference / sizeof preference[0]; i++) {
+        if (sv2_sha256d_kernel_available(preference[i])) return preference[i];
+    }
+    return SV2_KERNEL_PORTABLE;
 }
 
 const char *sv2_sha256d_kernel_name(sv2_sha256d_kernel kernel) {
     switch (resolve(kernel)) {
     case SV2_KERNEL_PORTABLE: return "portable";
     case SV2_KERNEL_SHANI: return "sha-ni";
+    case SV2_KERNEL_SHANI_X2: return "sha-ni-x2";
+    case SV2_KERNEL_SHANI_X4: return "sha-ni-x4";
+    case SV2_KERNEL_SHANI_X4_AVX512: return "sha-ni-x4-avx512";
+    case SV2_KERNEL_AVX2: return "avx2";
+    case SV2_KERNEL_AVX512: return "avx512";
     default: return "unknown";
     }
 }
 
 int sv2_sha256d_scan(sv2_sha256d_kernel kernel, const uint32_t midstate[8], const uint8_t tail16[16],
                      uint32_t start_nonce, uint32_t count, const uint8_t target32[32], uint32_t *found_nonce) {
-    switch (resolve(kernel)) {
+    kernel = resolve(kernel);
+    if (!sv2_sha256d_kernel_available(kernel)) return -1;
+    switch (kernel) {
     case SV2_KERNEL_PORTABLE:
         return scan_portable(midstate, tail16, start_nonce, count, target32, found_nonce);
 #if defined(__x86_64__)
     case SV2_KERNEL_SHANI:
-        if (!sv2_cpu_has_shani()) return -1;
-        return scan_shani(midstate, tail16, start_nonce, count, target32, found_nonce);
+        return sv2_sha256d_scan_shani_x1(midstate, tail16, start_nonce, count, target32, found_nonce);
+    case SV2_KERNEL_SHANI_X2:
+        return sv2_sha256d_scan_shani_x2(midstate, tail16, start_nonce, count, target32, found_nonce);
+    case SV2_KERNEL_SHANI_X4:
+        return sv2_sha256d_scan_shani_x4(midstate, tail16, start_nonce, count, target32, found_nonce);
+    case SV2_KERNEL_SHANI_X4_AVX512:
+        return sv2_sha256d_scan_shani_x4_avx512(midstate, tail16, start_nonce, count, target32, found_nonce);
+    case SV2_KERNEL_AVX2:
+        return sv2_sha256d_scan_avx2(midstate, tail16, start_nonce, count, target32, found_nonce);
+    case SV2_KERNEL_AVX512:
+        return sv2_sha256d_scan_avx512(midstate, tail16, start_nonce, count, target32, found_nonce);
 #endif
     default:
         return -1;

@@ -74,7 +74,9 @@ struct MineCommand: AsyncParsableCommand {
     @Flag(help: "Set REQUIRES_STANDARD_JOBS in SetupConnection (with --standard).")
     var requireStandardJobs = false
     @Option(
-        help: ArgumentHelp("SHA-256d kernel: auto (SHA-NI when the CPU has it), portable or sha-ni.", valueName: "kernel"),
+        help: ArgumentHelp(
+            "SHA-256d kernel: auto (the fastest the CPU has), portable, sha-ni, sha-ni-x2, sha-ni-x4, sha-ni-x4-avx512, avx2 or avx512.",
+            valueName: "kernel"),
         completion: .list(HashingKernel.allCases.map(\.rawValue)))
     var kernel = "auto"
     @Option(help: "Seconds between two hash rate lines.")
@@ -96,7 +98,7 @@ struct MineCommand: AsyncParsableCommand {
             throw ValidationError("--report-interval must be between 0.1 and 86400 seconds")
         }
         guard HashingKernel(rawValue: kernel) != nil else {
-            throw ValidationError("--kernel must be auto, portable or sha-ni, not '\(kernel)'")
+            throw ValidationError("--kernel must be one of \(HashingKernel.names), not '\(kernel)'")
         }
         if requireStandardJobs, channelKind == .extended {
             throw ValidationError("--require-standard-jobs needs --standard: extended channels receive extended jobs")

@@ -1,39 +1,69 @@
 import ArgumentParser
 import CSv2Native
 import Foundation
+import Synchronization
 
-/// `sv2 bench sha256d`: nonce-search speed of each SHA-256d kernel on one core next to a naive one-shot hash per nonce.
+/// `sv2 bench sha256d`: nonce-search speed of each SHA-256d kernel on one core next to a naive one-shot hash per nonce,
+/// then the auto kernel's scaling over threads, unpinned and pinned to cores.
 struct Sha256dBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sha256d",
-        abstract: "MH/s of each SHA-256d nonce-search kernel on one core, next to a one-shot SHA256d per nonce.",
+        abstract: "MH/s of each SHA-256d nonce-search kernel on one core, next to a one-shot SHA256d per nonce; thread scaling.",
         discussion: """
             Each kernel scans a block header's nonces from a precomputed midstate with an impossible (zero) target, \
             so every nonce is hashed. Reference = sv2_sha256d of the full 80-byte header per nonce (portable C, no \
-            midstate). Figures are medians of 7 rounds on the calling thread; ratios are kernel / reference.
+            midstate). Figures are medians of the rounds on the calling thread; ratios are kernel / reference. Then \
+            the auto kernel runs on 1 to --threads threads at once, each on its own nonces for --scaling-seconds, \
+            first as the OS schedules them, then each pinned to one CPU; the ratio is to one thread.
             """
     )
 
-    @Option(help: "Nonces hashed per timing round by each kernel (the reference hashes a 16th of that).")
-    var nonces: UInt32 = 1 << 22
+    @Option(help: "Nonces hashed per timing round by each kernel (the portable kernel and the reference hash a 16th).")
+    var nonces: UInt32 = 1 << 24
 
     @Option(help: "Timing rounds; the median is reported.")
-    var rounds = 7
+    var rounds = 5
+
+    @Option(help: "Most threads of the scaling table (default: the CPUs this process may run on).")
+    var threads: Int?
+
+    @Option(help: "Seconds each row of the scaling table hashes.")
+    var scalingSeconds: Double = 2
+
+    /// The kernels in the order the table lists them.
+    static let kernels = [
+        SV2_KERNEL_PORTABLE, SV2_KERNEL_SHANI, SV2_KERNEL_SHANI_X2, SV2_KERNEL_SHANI_X4, SV2_KERNEL_SHANI_X4_AVX512,
+        SV2_KERNEL_AVX2, SV2_KERNEL_AVX512,
+    ]
+
+    /// The synthetic header every figure hashes: its midstate and tail.
+    struct Job {
+        var header: [UInt8]
+        var midstate: [UInt32]
+        var tail: [UInt8]
+
+        init() {
+            header = [UInt8](repeating: 0, count: 80)
+            header[0] = 1
+            for index in 36..<80 { header[index] = UInt8(truncatingIfNeeded: index &* 37) }
+            midstate = [UInt32](repeating: 0, count: 8)
+            sv2_sha256_midstate(header, &midstate)
+            tail = Array(header[64..<80])
+        }
+    }
 
     func run() throws {
+        let maxThreads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard nonces >= 16, rounds >= 1 else { throw ValidationError("--nonces must be >= 16 and --rounds >= 1") }
-        // A fixed synthetic header (version 1); its nonce bytes are overwritten per hash.
-        var header = [UInt8](repeating: 0, count: 80)
-        header[0] = 1
-        for index in 36..<80 { header[index] = UInt8(truncatingIfNeeded: index &* 37) }
-        var midstate = [UInt32](repeating: 0, count: 8)
-        sv2_sha256_midstate(header, &midstate)
-        let tail = Array(header[64..<80])
+        guard (1...256).contains(maxThreads), scalingSeconds > 0 else {
+            throw ValidationError("--threads must be between 1 and 256 and --scaling-seconds positive")
+        }
+        let job = Job()
         let impossible = [UInt8](repeating: 0, count: 32)
         let nonces = self.nonces
 
         let referenceNonces = max(1, nonces / 16)
-        var referenceHeader = header
+        var referenceHeader = job.header
         let reference = megahashes(nonces: referenceNonces) {
             var out = [UInt8](repeating: 0, count: 32)
             referenceHeader.withUnsafeMutableBytes { bytes in
@@ -46,20 +76,40 @@ struct Sha256dBenchmark: ParsableCommand {
         }
 
         var rows = [[String]]()
-        for kernel in [SV2_KERNEL_PORTABLE, SV2_KERNEL_SHANI] where sv2_sha256d_kernel_available(kernel) == 1 {
-            let rate = megahashes(nonces: nonces) {
+        for kernel in Self.kernels {
+            let name = String(cString: sv2_sha256d_kernel_name(kernel))
+            guard sv2_sha256d_kernel_available(kernel) == 1 else {
+                rows.append([name, "n/a (not on this CPU)", "", ""])
+                continue
+            }
+            let count = kernel == SV2_KERNEL_PORTABLE ? referenceNonces : nonces
+            let rate = megahashes(nonces: count) {
                 var found: UInt32 = 0
-                let result = sv2_sha256d_scan(kernel, midstate, tail, 0, nonces, impossible, &found)
+                let result = sv2_sha256d_scan(kernel, job.midstate, job.tail, 0, count, impossible, &found)
                 BenchmarkTiming.consume(result)
             }
-            rows.append([String(cString: sv2_sha256d_kernel_name(kernel)), BenchmarkTiming.format(rate, digits: 2),
-                         BenchmarkTiming.format(reference, digits: 2), BenchmarkTiming.format(rate / reference, digits: 2) + "x"])
+            rows.append([name, BenchmarkTiming.format(rate, digits: 2), BenchmarkTiming.format(reference, digits: 2),
+                         BenchmarkTiming.format(rate / reference, digits: 2) + "x"])
         }
-        if sv2_sha256d_kernel_available(SV2_KERNEL_SHANI) != 1 { rows.append(["sha-ni", "n/a (CPU lacks SHA-NI)", "", ""]) }
-        print("sv2 bench sha256d: \(nonces) nonces per round (reference \(referenceNonces)), median of \(rounds) rounds, one core")
+        print("sv2 bench sha256d: \(nonces) nonces per round (portable and reference \(referenceNonces)), median of \(rounds) rounds, one core")
         print("auto kernel: \(String(cString: sv2_sha256d_kernel_name(SV2_KERNEL_AUTO)))")
         BenchmarkTiming.printTable(["kernel", "MH/s", "one-shot MH/s (ref)", "kernel/ref"], rows)
-        print("goal: at least cpuminer-opt's ~28 MH/s per core on these machines")
+
+        print("")
+        print("thread scaling, auto kernel, \(BenchmarkTiming.format(scalingSeconds)) s per row")
+        var scaling = [[String]]()
+        var single: (free: Double, pinned: Double) = (0, 0)
+        for count in 1...maxThreads {
+            let free = Self.threadRate(threads: count, pinned: false, seconds: scalingSeconds, job: job)
+            let pinned = Self.threadRate(threads: count, pinned: true, seconds: scalingSeconds, job: job)
+            if count == 1 { single = (free, pinned) }
+            scaling.append([
+                "\(count)", BenchmarkTiming.format(free, digits: 2), BenchmarkTiming.format(free / single.free, digits: 2) + "x",
+                BenchmarkTiming.format(pinned, digits: 2), BenchmarkTiming.format(pinned / single.pinned, digits: 2) + "x",
+            ])
+        }
+        BenchmarkTiming.printTable(["threads", "MH/s", "vs 1 thread", "MH/s pinned", "vs 1 thread"], scaling)
+        print("goals: best kernel >= 1.15x cpuminer-opt's best sha256d per core; avx512 >= its 16-way; avx2 >= pooler's cpuminer; 2 threads >= 1.9x one")
     }
 
     /// Median million hashes per second of `body`, which hashes `nonces` headers, over the rounds (after one warm-up).
@@ -74,5 +124,37 @@ struct Sha256dBenchmark: ParsableCommand {
         }
         samples.sort()
         return samples[samples.count / 2]
+    }
+
+    /// Total MH/s of `threads` threads scanning their own nonces with the auto kernel for `seconds`, each pinned to
+    /// CPU index % CPUs when `pinned`. Each thread counts in a local and reports once at the end.
+    static func threadRate(threads: Int, pinned: Bool, seconds: Double, job: Job) -> Double {
+        let totals = Mutex<UInt64>(0)
+        let group = DispatchGroup()
+        let impossible = [UInt8](repeating: 0, count: 32)
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        let start = DispatchTime.now().uptimeNanoseconds
+        let budget = UInt64(seconds * 1e9)
+        for index in 0..<threads {
+            group.enter()
+            let thread = Thread {
+                if pinned { _ = sv2_pin_current_thread(Int32(index % cpus)) }
+                let chunk: UInt32 = 1 << 16
+                var hashed: UInt64 = 0
+                var found: UInt32 = 0
+                var nonce = UInt32(truncatingIfNeeded: index) << 28
+                repeat {
+                    _ = sv2_sha256d_scan(SV2_KERNEL_AUTO, job.midstate, job.tail, nonce, chunk, impossible, &found)
+                    nonce &+= chunk
+                    hashed += UInt64(chunk)
+                } while DispatchTime.now().uptimeNanoseconds - start < budget
+                totals.withLock { $0 += hashed }
+                group.leave()
+            }
+            thread.start()
+        }
+        group.wait()
+        let elapsed = DispatchTime.now().uptimeNanoseconds - start
+        return Double(totals.withLock { $0 }) / Double(max(elapsed, 1)) * 1000
     }
 }

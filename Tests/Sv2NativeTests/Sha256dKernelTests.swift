@@ -5,8 +5,13 @@ import Testing
 /// The SHA-256d nonce-search kernels (sha256d_kernel.c) against the one-shot hash and known block headers.
 @Suite("SHA-256d nonce-search kernels")
 struct Sha256dKernelTests {
-    /// The kernels this CPU can run (portable always; SHA-NI on x86-64 CPUs that have it).
-    static let kernels = [SV2_KERNEL_PORTABLE, SV2_KERNEL_SHANI].filter { sv2_sha256d_kernel_available($0) == 1 }
+    /// Every kernel, AUTO excepted.
+    static let allKernels = [
+        SV2_KERNEL_PORTABLE, SV2_KERNEL_SHANI, SV2_KERNEL_SHANI_X2, SV2_KERNEL_SHANI_X4, SV2_KERNEL_SHANI_X4_AVX512,
+        SV2_KERNEL_AVX2, SV2_KERNEL_AVX512,
+    ]
+    /// The kernels this CPU can run (portable always; the others by CPU features), each forced in turn below.
+    static let kernels = allKernels.filter { sv2_sha256d_kernel_available($0) == 1 }
 
     /// One-shot SHA256d of `bytes`, internal order.
     static func sha256d(_ bytes: [UInt8]) -> [UInt8] {
@@ -113,12 +118,53 @@ struct Sha256dKernelTests {
         }
     }
 
-    @Test("kernel names and availability; AUTO resolves to an available kernel")
+    @Test("the early-out boundary: a hash whose top word equals the target's is found when the rest is below, not above")
+    func earlyOutBoundary() {
+        var rng = SplitMix64(seed: 0xb0da_2e)
+        for round in 0..<200 {
+            let header = (0..<80).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let start = UInt32(truncatingIfNeeded: rng.next())
+            let count = UInt32(40 + round % 33)
+            // The nonce whose hash has the smallest top word: no other hash in the range reaches that word.
+            var best: (nonce: UInt32, hash: [UInt8])?
+            var scratch = header
+            for offset in 0..<count {
+                let nonce = start &+ offset
+                withUnsafeBytes(of: nonce.littleEndian) { scratch.replaceSubrange(76..<80, with: $0) }
+                let hash = Self.sha256d(scratch)
+                if best == nil || !Self.atMost(best?.hash ?? [], hash) { best = (nonce, hash) }
+            }
+            guard let best else { continue }
+            // Target = that hash: met exactly. Target = that hash minus one below the top word: missed.
+            var below = best.hash
+            var index = 0
+            while index < 28 && below[index] == 0 { below[index] = 0xff; index += 1 }
+            guard index < 28 else { continue }
+            below[index] -= 1
+            for kernel in Self.kernels {
+                let name = String(cString: sv2_sha256d_kernel_name(kernel))
+                #expect(Self.scan(kernel, header, start: start, count: count, target: best.hash) == best.nonce, "round \(round) \(name)")
+                #expect(Self.scan(kernel, header, start: start, count: count, target: below) == nil, "round \(round) \(name)")
+            }
+        }
+    }
+
+    @Test("dispatch: each kernel runs only where the CPU has it; AUTO picks the first available in preference order")
     func dispatch() {
         #expect(sv2_sha256d_kernel_available(SV2_KERNEL_PORTABLE) == 1)
         #expect(String(cString: sv2_sha256d_kernel_name(SV2_KERNEL_PORTABLE)) == "portable")
-        let auto = String(cString: sv2_sha256d_kernel_name(SV2_KERNEL_AUTO))
-        #expect(auto == (sv2_sha256d_kernel_available(SV2_KERNEL_SHANI) == 1 ? "sha-ni" : "portable"))
+        let zero = [UInt8](repeating: 0, count: 32)
+        let midstate = [UInt32](repeating: 1, count: 8)
+        for kernel in Self.allKernels {
+            var found: UInt32 = 0
+            let result = sv2_sha256d_scan(kernel, midstate, Array(zero.prefix(16)), 0, 64, zero, &found)
+            // An unavailable kernel refuses to run (-1) instead of executing instructions the CPU lacks.
+            #expect(result == (sv2_sha256d_kernel_available(kernel) == 1 ? 0 : -1), "\(String(cString: sv2_sha256d_kernel_name(kernel)))")
+        }
+        let preference = [SV2_KERNEL_SHANI_X4_AVX512, SV2_KERNEL_SHANI_X4, SV2_KERNEL_AVX512, SV2_KERNEL_AVX2, SV2_KERNEL_PORTABLE]
+        let expected = preference.first { sv2_sha256d_kernel_available($0) == 1 } ?? SV2_KERNEL_PORTABLE
+        #expect(String(cString: sv2_sha256d_kernel_name(SV2_KERNEL_AUTO)) == String(cString: sv2_sha256d_kernel_name(expected)))
+        #expect(Set(Self.allKernels.map { String(cString: sv2_sha256d_kernel_name($0)) }).count == Self.allKernels.count)
     }
 }
 

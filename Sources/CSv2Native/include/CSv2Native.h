@@ -121,12 +121,23 @@ void sv2_bip324_ellswift_xonly_ecdh_hash(const uint8_t *ell_initiator64,
 
 /* Which nonce-search implementation to run. */
 typedef enum {
-    /* SV2_KERNEL_SHANI when the CPU has it, else SV2_KERNEL_PORTABLE. */
+    /* The fastest one the CPU has, in the order measured on x86-64: sha-ni-x4-avx512,
+     * sha-ni-x4, avx512, avx2, portable. */
     SV2_KERNEL_AUTO = 0,
     /* Plain C, unrolled rounds, nonce-independent work precomputed. */
     SV2_KERNEL_PORTABLE = 1,
-    /* x86-64 SHA extensions (CPUID leaf 7 EBX bit 29), two nonces interleaved. */
+    /* x86-64 SHA extensions (CPUID leaf 7 EBX bit 29), one nonce at a time. */
     SV2_KERNEL_SHANI = 2,
+    /* SHA extensions, two nonces interleaved. */
+    SV2_KERNEL_SHANI_X2 = 3,
+    /* SHA extensions, four nonces interleaved. */
+    SV2_KERNEL_SHANI_X4 = 4,
+    /* The four-nonce SHA-NI kernel with AVX-512VL registers (CPUs with both). */
+    SV2_KERNEL_SHANI_X4_AVX512 = 7,
+    /* AVX2 (with OS support for YMM state), 8 nonces per vector. */
+    SV2_KERNEL_AVX2 = 5,
+    /* AVX512F (with OS support for ZMM state), 16 nonces per vector. */
+    SV2_KERNEL_AVX512 = 6,
 } sv2_sha256d_kernel;
 
 /* The SHA-256 state (8 words) after absorbing the header's first 64 bytes. */
@@ -144,13 +155,20 @@ int sv2_sha256d_scan(sv2_sha256d_kernel kernel, const uint32_t midstate[8], cons
 /* 1 if the kernel can run on this CPU (AUTO and PORTABLE always can), else 0. */
 int sv2_sha256d_kernel_available(sv2_sha256d_kernel kernel);
 
-/* A short static name, "portable" or "sha-ni"; for AUTO, the kernel it picks. */
+/* A short static name ("portable", "sha-ni", "sha-ni-x2", "sha-ni-x4",
+ * "sha-ni-x4-avx512", "avx2", "avx512"); for AUTO, the kernel it picks. */
 const char *sv2_sha256d_kernel_name(sv2_sha256d_kernel kernel);
 
 /* One-shot SHA256d (SHA-256 of SHA-256) of length bytes; out32 in internal
  * byte order. The block transform uses the SHA extensions when the CPU has
  * them, else portable C. For share validation, references and tests. */
 void sv2_sha256d(const uint8_t *data, size_t length, uint8_t out32[32]);
+
+/* ---- Thread placement (affinity.c) ---------------------------------------- */
+
+/* Pins the calling thread to CPU `cpu` (Linux); 0 on success, -1 when it
+ * cannot (no such CPU, not allowed, or not Linux). */
+int sv2_pin_current_thread(int cpu);
 
 #ifdef __cplusplus
 }

@@ -3,12 +3,22 @@ import Dispatch
 
 /// Which SHA-256d nonce-search implementation of CSv2Native the engine runs.
 public enum HashingKernel: String, CaseIterable, Sendable {
-    /// SHA-NI when the CPU has it, else portable.
+    /// The fastest the CPU has: sha-ni-x4-avx512, sha-ni-x4, avx512, avx2, else portable.
     case auto
     /// Plain C.
     case portable
-    /// x86-64 SHA extensions.
+    /// x86-64 SHA extensions, one nonce at a time.
     case shaNI = "sha-ni"
+    /// SHA extensions, two nonces interleaved.
+    case shaNIx2 = "sha-ni-x2"
+    /// SHA extensions, four nonces interleaved.
+    case shaNIx4 = "sha-ni-x4"
+    /// The four-nonce SHA-NI kernel with AVX-512VL's 32 registers.
+    case shaNIx4AVX512 = "sha-ni-x4-avx512"
+    /// AVX2, 8 nonces per vector.
+    case avx2
+    /// AVX-512, 16 nonces per vector.
+    case avx512
 
     /// The C enumeration value.
     var native: sv2_sha256d_kernel {
@@ -16,13 +26,21 @@ public enum HashingKernel: String, CaseIterable, Sendable {
         case .auto: return SV2_KERNEL_AUTO
         case .portable: return SV2_KERNEL_PORTABLE
         case .shaNI: return SV2_KERNEL_SHANI
+        case .shaNIx2: return SV2_KERNEL_SHANI_X2
+        case .shaNIx4: return SV2_KERNEL_SHANI_X4
+        case .shaNIx4AVX512: return SV2_KERNEL_SHANI_X4_AVX512
+        case .avx2: return SV2_KERNEL_AVX2
+        case .avx512: return SV2_KERNEL_AVX512
         }
     }
+
+    /// The `--kernel` values, for help texts: `auto, portable, sha-ni, ...`.
+    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 
     /// Whether this CPU can run the kernel.
     public var isAvailable: Bool { sv2_sha256d_kernel_available(native) == 1 }
 
-    /// The implementation that runs: `portable` or `sha-ni` (for ``auto``, the one it picks).
+    /// The implementation that runs (for ``auto``, the one it picks).
     public var implementationName: String { String(cString: sv2_sha256d_kernel_name(native)) }
 
     /// Hashes per second of one thread, measured by scanning nonces against an impossible target for about
