@@ -411,7 +411,7 @@ _sv2_translate() {
 
 _sv2_mine() {
     repeating_flags=()
-    non_repeating_flags=(--cpu --extended --standard --require-standard-jobs --version -h --help)
+    non_repeating_flags=(--cpu --extended --standard --require-standard-jobs --pin-threads --version -h --help)
     repeating_options=()
     non_repeating_options=(--threads --user --channels --kernel --report-interval --log-level --log-format)
     __sv2_offer_flags_options 1
@@ -428,7 +428,7 @@ _sv2_mine() {
         return
         ;;
     '--kernel')
-        __sv2_add_completions -W 'auto'$'\n''portable'$'\n''sha-ni'
+        __sv2_add_completions -W 'auto'$'\n''portable'$'\n''sha-ni'$'\n''sha-ni-x2'$'\n''sha-ni-x4'$'\n''sha-ni-x4-avx512'$'\n''avx2'$'\n''avx512'
         return
         ;;
     '--report-interval')
@@ -647,7 +647,7 @@ _sv2_bench_sha256d() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--nonces --rounds)
+    non_repeating_options=(--nonces --rounds --threads --scaling-seconds)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -656,6 +656,12 @@ _sv2_bench_sha256d() {
         return
         ;;
     '--rounds')
+        return
+        ;;
+    '--threads')
+        return
+        ;;
+    '--scaling-seconds')
         return
         ;;
     esac

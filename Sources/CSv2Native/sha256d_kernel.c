@@ -20,7 +20,9 @@
 #include "sha256.h"
 #include "sha256d_internal.h"
 
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -215,16 +217,59 @@ int sv2_sha256d_kernel_available(sv2_sha256d_kernel kernel) {
     return 0;
 }
 
-/* The kernel AUTO runs: the fastest this CPU has, in the order measured on x86-64 (sv2 bench sha256d). */
-static sv2_sha256d_kernel resolve(sv2_sha256d_kernel kernel) {
-    static const sv2_sha256d_kernel preference[] = {SV2_KERNEL_SHANI_X4_AVX512, SV2_KERNEL_SHANI_X4, SV2_KERNEL_AVX512,
-                                                    SV2_KERNEL_AVX2};
+/* The kernel AUTO runs, measured once per process: each available kernel other than portable scans the same
+ * header's nonces three times, interleaved with the others, and the best of its three rates competes. The ranking
+ * differs between CPUs (the SHA unit's throughput, AVX-512's clock cost) and under load from a sibling thread, so it
+ * is measured rather than assumed; about 30 ms on first use. */
+static sv2_sha256d_kernel auto_kernel = SV2_KERNEL_PORTABLE;
+static pthread_once_t auto_once = PTHREAD_ONCE_INIT;
+
+static double seconds_now(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec * 1e-9;
+}
+
+static int scan_kernel(sv2_sha256d_kernel kernel, const uint32_t midstate[8], const uint8_t tail16[16],
+                       uint32_t start_nonce, uint32_t count, const uint8_t target32[32], uint32_t *found_nonce);
+
+static void calibrate_auto(void) {
+    static const sv2_sha256d_kernel candidates[] = {SV2_KERNEL_SHANI_X4_AVX512, SV2_KERNEL_SHANI_X4, SV2_KERNEL_SHANI_X2,
+                                                    SV2_KERNEL_AVX512, SV2_KERNEL_AVX2};
+    enum { count = sizeof candidates / sizeof candidates[0], nonces = 1 << 15 };
+    const uint8_t impossible[32] = {0};
+    uint8_t header[64] = {1};
+    uint32_t midstate[8], found;
+    double best[count] = {0};
     size_t i;
-    if (kernel != SV2_KERNEL_AUTO) return kernel;
-    for (i = 0; i < sizeof preference / sizeof preference[0]; i++) {
-        if (sv2_sha256d_kernel_available(preference[i])) return preference[i];
+    int round;
+    for (i = 0; i < sizeof header; i++) header[i] = (uint8_t)(i * 37 + 1);
+    sv2_sha256_midstate(header, midstate);
+    for (round = 0; round < 3; round++) {
+        for (i = 0; i < count; i++) {
+            double start, rate;
+            if (!sv2_sha256d_kernel_available(candidates[i])) continue;
+            start = seconds_now();
+            scan_kernel(candidates[i], midstate, header, 0, nonces, impossible, &found);
+            rate = nonces / (seconds_now() - start + 1e-9);
+            if (rate > best[i]) best[i] = rate;
+        }
     }
-    return SV2_KERNEL_PORTABLE;
+    {
+        double fastest = 0;
+        for (i = 0; i < count; i++) {
+            if (best[i] > fastest) {
+                fastest = best[i];
+                auto_kernel = candidates[i];
+            }
+        }
+    }
+}
+
+static sv2_sha256d_kernel resolve(sv2_sha256d_kernel kernel) {
+    if (kernel != SV2_KERNEL_AUTO) return kernel;
+    pthread_once(&auto_once, calibrate_auto);
+    return auto_kernel;
 }
 
 const char *sv2_sha256d_kernel_name(sv2_sha256d_kernel kernel) {
@@ -240,10 +285,8 @@ const char *sv2_sha256d_kernel_name(sv2_sha256d_kernel kernel) {
     }
 }
 
-int sv2_sha256d_scan(sv2_sha256d_kernel kernel, const uint32_t midstate[8], const uint8_t tail16[16],
-                     uint32_t start_nonce, uint32_t count, const uint8_t target32[32], uint32_t *found_nonce) {
-    kernel = resolve(kernel);
-    if (!sv2_sha256d_kernel_available(kernel)) return -1;
+static int scan_kernel(sv2_sha256d_kernel kernel, const uint32_t midstate[8], const uint8_t tail16[16],
+                       uint32_t start_nonce, uint32_t count, const uint8_t target32[32], uint32_t *found_nonce) {
     switch (kernel) {
     case SV2_KERNEL_PORTABLE:
         return scan_portable(midstate, tail16, start_nonce, count, target32, found_nonce);
@@ -264,4 +307,11 @@ int sv2_sha256d_scan(sv2_sha256d_kernel kernel, const uint32_t midstate[8], cons
     default:
         return -1;
     }
+}
+
+int sv2_sha256d_scan(sv2_sha256d_kernel kernel, const uint32_t midstate[8], const uint8_t tail16[16],
+                     uint32_t start_nonce, uint32_t count, const uint8_t target32[32], uint32_t *found_nonce) {
+    kernel = resolve(kernel);
+    if (!sv2_sha256d_kernel_available(kernel)) return -1;
+    return scan_kernel(kernel, midstate, tail16, start_nonce, count, target32, found_nonce);
 }

@@ -79,6 +79,8 @@ struct MineCommand: AsyncParsableCommand {
             valueName: "kernel"),
         completion: .list(HashingKernel.allCases.map(\.rawValue)))
     var kernel = "auto"
+    @Flag(help: "Pin hashing thread t to CPU t % CPUs (Linux); by default the OS places them.")
+    var pinThreads = false
     @Option(help: "Seconds between two hash rate lines.")
     var reportInterval: Double = 5
     @OptionGroup(title: "Logging")
@@ -151,7 +153,7 @@ struct MineCommand: AsyncParsableCommand {
         logger.info("\(threads) thread(s) on the \(kernel.implementationName) kernel: \(measured) per thread measured, nominal \(HashingEngine.format(hashRate: total))")
         let engine = HashingEngine.Configuration(
             threads: threads, lanes: channels, kernel: kernel,
-            chunkNonces: HashingEngine.Configuration.chunkNonces(forThreadHashRate: perThread))
+            chunkNonces: HashingEngine.Configuration.chunkNonces(forThreadHashRate: perThread), pinThreads: pinThreads)
         switch try pool() {
         case let .stratumV2(pool, authority):
             let session = MinerSessionConfiguration(

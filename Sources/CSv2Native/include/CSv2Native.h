@@ -121,8 +121,8 @@ void sv2_bip324_ellswift_xonly_ecdh_hash(const uint8_t *ell_initiator64,
 
 /* Which nonce-search implementation to run. */
 typedef enum {
-    /* The fastest one the CPU has, in the order measured on x86-64: sha-ni-x4-avx512,
-     * sha-ni-x4, avx512, avx2, portable. */
+    /* The fastest kernel this CPU has, measured once per process on first use
+     * (about 30 ms of hashing); portable when there is no SIMD or SHA kernel. */
     SV2_KERNEL_AUTO = 0,
     /* Plain C, unrolled rounds, nonce-independent work precomputed. */
     SV2_KERNEL_PORTABLE = 1,

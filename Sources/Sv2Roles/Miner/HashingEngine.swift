@@ -1,3 +1,4 @@
+import CSv2Native
 import Dispatch
 import Foundation
 import Sv2Channels
@@ -23,13 +24,16 @@ public final class HashingEngine: Sendable {
         public var kernel: HashingKernel
         /// Nonces per kernel call; the time of one call bounds how late a thread sees new work.
         public var chunkNonces: UInt32
+        /// Whether thread `t` is pinned to CPU `t % CPUs` (Linux); otherwise the OS places the threads.
+        public var pinThreads: Bool
 
         /// A configuration; `chunkNonces` defaults to 2^16 (a few milliseconds on any kernel).
-        public init(threads: Int, lanes: Int = 1, kernel: HashingKernel = .auto, chunkNonces: UInt32 = 1 << 16) {
+        public init(threads: Int, lanes: Int = 1, kernel: HashingKernel = .auto, chunkNonces: UInt32 = 1 << 16, pinThreads: Bool = false) {
             self.threads = threads
             self.lanes = lanes
             self.kernel = kernel
             self.chunkNonces = chunkNonces
+            self.pinThreads = pinThreads
         }
 
         /// Nonces that take about 2 ms on one thread hashing `hashRate` per second (between 2^12 and 2^20).
@@ -88,7 +92,9 @@ public final class HashingEngine: Sendable {
         guard running.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         for index in 0..<configuration.threads {
             finished.enter()
+            let cpus = ProcessInfo.processInfo.activeProcessorCount
             let thread = Thread { [self] in
+                if configuration.pinThreads { _ = sv2_pin_current_thread(Int32(index % max(cpus, 1))) }
                 hash(thread: index)
                 finished.leave()
             }

@@ -3,7 +3,7 @@ import Dispatch
 
 /// Which SHA-256d nonce-search implementation of CSv2Native the engine runs.
 public enum HashingKernel: String, CaseIterable, Sendable {
-    /// The fastest the CPU has: sha-ni-x4-avx512, sha-ni-x4, avx512, avx2, else portable.
+    /// The fastest the CPU has, measured once per process (portable when there is no SIMD or SHA kernel).
     case auto
     /// Plain C.
     case portable
