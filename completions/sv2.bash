@@ -411,7 +411,7 @@ _sv2_translate() {
 
 _sv2_mine() {
     repeating_flags=()
-    non_repeating_flags=(--cpu --extended --standard --require-standard-jobs --pin-threads --version -h --help)
+    non_repeating_flags=(--cpu --extended --standard --require-standard-jobs --pin-threads --no-pin-threads --version -h --help)
     repeating_options=()
     non_repeating_options=(--threads --user --channels --kernel --report-interval --log-level --log-format)
     __sv2_offer_flags_options 1

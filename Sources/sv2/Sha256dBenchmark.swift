@@ -1,11 +1,13 @@
 import ArgumentParser
 import CSv2Native
 import Foundation
-import Synchronization
+import Sv2Binary
+import Sv2Channels
+import Sv2Roles
 
 /// `sv2 bench sha256d`: nonce-search speed of each SHA-256d kernel on one core next to a naive one-shot hash per nonce,
-/// then the auto kernel's scaling over threads, unpinned and pinned to cores.
-struct Sha256dBenchmark: ParsableCommand {
+/// then the miner's hashing engine's scaling over threads, unpinned and pinned to cores.
+struct Sha256dBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sha256d",
         abstract: "MH/s of each SHA-256d nonce-search kernel on one core, next to a one-shot SHA256d per nonce; thread scaling.",
@@ -13,8 +15,9 @@ struct Sha256dBenchmark: ParsableCommand {
             Each kernel scans a block header's nonces from a precomputed midstate with an impossible (zero) target, \
             so every nonce is hashed. Reference = sv2_sha256d of the full 80-byte header per nonce (portable C, no \
             midstate). Figures are medians of the rounds on the calling thread; ratios are kernel / reference. Then \
-            the auto kernel runs on 1 to --threads threads at once, each on its own nonces for --scaling-seconds, \
-            first as the OS schedules them, then each pinned to one CPU; the ratio is to one thread.
+            the hashing engine of `sv2 mine` (auto kernel) runs 1 to --threads threads on one work with an impossible \
+            target for --scaling-seconds, the threads splitting it by version bits as they do when mining, first as \
+            the OS places them, then each pinned to one CPU (`sv2 mine --pin-threads`); the ratio is to one thread.
             """
     )
 
@@ -52,7 +55,7 @@ struct Sha256dBenchmark: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let maxThreads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard nonces >= 16, rounds >= 1 else { throw ValidationError("--nonces must be >= 16 and --rounds >= 1") }
         guard (1...256).contains(maxThreads), scalingSeconds > 0 else {
@@ -96,12 +99,12 @@ struct Sha256dBenchmark: ParsableCommand {
         BenchmarkTiming.printTable(["kernel", "MH/s", "one-shot MH/s (ref)", "kernel/ref"], rows)
 
         print("")
-        print("thread scaling, auto kernel, \(BenchmarkTiming.format(scalingSeconds)) s per row")
+        print("thread scaling, sv2 mine's hashing engine on the auto kernel, \(BenchmarkTiming.format(scalingSeconds)) s per row")
         var scaling = [[String]]()
         var single: (free: Double, pinned: Double) = (0, 0)
         for count in 1...maxThreads {
-            let free = Self.threadRate(threads: count, pinned: false, seconds: scalingSeconds, job: job)
-            let pinned = Self.threadRate(threads: count, pinned: true, seconds: scalingSeconds, job: job)
+            let free = try await Self.engineRate(threads: count, pinned: false, seconds: scalingSeconds)
+            let pinned = try await Self.engineRate(threads: count, pinned: true, seconds: scalingSeconds)
             if count == 1 { single = (free, pinned) }
             scaling.append([
                 "\(count)", BenchmarkTiming.format(free, digits: 2), BenchmarkTiming.format(free / single.free, digits: 2) + "x",
@@ -126,35 +129,23 @@ struct Sha256dBenchmark: ParsableCommand {
         return samples[samples.count / 2]
     }
 
-    /// Total MH/s of `threads` threads scanning their own nonces with the auto kernel for `seconds`, each pinned to
-    /// CPU index % CPUs when `pinned`. Each thread counts in a local and reports once at the end.
-    static func threadRate(threads: Int, pinned: Bool, seconds: Double, job: Job) -> Double {
-        let totals = Mutex<UInt64>(0)
-        let group = DispatchGroup()
-        let impossible = [UInt8](repeating: 0, count: 32)
-        let cpus = ProcessInfo.processInfo.activeProcessorCount
+    /// Million hashes per second of `sv2 mine`'s hashing engine with `threads` threads on one work whose target no
+    /// hash meets, over `seconds` (the first 0.2 s, while the threads start, not counted).
+    static func engineRate(threads: Int, pinned: Bool, seconds: Double) async throws -> Double {
+        let engine = try HashingEngine(
+            configuration: .init(threads: threads, kernel: .auto, chunkNonces: 1 << 18, pinThreads: pinned), onShare: { _, _ in })
+        let work = MiningWork(
+            id: 1, version: 0x2000_0000, versionRollingMask: 0x1fff_e000, previousBlockHash: U256(w0: 1, w1: 2, w2: 3, w3: 4),
+            merkleRoot: .fixed(U256(w0: 5, w1: 6, w2: 7, w3: 8)), time: 1_700_000_000, bits: 0x1d00_ffff, target: .zero)
+        engine.start()
+        engine.setWork(work, lane: 0)
+        try await Task.sleep(nanoseconds: 200_000_000)
+        let startHashes = engine.hashes
         let start = DispatchTime.now().uptimeNanoseconds
-        let budget = UInt64(seconds * 1e9)
-        for index in 0..<threads {
-            group.enter()
-            let thread = Thread {
-                if pinned { _ = sv2_pin_current_thread(Int32(index % cpus)) }
-                let chunk: UInt32 = 1 << 16
-                var hashed: UInt64 = 0
-                var found: UInt32 = 0
-                var nonce = UInt32(truncatingIfNeeded: index) << 28
-                repeat {
-                    _ = sv2_sha256d_scan(SV2_KERNEL_AUTO, job.midstate, job.tail, nonce, chunk, impossible, &found)
-                    nonce &+= chunk
-                    hashed += UInt64(chunk)
-                } while DispatchTime.now().uptimeNanoseconds - start < budget
-                totals.withLock { $0 += hashed }
-                group.leave()
-            }
-            thread.start()
-        }
-        group.wait()
+        try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+        let hashed = engine.hashes - startHashes
         let elapsed = DispatchTime.now().uptimeNanoseconds - start
-        return Double(totals.withLock { $0 }) / Double(max(elapsed, 1)) * 1000
+        await engine.stop()
+        return Double(hashed) / Double(max(elapsed, 1)) * 1000
     }
 }
