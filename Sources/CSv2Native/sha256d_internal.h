@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "sha256.h"
+
 #define ROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 #define BS0(x) (ROTR(x, 2) ^ ROTR(x, 13) ^ ROTR(x, 22))
 #define BS1(x) (ROTR(x, 6) ^ ROTR(x, 11) ^ ROTR(x, 25))
@@ -34,6 +36,27 @@ static inline uint32_t sv2_load_be32(const uint8_t *p) {
 
 static inline uint32_t sv2_load_le32(const uint8_t *p) {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+/* What a nonce search computes once per job from the header's second block (tail16: W0..W2, then the nonce as W3,
+ * then the constant padding W4 = 0x80000000, W5..W14 = 0, W15 = 640): the words W0..W2, the state after rounds
+ * 0..2 (which only see W0..W2), and W16 = s1(W14) + W9 + s0(W1) + W0 and W17 = s1(W15) + W10 + s0(W2) + W1. */
+typedef struct {
+    uint32_t w0, w1, w2, w16, w17;
+    uint32_t pre[8];
+} sv2_sha256d_job;
+
+static inline void sv2_sha256d_prepare(sv2_sha256d_job *job, const uint32_t midstate[8], const uint8_t tail16[16]) {
+    int i;
+    job->w0 = sv2_load_be32(tail16);
+    job->w1 = sv2_load_be32(tail16 + 4);
+    job->w2 = sv2_load_be32(tail16 + 8);
+    for (i = 0; i < 8; i++) job->pre[i] = midstate[i];
+    ROUND(job->pre, sv2_sha256_k[0] + job->w0);
+    ROUND(job->pre, sv2_sha256_k[1] + job->w1);
+    ROUND(job->pre, sv2_sha256_k[2] + job->w2);
+    job->w16 = SS0(job->w1) + job->w0;
+    job->w17 = SS1(640u) + SS0(job->w2) + job->w1;
 }
 
 /* 1 when the header (midstate + tail16 with this nonce) hashes to a SHA256d <= target32: the scalar check of a

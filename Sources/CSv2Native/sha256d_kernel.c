@@ -105,32 +105,24 @@ void sv2_sha256d(const uint8_t *data, size_t length, uint8_t out32[32]) {
 static int scan_portable(const uint32_t midstate[8], const uint8_t tail16[16], uint32_t start_nonce,
                          uint32_t count, const uint8_t target32[32], uint32_t *found_nonce) {
     const uint32_t top = sv2_load_le32(target32 + 28);
-    uint32_t w0 = sv2_load_be32(tail16), w1 = sv2_load_be32(tail16 + 4), w2 = sv2_load_be32(tail16 + 8);
-    uint32_t pre[8], w16, w17;
+    sv2_sha256d_job job;
     uint32_t n;
     int i;
-    /* Rounds 0..2 only see W0..W2; W16 = s1(W14) + W9 + s0(W1) + W0 and
-     * W17 = s1(W15) + W10 + s0(W2) + W1 with W9, W10, W14 = 0, W15 = 640. */
-    for (i = 0; i < 8; i++) pre[i] = midstate[i];
-    ROUND(pre, K[0] + w0);
-    ROUND(pre, K[1] + w1);
-    ROUND(pre, K[2] + w2);
-    w16 = SS0(w1) + w0;
-    w17 = SS1(640u) + SS0(w2) + w1;
+    sv2_sha256d_prepare(&job, midstate, tail16);
 
     for (n = 0; n < count; n++) {
         const uint32_t nonce = start_nonce + n;
         uint32_t w[64], v[8], first[8];
         /* First hash, second block: W3 = nonce (big-endian word of LE bytes). */
-        w[0] = w0; w[1] = w1; w[2] = w2; w[3] = bswap32(nonce);
+        w[0] = job.w0; w[1] = job.w1; w[2] = job.w2; w[3] = bswap32(nonce);
         w[4] = 0x80000000u;
         w[5] = 0; w[6] = 0; w[7] = 0; w[8] = 0; w[9] = 0; w[10] = 0; w[11] = 0; w[12] = 0; w[13] = 0; w[14] = 0;
         w[15] = 640;
-        w[16] = w16; w[17] = w17;
+        w[16] = job.w16; w[17] = job.w17;
 #pragma clang loop unroll(full)
         for (i = 18; i < 64; i++) w[i] = SS1(w[i - 2]) + w[i - 7] + SS0(w[i - 15]) + w[i - 16];
 #pragma clang loop unroll(full)
-        for (i = 0; i < 8; i++) v[i] = pre[i];
+        for (i = 0; i < 8; i++) v[i] = job.pre[i];
 #pragma clang loop unroll(full)
         for (i = 3; i < 64; i++) ROUND(v, K[i] + w[i]);
 #pragma clang loop unroll(full)
