@@ -120,11 +120,12 @@ static int scan_portable(const uint32_t midstate[8], const uint8_t tail16[16], u
         w[15] = 640;
         w[16] = job.w16; w[17] = job.w17;
 #pragma clang loop unroll(full)
-        for (i = 18; i < 64; i++) w[i] = SS1(w[i - 2]) + w[i - 7] + SS0(w[i - 15]) + w[i - 16];
-#pragma clang loop unroll(full)
         for (i = 0; i < 8; i++) v[i] = job.pre[i];
 #pragma clang loop unroll(full)
-        for (i = 3; i < 64; i++) ROUND(v, K[i] + w[i]);
+        for (i = 3; i < 64; i++) {
+            if (i >= 18) w[i] = SCHEDULE(w, i);
+            ROUND(v, K[i] + w[i]);
+        }
 #pragma clang loop unroll(full)
         for (i = 0; i < 8; i++) first[i] = midstate[i] + v[i];
 
@@ -135,12 +136,13 @@ static int scan_portable(const uint32_t midstate[8], const uint8_t tail16[16], u
         w[9] = 0; w[10] = 0; w[11] = 0; w[12] = 0; w[13] = 0; w[14] = 0;
         w[15] = 256;
 #pragma clang loop unroll(full)
-        for (i = 16; i < 61; i++) w[i] = SS1(w[i - 2]) + w[i - 7] + SS0(w[i - 15]) + w[i - 16];
-#pragma clang loop unroll(full)
         for (i = 0; i < 8; i++) v[i] = IV[i];
         /* h after 64 rounds is e after 61 rounds: H7 = IV7 + e61. */
 #pragma clang loop unroll(full)
-        for (i = 0; i < 61; i++) ROUND(v, K[i] + w[i]);
+        for (i = 0; i < 61; i++) {
+            if (i >= 16) w[i] = SCHEDULE(w, i);
+            ROUND(v, K[i] + w[i]);
+        }
         if (bswap32(IV[7] + v[4]) <= top && sv2_sha256d_check_nonce(midstate, tail16, nonce, target32)) {
             *found_nonce = nonce;
             return 1;
