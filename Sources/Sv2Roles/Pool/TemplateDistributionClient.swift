@@ -60,7 +60,8 @@ public final class TemplateDistributionClient: Service, Sendable {
                 makeSession: { provider, handle in
                     let setup = SetupNegotiation.request(
                         .templateDistribution, endpointHost: handle.channel.remoteAddress?.ipAddress ?? provider.description,
-                        endpointPort: handle.channel.remoteAddress?.port ?? 0, firmware: "sv2 pool")
+                        endpointPort: handle.channel.remoteAddress?.port ?? 0, hardwareVersion: HostPlatform.hardwareVersion,
+                        firmware: "sv2 pool")
                     return Session(
                         setup: setup,
                         constraints: CoinbaseOutputConstraints(coinbaseOutputMaxAdditionalSize: coinbaseOutputMaximumSize, coinbaseOutputMaxAdditionalSigops: 0))

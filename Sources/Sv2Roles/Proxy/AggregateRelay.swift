@@ -48,7 +48,7 @@ final class AggregateRelay: DeviceRelay {
                             return rate.total
                         }),
                         minimumExtranonceSize: size, endpointHost: upstream.host,
-                        endpointPort: UInt16(clamping: upstream.port), vendor: "sv2", hardwareVersion: "", firmware: "sv2 proxy")
+                        endpointPort: UInt16(clamping: upstream.port), vendor: "sv2", hardwareVersion: HostPlatform.hardwareVersion, firmware: "sv2 proxy")
                     let (statistics, nextWorkID) = carried.withLockedValue { $0 }
                     return MinerClientSession(configuration: settings, statistics: statistics, firstWorkID: nextWorkID)
                 },

@@ -103,7 +103,8 @@ final class GroupRelay: DeviceRelay {
             hooks: .init(
                 makeSession: { upstream, _ in
                     ProxyUpstreamSession(setup: SetupNegotiation.request(
-                        .mining, endpointHost: upstream.host, endpointPort: upstream.port, firmware: "sv2 proxy"))
+                        .mining, endpointHost: upstream.host, endpointPort: upstream.port, hardwareVersion: HostPlatform.hardwareVersion,
+                        firmware: "sv2 proxy"))
                 },
                 effect: { effect, _ in
                     switch effect {

@@ -40,7 +40,7 @@ final class TranslatorUpstream: Sendable {
                         userIdentity: userIdentity.withLockedValue { $0 } ?? upstream.userIdentity, channelKind: .extended, channelCount: 1,
                         requiresStandardJobs: false, nominalHashRate: 0,
                         minimumExtranonceSize: UInt16(layout.extranonce1Size + layout.extranonce2Size), endpointHost: upstream.host,
-                        endpointPort: UInt16(clamping: upstream.port), vendor: "sv2", hardwareVersion: "", firmware: "sv2 translate", deviceID: "")
+                        endpointPort: UInt16(clamping: upstream.port), vendor: "sv2", hardwareVersion: HostPlatform.hardwareVersion, firmware: "sv2 translate", deviceID: "")
                     return TranslatorUpstreamSession(configuration: configuration, layout: layout, carried: carried.withLockedValue { $0 })
                 },
                 effect: { effect, _ in deliver.withLockedValue { $0 }(effect) },
