@@ -314,7 +314,7 @@ struct MinerClientSessionTests {
         #expect(Self.sent(session.submit(share, lane: 0)).count == 1)
     }
 
-    @Test("SetTarget on a channel and on a group: same work with the new target; shares above it are dropped")
+    @Test("SetTarget: a harder target applies to the active job at once, an easier one only to jobs to come (spec 5.3.21)")
     func setTarget() throws {
         var (session, _) = Self.setUp(Self.configuration(.standard, channels: 2))
         for lane in 0..<2 {
@@ -341,10 +341,18 @@ struct MinerClientSessionTests {
         #expect(session.submit(share, lane: 0).isEmpty)
         #expect(session.statistics.discarded == 1)
 
-        // To the group: both channels change; only the one with work gets new work.
+        // To the group, an easier target: both channels change, but the active job keeps its harder one (spec 5.3.21:
+        // SetTarget is not for jobs already active), so no new work and the share is still dropped.
         let group = session.receive(.setTarget(SetTarget(channelID: 9, maximumTarget: .max)), now: 0)
-        #expect(Self.events(group).count == 2 && Self.works(group).keys.sorted() == [0])
-        #expect(Self.sent(session.submit(share, lane: 0)).count == 1)
+        #expect(Self.events(group).count == 2 && Self.works(group).isEmpty)
+        #expect(Self.sent(session.submit(share, lane: 0)).isEmpty)
+        #expect(session.statistics.discarded == 2)
+        // The next job comes with the new target, and the same nonce is a share of it.
+        let next = session.receive(.newMiningJob(NewMiningJob(channelID: 1, jobID: 2, minNtime: 1_700_000_000, version: 0x2000_0000, merkleRoot: root)), now: 0)
+        let nextWork = try #require(Self.works(next)[0] ?? nil)
+        #expect(nextWork.target == .max)
+        let nextShare = FoundShare(workID: nextWork.id, nonce: header.nonce, time: header.time, version: header.version, extranonce: [])
+        #expect(Self.sent(session.submit(nextShare, lane: 0)).count == 1)
         #expect(Self.ignoredCount(session.receive(.setTarget(SetTarget(channelID: 77, maximumTarget: .max)), now: 0)) == 1)
     }
 

@@ -170,6 +170,11 @@ void sv2_sha256d(const uint8_t *data, size_t length, uint8_t out32[32]);
  * cannot (no such CPU, not allowed, or not Linux). */
 int sv2_pin_current_thread(int cpu);
 
+/* Gives the calling thread the idle scheduling class (Linux SCHED_IDLE; else
+ * nice 19), so every other runnable thread is scheduled before it; 0 on
+ * success, -1 when neither could be set. */
+int sv2_idle_current_thread(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -208,11 +208,11 @@ public struct MinerClientSession: MinerSession {
             statistics.discarded += 1
             return []
         }
-        guard let assessment = issued.work.assess(share, target: channel.target) else {
+        guard let assessment = issued.work.assess(share, target: issued.work.target) else {
             statistics.discarded += 1
             return [.event(.ignored("a share that does not fit work \(share.workID) (engine error)"))]
         }
-        // A block is sent even when a newer SetTarget put the share above the channel's target.
+        // Each share is held to its own job's target (spec 5.3.21); a block is sent whatever the target.
         guard assessment.isSubmittable else {
             statistics.discarded += 1
             return []
@@ -422,9 +422,13 @@ public struct MinerClientSession: MinerSession {
             guard var channel = channels[id] else { continue }
             channel.target = message.maximumTarget
             actions.append(.event(.targetChanged(channelID: id, target: message.maximumTarget)))
-            if var work = channel.currentWork {
+            // Spec 5.3.21: the new target is for jobs to come (and future jobs not yet active); an active job keeps the
+            // one it came with. A harder new target is applied to it as well, since pools that apply SetTarget at once
+            // would refuse what lies between the two: the active job mines at the harder of the two.
+            if var work = channel.currentWork, message.maximumTarget < work.target {
                 work.target = message.maximumTarget
                 channel.currentWork = work
+                if let jobID = channel.issued[work.id]?.jobID { channel.issued[work.id] = (jobID, work) }
                 if !channel.pause.isPaused { actions.append(.setWork(lane: channel.lane, work)) }
             }
             channels[id] = channel

@@ -95,6 +95,9 @@ public final class HashingEngine: Sendable {
             let cpus = ProcessInfo.processInfo.activeProcessorCount
             let thread = Thread { [self] in
                 if configuration.pinThreads { _ = sv2_pin_current_thread(Int32(index % max(cpus, 1))) }
+                // Hashing only gets the CPU nobody else wants: the thread that receives new work is never queued
+                // behind a hashing thread, so stale work stops within one chunk of its arrival.
+                _ = sv2_idle_current_thread()
                 hash(thread: index)
                 finished.leave()
             }
