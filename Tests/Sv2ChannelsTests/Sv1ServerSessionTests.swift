@@ -10,6 +10,7 @@ private struct Downstream {
     var session: Sv1ServerSession
     var sent = [Sv1Message]()
     var submitted = [FoundShare]()
+    var hashRates = [Double]()
 
     init(difficulty: Double = 1e-12, pow2: Bool = false) throws {
         let configuration = try #require(Sv1ServerConfiguration(
@@ -24,6 +25,7 @@ private struct Downstream {
             case let .send(message): sent.append(message)
             case let .effect(.notify(job)): sent.append(.notification(method: Sv1Method.notify, params: job.notify.params))
             case let .effect(.submit(share)): submitted.append(share)
+            case let .effect(.hashRate(rate)): hashRates.append(rate)
             case .log, .close: break
             }
         }
@@ -94,7 +96,25 @@ struct Sv1ServerSessionTests {
         var late = try Downstream()
         _ = late.session.newJob(next, now: 1000)
         late.request(1, Sv1Method.subscribe, [])
-        #expect(late.session.receive(.request(id: .number("2"), method: Sv1Method.authorize, params: [.string("w")]), now: 1000).last == .effect(.notify(next.cleaned)))
+        #expect(late.session.receive(.request(id: .number("2"), method: Sv1Method.authorize, params: [.string("w")]), now: 1000).contains(.effect(.notify(next.cleaned))))
+    }
+
+    @Test("the miner's hash rate goes upstream when it starts mining and whenever its difficulty changes (spec 5.3.9)")
+    func hashRateEffects() throws {
+        var miner = try Downstream(difficulty: 1)
+        #expect(miner.session.hashRate == 0)
+        miner.request(1, Sv1Method.subscribe, [])
+        #expect(miner.hashRates.isEmpty)
+        miner.request(2, Sv1Method.authorize, [.string("w")])
+        // Difficulty 1 at 6 shares a minute: 2^32 hashes per share every 10 s.
+        let rate = try #require(miner.hashRates.last)
+        #expect(miner.hashRates.count == 1 && abs(rate / (4_294_967_296.0 / 10) - 1) < 0.01)
+        #expect(miner.session.hashRate == rate)
+        miner.request(3, Sv1Method.suggestDifficulty, [.number("1000")])
+        #expect(miner.hashRates.count == 2 && abs(miner.hashRates[1] / rate / 1000 - 1) < 0.01)
+        // The same difficulty again: no change, nothing sent.
+        miner.request(4, Sv1Method.suggestDifficulty, [.number("1000")])
+        #expect(miner.hashRates.count == 2)
     }
 
     @Test("configure, subscribe, authorize: mask intersected with BIP320, extranonce1 and size, then difficulty and a clean job")

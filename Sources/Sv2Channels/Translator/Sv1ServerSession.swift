@@ -138,6 +138,8 @@ public struct Sv1ServerSession: ConnectionSession {
         case notify(TranslatorJob)
         /// Submit this share upstream (it meets the upstream work's target).
         case submit(FoundShare)
+        /// The miner's hash rate (``hashRate``) changed: the upstream channel's nominal_hash_rate follows (spec 5.3.9).
+        case hashRate(Double)
     }
 
     /// The session's actions.
@@ -190,6 +192,12 @@ public struct Sv1ServerSession: ConnectionSession {
 
     /// The user name the miner authorized with.
     public var userName: String? { user }
+
+    /// The miner's hash rate as the translator knows it: the rate at which its difficulty gives the configured shares
+    /// per minute (vardiff moves the difficulty until that holds); 0 until it mines.
+    public var hashRate: Double {
+        isMining ? Sv1ServerConfiguration.hashrate(difficulty, configuration.sharesPerMinute) : 0
+    }
 
     /// True once the miner subscribed and authorized: it gets jobs.
     public var isMining: Bool { subscribed && user != nil }
@@ -287,6 +295,7 @@ public struct Sv1ServerSession: ConnectionSession {
             actions.append(.send(.notification(method: Sv1Method.setDifficulty, params: [Self.json(difficulty)])))
         }
         if let latest { actions.append(.effect(.notify(latest.cleaned))) }
+        actions.append(.effect(.hashRate(hashRate)))
         return actions
     }
 
@@ -397,7 +406,7 @@ public struct Sv1ServerSession: ConnectionSession {
         previousTarget = target
         target = MiningTarget.target(difficulty: value)
         guard isMining else { return [] }
-        return [.send(.notification(method: Sv1Method.setDifficulty, params: [Self.json(value)]))]
+        return [.send(.notification(method: Sv1Method.setDifficulty, params: [Self.json(value)])), .effect(.hashRate(hashRate))]
     }
 
     // MARK: - Helpers

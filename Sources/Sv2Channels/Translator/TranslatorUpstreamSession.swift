@@ -97,6 +97,13 @@ public struct TranslatorUpstreamSession: ConnectionSession {
         translate(miner.submit(share, lane: 0), now: now)
     }
 
+    /// The miners behind the channel now hash at `hashRate`: UpdateChannel on the open channel (spec 5.3.9 MUST),
+    /// nothing while none is open (the next OpenExtendedMiningChannel carries the rate).
+    public func announce(hashRate: Float) -> [Action] {
+        guard let channelID = miner.openChannels.values.first else { return [] }
+        return [.send(.updateChannel(UpdateChannel(channelID: channelID, nominalHashRate: hashRate, maximumTarget: .max)))]
+    }
+
     /// The translator stops: CloseChannel.
     public mutating func close(now: Timestamp) -> [Action] {
         translate(miner.close(), now: now)

@@ -177,6 +177,7 @@ public final class TranslatorService: Service, Sendable {
     private func admit(_ miner: Miner) -> Sv1ServerSession? {
         guard clients.add(1, ordering: .relaxed).newValue <= configuration.maximumClients else {
             clients.subtract(1, ordering: .relaxed)
+        aggregated?.report(miner: miner.id, hashRate: nil)
             logger.warning("refused: the translator has its maximum of clients", metadata: ["peer": "\(miner.peer)"])
             return nil
         }
@@ -199,6 +200,7 @@ public final class TranslatorService: Service, Sendable {
         upstream.onEffect { effect in miner.update { session, now in session.upstream(effect, now: now) } }
         ownUpstreams.withLockedValue { $0[miner.id] = upstream }
         miner.update { session, _ in
+            upstream.report(miner: miner.id, hashRate: session.hashRate)
             upstream.start(userIdentity: session.userName)
             return []
         }
@@ -207,6 +209,7 @@ public final class TranslatorService: Service, Sendable {
     private func left(_ miner: Miner, session: Sv1ServerSession?) {
         guard session != nil else { return }
         clients.subtract(1, ordering: .relaxed)
+        aggregated?.report(miner: miner.id, hashRate: nil)
         if let upstream = ownUpstreams.withLockedValue({ $0.removeValue(forKey: miner.id) }) {
             Task { await upstream.stop() }
         }
@@ -223,6 +226,8 @@ public final class TranslatorService: Service, Sendable {
             } else {
                 ownUpstreams.withLockedValue { $0[miner.id] }?.submit(share)
             }
+        case let .hashRate(rate):
+            (aggregated ?? ownUpstreams.withLockedValue { $0[miner.id] })?.report(miner: miner.id, hashRate: rate)
         }
     }
 

@@ -17,6 +17,8 @@ final class TranslatorUpstream: Sendable {
     private let pendingShares = NIOLockedValueBox([FoundShare]())
     private let userIdentity = NIOLockedValueBox<String?>(nil)
     private let deliver = NIOLockedValueBox<@Sendable (TranslatorUpstreamSession.Effect) -> Void>({ _ in })
+    /// Each miner's hash rate, and the total the pool last heard (nominal_hash_rate or UpdateChannel).
+    private let rates = NIOLockedValueBox((byMiner: [ObjectIdentifier: Double](), announced: 0.0))
     private let logger: Logger
 
     /// A link to the configured pools (in order of preference) on `eventLoop`; jobs go where ``onJob(_:)`` says.
@@ -28,6 +30,7 @@ final class TranslatorUpstream: Sendable {
         let carried = self.carried
         let userIdentity = self.userIdentity
         let deliver = self.deliver
+        let rates = self.rates
         connector = ClientConnector(
             eventLoop: eventLoop,
             failover: Failover(endpoints: configuration.upstreams, initialDelay: configuration.initialBackoff, maximumDelay: configuration.maximumBackoff),
@@ -38,7 +41,11 @@ final class TranslatorUpstream: Sendable {
                 makeSession: { upstream, _ in
                     let configuration = MinerSessionConfiguration(
                         userIdentity: userIdentity.withLockedValue { $0 } ?? upstream.userIdentity, channelKind: .extended, channelCount: 1,
-                        requiresStandardJobs: false, nominalHashRate: 0,
+                        requiresStandardJobs: false,
+                        nominalHashRate: Float(rates.withLockedValue { rates -> Double in
+                            rates.announced = rates.byMiner.values.reduce(0, +)
+                            return rates.announced
+                        }),
                         minimumExtranonceSize: UInt16(layout.extranonce1Size + layout.extranonce2Size), endpointHost: upstream.host,
                         endpointPort: UInt16(clamping: upstream.port), vendor: "sv2", hardwareVersion: HostPlatform.hardwareVersion, firmware: "sv2 translate", deviceID: "")
                     return TranslatorUpstreamSession(configuration: configuration, layout: layout, carried: carried.withLockedValue { $0 })
@@ -65,6 +72,21 @@ final class TranslatorUpstream: Sendable {
     /// Closes the channel (CloseChannel) and the connection for good.
     func stop() async {
         try? await connector.stop { session, now in session.close(now: now) }.get()
+    }
+
+    /// A miner's hash rate changed (nil: the miner left). The channel's nominal_hash_rate is the miners' total
+    /// (spec 5.3.9: a proxy's channel carries what is behind it); the pool hears of a change of more than a tenth with
+    /// UpdateChannel.
+    func report(miner: ObjectIdentifier, hashRate: Double?) {
+        let total = rates.withLockedValue { rates -> Double? in
+            rates.byMiner[miner] = hashRate
+            let total = rates.byMiner.values.reduce(0, +)
+            guard abs(total - rates.announced) > rates.announced / 10 || (total == 0) != (rates.announced == 0) else { return nil }
+            rates.announced = total
+            return total
+        }
+        guard let total else { return }
+        connector.update { session, _ in session.announce(hashRate: Float(total)) }
     }
 
     /// Upstream share counts so far (the last connection's).
