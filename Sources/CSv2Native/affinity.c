@@ -10,12 +10,22 @@
 #include <sched.h>
 #include <sys/resource.h>
 
-int sv2_pin_current_thread(int cpu) {
-    cpu_set_t set;
-    if (cpu < 0 || cpu >= CPU_SETSIZE) return -1;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : -1;
+int sv2_pin_current_thread(int index) {
+    cpu_set_t allowed, set;
+    int cpu, count = 0, seen = 0;
+    if (index < 0 || sched_getaffinity(0, sizeof allowed, &allowed) != 0) return -1;
+    count = CPU_COUNT(&allowed);
+    if (count == 0) return -1;
+    /* The (index mod count)-th CPU this thread may run on: under taskset or a cpuset they need not be 0..n-1. */
+    for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (!CPU_ISSET(cpu, &allowed)) continue;
+        if (seen++ == index % count) {
+            CPU_ZERO(&set);
+            CPU_SET(cpu, &set);
+            return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : -1;
+        }
+    }
+    return -1;
 }
 int sv2_idle_current_thread(void) {
     struct sched_param parameter;
@@ -25,8 +35,8 @@ int sv2_idle_current_thread(void) {
     return setpriority(PRIO_PROCESS, 0, 19) == 0 ? 0 : -1;
 }
 #else
-int sv2_pin_current_thread(int cpu) {
-    (void)cpu;
+int sv2_pin_current_thread(int index) {
+    (void)index;
     return -1;
 }
 

@@ -169,20 +169,27 @@ static unsigned int cpuid7_ebx(void) {
     return __get_cpuid_count(7, 0, &a, &b, &c, &d) ? b : 0;
 }
 
-/* AVX2, with the OS saving the YMM state. */
-static int cpu_has_avx2(void) {
-    return (cpuid7_ebx() & (1u << 5)) && (xcr0() & 0x6) == 0x6;
+/* Bit 0: AVX2 with the OS saving the YMM state; bit 1: AVX512F with the OS saving the opmask and ZMM states;
+ * bit 2: AVX512VL too (EVEX encoding of 128-bit operations, registers 16-31). Read once (CPUID traps to the
+ * hypervisor in a VM), cached; racing threads store the same value. */
+static int cpu_vector_features(void) {
+    static int cached = -1;
+    int seen = __atomic_load_n(&cached, __ATOMIC_RELAXED), features = 0;
+    unsigned int ebx;
+    uint64_t xcr;
+    if (seen >= 0) return seen;
+    ebx = cpuid7_ebx();
+    xcr = xcr0();
+    if ((ebx & (1u << 5)) && (xcr & 0x6) == 0x6) features |= 1;
+    if ((ebx & (1u << 16)) && (xcr & 0xe6) == 0xe6) features |= 2;
+    if ((features & 2) && (ebx & (1u << 31))) features |= 4;
+    __atomic_store_n(&cached, features, __ATOMIC_RELAXED);
+    return features;
 }
 
-/* AVX512F, with the OS saving the opmask and ZMM states. */
-static int cpu_has_avx512(void) {
-    return (cpuid7_ebx() & (1u << 16)) && (xcr0() & 0xe6) == 0xe6;
-}
-
-/* AVX512F and AVX512VL (EVEX encoding of 128-bit operations, registers 16-31). */
-static int cpu_has_avx512vl(void) {
-    return cpu_has_avx512() && (cpuid7_ebx() & (1u << 31));
-}
+static int cpu_has_avx2(void) { return (cpu_vector_features() & 1) != 0; }
+static int cpu_has_avx512(void) { return (cpu_vector_features() & 2) != 0; }
+static int cpu_has_avx512vl(void) { return (cpu_vector_features() & 4) != 0; }
 
 #else
 

@@ -114,7 +114,7 @@ public func sv2_message_encode(
         do {
             frame = try box.payload.encodedFrame()
         } catch {
-            throw CFailure(SV2_ERR_OUT_OF_RANGE, "\(error)")
+            throw CFailure(SV2_ERR_OVERSIZED, "\(error)")
         }
         try deliver(frame, out, capacity, written)
     }

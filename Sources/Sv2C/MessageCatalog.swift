@@ -78,8 +78,14 @@ final class CMessage {
     let info: CMessageInfo
     /// The field values, in wire order.
     private(set) var values: [Sv2FieldValue]
-    /// Byte copies handed out, by field index and element (+1; 0 for the field itself).
-    private var lent: [Int: UnsafeMutableRawPointer] = [:]
+    /// Which bytes a lent copy holds: a field, and an element of it (-1 for the field itself).
+    private struct Lent: Hashable {
+        var field: Int
+        var element: Int
+    }
+
+    /// Byte copies handed out.
+    private var lent: [Lent: UnsafeMutableRawPointer] = [:]
 
     init(payload: any Sv2MessagePayload) throws(CFailure) {
         guard let info = messageCatalog[ObjectIdentifier(type(of: payload))] else {
@@ -125,7 +131,7 @@ final class CMessage {
 
     /// A copy of `bytes` owned by the message, stable until the next change.
     func lend(_ bytes: [UInt8], field: Int, element: Int) throws(CFailure) -> UnsafePointer<UInt8> {
-        let key = field << 32 | (element + 1)
+        let key = Lent(field: field, element: element)
         if let pointer = lent[key] { return UnsafePointer(pointer.assumingMemoryBound(to: UInt8.self)) }
         guard let pointer = malloc(max(1, bytes.count)) else { throw CFailure(SV2_ERR_NO_MEMORY, "cannot allocate \(bytes.count) bytes") }
         pointer.copyMemory(from: bytes, byteCount: bytes.count)

@@ -37,16 +37,19 @@ final class CNoise {
         Unmanaged<CNoise>.fromOpaque(UnsafeRawPointer(try required(handle, "noise"))).takeUnretainedValue()
     }
 
-    /// Runs a handshake step; any failure makes the handle unusable.
+    /// Runs a handshake step on a copy of the state. A call out of order (the wrong role, a step twice) changes
+    /// nothing; a step that fails makes the handle unusable.
     func step<T>(_ body: (inout State) throws(NoiseError) -> T) throws(CFailure) -> T {
         var current = state
-        state = .failed
         do {
             let result = try body(&current)
             state = current
             return result
         } catch {
-            throw CFailure(code(for: error), error.description)
+            if case .invalidState = error {} else { state = .failed }
+            // In the handshake, a part that does not authenticate is a failed handshake (sv2.h), not a transport error.
+            let code = if case .decryptionFailed = error { SV2_ERR_HANDSHAKE } else { Sv2C.code(for: error) }
+            throw CFailure(code, error.description)
         }
     }
 }
@@ -69,8 +72,9 @@ func unixTime(_ now: UInt32) -> UInt32 {
 
 /// A secret key from 32 bytes at `pointer`.
 func secretKey(_ pointer: UnsafePointer<UInt8>?, _ name: String) throws(CFailure) -> Secp256k1SecretKey {
-    do {
-        return try Secp256k1SecretKey(bytes: bytes(try required(pointer, name), 32, name))
+    let input = try bytes(try required(pointer, name), 32, name)
+    do throws(Sv2CryptoError) {
+        return try Secp256k1SecretKey(bytes: input)
     } catch {
         throw CFailure(SV2_ERR_KEY, "\(name): \(error)")
     }
@@ -78,8 +82,9 @@ func secretKey(_ pointer: UnsafePointer<UInt8>?, _ name: String) throws(CFailure
 
 /// An x-only public key from 32 bytes at `pointer`.
 func publicKey(_ pointer: UnsafePointer<UInt8>?, _ name: String) throws(CFailure) -> XOnlyPublicKey {
-    do {
-        return try XOnlyPublicKey(bytes: bytes(try required(pointer, name), 32, name))
+    let input = try bytes(try required(pointer, name), 32, name)
+    do throws(Sv2CryptoError) {
+        return try XOnlyPublicKey(bytes: input)
     } catch {
         throw CFailure(SV2_ERR_KEY, "\(name): \(error)")
     }
@@ -184,7 +189,7 @@ public func sv2_noise_is_transport(_ noise: OpaquePointer?) -> Int32 {
 /// Bytes on the wire for a plaintext frame of `frameLength` bytes.
 @_cdecl("sv2_noise_encrypted_size")
 public func sv2_noise_encrypted_size(_ frameLength: Int) -> Int {
-    let payload = max(0, frameLength - Sv2FrameHeader.size)
+    let payload = frameLength <= Sv2FrameHeader.size ? 0 : frameLength - Sv2FrameHeader.size
     return NoiseFrameEncoder.encryptedSize(payloadLength: min(payload, Sv2FrameHeader.maximumPayloadLength))
 }
 
@@ -215,6 +220,9 @@ public func sv2_noise_encrypt(
     cCall { () throws(CFailure) in
         let box = try CNoise.from(noise)
         let written = try required(written, "written")
+        guard case .transport = box.state else {
+            throw CFailure(SV2_ERR_STATE, "the handshake has not completed (or failed): no transport yet")
+        }
         let plain = try bytes(frame, frameLength, "frame")
         guard let header = plain.withUnsafeBytes({ Sv2FrameHeader($0) }), header.payloadLength == plain.count - Sv2FrameHeader.size else {
             throw CFailure(SV2_ERR_MALFORMED, "a frame is its 6-byte header and exactly the payload the header announces (\(plain.count) bytes given)")

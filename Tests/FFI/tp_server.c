@@ -211,7 +211,7 @@ static int serve(int fd, sv2_noise *noise, chain *state, int blocks) {
             result = answer_transaction_data(fd, noise, message, state) ? 0 : -1;
         } else if (strcmp(name, "SubmitSolution") == 0) {
             int valid = check_solution(message, state);
-            if (valid < 0 || (valid == 0 && state->blocks_found == 0)) result = -1;
+            if (valid <= 0) result = -1;
             else if (state->blocks_found >= blocks) result = 1;
             else if (valid == 1 && !send_work(fd, noise, state)) result = -1;
         } else {

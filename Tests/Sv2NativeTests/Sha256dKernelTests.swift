@@ -149,6 +149,31 @@ struct Sha256dKernelTests {
         }
     }
 
+    @Test("nonces wrap around 2^32, and a hit just past the range's end is not reported")
+    func wrapAndRangeEnd() {
+        var rng = SplitMix64(seed: 0x77a9_2001)
+        var hits = 0
+        for round in 0..<150 {
+            let header = (0..<80).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            var target = [UInt8](repeating: 0xff, count: 32)
+            target[31] = UInt8(rng.next() % 4)
+            let start = UInt32.max - UInt32(rng.next() % 48)
+            let count: UInt32 = 80
+            let expected = Self.bruteForce(header, start: start, count: count, target: target)
+            for kernel in Self.kernels {
+                let name = String(cString: sv2_sha256d_kernel_name(kernel))
+                #expect(Self.scan(kernel, header, start: start, count: count, target: target) == expected, "round \(round) \(name)")
+            }
+            // The first hit at offset k: a scan of k nonces (ending just before it, in any lane) finds nothing.
+            guard let hit = expected, hit &- start > 0 else { continue }
+            hits += 1
+            for kernel in Self.kernels {
+                #expect(Self.scan(kernel, header, start: start, count: hit &- start, target: target) == nil, "round \(round)")
+            }
+        }
+        #expect(hits > 50)
+    }
+
     @Test("dispatch: each kernel runs only where the CPU has it; AUTO picks one of them, once")
     func dispatch() {
         #expect(sv2_sha256d_kernel_available(SV2_KERNEL_PORTABLE) == 1)

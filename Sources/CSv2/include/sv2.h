@@ -152,7 +152,8 @@ sv2_error sv2_frame_decode(const uint8_t *data, size_t len, sv2_message **messag
 sv2_error sv2_message_decode(uint16_t extension_type, uint8_t msg_type, const uint8_t *payload, size_t len,
                              sv2_message **message);
 
-/* Writes the message as a frame (header with the spec's channel_msg bit, then the payload). */
+/* Writes the message as a frame (header with the spec's channel_msg bit, then the payload); SV2_ERR_OVERSIZED when
+ * the payload would exceed SV2_MAX_PAYLOAD_SIZE. */
 sv2_error sv2_message_encode(const sv2_message *message, uint8_t *out, size_t capacity, size_t *written);
 
 /* Releases a message (NULL is fine). */
@@ -260,7 +261,8 @@ sv2_error sv2_key_public(const uint8_t secret_key[32], uint8_t public_key[32]);
 /* Parses a public key / secret key text (surrounding whitespace allowed). */
 sv2_error sv2_key_parse_public(const char *text, uint8_t public_key[32]);
 sv2_error sv2_key_parse_secret(const char *text, uint8_t secret_key[32]);
-/* Writes the text form with its terminating NUL; *written counts the characters without the NUL. */
+/* Writes the text form with its terminating NUL; *written counts the characters without the NUL (after
+ * SV2_ERR_BUFFER_TOO_SMALL it is the size needed, NUL included). */
 sv2_error sv2_key_format_public(const uint8_t public_key[32], char *out, size_t capacity, size_t *written);
 sv2_error sv2_key_format_secret(const uint8_t secret_key[32], char *out, size_t capacity, size_t *written);
 

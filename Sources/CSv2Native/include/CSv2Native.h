@@ -166,9 +166,9 @@ void sv2_sha256d(const uint8_t *data, size_t length, uint8_t out32[32]);
 
 /* ---- Thread placement (affinity.c) ---------------------------------------- */
 
-/* Pins the calling thread to CPU `cpu` (Linux); 0 on success, -1 when it
- * cannot (no such CPU, not allowed, or not Linux). */
-int sv2_pin_current_thread(int cpu);
+/* Pins the calling thread to the (index mod n)-th of the n CPUs it may run on
+ * (Linux; taskset and cpusets respected); 0 on success, -1 when it cannot. */
+int sv2_pin_current_thread(int index);
 
 /* Gives the calling thread the idle scheduling class (Linux SCHED_IDLE; else
  * nice 19), so every other runnable thread is scheduled before it; 0 on

@@ -200,7 +200,7 @@ public struct MinerClientSession: MinerSession {
     }
 
     /// A share the engine found on `lane`: SubmitSharesStandard/Extended, or nothing when its job is no longer valid,
-    /// its hash is above both the channel's current target and the network target, or the lane waits after a block.
+    /// its hash is above both its job's target and the network target, or the lane waits after a block.
     public mutating func submit(_ share: FoundShare, lane: Int) -> [Action] {
         guard case .setUp = state, case let (channelID, channel)? = channels.first(where: { $0.value.lane == lane }),
               let issued = channel.issued[share.workID], !channel.pause.isPaused
@@ -425,10 +425,14 @@ public struct MinerClientSession: MinerSession {
             // Spec 5.3.21: the new target is for jobs to come (and future jobs not yet active); an active job keeps the
             // one it came with. A harder new target is applied to it as well, since pools that apply SetTarget at once
             // would refuse what lies between the two: the active job mines at the harder of the two.
+            for (workID, issued) in channel.issued where message.maximumTarget < issued.work.target {
+                var work = issued.work
+                work.target = message.maximumTarget
+                channel.issued[workID] = (issued.jobID, work)
+            }
             if var work = channel.currentWork, message.maximumTarget < work.target {
                 work.target = message.maximumTarget
                 channel.currentWork = work
-                if let jobID = channel.issued[work.id]?.jobID { channel.issued[work.id] = (jobID, work) }
                 if !channel.pause.isPaused { actions.append(.setWork(lane: channel.lane, work)) }
             }
             channels[id] = channel

@@ -177,6 +177,8 @@ public struct Sv1ServerSession: ConnectionSession {
     public private(set) var accepted: UInt64 = 0
     /// Shares refused.
     public private(set) var rejected: UInt64 = 0
+    /// The hash rate last handed upstream (``Effect/hashRate(_:)``).
+    private var reportedHashRate: Double = 0
 
     /// A session for a new connection with `extranonce1`.
     public init(configuration: Sv1ServerConfiguration, extranonce1: [UInt8], now: Timestamp) {
@@ -193,11 +195,10 @@ public struct Sv1ServerSession: ConnectionSession {
     /// The user name the miner authorized with.
     public var userName: String? { user }
 
-    /// The miner's hash rate as the translator knows it: the rate at which its difficulty gives the configured shares
-    /// per minute (vardiff moves the difficulty until that holds); 0 until it mines.
-    public var hashRate: Double {
-        isMining ? Sv1ServerConfiguration.hashrate(difficulty, configuration.sharesPerMinute) : 0
-    }
+    /// The miner's hash rate as the translator knows it: the rate vardiff last settled on from its shares (at first,
+    /// the rate its difficulty stands for at the configured shares per minute), even where the difficulty itself is
+    /// held at a bound; 0 until it mines.
+    public var hashRate: Double { isMining ? vardiff.targetHashrate : 0 }
 
     /// True once the miner subscribed and authorized: it gets jobs.
     public var isMining: Bool { subscribed && user != nil }
@@ -295,8 +296,15 @@ public struct Sv1ServerSession: ConnectionSession {
             actions.append(.send(.notification(method: Sv1Method.setDifficulty, params: [Self.json(difficulty)])))
         }
         if let latest { actions.append(.effect(.notify(latest.cleaned))) }
-        actions.append(.effect(.hashRate(hashRate)))
-        return actions
+        return actions + reportHashRate()
+    }
+
+    /// The hash rate upstream when it moved by more than a tenth since last handed on (or first, or to or from 0).
+    private mutating func reportHashRate() -> [Action] {
+        let rate = hashRate
+        guard abs(rate - reportedHashRate) > reportedHashRate / 10 || (rate == 0) != (reportedHashRate == 0) else { return [] }
+        reportedHashRate = rate
+        return [.effect(.hashRate(rate))]
     }
 
     /// A lower difficulty for the miner when `job` calls for one: never harder than the network's (a block is always
@@ -390,8 +398,13 @@ public struct Sv1ServerSession: ConnectionSession {
 
     /// Vardiff: a new difficulty when the miner's share rate has moved it.
     public mutating func tick(now: Timestamp) -> [Action] {
-        guard isMining, let proposed = vardiff.update(now: now.seconds) else { return [] }
-        return setDifficulty(bounded(MiningTarget.difficulty(target: proposed)), now: now, resetVardiff: false)
+        guard isMining else { return [] }
+        var actions = [Action]()
+        if let proposed = vardiff.update(now: now.seconds) {
+            actions = setDifficulty(bounded(MiningTarget.difficulty(target: proposed)), now: now, resetVardiff: false)
+        }
+        // The estimate also moves where the difficulty cannot (at a bound): the upstream hears of that too.
+        return actions + reportHashRate()
     }
 
     private mutating func setDifficulty(_ value: Double, now: Timestamp, resetVardiff: Bool) -> [Action] {
@@ -406,7 +419,7 @@ public struct Sv1ServerSession: ConnectionSession {
         previousTarget = target
         target = MiningTarget.target(difficulty: value)
         guard isMining else { return [] }
-        return [.send(.notification(method: Sv1Method.setDifficulty, params: [Self.json(value)])), .effect(.hashRate(hashRate))]
+        return [.send(.notification(method: Sv1Method.setDifficulty, params: [Self.json(value)]))] + reportHashRate()
     }
 
     // MARK: - Helpers

@@ -24,7 +24,8 @@ public final class HashingEngine: Sendable {
         public var kernel: HashingKernel
         /// Nonces per kernel call; the time of one call bounds how late a thread sees new work.
         public var chunkNonces: UInt32
-        /// Whether thread `t` is pinned to CPU `t % CPUs` (Linux); otherwise the OS places the threads.
+        /// Whether thread `t` is pinned to the `t % n`-th of the n CPUs the process may use (Linux); otherwise the OS
+        /// places the threads.
         public var pinThreads: Bool
 
         /// A configuration; `chunkNonces` defaults to 2^16 (a few milliseconds on any kernel).
@@ -92,9 +93,8 @@ public final class HashingEngine: Sendable {
         guard running.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         for index in 0..<configuration.threads {
             finished.enter()
-            let cpus = ProcessInfo.processInfo.activeProcessorCount
             let thread = Thread { [self] in
-                if configuration.pinThreads { _ = sv2_pin_current_thread(Int32(index % max(cpus, 1))) }
+                if configuration.pinThreads { _ = sv2_pin_current_thread(Int32(truncatingIfNeeded: index)) }
                 // Hashing only gets the CPU nobody else wants: the thread that receives new work is never queued
                 // behind a hashing thread, so stale work stops within one chunk of its arrival.
                 _ = sv2_idle_current_thread()

@@ -177,7 +177,6 @@ public final class TranslatorService: Service, Sendable {
     private func admit(_ miner: Miner) -> Sv1ServerSession? {
         guard clients.add(1, ordering: .relaxed).newValue <= configuration.maximumClients else {
             clients.subtract(1, ordering: .relaxed)
-        aggregated?.report(miner: miner.id, hashRate: nil)
             logger.warning("refused: the translator has its maximum of clients", metadata: ["peer": "\(miner.peer)"])
             return nil
         }

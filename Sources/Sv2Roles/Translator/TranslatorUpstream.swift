@@ -59,7 +59,13 @@ final class TranslatorUpstream: Sendable {
 
     /// Jobs, and the channel opening and closing, go to `deliver` from now on (called on the upstream's event loop).
     func onEffect(_ deliver: @escaping @Sendable (TranslatorUpstreamSession.Effect) -> Void) {
-        self.deliver.withLockedValue { $0 = deliver }
+        self.deliver.withLockedValue {
+            $0 = { [weak self] effect in
+                // A channel that just opened announced the total of when the connection began: catch up.
+                if case .upstream(available: true) = effect { self?.announceIfChanged() }
+                deliver(effect)
+            }
+        }
     }
 
     /// Connects to the first pool, opening the channel as `userIdentity` when given (per-miner mode), else as the
@@ -78,15 +84,24 @@ final class TranslatorUpstream: Sendable {
     /// (spec 5.3.9: a proxy's channel carries what is behind it); the pool hears of a change of more than a tenth with
     /// UpdateChannel.
     func report(miner: ObjectIdentifier, hashRate: Double?) {
-        let total = rates.withLockedValue { rates -> Double? in
-            rates.byMiner[miner] = hashRate
-            let total = rates.byMiner.values.reduce(0, +)
-            guard abs(total - rates.announced) > rates.announced / 10 || (total == 0) != (rates.announced == 0) else { return nil }
-            rates.announced = total
-            return total
+        rates.withLockedValue { $0.byMiner[miner] = hashRate }
+        announceIfChanged()
+    }
+
+    /// UpdateChannel when the total differs by more than a tenth from what the pool last heard. The total is read on
+    /// the upstream's loop when the message is made, so updates leave in order; with no channel open yet nothing is
+    /// sent and nothing counts as announced (the channel's opening calls this again).
+    private func announceIfChanged() {
+        let rates = self.rates
+        connector.update { session, _ in
+            rates.withLockedValue { rates -> [TranslatorUpstreamSession.Action] in
+                let total = rates.byMiner.values.reduce(0, +)
+                guard abs(total - rates.announced) > rates.announced / 10 || (total == 0) != (rates.announced == 0) else { return [] }
+                let actions = session.announce(hashRate: Float(total))
+                if !actions.isEmpty { rates.announced = total }
+                return actions
+            }
         }
-        guard let total else { return }
-        connector.update { session, _ in session.announce(hashRate: Float(total)) }
     }
 
     /// Upstream share counts so far (the last connection's).
