@@ -1,6 +1,8 @@
-# The translator's aggregated upstream channel carries its Sv1 miners' hash rate (spec 5.3.7 and 5.3.9 MUST): opened
-# before any miner with nominal_hash_rate 0, then UpdateChannel with the miner's rate when it starts mining, and with 0
-# when it leaves. A scripted `sv2 repl` is the pool; a Python Sv1 client subscribes and authorizes, then goes.
+# What `sv2 translate` tells a pool, read by a scripted `sv2 repl` acting as the pool while a Python Sv1 client
+# subscribes, authorizes and goes: SetupConnection names it (spec 3.6.1: vendor, hardware_version and firmware SHOULD
+# be filled), and the aggregated channel carries its Sv1 miners' hash rate (spec 5.3.7 and 5.3.9 MUST): opened before
+# any miner with nominal_hash_rate 0, then UpdateChannel with the miner's rate when it starts mining, and 0 when it
+# leaves.
 source "$SUITE_DIR/../repl/helpers.sh"
 new_authority
 now="$(date +%s)"
@@ -41,6 +43,10 @@ time.sleep(2)
 connection.close()
 PY
 wait_listener 0 pool
+setup="$(sed -n '/received SetupConnection /,/device_id/p' pool.out)"
+assert_contains "$setup" 'vendor: "sv2"'
+assert_contains "$setup" 'firmware: "sv2 translate"'
+assert_contains "$setup" "hardware_version: \"$(uname -m) $(uname -s)\""
 opened="$(sed -n '/received OpenExtendedMiningChannel /,/min_extranonce_size/p' pool.out)"
 printf '%s\n' "$opened"
 assert_contains "$opened" "nominal_hash_rate: 0.0"
