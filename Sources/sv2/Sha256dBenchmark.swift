@@ -33,12 +33,6 @@ struct Sha256dBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds each row of the scaling table hashes.")
     var scalingSeconds: Double = 2
 
-    /// The kernels in the order the table lists them.
-    static let kernels = [
-        SV2_KERNEL_PORTABLE, SV2_KERNEL_SHANI, SV2_KERNEL_SHANI_X2, SV2_KERNEL_SHANI_X4, SV2_KERNEL_SHANI_X4_AVX512,
-        SV2_KERNEL_AVX2, SV2_KERNEL_AVX512,
-    ]
-
     /// The synthetic header every figure hashes: its midstate and tail.
     struct Job {
         var header: [UInt8]
@@ -79,23 +73,22 @@ struct Sha256dBenchmark: AsyncParsableCommand {
         }
 
         var rows = [[String]]()
-        for kernel in Self.kernels {
-            let name = String(cString: sv2_sha256d_kernel_name(kernel))
-            guard sv2_sha256d_kernel_available(kernel) == 1 else {
-                rows.append([name, "n/a (not on this CPU)", "", ""])
+        for kernel in HashingKernel.allCases where kernel != .auto {
+            guard kernel.isAvailable else {
+                rows.append([kernel.rawValue, "n/a (not on this CPU)", "", ""])
                 continue
             }
-            let count = kernel == SV2_KERNEL_PORTABLE ? referenceNonces : nonces
+            let count = kernel == .portable ? referenceNonces : nonces
             let rate = megahashes(nonces: count) {
                 var found: UInt32 = 0
-                let result = sv2_sha256d_scan(kernel, job.midstate, job.tail, 0, count, impossible, &found)
+                let result = sv2_sha256d_scan(kernel.native, job.midstate, job.tail, 0, count, impossible, &found)
                 BenchmarkTiming.consume(result)
             }
-            rows.append([name, BenchmarkTiming.format(rate, digits: 2), BenchmarkTiming.format(reference, digits: 2),
+            rows.append([kernel.rawValue, BenchmarkTiming.format(rate, digits: 2), BenchmarkTiming.format(reference, digits: 2),
                          BenchmarkTiming.format(rate / reference, digits: 2) + "x"])
         }
         print("sv2 bench sha256d: \(nonces) nonces per round (portable and reference \(referenceNonces)), median of \(rounds) rounds, one core")
-        print("auto kernel: \(String(cString: sv2_sha256d_kernel_name(SV2_KERNEL_AUTO)))")
+        print("auto kernel: \(HashingKernel.auto.implementationName)")
         BenchmarkTiming.printTable(["kernel", "MH/s", "one-shot MH/s (ref)", "kernel/ref"], rows)
 
         print("")

@@ -178,7 +178,7 @@ public struct Sv1ServerSession: ConnectionSession {
     /// Shares refused.
     public private(set) var rejected: UInt64 = 0
     /// The hash rate last handed upstream (``Effect/hashRate(_:)``).
-    private var reportedHashRate: Double = 0
+    private var reportedHashRate = AnnouncedHashRate()
 
     /// A session for a new connection with `extranonce1`.
     public init(configuration: Sv1ServerConfiguration, extranonce1: [UInt8], now: Timestamp) {
@@ -301,9 +301,7 @@ public struct Sv1ServerSession: ConnectionSession {
 
     /// The hash rate upstream when it moved by more than a tenth since last handed on (or first, or to or from 0).
     private mutating func reportHashRate() -> [Action] {
-        let rate = hashRate
-        guard abs(rate - reportedHashRate) > reportedHashRate / 10 || (rate == 0) != (reportedHashRate == 0) else { return [] }
-        reportedHashRate = rate
+        guard let rate = reportedHashRate.announce(hashRate) else { return [] }
         return [.effect(.hashRate(rate))]
     }
 

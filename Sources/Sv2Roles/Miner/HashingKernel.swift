@@ -20,8 +20,8 @@ public enum HashingKernel: String, CaseIterable, Sendable {
     /// AVX-512, 16 nonces per vector.
     case avx512
 
-    /// The C enumeration value.
-    var native: sv2_sha256d_kernel {
+    /// The C enumeration value (for callers of `sv2_sha256d_scan`).
+    public var native: sv2_sha256d_kernel {
         switch self {
         case .auto: return SV2_KERNEL_AUTO
         case .portable: return SV2_KERNEL_PORTABLE

@@ -17,7 +17,7 @@ final class AggregateRelay: DeviceRelay {
     private let board: NIOLockedValueBox<AggregateJobBoard>
     private let carried = NIOLockedValueBox((statistics: MinerStatistics(), nextWorkID: UInt64(1)))
     /// The devices' reported hash rates summed, and what the upstream channel was last told.
-    private let hashRate = NIOLockedValueBox((total: 0.0, announced: 0.0))
+    private let hashRate = NIOLockedValueBox((total: 0.0, announced: AnnouncedHashRate()))
     private let nextConnection = Atomic<UInt32>(0)
     private let connector: Upstream
     private let session: PoolSessionConfiguration
@@ -44,7 +44,7 @@ final class AggregateRelay: DeviceRelay {
                     let settings = MinerSessionConfiguration(
                         userIdentity: upstream.userIdentity, channelKind: .extended, channelCount: 1, requiresStandardJobs: false,
                         nominalHashRate: Float(hashRate.withLockedValue { rate -> Double in
-                            rate.announced = rate.total
+                            rate.announced.record(rate.total)
                             return rate.total
                         }),
                         minimumExtranonceSize: size, endpointHost: upstream.host,
@@ -145,9 +145,7 @@ final class AggregateRelay: DeviceRelay {
     private func reported(change: Double) {
         let total = hashRate.withLockedValue { rate -> Double? in
             rate.total = max(0, rate.total + change)
-            guard abs(rate.total - rate.announced) > rate.announced / 10 || (rate.total == 0) != (rate.announced == 0) else { return nil }
-            rate.announced = rate.total
-            return rate.total
+            return rate.announced.announce(rate.total)
         }
         guard let total else { return }
         connector.update { session, _ in

@@ -18,7 +18,7 @@ final class TranslatorUpstream: Sendable {
     private let userIdentity = NIOLockedValueBox<String?>(nil)
     private let deliver = NIOLockedValueBox<@Sendable (TranslatorUpstreamSession.Effect) -> Void>({ _ in })
     /// Each miner's hash rate, and the total the pool last heard (nominal_hash_rate or UpdateChannel).
-    private let rates = NIOLockedValueBox((byMiner: [ObjectIdentifier: Double](), announced: 0.0))
+    private let rates = NIOLockedValueBox((byMiner: [ObjectIdentifier: Double](), announced: AnnouncedHashRate()))
     private let logger: Logger
 
     /// A link to the configured pools (in order of preference) on `eventLoop`; jobs go where ``onJob(_:)`` says.
@@ -43,8 +43,9 @@ final class TranslatorUpstream: Sendable {
                         userIdentity: userIdentity.withLockedValue { $0 } ?? upstream.userIdentity, channelKind: .extended, channelCount: 1,
                         requiresStandardJobs: false,
                         nominalHashRate: Float(rates.withLockedValue { rates -> Double in
-                            rates.announced = rates.byMiner.values.reduce(0, +)
-                            return rates.announced
+                            let total = rates.byMiner.values.reduce(0, +)
+                            rates.announced.record(total)
+                            return total
                         }),
                         minimumExtranonceSize: UInt16(layout.extranonce1Size + layout.extranonce2Size), endpointHost: upstream.host,
                         endpointPort: UInt16(clamping: upstream.port), vendor: "sv2", hardwareVersion: HostPlatform.hardwareVersion, firmware: "sv2 translate", deviceID: "")
@@ -96,9 +97,9 @@ final class TranslatorUpstream: Sendable {
         connector.update { session, _ in
             rates.withLockedValue { rates -> [TranslatorUpstreamSession.Action] in
                 let total = rates.byMiner.values.reduce(0, +)
-                guard abs(total - rates.announced) > rates.announced / 10 || (total == 0) != (rates.announced == 0) else { return [] }
+                guard rates.announced.isWorthAnnouncing(total) else { return [] }
                 let actions = session.announce(hashRate: Float(total))
-                if !actions.isEmpty { rates.announced = total }
+                if !actions.isEmpty { rates.announced.record(total) }
                 return actions
             }
         }
