@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System libraries from Debian (scripts/setup installs the -dev packages).
@@ -78,12 +80,25 @@ let package = Package(
             ]
         ),
 
+        // The share ledger: accepted shares, blocks, rejections and connections recorded with group commit in SQLite
+        // (GRDB) or PostgreSQL (postgres-nio), schema migrations in code, and the reports of `sv2 pool stats`.
+        .target(
+            name: "Sv2Ledger",
+            dependencies: [
+                "Sv2Channels", "Sv2Sessions", "Sv2Binary", "Sv2Formats",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // The roles: template provider, pool, CPU miner, translator (and, later, proxy and job declaration).
         .target(
             name: "Sv2Roles",
             dependencies: [
                 "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Formats", "Sv2Messages", "Sv2Network", "Sv2Node", "Sv2NodeRPC",
-                "Sv2Channels", "Sv1", "Sv2Sessions", "CSv2Native",
+                "Sv2Channels", "Sv1", "Sv2Sessions", "CSv2Native", "Sv2Ledger",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -95,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "sv2",
             dependencies: [
-                "Sv1", "Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Sv2Network", "Sv2Node", "Sv2Channels", "Sv2Roles", "CSv2Native", "CReadline",
+                "Sv1", "Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Sv2Network", "Sv2Node", "Sv2Channels", "Sv2Roles", "Sv2Ledger", "CSv2Native", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -124,6 +139,10 @@ let package = Package(
             path: "Tests/Sv2TestSupport"
         ),
         .testTarget(name: "Sv2FormatsTests", dependencies: ["Sv2Formats"]),
+        .testTarget(
+            name: "Sv2LedgerTests",
+            dependencies: ["Sv2Ledger", "Sv2Channels", "Sv2Binary", "Sv2Messages", "Sv2Sessions", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "Sv1Tests", dependencies: ["Sv1", "Sv2Formats"]),
         .testTarget(name: "Sv2BinaryTests", dependencies: ["Sv2Binary", "Sv2TestSupport"]),
         .testTarget(name: "Sv2MessagesTests", dependencies: ["Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2TestSupport"]),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import NIOCore
 import NIOPosix
+import Sv2Ledger
 import Sv2Roles
 
 /// `sv2 pool`: a Stratum V2 pool over an external template provider or the embedded regtest node.
@@ -20,8 +21,13 @@ struct PoolCommand: AsyncParsableCommand {
             node's anyone-can-spend script. Channel targets aim at --shares-per-minute through vardiff. Settings \
             come from --config (TOML, keys are the long option names with underscores, as in SRI's pool config), \
             then SV2_POOL_<KEY> environment variables, then these options (each overrides the one before). \
-            SIGINT or SIGTERM log the per-user statistics and exit 0.
-            """
+            With --ledger (sqlite:PATH or postgresql://USER:PASS@HOST:PORT/DB; by default sqlite:DATADIR/ledger.sqlite \
+            when --datadir is given; none turns it off) every accepted share, block, refused-share count and \
+            connection is recorded, and a share's SubmitShares.Success is sent only once the ledger has committed it; \
+            several instances with different --server-id values may share one PostgreSQL ledger. `sv2 pool stats` \
+            reports from it. SIGINT or SIGTERM log the per-user statistics and exit 0.
+            """,
+        subcommands: [PoolStatsCommand.self]
     )
 
     @Option(help: "TOML configuration file.")
@@ -44,20 +50,38 @@ struct PoolCommand: AsyncParsableCommand {
     var versionRolling: Bool?
     @Option(help: "On shutdown, send miners to this HOST:PORT (Reconnect) instead of just closing (default off).", transform: HostPort.argument)
     var shutdownReconnectAddress: HostPort?
+    @Option(help: "Share ledger: sqlite:PATH, postgresql://USER:PASS@HOST:PORT/DB or none (default sqlite:DATADIR/ledger.sqlite with --datadir).")
+    var ledger: String?
+    @Option(help: "This instance's id among pools sharing a ledger, 0-65535 (default 0).")
+    var serverId: Int?
+    @Option(help: "Unwritten shares held at most while the ledger's database fails (default 1000000).")
+    var ledgerPendingLimit: Int?
     @OptionGroup(title: "Node and templates")
     var node: EmbeddedNodeOptions
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
+    /// Every flag given, as the setting it sets.
+    private var settingFlags: [SettingFlag] {
+        [
+            SettingFlag("listen_address", listenAddress), SettingFlag("coinbase_reward_script", coinbaseRewardScript),
+            SettingFlag("pool_signature", poolSignature), SettingFlag("shares_per_minute", sharesPerMinute),
+            SettingFlag("tp_address", tpAddress), SettingFlag("tp_authority_public_key", tpAuthorityPublicKey),
+            SettingFlag("version_rolling", versionRolling), SettingFlag("shutdown_reconnect_address", shutdownReconnectAddress),
+            SettingFlag("ledger", ledger), SettingFlag("server_id", serverId), SettingFlag("ledger_pending_limit", ledgerPendingLimit),
+        ] + identity.settings + node.settings + logging.settings
+    }
+
+    /// The ledger these flags, the configuration file and the environment name (for `sv2 pool stats`).
+    func ledgerLocation() throws -> LedgerLocation? {
+        try resolveSettings(role: "pool", config: config, keys: PoolSettings.keys, options: settingFlags) { layers throws(ConfigurationError) in
+            try PoolSettings.ledgerLocation(layers)
+        }
+    }
+
     func run() async throws {
         let settings = try resolveSettings(
-            role: "pool", config: config, keys: PoolSettings.keys,
-            options: [
-                SettingFlag("listen_address", listenAddress), SettingFlag("coinbase_reward_script", coinbaseRewardScript),
-                SettingFlag("pool_signature", poolSignature), SettingFlag("shares_per_minute", sharesPerMinute),
-                SettingFlag("tp_address", tpAddress), SettingFlag("tp_authority_public_key", tpAuthorityPublicKey),
-                SettingFlag("version_rolling", versionRolling), SettingFlag("shutdown_reconnect_address", shutdownReconnectAddress),
-            ] + identity.settings + node.settings + logging.settings
+            role: "pool", config: config, keys: PoolSettings.keys, options: settingFlags
         ) { layers throws(ConfigurationError) in try PoolSettings(layers) }
         let logger = settings.log.logger("pool")
         try await runRole(logger: logger) { group in try PoolRole(settings: settings, group: group, logger: logger).services }

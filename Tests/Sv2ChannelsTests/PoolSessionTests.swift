@@ -12,11 +12,13 @@ private struct Harness {
     var now: Timestamp = 1_700_000_000
     var sent = [Sv2Message]()
     var blocks = [FoundBlock]()
+    var batches = [ShareBatch]()
     var closed: String?
 
-    init(flags: MiningSetupFlags = [], versionRolling: Bool = true) throws {
-        session = try PoolSession(
-            configuration: try #require(PoolSessionConfiguration(sharesPerMinute: 6, versionRolling: versionRolling)), connectionPrefix: [0xaa, 0xbb])
+    init(flags: MiningSetupFlags = [], versionRolling: Bool = true, recordsShares: Bool = false) throws {
+        var configuration = try #require(PoolSessionConfiguration(sharesPerMinute: 6, versionRolling: versionRolling))
+        configuration.recordsShares = recordsShares
+        session = try PoolSession(configuration: configuration, connectionPrefix: [0xaa, 0xbb])
         let setup = SetupConnection(
             protocol: 0, minVersion: 2, maxVersion: 2, flags: flags.rawValue, endpointHost: "127.0.0.1", endpointPort: 3333, vendor: "test",
             hardwareVersion: "", firmware: "", deviceID: "unit")
@@ -28,6 +30,7 @@ private struct Harness {
             switch action {
             case let .send(message): sent.append(message)
             case let .effect(.submitBlock(block)): blocks.append(block)
+            case let .effect(.record(batch)): batches.append(batch)
             case let .close(reason): closed = reason
             case .effect(.tallies), .effect(.forward), .effect(.reportedHashRate), .log: break
             }
@@ -105,6 +108,43 @@ private func accepted(_ messages: [Sv2Message]) -> UInt32 {
 
 @Suite("pool session: setup, channels, jobs, share validation")
 struct PoolSessionTests {
+    @Test("recording shares: a read's accepted and refused shares leave in one batch with its SubmitShares.Success, which is not sent")
+    func recordedShares() throws {
+        var harness = try Harness(recordsShares: true)
+        try harness.newJob(1, future: true)
+        try harness.newTip(1)
+        harness.receive(.openExtendedMiningChannel(OpenExtendedMiningChannel(
+            requestID: 7, userIdentity: "alice.rig1", nominalHashRate: 0.01, maxTarget: .max, minExtranonceSize: 4)))
+        let channel = try #require(harness.take().compactMap {
+            if case let .openExtendedMiningChannelSuccess(success) = $0 { return success } else { return nil }
+        }.first)
+        let extranonce = [UInt8](repeating: 0, count: Int(channel.extranonceSize))
+        for (sequence, nonce) in [(UInt32(5), UInt32(1)), (6, 2), (7, 1)] {
+            harness.record(harness.session.receive(.submitSharesExtended(SubmitSharesExtended(
+                channelID: channel.channelID, sequenceNumber: sequence, jobID: 1, nonce: nonce, ntime: 1_700_000_001, version: 0x2000_0000,
+                extranonce: extranonce)), now: harness.now))
+        }
+        #expect(errorCodes(harness.take()) == ["duplicate-share"], "a refusal is sent at once")
+        harness.record(harness.session.readComplete(now: harness.now))
+        #expect(accepted(harness.take()) == 0, "the acknowledgement waits for the ledger")
+        let batch = try #require(harness.batches.first)
+        #expect(harness.batches.count == 1)
+        #expect(batch.accepted.map(\.sequenceNumber) == [5, 6])
+        #expect(batch.accepted.allSatisfy { $0.user == "alice" && $0.worker == "rig1" && $0.channelID == channel.channelID && $0.jobID == 1 })
+        #expect(Set(batch.accepted.map(\.hash)).count == 2)
+        #expect(batch.rejected.map(\.errorCode) == ["duplicate-share"])
+        #expect(batch.rejected.first?.user == "alice")
+        #expect(batch.acknowledgements == [SubmitSharesSuccess(
+            channelID: channel.channelID, lastSequenceNumber: 6, newSubmitsAcceptedCount: 2,
+            newSharesSum: 2 * PoolSession.shareWeight(target: channel.target))])
+        #expect(batch.refusals(code: PoolErrorCode.ledgerUnavailable).map { message -> UInt32 in
+            if case let .submitSharesError(error) = message { return error.sequenceNumber } else { return 0 }
+        } == [5, 6])
+        harness.record(harness.session.readComplete(now: harness.now))
+        #expect(harness.batches.count == 1, "nothing new: no empty batch")
+        #expect(AcceptedShare.account("bob") == ("bob", "") && AcceptedShare.account("a.b.c") == ("a", "b.c"))
+    }
+
     @Test("the channels' reported nominal hash rates are summed and their changes reported (a proxy's upstream rate)")
     func reportedHashRates() throws {
         var session = try PoolSession(configuration: try #require(PoolSessionConfiguration(sharesPerMinute: 6)), connectionPrefix: [1])

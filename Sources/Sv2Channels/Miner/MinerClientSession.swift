@@ -68,6 +68,8 @@ public struct MinerClientSession: MinerSession {
         /// Works handed out since the last SetNewPrevHash, by work id, with their job id.
         var issued: [UInt64: (jobID: UInt32, work: MiningWork)] = [:]
         var nextSequenceNumber: UInt32 = 0
+        /// Shares sent and not yet answered, oldest first.
+        var unanswered: [AcknowledgedShare] = []
         /// The lane's wait after a block it found.
         var pause = BlockPause()
     }
@@ -184,12 +186,16 @@ public struct MinerClientSession: MinerSession {
                 return [.event(.ignored("SubmitShares.Success for unknown channel \(success.channelID)"))]
             }
             statistics.accepted &+= Int(success.newSubmitsAcceptedCount)
-            return [.event(.sharesAccepted(channelID: success.channelID, count: success.newSubmitsAcceptedCount))]
+            let unanswered = channels[success.channelID]?.unanswered ?? []
+            let acknowledged = Array(unanswered.prefix { Int32(bitPattern: $0.sequenceNumber &- success.lastSequenceNumber) <= 0 })
+            channels[success.channelID]?.unanswered.removeFirst(acknowledged.count)
+            return [.event(.sharesAccepted(channelID: success.channelID, count: success.newSubmitsAcceptedCount, shares: acknowledged))]
         case let .submitSharesError(error):
             guard channels[error.channelID] != nil else {
                 return [.event(.ignored("SubmitShares.Error for unknown channel \(error.channelID)"))]
             }
             statistics.rejected += 1
+            channels[error.channelID]?.unanswered.removeAll { $0.sequenceNumber == error.sequenceNumber }
             return [.event(.shareRejected(
                 channelID: error.channelID, sequenceNumber: error.sequenceNumber, errorCode: Self.text(error.errorCode)))]
         case let .reconnect(reconnect):
@@ -225,6 +231,8 @@ public struct MinerClientSession: MinerSession {
         }
         let sequenceNumber = channel.nextSequenceNumber
         channels[channelID]?.nextSequenceNumber = sequenceNumber &+ 1
+        if channel.unanswered.count >= Self.unansweredLimit { channels[channelID]?.unanswered.removeFirst() }
+        channels[channelID]?.unanswered.append(AcknowledgedShare(sequenceNumber: sequenceNumber, hash: assessment.hash))
         statistics.submitted += 1
         switch channel.kind {
         case .standard:
@@ -238,6 +246,12 @@ public struct MinerClientSession: MinerSession {
         }
         return actions
     }
+
+    /// Shares remembered per channel until the pool answers them (a pool that never does costs no more).
+    static let unansweredLimit = 4096
+
+    /// Shares sent that the pool has neither accepted nor rejected yet, over every channel.
+    public var unansweredShares: Int { channels.values.reduce(0) { $0 + $1.unanswered.count } }
 
     /// Ends the session: CloseChannel for every open channel (the miner is shutting down).
     public mutating func close() -> [Action] {

@@ -50,6 +50,8 @@ public protocol MinerSession: ConnectionSession where Inbound == Outbound, Effec
     var statistics: MinerStatistics { get }
     /// The id the next work handed out gets.
     var nextWorkID: UInt64 { get }
+    /// Shares sent that the pool has not answered yet.
+    var unansweredShares: Int { get }
     /// A share the engine found on `lane`.
     mutating func submit(_ share: FoundShare, lane: Int) -> [SessionAction<Outbound, Effect>]
     /// The miner is shutting down: last messages before the connection closes.

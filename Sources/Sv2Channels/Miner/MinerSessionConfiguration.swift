@@ -91,10 +91,24 @@ public enum MinerSessionEvent: Hashable, Sendable {
     case newPrevHash(U256, nbits: UInt32)
     /// A share that meets nBits: a block, submitted as a share.
     case blockFound(channelID: UInt32, hash: U256)
-    /// SubmitShares.Success.
-    case sharesAccepted(channelID: UInt32, count: UInt32)
+    /// SubmitShares.Success: `count` shares accepted, the ones this session sent among them in `shares`.
+    case sharesAccepted(channelID: UInt32, count: UInt32, shares: [AcknowledgedShare])
     /// SubmitShares.Error.
     case shareRejected(channelID: UInt32, sequenceNumber: UInt32, errorCode: String)
     /// A message that was unexpected, malformed or addressed to an unknown channel, and was ignored.
     case ignored(String)
+}
+
+/// A share the pool acknowledged: its sequence number and header hash.
+public struct AcknowledgedShare: Sendable, Hashable {
+    /// The sequence number it was sent with.
+    public var sequenceNumber: UInt32
+    /// Its header hash.
+    public var hash: U256
+
+    /// A share.
+    public init(sequenceNumber: UInt32, hash: U256) {
+        self.sequenceNumber = sequenceNumber
+        self.hash = hash
+    }
 }

@@ -57,6 +57,9 @@ public struct Sv1ClientSession: MinerSession {
     private var nextRequestID: UInt64 = 1
     private var oldestPendingID: UInt64 = 1
     private var pending: [UInt64: Request] = [:]
+
+    /// mining.submit requests the pool has not answered yet.
+    public var unansweredShares: Int { pending.values.reduce(0) { $0 + ($1 == .submit ? 1 : 0) } }
     private var nextExtranonce: (extranonce1: [UInt8], extranonce2Size: Int)?
     /// The share target of the next job.
     private var target = MiningTarget.difficultyOne

@@ -12,7 +12,8 @@ import Sv2Sessions
 /// channels (NewExtendedMiningJob, per-channel extranonce prefix, the rest of the extranonce rolled by the miner).
 /// Jobs are numbered by the pool, so one job has the same id on every channel. Accepted shares are acknowledged
 /// in one SubmitShares.Success per channel for everything read in one go (``acknowledgeShares()``); each rejected
-/// share gets its SubmitShares.Error at once.
+/// share gets its SubmitShares.Error at once. With ``PoolSessionConfiguration/recordsShares`` the acknowledgements
+/// leave in a ``ShareBatch`` effect with the shares they acknowledge, for the glue to send once the ledger holds them.
 public struct PoolSession: ConnectionSession {
     /// What the pool's glue does beyond sending and logging.
     public typealias Action = SessionAction<Sv2Message, PoolEffect>
@@ -35,6 +36,8 @@ public struct PoolSession: ConnectionSession {
         let id: UInt32
         let kind: Kind
         let user: String
+        /// `user` split into account and worker, as the ledger records them.
+        let account: (user: String, worker: String)
         let allocation: ExtranonceAllocator.Allocation
         var maximumTarget: U256
         var target: U256
@@ -56,6 +59,8 @@ public struct PoolSession: ConnectionSession {
     private var nextChannelID: UInt32 = 1
     private var work: PoolWork
     private var tallies = [String: ShareTally]()
+    /// Shares accepted and refused since the last read ended, when the configuration records shares.
+    private var records = ShareBatch()
     private var scratch = [UInt8]()
 
     /// A session on the pool's current `work` whose channels get extranonce prefixes starting with
@@ -189,7 +194,7 @@ public struct PoolSession: ConnectionSession {
         let (hashrate, target) = initialTarget(nominalHashRate: request.nominalHashRate, maximumTarget: request.maxTarget)
         let user = request.userIdentity.description
         channels[id] = Channel(
-            id: id, kind: .standard, user: user, allocation: allocation, maximumTarget: request.maxTarget, target: target,
+            id: id, kind: .standard, user: user, account: AcceptedShare.account(user), allocation: allocation, maximumTarget: request.maxTarget, target: target,
             previousTarget: target, vardiff: Vardiff(configuration: configuration.vardiff, initialHashrate: hashrate, now: now.seconds))
         var actions: [Action] = [
             .send(.openStandardMiningChannelSuccess(OpenStandardMiningChannelSuccess(
@@ -223,7 +228,7 @@ public struct PoolSession: ConnectionSession {
         let user = request.userIdentity.description
         let rollable = allocator.rollableLength
         channels[id] = Channel(
-            id: id, kind: .extended(rollable: rollable), user: user, allocation: allocation, maximumTarget: request.maxTarget,
+            id: id, kind: .extended(rollable: rollable), user: user, account: AcceptedShare.account(user), allocation: allocation, maximumTarget: request.maxTarget,
             target: target, previousTarget: target,
             vardiff: Vardiff(configuration: configuration.vardiff, initialHashrate: hashrate, now: now.seconds))
         var actions: [Action] = [
@@ -305,20 +310,26 @@ public struct PoolSession: ConnectionSession {
     ) -> [Action] {
         // Taken out of the dictionary while it changes, so its seen-share set is not copied on write.
         guard var channel = channels.removeValue(forKey: channelID) else {
-            return [reject(channelID: channelID, sequence: sequence, PoolErrorCode.invalidChannelID, user: nil)]
+            return [reject(channelID: channelID, sequence: sequence, PoolErrorCode.invalidChannelID, on: nil, now: now)]
         }
         defer { channels[channelID] = channel }
         let code = check(&channel, jobID: jobID, nonce: nonce, ntime: ntime, version: version, extranonce: extranonce, now: now)
         var actions = [Action]()
         switch code {
         case let .rejected(error):
-            return [reject(channelID: channelID, sequence: sequence, error, user: channel.user)]
+            return [reject(channelID: channelID, sequence: sequence, error, on: channel, now: now)]
         case let .accepted(hash, block):
             channel.unacknowledged.lastSequence = sequence
             channel.unacknowledged.count &+= 1
             channel.unacknowledged.sum &+= Self.shareWeight(target: channel.target)
             channel.vardiff.recordShare(now: now.seconds)
-            tallies[channel.user, default: ShareTally()].recordAccepted(work: MiningTarget.expectedHashes(target: channel.target), block: block != nil)
+            let expected = MiningTarget.expectedHashes(target: channel.target)
+            tallies[channel.user, default: ShareTally()].recordAccepted(work: expected, block: block != nil)
+            if configuration.recordsShares {
+                records.accepted.append(AcceptedShare(
+                    time: now, user: channel.account.user, worker: channel.account.worker, channelID: channelID, sequenceNumber: sequence,
+                    jobID: jobID, difficulty: MiningTarget.difficulty(target: channel.target), work: expected, hash: hash, isBlock: block != nil))
+            }
             if let block { actions.append(.effect(.submitBlock(block))) }
             if let upstreamTarget = work.upstreamTarget, hash <= upstreamTarget {
                 actions.append(.effect(.forward(ForwardedShare(
@@ -383,30 +394,48 @@ public struct PoolSession: ConnectionSession {
         return .accepted(assessment.hash, nil)
     }
 
-    private mutating func reject(channelID: UInt32, sequence: UInt32, _ code: Sv2String, user: String?) -> Action {
-        if let user { tallies[user, default: ShareTally()].rejected += 1 }
+    private mutating func reject(channelID: UInt32, sequence: UInt32, _ code: Sv2String, on channel: Channel?, now: Timestamp) -> Action {
+        if let channel { tallies[channel.user, default: ShareTally()].rejected += 1 }
+        if configuration.recordsShares {
+            records.rejected.append(RejectedShare(
+                time: now, user: channel?.account.user ?? "", worker: channel?.account.worker ?? "", errorCode: code.description))
+        }
         return .send(.submitSharesError(SubmitSharesError(channelID: channelID, sequenceNumber: sequence, errorCode: code)))
     }
 
     /// Everything one read delivered is handled: one SubmitShares.Success per channel for the shares accepted
-    /// meanwhile, and the per-user tallies for the pool's statistics.
+    /// meanwhile (sent now, or with ``PoolSessionConfiguration/recordsShares`` handed to the ledger in a
+    /// ``ShareBatch`` with the shares), and the per-user tallies for the pool's statistics.
     public mutating func readComplete(now: Timestamp) -> [Action] {
-        var actions = acknowledgeShares()
+        var actions: [Action]
+        if configuration.recordsShares {
+            var batch = records
+            records = ShareBatch()
+            batch.acknowledgements = pendingAcknowledgements()
+            actions = batch.isEmpty ? [] : [.effect(.record(batch))]
+        } else {
+            actions = acknowledgeShares()
+        }
         if !tallies.isEmpty { actions.append(.effect(.tallies(collectTallies()))) }
         return actions
     }
 
     /// One SubmitShares.Success per channel with shares accepted since the last call.
     public mutating func acknowledgeShares() -> [Action] {
-        var actions = [Action]()
+        pendingAcknowledgements().map { .send(.submitSharesSuccess($0)) }
+    }
+
+    /// The SubmitShares.Success of every channel with shares accepted since the last call; they count as sent.
+    private mutating func pendingAcknowledgements() -> [SubmitSharesSuccess] {
+        var acknowledgements = [SubmitSharesSuccess]()
         forEachChannel { channel in
             guard channel.unacknowledged.count > 0 else { return }
-            actions.append(.send(.submitSharesSuccess(SubmitSharesSuccess(
+            acknowledgements.append(SubmitSharesSuccess(
                 channelID: channel.id, lastSequenceNumber: channel.unacknowledged.lastSequence,
-                newSubmitsAcceptedCount: channel.unacknowledged.count, newSharesSum: channel.unacknowledged.sum))))
+                newSubmitsAcceptedCount: channel.unacknowledged.count, newSharesSum: channel.unacknowledged.sum))
             channel.unacknowledged = (0, 0, 0)
         }
-        return actions
+        return acknowledgements
     }
 
     /// The per-user tallies since the last call, emptied.

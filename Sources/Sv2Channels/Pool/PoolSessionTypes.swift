@@ -18,6 +18,8 @@ public struct PoolSessionConfiguration: Sendable {
     public var vardiff: VardiffConfiguration
     /// How far past the current time a share's ntime may be (Bitcoin's MAX_FUTURE_BLOCK_TIME is 7200 s).
     public var maximumFutureTime: UInt32
+    /// Whether accepted shares go to a ledger before they are acknowledged (``PoolEffect/record(_:)``); off by default.
+    public var recordsShares = false
 
     /// Settings with SRI's defaults where they exist: 32-byte extranonces, version rolling on, 2 hours of ntime;
     /// vardiff between `minimumHashrate` and no upper bound. Nil unless `sharesPerMinute` and `minimumHashrate` are
@@ -121,6 +123,8 @@ public enum PoolEffect: Hashable, Sendable {
     case submitBlock(FoundBlock)
     /// Add these per-user tallies to the pool's statistics.
     case tallies([String: ShareTally])
+    /// Record these shares in the ledger, then send their acknowledgements (``ShareBatch``).
+    case record(ShareBatch)
     /// A proxy's device share that meets the upstream target: submit it upstream.
     case forward(ForwardedShare)
     /// The nominal hash rate the connection's channels report changed by this much (opened, updated, closed).
@@ -170,6 +174,8 @@ public enum PoolErrorCode {
     public static let tooManyChannels: Sv2String = "too-many-channels"
     /// Custom jobs need the job declaration server (not on this pool).
     public static let customJobsUnsupported: Sv2String = "custom-jobs-unsupported"
+    /// The share was valid but the ledger could not take it (the database has been unavailable too long).
+    public static let ledgerUnavailable: Sv2String = "ledger-unavailable"
 }
 
 extension SetCustomMiningJob {

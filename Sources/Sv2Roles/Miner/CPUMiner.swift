@@ -150,8 +150,9 @@ public final class CPUMiner<Protocol: MinerProtocol>: Service, Sendable {
     public func stop() async -> MinerStatistics {
         guard !stopped.withLockedValue({ stopped in defer { stopped = true }; return stopped }) else { return await statistics }
         reports.withLockedValue { $0.task?.cancel() }
-        try? await connector.stop { session, _ in session.close() }.get()
         await engine.stop()
+        await awaitAnswers()
+        try? await connector.stop { session, _ in session.close() }.get()
         let statistics = await self.statistics
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - startedAt) / 1e9
         let average = HashingEngine.format(hashRate: Double(engine.hashes) / max(seconds, 0.001))
@@ -161,6 +162,18 @@ public final class CPUMiner<Protocol: MinerProtocol>: Service, Sendable {
             """)
         finished.complete(.success(()))
         return statistics
+    }
+
+    /// Waits (at most 2 s) until the pool has answered every share sent, so that a miner stopping never leaves a share
+    /// the pool accepts without the miner hearing of it.
+    private func awaitAnswers() async {
+        let connector = self.connector
+        let deadline = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < deadline {
+            let unanswered = try? await connector.eventLoop.submit { connector.current?.session?.unansweredShares ?? 0 }.get()
+            guard let unanswered, unanswered > 0 else { return }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     /// Mines until graceful shutdown, or until the pool makes mining impossible (then the error ends the group).

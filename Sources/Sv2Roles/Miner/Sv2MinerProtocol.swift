@@ -59,8 +59,9 @@ public struct Sv2MinerProtocol: MinerProtocol {
             return MinerLogLine(.info, "new prevhash \(hash.displayHex), nbits 0x\(String(nbits, radix: 16))")
         case let .blockFound(channelID, hash):
             return MinerLogLine(.info, "block found on channel \(channelID): \(hash.displayHex)")
-        case let .sharesAccepted(channelID, count):
-            return MinerLogLine(.debug, "channel \(channelID): \(count) share(s) accepted")
+        case let .sharesAccepted(channelID, count, shares):
+            let listed = shares.map { "\($0.sequenceNumber) \($0.hash.displayHex)" }.joined(separator: ", ")
+            return MinerLogLine(.debug, "channel \(channelID): \(count) share(s) accepted" + (shares.isEmpty ? "" : ": \(listed)"))
         case let .shareRejected(channelID, sequenceNumber, errorCode):
             return MinerLogLine(.warning, "channel \(channelID): share \(sequenceNumber) rejected: \(errorCode)")
         case let .ignored(reason):

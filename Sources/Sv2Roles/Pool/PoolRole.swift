@@ -3,14 +3,16 @@ import NIOCore
 import ServiceLifecycle
 import Sv2Channels
 import Sv2Crypto
+import Sv2Ledger
 import Sv2Network
 import Sv2Sessions
 
 /// `sv2 pool` put together from its settings: the template provider (an external one, or the embedded regtest
-/// node of `sv2 tp` in-process on a loopback port), the Template Distribution client and the mining server, as the
-/// services of one `ServiceGroup`. They start in that order and shut down in reverse: the mining server first (no
-/// new miners, Reconnect where configured, connections flushed and closed), then the client, then the embedded node
-/// (its chain flushed).
+/// node of `sv2 tp` in-process on a loopback port), the Template Distribution client, the share ledger when one is
+/// configured, and the mining server, as the services of one `ServiceGroup`. They start in that order and shut down
+/// in reverse: the mining server first (no new miners, the ledger's pending acknowledgements sent, Reconnect where
+/// configured, connections flushed and closed), then the ledger (what it holds committed), then the client, then the
+/// embedded node (its chain flushed).
 public struct PoolRole: Sendable {
     /// The embedded template provider, when there is no external one.
     public let embedded: TemplateProviderRole?
@@ -18,9 +20,11 @@ public struct PoolRole: Sendable {
     public let client: TemplateDistributionClient
     /// The mining server.
     public let server: PoolService
+    /// The share ledger, when one is configured.
+    public let ledger: ShareLedger?
 
     /// The services in start order.
-    public var services: [any Service] { (embedded?.services ?? []) + [client, server] }
+    public var services: [any Service] { (embedded?.services ?? []) + [client] + (ledger.map { [$0] } ?? []) + [server] }
 
     /// Builds the pool; throws a clear error when a part cannot be built.
     public init(settings: PoolSettings, group: EventLoopGroup, logger: Logger, clock: Sv2Clock = .system) throws {
@@ -52,6 +56,14 @@ public struct PoolRole: Sendable {
         let client = TemplateDistributionClient(
             provider: provider, coinbaseOutputMaximumSize: UInt32(settings.rewardScript.count + 9), group: group, logger: logger)
         self.client = client
+        let ledger = settings.ledger.map {
+            var ledgerLogger = logger
+            ledgerLogger[metadataKey: "component"] = "ledger"
+            return ShareLedger(
+                configuration: .init(location: $0, serverID: Int(settings.serverID), pendingLimit: settings.ledgerPendingLimit),
+                logger: ledgerLogger, clock: clock)
+        }
+        self.ledger = ledger
         let server = PoolService(
             configuration: .init(
                 listen: settings.listen,
@@ -59,8 +71,8 @@ public struct PoolRole: Sendable {
                     security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: settings.certificateValidity)),
                     clock: clock),
                 session: session, rewardScript: settings.rewardScript, poolSignature: settings.poolSignature,
-                shutdownReconnect: settings.shutdownReconnect, authorityPublicKey: authority.xOnlyPublicKey),
-            group: group, logger: logger, clock: clock
+                shutdownReconnect: settings.shutdownReconnect, authorityPublicKey: authority.xOnlyPublicKey, serverID: settings.serverID),
+            group: group, logger: logger, clock: clock, ledger: ledger
         ) { solution, sent in client.submit(solution, sent: sent) }
         self.server = server
         client.onEvent { [weak server] event in server?.handle(event) }

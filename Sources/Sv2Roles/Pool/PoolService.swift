@@ -7,6 +7,7 @@ import ServiceLifecycle
 import Sv2Binary
 import Sv2Channels
 import Sv2Crypto
+import Sv2Ledger
 import Sv2Messages
 import Sv2Network
 import Sv2Sessions
@@ -15,7 +16,9 @@ import Synchronization
 /// The mining server of `sv2 pool`: accepts miners over Noise and runs one ``PoolSession`` per connection on the
 /// connection engine (on that connection's event loop: no locks or hops on the share path). Templates become jobs on
 /// a ``PoolJobBoard``, whose snapshots every session reads; blocks go to the template provider. Per-user accepted
-/// shares and work are kept for the life of the process and logged every minute and at the end.
+/// shares and work are kept for the life of the process and logged every minute and at the end. With a
+/// ``ShareLedger``, accepted shares, blocks, rejections and connections are recorded, and each SubmitShares.Success
+/// leaves only once the ledger has committed the shares it acknowledges.
 public final class PoolService: Service, Sendable {
     /// Settings of the service.
     public struct Configuration: Sendable {
@@ -46,6 +49,10 @@ public final class PoolService: Service, Sendable {
         public var buffers: Sv2Connections.OutboundBuffers?
         /// The authority key miners check the certificates against, for the URL logged at start.
         public var authorityPublicKey: XOnlyPublicKey?
+        /// This instance's id among pools that share a ledger (0–65535): recorded with its shares, and, when not 0,
+        /// the first two bytes of every extranonce prefix, so that instances behind one address never hand out the
+        /// same work.
+        public var serverID: UInt16
 
         /// Settings; vardiff every 5 s, statistics every 60 s, 30 s to set up, 15 minutes of silence at most. A miner
         /// that does not read fills the kernel's send buffer (fixed at 64 KiB, which the kernel doubles), then NIO's
@@ -56,7 +63,7 @@ public final class PoolService: Service, Sendable {
             poolSignature: String, vardiffInterval: Duration = .seconds(5), statisticsInterval: Duration = .seconds(60),
             shutdownReconnect: HostPort? = nil, setupTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(900),
             outboundLimit: Int = 32 << 10, buffers: Sv2Connections.OutboundBuffers? = .init(sendBufferSize: 64 << 10, highWaterMark: 16 << 10),
-            authorityPublicKey: XOnlyPublicKey? = nil
+            authorityPublicKey: XOnlyPublicKey? = nil, serverID: UInt16 = 0
         ) {
             self.listen = listen
             self.transport = transport
@@ -71,6 +78,7 @@ public final class PoolService: Service, Sendable {
             self.outboundLimit = outboundLimit
             self.buffers = buffers
             self.authorityPublicKey = authorityPublicKey
+            self.serverID = serverID
         }
     }
 
@@ -90,10 +98,20 @@ public final class PoolService: Service, Sendable {
     private let nextConnection = Atomic<UInt32>(0)
     private let miners = Atomic<Int>(0)
     private let server = NIOLockedValueBox<(channel: Channel, statistics: RepeatedTask)?>(nil)
+    private let ledger: ShareLedger?
+    /// Each live connection's number (its extranonce prefix and its row in the ledger).
+    private let connectionNumbers = NIOLockedValueBox([ObjectIdentifier: UInt32]())
 
-    /// A service; nothing runs until ``start()``. Found blocks go to `submitter`.
-    public init(configuration: Configuration, group: EventLoopGroup, logger: Logger, clock: Sv2Clock = .system, submitter: @escaping Submitter) {
+    /// A service; nothing runs until ``start()``. Found blocks go to `submitter`; with a `ledger`, shares are
+    /// recorded there before they are acknowledged (the sessions are configured to record them).
+    public init(
+        configuration: Configuration, group: EventLoopGroup, logger: Logger, clock: Sv2Clock = .system, ledger: ShareLedger? = nil,
+        submitter: @escaping Submitter
+    ) {
+        var configuration = configuration
+        configuration.session.recordsShares = ledger != nil
         self.configuration = configuration
+        self.ledger = ledger
         self.group = group
         self.logger = logger
         self.clock = clock
@@ -110,12 +128,15 @@ public final class PoolService: Service, Sendable {
             logger: logger, clock: clock, setupTimeout: configuration.setupTimeout, idleTimeout: configuration.idleTimeout,
             outboundLimit: configuration.outboundLimit)
         let hooks = ConnectionHooks<PoolSession, Sv2MessageWire>(
-            ready: { [weak self] _ in self?.makeSession() },
-            effect: { [weak self] effect, _ in self?.perform(effect) },
-            closed: { [weak self] _, session in
+            ready: { [weak self] handle in self?.makeSession(handle) },
+            effect: { [weak self] effect, handle in self?.perform(effect, on: handle) },
+            closed: { [weak self] handle, session in
                 guard let self, var session else { return }
                 miners.subtract(1, ordering: .relaxed)
                 record(session.collectTallies())
+                if let number = connectionNumbers.withLockedValue({ $0.removeValue(forKey: handle.id) }) {
+                    ledger?.connectionClosed(number)
+                }
             })
         let engine = ConnectionEngine(wire: Sv2MessageWire(), readiness: .transportReady, configuration: settings, hooks: hooks)
         let channel = try await ListenError.binding(configuration.listen) {
@@ -130,13 +151,15 @@ public final class PoolService: Service, Sendable {
         return try ListenError.localAddress(of: channel, configured: configuration.listen)
     }
 
-    /// Stops accepting, sends every miner Reconnect to ``Configuration/shutdownReconnect`` when set, closes the
-    /// connections once what was written is flushed, and logs the final statistics.
+    /// Stops accepting, lets the ledger commit what it holds (so that those shares' acknowledgements go out), sends
+    /// every miner Reconnect to ``Configuration/shutdownReconnect`` when set, closes the connections once what was
+    /// written is flushed, and logs the final statistics.
     public func stop() async {
         guard let (channel, task) = server.withLockedValue({ $0 }) else { return }
         task.cancel()
         try? await channel.close().get()
         connections.stop()
+        await ledger?.flush()
         let count = connections.count
         var finalMessages: @Sendable (inout PoolSession, Timestamp) -> [PoolSession.Action] = { _, _ in [] }
         if let target = configuration.shutdownReconnect {
@@ -189,13 +212,19 @@ public final class PoolService: Service, Sendable {
 
     // MARK: - Connections
 
-    /// A miner's connection is ready: its session, with an extranonce prefix unique among live connections.
-    private func makeSession() -> PoolSession? {
+    /// A miner's connection is ready: its session, with an extranonce prefix unique among live connections (and
+    /// among instances, led by the server id when it is not 0).
+    private func makeSession(_ handle: ConnectionHandle<PoolSession, Sv2MessageWire>) -> PoolSession? {
         let index = nextConnection.add(1, ordering: .relaxed).oldValue
-        let prefix = connectionBytes(index, count: 4)
+        let serverID = configuration.serverID
+        let prefix = (serverID == 0 ? [] : [UInt8(serverID >> 8), UInt8(truncatingIfNeeded: serverID)]) + connectionBytes(index, count: 4)
         do {
             let session = try PoolSession(configuration: configuration.session, connectionPrefix: prefix, work: board.withLockedValue { $0.work })
             miners.add(1, ordering: .relaxed)
+            if let ledger {
+                connectionNumbers.withLockedValue { $0[handle.id] = index }
+                ledger.connectionOpened(index, peer: handle.peer)
+            }
             return session
         } catch {
             logger.error("no session for a new connection: \(error)")
@@ -203,11 +232,27 @@ public final class PoolService: Service, Sendable {
         }
     }
 
-    private func perform(_ effect: PoolEffect) {
+    private func perform(_ effect: PoolEffect, on handle: ConnectionHandle<PoolSession, Sv2MessageWire>) {
         switch effect {
         case let .submitBlock(block): submit(block)
         case let .tallies(tallies): record(tallies)
+        case let .record(batch): record(batch, on: handle)
         case .forward, .reportedHashRate: break  // a proxy's concerns
+        }
+    }
+
+    /// Hands a read's shares to the ledger; their SubmitShares.Success go out once it has committed them (or, when it
+    /// refuses them, a SubmitShares.Error per share).
+    private func record(_ batch: ShareBatch, on handle: ConnectionHandle<PoolSession, Sv2MessageWire>) {
+        guard let ledger else { return }
+        let logger = self.logger
+        ledger.record(batch) { committed in
+            if !committed {
+                logger.warning("ledger full: \(batch.accepted.count) valid share(s) answered \(PoolErrorCode.ledgerUnavailable)", metadata: ["peer": "\(handle.peer)"])
+            }
+            let messages = committed ? batch.successMessages : batch.refusals(code: PoolErrorCode.ledgerUnavailable)
+            guard !messages.isEmpty else { return }
+            handle.update { _, _ in messages.map { .send($0) } }
         }
     }
 
@@ -225,8 +270,10 @@ public final class PoolService: Service, Sendable {
             logger.debug("another block on \(block.previousBlockHash.displayHex) by \"\(block.user)\": counted as a share, not submitted")
             return
         }
+        let ledger = self.ledger, found = clock.now()
         submitter(block.solution) { sent in
             if sent {
+                ledger?.record(block: BlockRecord(block, at: found))
                 logger.info("block found by \"\(block.user)\": \(block.hash.displayHex) (template \(block.templateID)), submitted")
             } else {
                 logger.error("block found by \"\(block.user)\": \(block.hash.displayHex) but the template provider is not connected")
@@ -257,5 +304,16 @@ extension PoolJobBoard.Ignored {
     var isExpected: Bool {
         if case .noTipYet = self { return true }
         return false
+    }
+}
+
+extension BlockRecord {
+    /// The ledger's record of `block`, found at `time`; its height read from the coinbase's BIP34 push.
+    init(_ block: FoundBlock, at time: Timestamp) {
+        let (user, worker) = AcceptedShare.account(block.user)
+        let height = (try? Transaction(bytes: block.coinbase)).flatMap { $0.inputs.first }.flatMap { try? BIP34.height(inScriptSig: $0.scriptSig) }
+        self.init(
+            time: time, hash: block.hash, height: height, user: user, worker: worker, templateID: block.templateID,
+            previousBlockHash: block.previousBlockHash)
     }
 }

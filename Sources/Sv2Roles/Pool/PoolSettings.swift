@@ -1,6 +1,7 @@
 import Bitcoin
 import Logging
 import Sv2Crypto
+import Sv2Ledger
 import Sv2Node
 
 /// The settings of `sv2 pool`, resolved from its configuration layers (TOML file, flags, `SV2_POOL_*` environment).
@@ -11,6 +12,7 @@ public struct PoolSettings: Sendable {
         "listen_address", "authority_public_key", "authority_secret_key", "cert_validity_sec", "coinbase_reward_script",
         "pool_signature", "shares_per_minute", "tp_address", "tp_authority_public_key", "version_rolling", "shutdown_reconnect_address", "datadir",
         "rpc_listen", "rpc_user", "rpc_password", "generation_rate", "fee_delta", "template_interval",
+        "ledger", "server_id", "ledger_pending_limit",
     ]).union(LogSettings.keys)
 
     /// Where miners connect (default 0.0.0.0:3333).
@@ -40,6 +42,13 @@ public struct PoolSettings: Sendable {
     public var embedded: TemplateProviderSettings?
     /// Log level and format.
     public var log: LogSettings
+    /// The share ledger: `ledger` (`sqlite:PATH`, `postgresql://…`, or `none`); by default `sqlite:DATADIR/ledger.sqlite`
+    /// when `datadir` is given, else none.
+    public var ledger: LedgerLocation?
+    /// This instance's id among pools that share a ledger (`server_id`, 0–65535, default 0).
+    public var serverID: UInt16
+    /// Unwritten shares the ledger holds at most while its database fails (`ledger_pending_limit`, default 1,000,000).
+    public var ledgerPendingLimit: Int
 
     /// Resolves every setting, with a clear error for the first bad one.
     public init(_ layers: ConfigurationLayers) throws(ConfigurationError) {
@@ -72,6 +81,22 @@ public struct PoolSettings: Sendable {
         guard sharesPerMinute > 0 else { throw layers.error("shares_per_minute", "must be above 0") }
         versionRolling = try layers.boolean("version_rolling") ?? true
         shutdownReconnect = try layers.hostPort("shutdown_reconnect_address")
+        ledger = try Self.ledgerLocation(layers)
+        serverID = UInt16(try layers.integer("server_id", in: 0...65535) ?? 0)
+        ledgerPendingLimit = Int(try layers.integer("ledger_pending_limit", in: 1...100_000_000) ?? 1_000_000)
+    }
+
+    /// The `ledger` setting, or its default in the datadir.
+    public static func ledgerLocation(_ layers: ConfigurationLayers) throws(ConfigurationError) -> LedgerLocation? {
+        guard let text = try layers.string("ledger") else {
+            return try layers.string("datadir").map { .sqlite(path: $0 + "/ledger.sqlite") }
+        }
+        if text == "none" { return nil }
+        do {
+            return try LedgerLocation(text)
+        } catch {
+            throw layers.error("ledger", error.description)
+        }
     }
 
     /// The scriptPubKey of an address (any network) or a descriptor (`addr(...)`, `raw(...)`).

@@ -135,7 +135,7 @@ final class AggregateRelay: DeviceRelay {
             logger.info("block found by \"\(block.user)\": \(block.hash.displayHex), forwarded upstream")
         case let .reportedHashRate(change):
             reported(change: change)
-        case .tallies:
+        case .tallies, .record:
             break
         }
     }

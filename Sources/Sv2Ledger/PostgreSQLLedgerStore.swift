@@ -1,0 +1,133 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Sv2Binary
+import Sv2Sessions
+
+/// The ledger in PostgreSQL through postgres-nio: several pool instances (each its own `server_id`) write to one
+/// database. Shares go in one `INSERT … SELECT FROM UNNEST(arrays)` per commit; migrations take an advisory lock so
+/// that instances starting together apply each version once. A lost connection fails the write, and the client's
+/// pool connects again on the next one.
+public struct PostgreSQLLedgerStore: LedgerStore {
+    private let client: PostgresClient
+    private let logger: Logger
+
+    /// Runs `body` with a store whose client runs meanwhile.
+    static func with<Result: Sendable>(
+        _ address: LedgerLocation.PostgreSQLAddress, logger: Logger, _ body: @Sendable (any LedgerStore) async throws -> Result
+    ) async throws -> Result {
+        var configuration = PostgresClient.Configuration(
+            host: address.host, port: address.port, username: address.user, password: address.password, database: address.database,
+            tls: .disable)
+        configuration.options.connectTimeout = .seconds(3)
+        configuration.options.maximumConnections = 4
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let store = PostgreSQLLedgerStore(client: client, logger: logger)
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask {
+                await client.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await body(store)
+        }
+    }
+
+    /// Applies the missing migrations under an advisory lock, in one transaction.
+    public func migrate() async throws -> [String] {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(7402341)", logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: LedgerSchema.versionTable), logger: logger)
+            var version = 0
+            for try await current in try await connection.query("SELECT COALESCE(MAX(version), 0) FROM sv2_ledger_schema", logger: logger)
+                .decode(Int.self) { version = current }
+            var applied = [String]()
+            for migration in try LedgerSchema.pending(after: version) {
+                for statement in migration.statements(.postgresql) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                try await connection.query(
+                    "INSERT INTO sv2_ledger_schema (version, name, applied_ms) VALUES (\(migration.version), \(migration.name), \(now))",
+                    logger: logger)
+                applied.append(migration.name)
+            }
+            return applied
+        }
+    }
+
+    /// Writes `entries` in one transaction.
+    public func write(_ entries: LedgerEntries, serverID: Int, processStarted: Timestamp) async throws {
+        let server = Int64(serverID)
+        try await client.withTransaction(logger: logger) { connection in
+            let shares = entries.shares
+            if !shares.isEmpty {
+                let times = shares.map(\.time.milliseconds), users = shares.map(\.user), workers = shares.map(\.worker)
+                let channels = shares.map { Int64($0.channelID) }, sequences = shares.map { Int64($0.sequenceNumber) }
+                let jobs = shares.map { Int64($0.jobID) }, difficulties = shares.map(\.difficulty), works = shares.map(\.work)
+                let hashes = shares.map { ByteBuffer(bytes: $0.hash.bigEndianBytes) }, blocks = shares.map(\.isBlock)
+                try await connection.query("""
+                    INSERT INTO shares (server_id, time_ms, user_name, worker, channel_id, sequence_number, job_id, difficulty, work, hash, \
+                    is_block) SELECT \(server), * FROM UNNEST(\(times), \(users), \(workers), \(channels), \(sequences), \(jobs), \
+                    \(difficulties), \(works), \(hashes), \(blocks)) ON CONFLICT (hash) DO NOTHING
+                    """, logger: logger)
+            }
+            for item in entries.rejections {
+                try await connection.query(Self.statement(
+                    LedgerSQL.addRejections, [server, item.minute, item.user, item.worker, item.errorCode, item.count]), logger: logger)
+            }
+            for item in entries.blocks {
+                try await connection.query(Self.statement(LedgerSQL.addBlock, [
+                    server, item.time.milliseconds, ByteBuffer(bytes: item.hash.bigEndianBytes), item.height.map { Int64($0) }, item.user,
+                    item.worker, Int64(bitPattern: item.templateID), ByteBuffer(bytes: item.previousBlockHash.bigEndianBytes),
+                ]), logger: logger)
+            }
+            for item in entries.connections {
+                try await connection.query(Self.statement(LedgerSQL.upsertConnection, [
+                    server, processStarted.milliseconds, Int64(item.number), item.peer, item.opened.milliseconds, item.closed?.milliseconds,
+                ]), logger: logger)
+            }
+        }
+    }
+
+    /// Reads the aggregates of `query`.
+    public func rows(for query: LedgerQuery) async throws -> LedgerRows {
+        var rows = LedgerRows()
+        let user = query.user ?? ""
+        for try await (name, worker, accepted, work, blockShares) in try await client.query(
+            Self.statement(LedgerSQL.sharesByWorker, [user, query.sinceMilliseconds]), logger: logger
+        ).decode((String, String, Int64, Double, Int64).self) {
+            rows.shares.append(.init(user: name, worker: worker, accepted: accepted, work: work, blockShares: blockShares))
+        }
+        for try await (name, worker, code, count) in try await client.query(
+            Self.statement(LedgerSQL.rejectionsByWorker, [user, query.sinceMinute]), logger: logger
+        ).decode((String, String, String, Int64).self) {
+            rows.rejections.append(.init(user: name, worker: worker, errorCode: code, count: count))
+        }
+        for try await (server, time, hash, height, name, worker, template, previous) in try await client.query(
+            Self.statement(LedgerSQL.blocks, [user, query.sinceMilliseconds]), logger: logger
+        ).decode((Int64, Int64, ByteBuffer, Int64?, String, String, Int64, ByteBuffer).self) {
+            rows.blocks.append(.init(serverID: server, record: BlockRecord(
+                time: Timestamp(milliseconds: time), hash: U256(bigEndianBytes: Array(buffer: hash)) ?? .zero,
+                height: height.map { UInt32(clamping: $0) }, user: name, worker: worker, templateID: UInt64(bitPattern: template),
+                previousBlockHash: U256(bigEndianBytes: Array(buffer: previous)) ?? .zero)))
+        }
+        if let window = query.pplnsWindow {
+            rows.pplnsWindow = window
+            for try await (name, work) in try await client.query(Self.statement(LedgerSQL.pplnsWindow, [Int64(window)]), logger: logger).decode((String, Double).self) {
+                rows.pplns[name] = work
+            }
+        }
+        return rows
+    }
+
+    /// A statement of ``LedgerSQL`` with its parameters (nil binds NULL).
+    private static func statement(_ sql: String, _ values: [(any PostgresDynamicTypeEncodable)?]) -> PostgresQuery {
+        var bindings = PostgresBindings(capacity: values.count)
+        for value in values {
+            if let value { bindings.append(value) } else { bindings.appendNull() }
+        }
+        return PostgresQuery(unsafeSQL: sql, binds: bindings)
+    }
+}
