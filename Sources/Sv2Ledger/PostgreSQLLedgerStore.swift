@@ -12,6 +12,7 @@ import Sv2Sessions
 public struct PostgreSQLLedgerStore: LedgerStore {
     private let client: PostgresClient
     private let logger: Logger
+    private let address: LedgerLocation.PostgreSQLAddress
 
     /// Runs `body` with a store whose client runs meanwhile.
     static func with<Result: Sendable>(
@@ -22,20 +23,24 @@ public struct PostgreSQLLedgerStore: LedgerStore {
             tls: .disable)
         configuration.options.connectTimeout = .seconds(3)
         configuration.options.maximumConnections = 4
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let store = PostgreSQLLedgerStore(client: client, logger: logger)
-        return try await withThrowingTaskGroup(of: Result?.self) { group in
-            group.addTask {
-                await client.run()
-                return nil
-            }
-            defer { group.cancelAll() }
-            return try await body(store)
-        }
+        // The client's own log: errors only (a failing database is reported once by the ledger, not per connection try).
+        var clientLogger = logger
+        clientLogger.logLevel = .error
+        let client = PostgresClient(configuration: configuration, backgroundLogger: clientLogger)
+        let store = PostgreSQLLedgerStore(client: client, logger: logger, address: address)
+        // Detached, so that the client does not inherit the pool's graceful shutdown: the ledger still commits
+        // what it holds after the pool stops serving, and ends the client when it is done.
+        let runner = Task.detached { await client.run() }
+        defer { runner.cancel() }
+        return try await body(store)
     }
 
     /// Applies the missing migrations under an advisory lock, in one transaction.
     public func migrate() async throws -> [String] {
+        try await described { try await applyMigrations() }
+    }
+
+    private func applyMigrations() async throws -> [String] {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(7402341)", logger: logger)
             try await connection.query(PostgresQuery(unsafeSQL: LedgerSchema.versionTable), logger: logger)
@@ -59,6 +64,10 @@ public struct PostgreSQLLedgerStore: LedgerStore {
 
     /// Writes `entries` in one transaction.
     public func write(_ entries: LedgerEntries, serverID: Int, processStarted: Timestamp) async throws {
+        try await described { try await insert(entries, serverID: serverID, processStarted: processStarted) }
+    }
+
+    private func insert(_ entries: LedgerEntries, serverID: Int, processStarted: Timestamp) async throws {
         let server = Int64(serverID)
         try await client.withTransaction(logger: logger) { connection in
             let shares = entries.shares
@@ -93,6 +102,10 @@ public struct PostgreSQLLedgerStore: LedgerStore {
 
     /// Reads the aggregates of `query`.
     public func rows(for query: LedgerQuery) async throws -> LedgerRows {
+        try await described { try await read(query) }
+    }
+
+    private func read(_ query: LedgerQuery) async throws -> LedgerRows {
         var rows = LedgerRows()
         let user = query.user ?? ""
         for try await (name, worker, accepted, work, blockShares) in try await client.query(
@@ -129,5 +142,46 @@ public struct PostgreSQLLedgerStore: LedgerStore {
             if let value { bindings.append(value) } else { bindings.appendNull() }
         }
         return PostgresQuery(unsafeSQL: sql, binds: bindings)
+    }
+
+    /// Runs `body`, its PostgreSQL errors made one sentence (postgres-nio's own descriptions hide the server's message).
+    /// When the client's pool cannot connect, one direct connection says why.
+    private func described<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PSQLError {
+            throw LedgerError(Self.describe(error))
+        } catch let error as PostgresTransactionError {
+            throw LedgerError(Self.describe(error))
+        } catch {
+            // The client's pool gives up connecting with an error of its own that does not say why.
+            throw LedgerError(await connectionFailure() ?? "PostgreSQL: \(error)")
+        }
+    }
+
+    /// Why a direct connection to the server fails (nil when it succeeds).
+    private func connectionFailure() async -> String? {
+        let configuration = PostgresConnection.Configuration(
+            host: address.host, port: address.port, username: address.user, password: address.password, database: address.database,
+            tls: .disable)
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try? await connection.close()
+            return nil
+        } catch {
+            return "cannot connect to \(address.host):\(address.port): \(Self.describe(error))"
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let transaction = error as? PostgresTransactionError {
+            let inner: (any Error)? = transaction.closureError ?? transaction.beginError ?? transaction.commitError
+            return inner.map(describe) ?? "a transaction failed"
+        }
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return "PostgreSQL: \(message)" }
+            return "PostgreSQL: \(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+        }
+        return "\(error)"
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import Sv2Channels
@@ -24,13 +25,20 @@ public final class ShareLedger: Service, Sendable {
         public var pendingLimit: Int
         /// How long shutdown keeps retrying a failing database before it gives up the unacknowledged rest.
         public var shutdownGrace: Duration
+        /// A commit without an answer for this long counts as failed (a database that went away mid-transaction
+        /// answers nothing): it is abandoned and retried.
+        public var commitTimeout: Duration
 
-        /// Settings; 1,000,000 pending shares (some 200 MB) and 10 s of grace by default.
-        public init(location: LedgerLocation, serverID: Int = 0, pendingLimit: Int = 1_000_000, shutdownGrace: Duration = .seconds(10)) {
+        /// Settings; 1,000,000 pending shares (some 200 MB), 10 s of grace and 5 s per commit by default.
+        public init(
+            location: LedgerLocation, serverID: Int = 0, pendingLimit: Int = 1_000_000, shutdownGrace: Duration = .seconds(10),
+            commitTimeout: Duration = .seconds(5)
+        ) {
             self.location = location
             self.serverID = serverID
             self.pendingLimit = pendingLimit
             self.shutdownGrace = shutdownGrace
+            self.commitTimeout = commitTimeout
         }
     }
 
@@ -43,8 +51,8 @@ public final class ShareLedger: Service, Sendable {
         /// Shares gathered or being written.
         var unwritten = 0
         var wake: AsyncStream<Void>.Continuation?
-        /// Graceful shutdown began.
-        var stopping = false
+        /// When graceful shutdown began.
+        var stopping: ContinuousClock.Instant?
         var open = [UInt32: ConnectionRecord]()
     }
 
@@ -141,7 +149,7 @@ public final class ShareLedger: Service, Sendable {
                 await self.write(to: store)
             } onGracefulShutdown: {
                 self.state.withLock { pending in
-                    pending.stopping = true
+                    pending.stopping = .now
                     pending.wake?.finish()
                 }
             }
@@ -150,7 +158,7 @@ public final class ShareLedger: Service, Sendable {
 
     private func write(to store: any LedgerStore) async {
         var failing = Failing(logger: logger, location: configuration.location)
-        guard let applied = await failing.retry({ try await store.migrate() }, giveUp: { self.state.withLock { $0.stopping } }) else {
+        guard let applied = await failing.retry({ try await store.migrate() }, giveUp: { self.state.withLock { $0.stopping != nil } }) else {
             logger.error("ledger \(configuration.location): shut down before the database could be opened")
             return
         }
@@ -158,16 +166,17 @@ public final class ShareLedger: Service, Sendable {
             logger.info("ledger \(configuration.location): schema migrations applied: \(applied.joined(separator: "; "))")
         }
         logger.info("ledger \(configuration.location): recording shares as server \(configuration.serverID)")
-        for await _ in wakes { await commitPending(store, failing: &failing, deadline: nil) }
-        let deadline = ContinuousClock.now + configuration.shutdownGrace
-        await commitPending(store, failing: &failing, deadline: deadline)
+        for await _ in wakes { await commitPending(store, failing: &failing) }
+        await commitPending(store, failing: &failing)
         let lost = state.withLock { $0.unwritten }
         if lost > 0 { logger.error("ledger: \(lost) unacknowledged share(s) not written at shutdown (the database failed)") }
     }
 
     /// Commits what has gathered, over and over until nothing is left; a failing commit is retried with the same
-    /// records (and whatever gathers meanwhile waits for the next one) until `deadline`.
-    private func commitPending(_ store: any LedgerStore, failing: inout Failing, deadline: ContinuousClock.Instant?) async {
+    /// records (and whatever gathers meanwhile waits for the next one), for ever, or once shutdown began for
+    /// ``Configuration/shutdownGrace``.
+    private func commitPending(_ store: any LedgerStore, failing: inout Failing) async {
+        let grace = configuration.shutdownGrace
         while true {
             let (entries, acknowledgements) = state.withLock { pending in
                 defer { (pending.entries, pending.acknowledgements) = (LedgerEntries(), []) }
@@ -175,11 +184,43 @@ public final class ShareLedger: Service, Sendable {
             }
             guard !entries.isEmpty || !acknowledgements.isEmpty else { return }
             let written = entries.isEmpty ? true : await failing.retry({
-                try await store.write(entries, serverID: self.configuration.serverID, processStarted: self.started)
-            }, giveUp: { deadline.map { ContinuousClock.now > $0 } ?? false }) != nil
+                try await self.withCommitTimeout {
+                    try await store.write(entries, serverID: self.configuration.serverID, processStarted: self.started)
+                }
+            }, giveUp: { self.state.withLock { $0.stopping }.map { ContinuousClock.now > $0 + grace } ?? false }) != nil
             state.withLock { $0.unwritten -= entries.shares.count }
             for acknowledge in acknowledgements { acknowledge(written) }
             if !written { return }
+        }
+    }
+
+    /// Runs `commit`; when it has not finished within ``Configuration/commitTimeout`` it fails with a timeout and
+    /// is cancelled and abandoned (a client waiting on a vanished server may not heed cancellation at once; a retry
+    /// while it lingers is harmless, as writes are idempotent).
+    private func withCommitTimeout(_ commit: @escaping @Sendable () async throws -> Void) async throws {
+        let timeout = configuration.commitTimeout
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let pending = Mutex<CheckedContinuation<Void, any Error>?>(continuation)
+            let finish: @Sendable (Result<Void, any Error>) -> Void = { result in pending.withLock { $0.take() }?.resume(with: result) }
+            let timer = Mutex<Task<Void, Never>?>(nil)
+            let work = Task {
+                let result: Result<Void, any Error>
+                do {
+                    try await commit()
+                    result = .success(())
+                } catch {
+                    result = .failure(error)
+                }
+                timer.withLock { $0?.cancel() }
+                finish(result)
+            }
+            timer.withLock { slot in
+                slot = Task {
+                    guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                    finish(.failure(LedgerError("no answer from the database within \(Failing.seconds(timeout))")))
+                    work.cancel()
+                }
+            }
         }
     }
 }
@@ -199,7 +240,7 @@ private struct Failing {
             do {
                 let value = try await operation()
                 if let since {
-                    logger.notice("ledger \(location): the database is back after \(ContinuousClock.now - since), held shares committed")
+                    logger.notice("ledger \(location): the database is back after \(Self.seconds(ContinuousClock.now - since)), held shares committed")
                     self.since = nil
                 }
                 return value
@@ -211,12 +252,18 @@ private struct Failing {
                     logger.error("ledger \(location): \(error); acknowledgements wait, retrying")
                 } else if now - lastLog >= .seconds(10) {
                     lastLog = now
-                    logger.error("ledger \(location): still failing after \(now - (since ?? now)): \(error)")
+                    logger.error("ledger \(location): still failing after \(Self.seconds(now - (since ?? now))): \(error)")
                 }
                 if giveUp() { return nil }
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(2))
             }
         }
+    }
+
+    /// `12.3 s`.
+    static func seconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        return String(format: "%.1f s", Double(seconds) + Double(attoseconds) / 1e18)
     }
 }
