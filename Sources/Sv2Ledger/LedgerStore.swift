@@ -11,6 +11,9 @@ public protocol LedgerStore: Sendable {
     func write(_ entries: LedgerEntries, serverID: Int, processStarted: Timestamp) async throws
     /// The aggregates `sv2 pool stats` reports.
     func rows(for query: LedgerQuery) async throws -> LedgerRows
+    /// Housekeeping the ledger runs every second beside its commits, never blocking them (SQLite: copies the WAL
+    /// into the database file; PostgreSQL: nothing, the server does its own).
+    func maintain() async throws
 }
 
 /// What `sv2 pool stats` asks for.

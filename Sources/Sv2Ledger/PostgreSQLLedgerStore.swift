@@ -100,6 +100,9 @@ public struct PostgreSQLLedgerStore: LedgerStore {
         }
     }
 
+    /// Nothing: the server checkpoints and vacuums by itself.
+    public func maintain() async throws {}
+
     /// Reads the aggregates of `query`.
     public func rows(for query: LedgerQuery) async throws -> LedgerRows {
         try await described { try await read(query) }

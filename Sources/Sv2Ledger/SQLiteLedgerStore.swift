@@ -7,8 +7,11 @@ import Sv2Sessions
 /// The ledger in a SQLite file through GRDB: WAL journal (readers such as `sv2 pool stats` never block the pool),
 /// `synchronous = FULL` (a commit is on disk before it returns, so an acknowledged share survives a crash of the
 /// process or of the machine), one writer connection; each commit runs on GRDB's own queue, off the event loops.
+/// The WAL is copied into the database by a second connection (``maintain()``, a passive checkpoint) rather than by
+/// the commit that happens to fill it, which would hold that commit's shares back by a checkpoint's time.
 public struct SQLiteLedgerStore: LedgerStore {
     private let database: DatabaseQueue
+    private let checkpointer: DatabaseQueue?
 
     /// Opens (with `readOnly` false, creates) the ledger file at `path`.
     public init(path: String, readOnly: Bool = false) throws {
@@ -29,6 +32,15 @@ public struct SQLiteLedgerStore: LedgerStore {
         }
         do {
             database = try DatabaseQueue(path: path, configuration: configuration)
+            if readOnly {
+                checkpointer = nil
+            } else {
+                try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+                var second = Configuration()
+                second.busyMode = .timeout(10)
+                second.label = "sv2-ledger-checkpoint"
+                checkpointer = try DatabaseQueue(path: path, configuration: second)
+            }
         } catch {
             throw LedgerError("cannot open the ledger \(path): \(error)")
         }
@@ -112,6 +124,11 @@ public struct SQLiteLedgerStore: LedgerStore {
             }
             return rows
         }
+    }
+
+    /// A passive checkpoint: the WAL's committed pages copied into the database file without blocking the writer.
+    public func maintain() async throws {
+        try await checkpointer?.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
     }
 
     /// `$1`-style parameters as SQLite's numbered `?1`.

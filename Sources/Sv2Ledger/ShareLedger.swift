@@ -6,7 +6,7 @@ import Sv2Sessions
 import Synchronization
 
 /// The pool's share ledger: records arrive from any event loop (``record(_:acknowledge:)``, ``record(block:)``,
-/// ``connectionOpened(_:peer:at:)``…) and one writer task commits whatever has gathered in one transaction as soon as
+/// ``connectionOpened(_:peer:)``…) and one writer task commits whatever has gathered in one transaction as soon as
 /// the previous commit ends (group commit: the busier the pool, the bigger each transaction). Each ``ShareBatch``'s
 /// `acknowledge` runs once its shares are committed — only then does the miner hear they were accepted.
 ///
@@ -25,8 +25,8 @@ public final class ShareLedger: Service, Sendable {
         public var pendingLimit: Int
         /// How long shutdown keeps retrying a failing database before it gives up the unacknowledged rest.
         public var shutdownGrace: Duration
-        /// A commit without an answer for this long counts as failed (a database that went away mid-transaction
-        /// answers nothing): it is abandoned and retried.
+        /// A PostgreSQL commit without an answer for this long counts as failed (a server that went away
+        /// mid-transaction answers nothing): it is abandoned and retried.
         public var commitTimeout: Duration
 
         /// Settings; 1,000,000 pending shares (some 200 MB), 10 s of grace and 5 s per commit by default.
@@ -50,6 +50,8 @@ public final class ShareLedger: Service, Sendable {
         var acknowledgements = [Acknowledge]()
         /// Shares gathered or being written.
         var unwritten = 0
+        /// Transactions committed.
+        var commits = 0
         var wake: AsyncStream<Void>.Continuation?
         /// When graceful shutdown began.
         var stopping: ContinuousClock.Instant?
@@ -131,6 +133,9 @@ public final class ShareLedger: Service, Sendable {
     /// Shares recorded but not yet committed.
     public var unwrittenShares: Int { state.withLock { $0.unwritten } }
 
+    /// Transactions committed since the ledger started.
+    public var commitCount: Int { state.withLock { $0.commits } }
+
     @discardableResult
     private func enqueue<T>(_ body: (inout Pending) -> T) -> T {
         state.withLock { pending in
@@ -166,6 +171,13 @@ public final class ShareLedger: Service, Sendable {
             logger.info("ledger \(configuration.location): schema migrations applied: \(applied.joined(separator: "; "))")
         }
         logger.info("ledger \(configuration.location): recording shares as server \(configuration.serverID)")
+        let maintenance = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                try? await store.maintain()
+            }
+        }
+        defer { maintenance.cancel() }
         for await _ in wakes { await commitPending(store, failing: &failing) }
         await commitPending(store, failing: &failing)
         let lost = state.withLock { $0.unwritten }
@@ -183,12 +195,17 @@ public final class ShareLedger: Service, Sendable {
                 return (pending.entries, pending.acknowledgements)
             }
             guard !entries.isEmpty || !acknowledgements.isEmpty else { return }
+            let write: @Sendable () async throws -> Void = {
+                try await store.write(entries, serverID: self.configuration.serverID, processStarted: self.started)
+            }
             let written = entries.isEmpty ? true : await failing.retry({
-                try await self.withCommitTimeout {
-                    try await store.write(entries, serverID: self.configuration.serverID, processStarted: self.started)
-                }
+                // Only a server can leave a commit unanswered; a local file answers or fails.
+                if case .postgresql = self.configuration.location { try await self.withCommitTimeout(write) } else { try await write() }
             }, giveUp: { self.state.withLock { $0.stopping }.map { ContinuousClock.now > $0 + grace } ?? false }) != nil
-            state.withLock { $0.unwritten -= entries.shares.count }
+            state.withLock { pending in
+                pending.unwritten -= entries.shares.count
+                if written, !entries.isEmpty { pending.commits += 1 }
+            }
             for acknowledge in acknowledgements { acknowledge(written) }
             if !written { return }
         }

@@ -5,6 +5,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run benchmarks; each prints our figure, a reference measured in the same run, and the ratio.",
-        subcommands: [CodecBenchmark.self, NoiseBenchmark.self, TemplateProviderBenchmark.self, Sha256dBenchmark.self, SharesBenchmark.self, TranslateBenchmark.self, ProxyBenchmark.self]
+        subcommands: [CodecBenchmark.self, NoiseBenchmark.self, TemplateProviderBenchmark.self, Sha256dBenchmark.self, SharesBenchmark.self, TranslateBenchmark.self, ProxyBenchmark.self, LedgerBenchmark.self]
     )
 }

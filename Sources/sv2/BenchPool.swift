@@ -6,6 +6,7 @@ import NIOPosix
 import Sv2Binary
 import Sv2Channels
 import Sv2Crypto
+import Sv2Ledger
 import Sv2Messages
 import Sv2Network
 import Sv2Roles
@@ -21,8 +22,9 @@ struct BenchPool {
     /// Its authority key (clients check the pool's certificate against the public half).
     let authority: Secp256k1SecretKey
 
-    /// Starts a pool on `group` with `session` settings and gives it its first tip (``newTip(_:)`` 1).
-    init(group: EventLoopGroup, session: PoolSessionConfiguration) async throws {
+    /// Starts a pool on `group` with `session` settings (recording shares in `ledger` when given, whose ``ShareLedger/run()``
+    /// the caller runs) and gives it its first tip (``newTip(_:)`` 1).
+    init(group: EventLoopGroup, session: PoolSessionConfiguration, ledger: ShareLedger? = nil) async throws {
         var random = SystemRandom()
         authority = Secp256k1SecretKey.generate(using: &random)
         service = PoolService(
@@ -31,7 +33,7 @@ struct BenchPool {
                 transport: Sv2TransportConfiguration(security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority))),
                 session: session, rewardScript: [0x51], poolSignature: "bench",
                 vardiffInterval: .seconds(3600), statisticsInterval: .seconds(3600)),
-            group: group, logger: LogSettings(level: .warning).logger("bench")
+            group: group, logger: LogSettings(level: .warning).logger("bench"), ledger: ledger
         ) { _, sent in sent(true) }
         guard let port = try await service.start().port else { throw CommandFailure("the pool did not bind") }
         self.port = port

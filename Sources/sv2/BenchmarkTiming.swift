@@ -27,6 +27,18 @@ enum BenchmarkTiming {
         sorted[min(sorted.count - 1, sorted.count * percent / 100)]
     }
 
+    /// A rate rounded to a whole number with thousands separated: `123,456`.
+    static func grouped(_ rate: Double) -> String {
+        let whole = Int(rate.rounded())
+        var text = String(whole)
+        var index = text.count - 3
+        while index > 0 {
+            text.insert(",", at: text.index(text.startIndex, offsetBy: index))
+            index -= 3
+        }
+        return text
+    }
+
     /// Prints rows as an aligned table with `header` on top.
     static func printTable(_ header: [String], _ rows: [[String]]) {
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }

@@ -164,11 +164,11 @@ struct SharesBenchmark: AsyncParsableCommand {
         BenchmarkTiming.printTable(
             ["validated", "shares/s", "us/share", "ratio to floor"],
             [
-                ["SubmitSharesStandard", Self.figure(standardRate), BenchmarkTiming.format(1e6 / standardRate, digits: 2), BenchmarkTiming.format(floorRate / standardRate, digits: 2) + "x"],
-                ["SubmitSharesExtended", Self.figure(extendedRate), BenchmarkTiming.format(1e6 / extendedRate, digits: 2), BenchmarkTiming.format(floorRate / extendedRate, digits: 2) + "x"],
-                ["extended from frame bytes", Self.figure(frameRate), BenchmarkTiming.format(1e6 / frameRate, digits: 2), BenchmarkTiming.format(floorRate / frameRate, digits: 2) + "x"],
-                ["extended through the connection engine", Self.figure(engineRate), BenchmarkTiming.format(1e6 / engineRate, digits: 2), BenchmarkTiming.format(floorRate / engineRate, digits: 2) + "x"],
-                ["SHA256d of the headers (floor, ref)", Self.figure(floorRate), BenchmarkTiming.format(1e6 / floorRate, digits: 2), "1.00x"],
+                ["SubmitSharesStandard", BenchmarkTiming.grouped(standardRate), BenchmarkTiming.format(1e6 / standardRate, digits: 2), BenchmarkTiming.format(floorRate / standardRate, digits: 2) + "x"],
+                ["SubmitSharesExtended", BenchmarkTiming.grouped(extendedRate), BenchmarkTiming.format(1e6 / extendedRate, digits: 2), BenchmarkTiming.format(floorRate / extendedRate, digits: 2) + "x"],
+                ["extended from frame bytes", BenchmarkTiming.grouped(frameRate), BenchmarkTiming.format(1e6 / frameRate, digits: 2), BenchmarkTiming.format(floorRate / frameRate, digits: 2) + "x"],
+                ["extended through the connection engine", BenchmarkTiming.grouped(engineRate), BenchmarkTiming.format(1e6 / engineRate, digits: 2), BenchmarkTiming.format(floorRate / engineRate, digits: 2) + "x"],
+                ["SHA256d of the headers (floor, ref)", BenchmarkTiming.grouped(floorRate), BenchmarkTiming.format(1e6 / floorRate, digits: 2), "1.00x"],
             ])
         print("goal: >= 100,000 validated shares/s per core")
     }
@@ -214,17 +214,6 @@ struct SharesBenchmark: AsyncParsableCommand {
         return rate
     }
 
-    private static func figure(_ rate: Double) -> String {
-        let whole = Int(rate.rounded())
-        var text = String(whole)
-        var index = text.count - 3
-        while index > 0 {
-            text.insert(",", at: text.index(text.startIndex, offsetBy: index))
-            index -= 3
-        }
-        return text
-    }
-
     // MARK: - Part 2
 
     private func endToEnd() async throws {
@@ -235,27 +224,8 @@ struct SharesBenchmark: AsyncParsableCommand {
     }
 
     private func measureEndToEnd(pool: BenchPool, group: EventLoopGroup) async throws {
-        let (port, authority) = (pool.port, pool.authority)
-
-        let recorder = BenchRoundTrips()
-        var channels = [Channel]()
-        for index in 0..<miners {
-            let handler = BenchMiner(index: index, recorder: recorder)
-            channels.append(try await Sv2Connections.connect(
-                host: "127.0.0.1", port: port, group: group, configuration: .init(security: .initiator(authority: authority.xOnlyPublicKey))
-            ) { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
-            }.get())
-        }
-        defer { for channel in channels { channel.close(promise: nil) } }
-        try recorder.waitForMiners(miners, seconds: 60)
-        recorder.start()
-        try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-        let (count, samples, rejected) = recorder.stop()
-        guard count > 0 else { throw CommandFailure("no share was acknowledged") }
-        let sorted = samples.sorted()
-        let p50 = BenchmarkTiming.percentile(sorted, 50)
-        let p99 = BenchmarkTiming.percentile(sorted, 99)
+        let figures = try await BenchRoundTrips.measure(pool: pool, group: group, miners: miners, seconds: seconds)
+        let (count, p50, p99, rejected) = (figures.acknowledged, figures.p50, figures.p99, figures.rejected)
         let share = SubmitSharesExtended(
             channelID: 1, sequenceNumber: 0, jobID: 1, nonce: 0, ntime: 0, version: 0, extranonce: Array(repeating: 0, count: 8))
         let ack = SubmitSharesSuccess()
@@ -265,7 +235,7 @@ struct SharesBenchmark: AsyncParsableCommand {
         BenchmarkTiming.printTable(
             ["measurement", "value"],
             [
-                ["shares/s (all miners)", Self.figure(Double(count) / seconds)],
+                ["shares/s (all miners)", BenchmarkTiming.grouped(Double(count) / seconds)],
                 ["round trip p50", BenchmarkTiming.format(p50, digits: 1) + " us"],
                 ["round trip p99", BenchmarkTiming.format(p99, digits: 1) + " us"],
                 ["bytes per share up (SubmitSharesExtended, 8-byte extranonce)", "\(up)"],
@@ -277,6 +247,42 @@ struct SharesBenchmark: AsyncParsableCommand {
 
 /// Collects share round trips from every bench miner.
 final class BenchRoundTrips: @unchecked Sendable {
+    /// What one end-to-end run measured.
+    struct Figures {
+        /// Shares acknowledged while it ran.
+        var acknowledged: Int
+        /// Round trip (SubmitSharesExtended to its SubmitShares.Success) median, microseconds.
+        var p50: Double
+        /// Round trip 99th percentile, microseconds.
+        var p99: Double
+        /// Shares refused.
+        var rejected: Int
+    }
+
+    /// `miners` simulated miners on `pool` over Noise, each with one share in flight, for `seconds`.
+    static func measure(pool: BenchPool, group: EventLoopGroup, miners: Int, seconds: Double) async throws -> Figures {
+        let recorder = BenchRoundTrips()
+        var channels = [Channel]()
+        for index in 0..<miners {
+            let handler = BenchMiner(index: index, recorder: recorder)
+            channels.append(try await Sv2Connections.connect(
+                host: "127.0.0.1", port: pool.port, group: group,
+                configuration: .init(security: .initiator(authority: pool.authority.xOnlyPublicKey))
+            ) { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+            }.get())
+        }
+        defer { for channel in channels { channel.close(promise: nil) } }
+        try recorder.waitForMiners(miners, seconds: 60)
+        recorder.start()
+        try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+        let (count, samples, rejected) = recorder.stop()
+        guard count > 0 else { throw CommandFailure("no share was acknowledged") }
+        let sorted = samples.sorted()
+        return Figures(
+            acknowledged: count, p50: BenchmarkTiming.percentile(sorted, 50), p99: BenchmarkTiming.percentile(sorted, 99), rejected: rejected)
+    }
+
     private let lock = NSCondition()
     private var ready = 0
     private var running = false
