@@ -221,7 +221,7 @@ _sv2_pool() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --coinbase-reward-script --pool-signature --shares-per-minute --tp-address --tp-authority-public-key --version-rolling --shutdown-reconnect-address --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --log-level --log-format)
+    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --coinbase-reward-script --pool-signature --shares-per-minute --tp-address --tp-authority-public-key --version-rolling --shutdown-reconnect-address --ledger --server-id --ledger-pending-limit --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --log-level --log-format)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -262,6 +262,15 @@ _sv2_pool() {
     '--shutdown-reconnect-address')
         return
         ;;
+    '--ledger')
+        return
+        ;;
+    '--server-id')
+        return
+        ;;
+    '--ledger-pending-limit')
+        return
+        ;;
     '--datadir')
         return
         ;;
@@ -289,6 +298,42 @@ _sv2_pool() {
         ;;
     '--log-format')
         __sv2_add_completions -W 'text'$'\n''json'
+        return
+        ;;
+    esac
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    stats)
+        # Offer subcommand argument completions
+        "_sv2_pool_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'stats' -- "${cur}"))
+        ;;
+    esac
+}
+
+_sv2_pool_stats() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--user --since --pplns-window)
+    __sv2_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--user')
+        return
+        ;;
+    '--since')
+        return
+        ;;
+    '--pplns-window')
         return
         ;;
     esac
@@ -581,13 +626,13 @@ _sv2_bench() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    codec|noise|tp|sha256d|shares|translate|proxy)
+    codec|noise|tp|sha256d|shares|translate|proxy|ledger)
         # Offer subcommand argument completions
         "_sv2_bench_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'codec noise tp sha256d shares translate proxy' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'codec noise tp sha256d shares translate proxy ledger' -- "${cur}"))
         ;;
     esac
 }
@@ -728,6 +773,36 @@ _sv2_bench_proxy() {
         return
         ;;
     '--rounds')
+        return
+        ;;
+    esac
+}
+
+_sv2_bench_ledger() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--shares --rounds --in-flight --postgresql --miners --seconds)
+    __sv2_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--shares')
+        return
+        ;;
+    '--rounds')
+        return
+        ;;
+    '--in-flight')
+        return
+        ;;
+    '--postgresql')
+        return
+        ;;
+    '--miners')
+        return
+        ;;
+    '--seconds')
         return
         ;;
     esac

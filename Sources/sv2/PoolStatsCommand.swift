@@ -11,7 +11,9 @@ struct PoolStatsCommand: AsyncParsableCommand {
         commandName: "stats",
         abstract: "Per-account and per-worker accepted shares, work, rejections and blocks from a pool's share ledger.",
         discussion: """
-            Reads the ledger of `sv2 pool --ledger` (a running pool's too: SQLite readers do not block it). For each \
+            Reads the ledger that `sv2 pool`'s settings name: `sv2 pool stats --ledger URL` (sqlite:PATH or \
+            postgresql://USER:PASS@HOST:PORT/DB), or --config, SV2_POOL_LEDGER, --datadir as for the pool; a running \
+            pool's too (SQLite readers do not block it). For each \
             account (a user_identity up to its first "."; the rest is the worker): accepted shares and their work in \
             expected hashes, refused shares by error code, and blocks found; then the blocks with the pool instance \
             (server id) that found each. --pplns-window N adds each account's fraction of the work of the newest N \
