@@ -98,9 +98,9 @@ enum LedgerSQL {
         INSERT INTO connections (server_id, process_started_ms, number, peer, opened_ms, closed_ms) VALUES ($1, $2, $3, $4, $5, $6)
         ON CONFLICT (server_id, process_started_ms, number) DO UPDATE SET closed_ms = excluded.closed_ms
         """
-    /// Accepted shares, work and blocks per account and worker ($1 account or '', $2 since, Unix ms).
+    /// Accepted shares and work per account and worker ($1 account or '', $2 since, Unix ms).
     static let sharesByWorker = """
-        SELECT user_name, worker, COUNT(*), SUM(work), SUM(CASE WHEN is_block THEN 1 ELSE 0 END) FROM shares
+        SELECT user_name, worker, COUNT(*), SUM(work) FROM shares
         WHERE ($1 = '' OR user_name = $1) AND time_ms >= $2 GROUP BY user_name, worker ORDER BY user_name, worker
         """
     /// Refused shares per account, worker and code ($1 account or '', $2 since, Unix minutes).

@@ -50,8 +50,6 @@ public struct LedgerRows: Sendable, Hashable {
         public var accepted: Int64
         /// Their work (expected hashes).
         public var work: Double
-        /// How many of them met the network target.
-        public var blockShares: Int64
     }
 
     /// Refused shares of one account, worker and code.

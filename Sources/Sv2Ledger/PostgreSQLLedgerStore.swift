@@ -111,10 +111,10 @@ public struct PostgreSQLLedgerStore: LedgerStore {
     private func read(_ query: LedgerQuery) async throws -> LedgerRows {
         var rows = LedgerRows()
         let user = query.user ?? ""
-        for try await (name, worker, accepted, work, blockShares) in try await client.query(
+        for try await (name, worker, accepted, work) in try await client.query(
             Self.statement(LedgerSQL.sharesByWorker, [user, query.sinceMilliseconds]), logger: logger
-        ).decode((String, String, Int64, Double, Int64).self) {
-            rows.shares.append(.init(user: name, worker: worker, accepted: accepted, work: work, blockShares: blockShares))
+        ).decode((String, String, Int64, Double).self) {
+            rows.shares.append(.init(user: name, worker: worker, accepted: accepted, work: work))
         }
         for try await (name, worker, code, count) in try await client.query(
             Self.statement(LedgerSQL.rejectionsByWorker, [user, query.sinceMinute]), logger: logger

@@ -103,7 +103,7 @@ public struct SQLiteLedgerStore: LedgerStore {
             var rows = LedgerRows()
             let user = query.user ?? ""
             for row in try Row.fetchAll(db, sql: Self.sqlite(LedgerSQL.sharesByWorker), arguments: [user, query.sinceMilliseconds]) {
-                rows.shares.append(.init(user: row[0], worker: row[1], accepted: row[2], work: row[3], blockShares: row[4]))
+                rows.shares.append(.init(user: row[0], worker: row[1], accepted: row[2], work: row[3]))
             }
             for row in try Row.fetchAll(db, sql: Self.sqlite(LedgerSQL.rejectionsByWorker), arguments: [user, query.sinceMinute]) {
                 rows.rejections.append(.init(user: row[0], worker: row[1], errorCode: row[2], count: row[3]))

@@ -165,6 +165,7 @@ public final class ShareLedger: Service, Sendable {
         var failing = Failing(logger: logger, location: configuration.location)
         guard let applied = await failing.retry({ try await store.migrate() }, giveUp: { self.state.withLock { $0.stopping != nil } }) else {
             logger.error("ledger \(configuration.location): shut down before the database could be opened")
+            refuseRemaining()
             return
         }
         if !applied.isEmpty {
@@ -180,7 +181,16 @@ public final class ShareLedger: Service, Sendable {
         defer { maintenance.cancel() }
         for await _ in wakes { await commitPending(store, failing: &failing) }
         await commitPending(store, failing: &failing)
-        let lost = state.withLock { $0.unwritten }
+        refuseRemaining()
+    }
+
+    /// At the end: whatever could not be written is refused (its miners are told, not left waiting) and counted.
+    private func refuseRemaining() {
+        let (lost, acknowledgements) = state.withLock { pending in
+            defer { (pending.entries, pending.acknowledgements, pending.unwritten) = (LedgerEntries(), [], 0) }
+            return (pending.unwritten, pending.acknowledgements)
+        }
+        for acknowledge in acknowledgements { acknowledge(false) }
         if lost > 0 { logger.error("ledger: \(lost) unacknowledged share(s) not written at shutdown (the database failed)") }
     }
 
@@ -202,12 +212,16 @@ public final class ShareLedger: Service, Sendable {
                 // Only a server can leave a commit unanswered; a local file answers or fails.
                 if case .postgresql = self.configuration.location { try await self.withCommitTimeout(write) } else { try await write() }
             }, giveUp: { self.state.withLock { $0.stopping }.map { ContinuousClock.now > $0 + grace } ?? false }) != nil
+            guard written else {
+                // Shutdown gave up on a failing database: these and whatever gathered meanwhile are refused.
+                state.withLock { $0.acknowledgements.insert(contentsOf: acknowledgements, at: 0) }
+                return
+            }
             state.withLock { pending in
                 pending.unwritten -= entries.shares.count
-                if written, !entries.isEmpty { pending.commits += 1 }
+                if !entries.isEmpty { pending.commits += 1 }
             }
-            for acknowledge in acknowledgements { acknowledge(written) }
-            if !written { return }
+            for acknowledge in acknowledgements { acknowledge(true) }
         }
     }
 
@@ -232,6 +246,7 @@ public final class ShareLedger: Service, Sendable {
                 finish(result)
             }
             timer.withLock { slot in
+                guard pending.withLock({ $0 != nil }) else { return }  // already finished
                 slot = Task {
                     guard (try? await Task.sleep(for: timeout)) != nil else { return }
                     finish(.failure(LedgerError("no answer from the database within \(Failing.seconds(timeout))")))
@@ -271,7 +286,7 @@ private struct Failing {
                     lastLog = now
                     logger.error("ledger \(location): still failing after \(Self.seconds(now - (since ?? now))): \(error)")
                 }
-                if giveUp() { return nil }
+                if giveUp() || Task.isCancelled { return nil }
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(2))
             }

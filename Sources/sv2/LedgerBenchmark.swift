@@ -41,6 +41,12 @@ struct LedgerBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds of each part 2 run.")
     var seconds = 5.0
 
+    func validate() throws {
+        guard shares >= 1, rounds >= 1, inFlight >= 16, miners >= 0, seconds > 0 else {
+            throw ValidationError("--shares and --rounds must be at least 1, --in-flight at least 16, --seconds above 0")
+        }
+    }
+
     func run() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sv2-bench-ledger-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

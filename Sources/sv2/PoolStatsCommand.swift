@@ -53,12 +53,19 @@ struct PoolStatsCommand: AsyncParsableCommand {
 
     /// A --since value as a time.
     static func time(_ text: String) throws -> Timestamp {
-        if let seconds = Int64(text) { return Timestamp(nanoseconds: seconds * 1_000_000_000) }
-        if let date = ISO8601DateFormatter().date(from: text) { return Timestamp(seconds: date.timeIntervalSince1970) }
+        let seconds: Double?
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        if let unit = text.last.flatMap({ units[$0] }), let count = Double(text.dropLast()), count >= 0 {
-            return Timestamp(seconds: Date().timeIntervalSince1970 - count * unit)
+        if let whole = Int64(text) {
+            seconds = Double(whole)
+        } else if let date = ISO8601DateFormatter().date(from: text) {
+            seconds = date.timeIntervalSince1970
+        } else if let unit = text.last.flatMap({ units[$0] }), let count = Double(text.dropLast()), count >= 0 {
+            seconds = Date().timeIntervalSince1970 - count * unit
+        } else {
+            seconds = nil
         }
+        // Timestamps count nanoseconds in 64 bits: years 1970 to 2262.
+        if let seconds, seconds.isFinite { return Timestamp(seconds: min(max(seconds, 0), 9e9)) }
         throw ValidationError("--since: \"\(text)\" is not Unix seconds, an ISO 8601 time or an age (90s, 30m, 12h, 7d)")
     }
 }

@@ -66,9 +66,9 @@ struct LedgerTests {
 
         let rows = try await store.rows(for: LedgerQuery(pplnsWindow: 3))
         #expect(rows.shares == [
-            .init(user: "alice", worker: "rig1", accepted: 2, work: 200, blockShares: 1),
-            .init(user: "alice", worker: "rig2", accepted: 1, work: 50, blockShares: 0),
-            .init(user: "bob", worker: "", accepted: 1, work: 250, blockShares: 0),
+            .init(user: "alice", worker: "rig1", accepted: 2, work: 200),
+            .init(user: "alice", worker: "rig2", accepted: 1, work: 50),
+            .init(user: "bob", worker: "", accepted: 1, work: 250),
         ])
         #expect(rows.rejections == [
             .init(user: "alice", worker: "rig1", errorCode: "stale-share", count: 4),  // written twice: counts are not idempotent
@@ -122,8 +122,8 @@ struct LedgerTests {
     func report() throws {
         var rows = LedgerRows()
         rows.shares = [
-            .init(user: "alice", worker: "rig1", accepted: 2, work: 200, blockShares: 1),
-            .init(user: "alice", worker: "rig2", accepted: 1, work: 50, blockShares: 0),
+            .init(user: "alice", worker: "rig1", accepted: 2, work: 200),
+            .init(user: "alice", worker: "rig2", accepted: 1, work: 50),
         ]
         rows.rejections = [.init(user: "alice", worker: "rig2", errorCode: "stale-share", count: 3), .init(user: "carol", worker: "", errorCode: "x", count: 1)]
         rows.pplnsWindow = 3

@@ -61,6 +61,8 @@ public struct PoolSession: ConnectionSession {
     private var tallies = [String: ShareTally]()
     /// Shares accepted and refused since the last read ended, when the configuration records shares.
     private var records = ShareBatch()
+    /// False once the pool is shutting down: shares are then left unanswered (the miner never sees them accepted).
+    private var takingShares = true
     private var scratch = [UInt8]()
 
     /// A session on the pool's current `work` whose channels get extranonce prefixes starting with
@@ -108,6 +110,8 @@ public struct PoolSession: ConnectionSession {
             return openStandard(request, now: now)
         case let .openExtendedMiningChannel(request):
             return openExtended(request, now: now)
+        case .submitSharesStandard where !takingShares, .submitSharesExtended where !takingShares:
+            return []
         case let .submitSharesStandard(share):
             return submit(
                 channelID: share.channelID, sequence: share.sequenceNumber, jobID: share.jobID, nonce: share.nonce,
@@ -401,6 +405,13 @@ public struct PoolSession: ConnectionSession {
                 time: now, user: channel?.account.user ?? "", worker: channel?.account.worker ?? "", errorCode: code.description))
         }
         return .send(.submitSharesError(SubmitSharesError(channelID: channelID, sequenceNumber: sequence, errorCode: code)))
+    }
+
+    /// The pool is shutting down: shares that arrive from now on are left unanswered (neither recorded nor
+    /// acknowledged), so that the ledger's last commit holds every share a miner is told was accepted.
+    public mutating func stopTakingShares() -> [Action] {
+        takingShares = false
+        return []
     }
 
     /// Everything one read delivered is handled: one SubmitShares.Success per channel for the shares accepted

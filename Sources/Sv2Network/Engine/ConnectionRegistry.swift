@@ -27,9 +27,15 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
     /// Connections open now (from TCP up to closed).
     public var count: Int { counter.value.load(ordering: .relaxed) }
 
-    /// Runs `body` on every connection's session, one task per event loop; each connection flushes once.
-    public func broadcast(_ body: @escaping @Sendable (inout Session, Timestamp) -> [SessionAction<Session.Outbound, Session.Effect>]) {
-        for members in loops.values { members.eventLoop.execute { members.forEachHandler { $0.update(body) } } }
+    /// Runs `body` on every connection's session, one task per event loop; each connection flushes once. The future
+    /// (nil with no event loop) completes once every loop has run it.
+    @discardableResult
+    public func broadcast(
+        _ body: @escaping @Sendable (inout Session, Timestamp) -> [SessionAction<Session.Outbound, Session.Effect>]
+    ) -> EventLoopFuture<Void>? {
+        guard let any = loops.values.first?.eventLoop else { return nil }
+        let done = loops.values.map { members in members.eventLoop.submit { members.forEachHandler { $0.update(body) } } }
+        return EventLoopFuture.andAllComplete(done, on: any)
     }
 
     /// Writes values encoded once (a job's frames) to every connection whose session `include` accepts, one task per

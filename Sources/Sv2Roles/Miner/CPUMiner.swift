@@ -152,8 +152,9 @@ public final class CPUMiner<Protocol: MinerProtocol>: Service, Sendable {
         reports.withLockedValue { $0.task?.cancel() }
         await engine.stop()
         await awaitAnswers()
-        try? await connector.stop { session, _ in session.close() }.get()
+        // Read while the session is still current: nothing changes them once the threads stopped and the answers came.
         let statistics = await self.statistics
+        try? await connector.stop { session, _ in session.close() }.get()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - startedAt) / 1e9
         let average = HashingEngine.format(hashRate: Double(engine.hashes) / max(seconds, 0.001))
         logger.info("""

@@ -151,15 +151,19 @@ public final class PoolService: Service, Sendable {
         return try ListenError.localAddress(of: channel, configured: configuration.listen)
     }
 
-    /// Stops accepting, lets the ledger commit what it holds (so that those shares' acknowledgements go out), sends
-    /// every miner Reconnect to ``Configuration/shutdownReconnect`` when set, closes the connections once what was
-    /// written is flushed, and logs the final statistics.
+    /// Stops accepting; with a ledger, stops taking shares and lets the ledger commit what it holds (so that every
+    /// share recorded is acknowledged before its connection closes); sends every miner Reconnect to
+    /// ``Configuration/shutdownReconnect`` when set, closes the connections once what was written is flushed, and logs
+    /// the final statistics.
     public func stop() async {
         guard let (channel, task) = server.withLockedValue({ $0 }) else { return }
         task.cancel()
         try? await channel.close().get()
         connections.stop()
-        await ledger?.flush()
+        if let ledger {
+            try? await connections.broadcast { session, _ in session.stopTakingShares() }?.get()
+            await ledger.flush()
+        }
         let count = connections.count
         var finalMessages: @Sendable (inout PoolSession, Timestamp) -> [PoolSession.Action] = { _, _ in [] }
         if let target = configuration.shutdownReconnect {
