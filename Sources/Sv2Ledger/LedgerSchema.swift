@@ -69,7 +69,17 @@ enum LedgerSchema {
                     closed_ms \(type.integer), UNIQUE (server_id, process_started_ms, number))
                 """,
             ]
-        }
+        },
+        Migration(version: 2, name: "writers: each pool process's last commit, so that a retried commit never applies twice") { type in
+            [
+                """
+                CREATE TABLE ledger_writers (
+                    server_id \(type.integer) NOT NULL, process_started_ms \(type.integer) NOT NULL,
+                    last_commit \(type.integer) NOT NULL, last_commit_ms \(type.integer) NOT NULL,
+                    PRIMARY KEY (server_id, process_started_ms))
+                """
+            ]
+        },
     ]
 
     /// The newest version this build knows.
@@ -83,6 +93,13 @@ enum LedgerSchema {
 
 /// The statements both databases run the same way (`$1`-style parameters; SQLite reads them as `?1`).
 enum LedgerSQL {
+    /// Claims commit $3 of a writer (pool instance $1, process started at $2, time $4): changes a row only when the
+    /// commit is newer than the writer's last, so a commit retried after it landed changes nothing and is skipped.
+    static let claimCommit = """
+        INSERT INTO ledger_writers (server_id, process_started_ms, last_commit, last_commit_ms) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (server_id, process_started_ms) DO UPDATE SET last_commit = excluded.last_commit, last_commit_ms = excluded.last_commit_ms
+        WHERE ledger_writers.last_commit < excluded.last_commit
+        """
     /// Adds refused shares to their minute's count.
     static let addRejections = """
         INSERT INTO rejections (server_id, minute, user_name, worker, error_code, count) VALUES ($1, $2, $3, $4, $5, $6)

@@ -5,10 +5,11 @@ import Sv2Sessions
 public protocol LedgerStore: Sendable {
     /// Brings the schema to the newest version this build knows; returns the names of the migrations it applied.
     func migrate() async throws -> [String]
-    /// Writes `entries` in one transaction, attributed to pool instance `serverID` (its process started at
-    /// `processStarted`, which tells its connections from an earlier run's). Retrying after a failure is safe:
-    /// shares and blocks already written are not written twice.
-    func write(_ entries: LedgerEntries, serverID: Int, processStarted: Timestamp) async throws
+    /// Writes `entries` in one transaction as commit `commit` (numbered from 1 by each writer), attributed to pool
+    /// instance `serverID` (its process started at `processStarted`, which tells its connections from an earlier
+    /// run's). Retrying after a failure is safe: a commit that landed after all is recognised by its number and
+    /// skipped, and shares and blocks are keyed by hash besides.
+    func write(_ entries: LedgerEntries, commit: Int64, serverID: Int, processStarted: Timestamp) async throws
     /// The aggregates `sv2 pool stats` reports.
     func rows(for query: LedgerQuery) async throws -> LedgerRows
     /// Housekeeping the ledger runs every second beside its commits, never blocking them (SQLite: copies the WAL

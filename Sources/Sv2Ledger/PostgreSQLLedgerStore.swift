@@ -63,13 +63,19 @@ public struct PostgreSQLLedgerStore: LedgerStore {
     }
 
     /// Writes `entries` in one transaction.
-    public func write(_ entries: LedgerEntries, serverID: Int, processStarted: Timestamp) async throws {
-        try await described { try await insert(entries, serverID: serverID, processStarted: processStarted) }
+    public func write(_ entries: LedgerEntries, commit: Int64, serverID: Int, processStarted: Timestamp) async throws {
+        try await described { try await insert(entries, commit: commit, serverID: serverID, processStarted: processStarted) }
     }
 
-    private func insert(_ entries: LedgerEntries, serverID: Int, processStarted: Timestamp) async throws {
+    private func insert(_ entries: LedgerEntries, commit: Int64, serverID: Int, processStarted: Timestamp) async throws {
         let server = Int64(serverID)
         try await client.withTransaction(logger: logger) { connection in
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            var claimed = false
+            for try await _ in try await connection.query(
+                Self.statement(LedgerSQL.claimCommit + " RETURNING 1", [server, processStarted.milliseconds, commit, now]), logger: logger
+            ) { claimed = true }
+            guard claimed else { return }  // this commit landed before
             let shares = entries.shares
             if !shares.isEmpty {
                 let times = shares.map(\.time.milliseconds), users = shares.map(\.user), workers = shares.map(\.worker)

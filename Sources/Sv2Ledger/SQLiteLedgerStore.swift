@@ -64,9 +64,13 @@ public struct SQLiteLedgerStore: LedgerStore {
     }
 
     /// Writes `entries` in one transaction.
-    public func write(_ entries: LedgerEntries, serverID: Int, processStarted: Timestamp) async throws {
+    public func write(_ entries: LedgerEntries, commit: Int64, serverID: Int, processStarted: Timestamp) async throws {
         try await database.write { db in
             let server = Int64(serverID)
+            try db.execute(
+                sql: Self.sqlite(LedgerSQL.claimCommit),
+                arguments: [server, processStarted.milliseconds, commit, Int64(Date().timeIntervalSince1970 * 1000)])
+            guard db.changesCount > 0 else { return }  // this commit landed before
             let share = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO shares (server_id, time_ms, user_name, worker, channel_id, sequence_number, job_id, difficulty, \
                 work, hash, is_block) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -52,6 +52,8 @@ public final class ShareLedger: Service, Sendable {
         var unwritten = 0
         /// Transactions committed.
         var commits = 0
+        /// The number of the last set of entries taken to be written (each retry of one set keeps its number).
+        var lastCommitNumber: Int64 = 0
         var wake: AsyncStream<Void>.Continuation?
         /// When graceful shutdown began.
         var stopping: ContinuousClock.Instant?
@@ -200,13 +202,14 @@ public final class ShareLedger: Service, Sendable {
     private func commitPending(_ store: any LedgerStore, failing: inout Failing) async {
         let grace = configuration.shutdownGrace
         while true {
-            let (entries, acknowledgements) = state.withLock { pending in
+            let (entries, acknowledgements, number) = state.withLock { pending in
                 defer { (pending.entries, pending.acknowledgements) = (LedgerEntries(), []) }
-                return (pending.entries, pending.acknowledgements)
+                if !pending.entries.isEmpty { pending.lastCommitNumber += 1 }
+                return (pending.entries, pending.acknowledgements, pending.lastCommitNumber)
             }
             guard !entries.isEmpty || !acknowledgements.isEmpty else { return }
             let write: @Sendable () async throws -> Void = {
-                try await store.write(entries, serverID: self.configuration.serverID, processStarted: self.started)
+                try await store.write(entries, commit: number, serverID: self.configuration.serverID, processStarted: self.started)
             }
             let written = entries.isEmpty ? true : await failing.retry({
                 // Only a server can leave a commit unanswered; a local file answers or fails.

@@ -131,7 +131,9 @@ struct LedgerBenchmark: AsyncParsableCommand {
                 chunks.append(entries)
             }
             let start = ContinuousClock.now
-            for entries in chunks { try await store.write(entries, serverID: 1, processStarted: 0) }
+            for (index, entries) in chunks.enumerated() {
+                try await store.write(entries, commit: Int64(index + 1), serverID: 1, processStarted: Timestamp(nanoseconds: Int64(run)))
+            }
             return Double(rows) / Self.seconds(ContinuousClock.now - start)
         }
     }

@@ -41,11 +41,13 @@ struct LedgerTests {
         }
     }
 
-    @Test("SQLite: migrations once; a retried write adds no share or block twice; rejections add up by minute; connections close")
+    @Test("SQLite: migrations once; a retried commit applies once, and rewritten shares or blocks are not doubled; rejections add up by minute; connections close")
     func sqliteStore() async throws {
         let path = try temporaryLedger()
         let store = try SQLiteLedgerStore(path: path)
-        #expect(try await store.migrate() == ["shares, blocks, rejections and connections"])
+        #expect(try await store.migrate() == [
+            "shares, blocks, rejections and connections", "writers: each pool process's last commit, so that a retried commit never applies twice",
+        ])
         #expect(try await store.migrate().isEmpty)
         var entries = LedgerEntries()
         entries.shares = [
@@ -58,11 +60,14 @@ struct LedgerTests {
             time: Timestamp(nanoseconds: 1_001_000_000_000), hash: U256(w0: 2, w1: 0, w2: 0, w3: 0x00ff), height: 112, user: "alice", worker: "rig1",
             templateID: 9, previousBlockHash: U256(w0: 7, w1: 7, w2: 7, w3: 7))]
         entries.connections = [ConnectionRecord(number: 0, peer: "127.0.0.1:5000", opened: 1000)]
-        try await store.write(entries, serverID: 3, processStarted: 900)
-        try await store.write(entries, serverID: 3, processStarted: 900)  // a retry after a lost reply
+        try await store.write(entries, commit: 1, serverID: 3, processStarted: 900)
+        try await store.write(entries, commit: 1, serverID: 3, processStarted: 900)  // a retry after a lost reply: skipped
+        var again = entries
+        again.connections = []
+        try await store.write(again, commit: 2, serverID: 3, processStarted: 900)  // the same shares again: kept once
         var closing = LedgerEntries()
         closing.connections = [ConnectionRecord(number: 0, peer: "127.0.0.1:5000", opened: 1000, closed: 1100)]
-        try await store.write(closing, serverID: 3, processStarted: 900)
+        try await store.write(closing, commit: 3, serverID: 3, processStarted: 900)
 
         let rows = try await store.rows(for: LedgerQuery(pplnsWindow: 3))
         #expect(rows.shares == [
@@ -71,7 +76,7 @@ struct LedgerTests {
             .init(user: "bob", worker: "", accepted: 1, work: 250),
         ])
         #expect(rows.rejections == [
-            .init(user: "alice", worker: "rig1", errorCode: "stale-share", count: 4),  // written twice: counts are not idempotent
+            .init(user: "alice", worker: "rig1", errorCode: "stale-share", count: 4),  // commits 1 and 2 (the retry of 1 skipped)
             .init(user: "bob", worker: "", errorCode: "difficulty-too-low", count: 2),
         ])
         #expect(rows.blocks.map(\.serverID) == [3] && rows.blocks.first?.record == entries.blocks.first)

@@ -60,7 +60,8 @@ for pair in alice:1 bob:2; do
 done
 (( $(psql_value "SELECT COUNT(*) FROM blocks WHERE server_id = 1") > 0 )) || fail "no block attributed to server 1"
 (( $(psql_value "SELECT COUNT(*) FROM connections WHERE server_id = 2 AND closed_ms IS NOT NULL") >= 1 )) || fail "bob's connection not recorded closed"
-assert_eq "1" "$(psql_value "SELECT MAX(version) FROM sv2_ledger_schema")" "schema version (migrated once by two instances)"
+assert_eq "2" "$(psql_value "SELECT MAX(version) FROM sv2_ledger_schema")" "schema version (migrated once by two instances)"
+assert_eq "1 2" "$(psql_value "SELECT server_id FROM ledger_writers ORDER BY 1" | xargs)" "one writer row per instance"
 
 assert_exit 0 "$SV2" pool stats --ledger "$LEDGER_URL" --json
 printf '%s' "$OUT" > stats.json
