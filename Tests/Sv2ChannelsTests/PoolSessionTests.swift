@@ -145,6 +145,21 @@ struct PoolSessionTests {
         #expect(AcceptedShare.account("bob") == ("bob", "") && AcceptedShare.account("a.b.c") == ("a", "b.c"))
     }
 
+    @Test("acknowledgements released together merge into one SubmitShares.Success per channel: last sequence, counts and sums added")
+    func coalescedAcknowledgements() {
+        let merged = ShareBatch.coalesced([
+            SubmitSharesSuccess(channelID: 2, lastSequenceNumber: 4, newSubmitsAcceptedCount: 3, newSharesSum: 30),
+            SubmitSharesSuccess(channelID: 5, lastSequenceNumber: 9, newSubmitsAcceptedCount: 1, newSharesSum: .max - 1),
+            SubmitSharesSuccess(channelID: 2, lastSequenceNumber: 7, newSubmitsAcceptedCount: 2, newSharesSum: 20),
+            SubmitSharesSuccess(channelID: 5, lastSequenceNumber: 10, newSubmitsAcceptedCount: 1, newSharesSum: 5),
+        ])
+        #expect(merged == [
+            SubmitSharesSuccess(channelID: 2, lastSequenceNumber: 7, newSubmitsAcceptedCount: 5, newSharesSum: 50),
+            SubmitSharesSuccess(channelID: 5, lastSequenceNumber: 10, newSubmitsAcceptedCount: 2, newSharesSum: .max),
+        ])
+        #expect(ShareBatch.coalesced([]).isEmpty)
+    }
+
     @Test("the channels' reported nominal hash rates are summed and their changes reported (a proxy's upstream rate)")
     func reportedHashRates() throws {
         var session = try PoolSession(configuration: try #require(PoolSessionConfiguration(sharesPerMinute: 6)), connectionPrefix: [1])

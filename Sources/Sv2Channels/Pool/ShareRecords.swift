@@ -92,8 +92,25 @@ public struct ShareBatch: Sendable, Hashable {
     /// True when there is nothing to record.
     public var isEmpty: Bool { accepted.isEmpty && rejected.isEmpty }
 
-    /// The messages that tell the miner its shares are accepted.
-    public var successMessages: [Sv2Message] { acknowledgements.map { .submitSharesSuccess($0) } }
+    /// `acknowledgements` (in the order they were made) as one SubmitShares.Success per channel: the last sequence
+    /// number, the counts and the sums added (saturating). Acknowledgements held while the ledger's database was away
+    /// go out this way, a few messages rather than one per read that a miner could not take at once.
+    public static func coalesced(_ acknowledgements: [SubmitSharesSuccess]) -> [SubmitSharesSuccess] {
+        var merged = [SubmitSharesSuccess]()
+        var index = [UInt32: Int]()
+        for success in acknowledgements {
+            guard let at = index[success.channelID] else {
+                index[success.channelID] = merged.count
+                merged.append(success)
+                continue
+            }
+            merged[at].lastSequenceNumber = success.lastSequenceNumber
+            merged[at].newSubmitsAcceptedCount &+= success.newSubmitsAcceptedCount
+            let (sum, overflow) = merged[at].newSharesSum.addingReportingOverflow(success.newSharesSum)
+            merged[at].newSharesSum = overflow ? .max : sum
+        }
+        return merged
+    }
 
     /// A SubmitShares.Error with `code` for every accepted share: what the miner hears when the ledger cannot take them.
     public func refusals(code: Sv2String) -> [Sv2Message] {

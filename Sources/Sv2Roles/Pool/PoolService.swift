@@ -101,6 +101,8 @@ public final class PoolService: Service, Sendable {
     private let ledger: ShareLedger?
     /// Each live connection's number (its extranonce prefix and its row in the ledger).
     private let connectionNumbers = NIOLockedValueBox([ObjectIdentifier: UInt32]())
+    /// Acknowledgements the ledger released that wait for their connection's loop, by connection.
+    private let released = NIOLockedValueBox([ObjectIdentifier: [SubmitSharesSuccess]]())
 
     /// A service; nothing runs until ``start()``. Found blocks go to `submitter`; with a `ledger`, shares are
     /// recorded there before they are acknowledged (the sessions are configured to record them).
@@ -246,17 +248,29 @@ public final class PoolService: Service, Sendable {
     }
 
     /// Hands a read's shares to the ledger; their SubmitShares.Success go out once it has committed them (or, when it
-    /// refuses them, a SubmitShares.Error per share).
+    /// refuses them, a SubmitShares.Error per share). What one commit releases for a connection leaves in one task on
+    /// its loop, merged into one Success per channel: after an outage thousands of reads' acknowledgements are
+    /// released at once, which one per read would push past the connection's outbound limit.
     private func record(_ batch: ShareBatch, on handle: ConnectionHandle<PoolSession, Sv2MessageWire>) {
         guard let ledger else { return }
-        let logger = self.logger
+        let logger = self.logger, released = self.released
         ledger.record(batch) { committed in
-            if !committed {
+            guard committed else {
                 logger.warning("ledger full: \(batch.accepted.count) valid share(s) answered \(PoolErrorCode.ledgerUnavailable)", metadata: ["peer": "\(handle.peer)"])
+                let refusals = batch.refusals(code: PoolErrorCode.ledgerUnavailable)
+                if !refusals.isEmpty { handle.update { _, _ in refusals.map { .send($0) } } }
+                return
             }
-            let messages = committed ? batch.successMessages : batch.refusals(code: PoolErrorCode.ledgerUnavailable)
-            guard !messages.isEmpty else { return }
-            handle.update { _, _ in messages.map { .send($0) } }
+            guard !batch.acknowledgements.isEmpty else { return }
+            let first = released.withLockedValue { waiting in
+                defer { waiting[handle.id, default: []] += batch.acknowledgements }
+                return waiting[handle.id] == nil
+            }
+            guard first else { return }  // a task is on its way to the loop and will take these too
+            handle.update({ _, _ in
+                let acknowledgements = released.withLockedValue { $0.removeValue(forKey: handle.id) } ?? []
+                return ShareBatch.coalesced(acknowledgements).map { .send(.submitSharesSuccess($0)) }
+            }, otherwise: { released.withLockedValue { _ = $0.removeValue(forKey: handle.id) } })
         }
     }
 

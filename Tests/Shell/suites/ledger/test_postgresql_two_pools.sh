@@ -1,7 +1,8 @@
 # Several pool instances, one PostgreSQL ledger: a cluster of the test's own on a loopback port, two sv2 pool
 # processes with --server-id 1 and 2 (each on its own embedded regtest node) writing to it, a CPU miner on each.
 # PostgreSQL is stopped for 10 s in the middle: the pools keep validating and hold the acknowledgements; once it is
-# back, mining goes on and every share a miner saw acknowledged is in the ledger under its instance. After the miners
+# back, the held acknowledgements go out (merged, so no miner's connection is swamped), mining goes on and every
+# share a miner saw acknowledged is in the ledger under its instance. After the miners
 # stop (waiting for their answers), each instance's row count equals its miner's acknowledged total, and
 # `sv2 pool stats` reads the same ledger.
 source "$SUITE_DIR/helpers.sh"
@@ -48,6 +49,8 @@ wait_acknowledged bob.log $(( $(acknowledged_hashes bob.log | wc -l) + 100 )) 30
 
 stop_miner "$alice_pid"
 stop_miner "$bob_pid"
+# What was held during the outage went out merged, not as one message per read that would swamp the miners.
+assert_not_contains "$(cat pool1.log pool2.log)" "the peer does not read" "the pools' logs"
 for pair in alice:1 bob:2; do
     miner="${pair%%:*}" server="${pair##*:}"
     acknowledged_hashes "$miner.log" > "$miner.acknowledged"
