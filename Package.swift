@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "Sv2Ledger",
             dependencies: [
-                "Sv2Channels", "Sv2Sessions", "Sv2Binary", "Sv2Formats",
+                "Bitcoin", "Sv2Channels", "Sv2Sessions", "Sv2Binary", "Sv2Formats",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,5 @@
+import Bitcoin
 import Foundation
-import Sv2Binary
 import Sv2Formats
 
 /// What `sv2 pool stats` prints, built from a store's ``LedgerRows``: per account and worker the accepted shares,
@@ -28,6 +28,14 @@ public struct LedgerReport: Sendable, Hashable {
         }
     }
 
+    /// One worker of an account.
+    public struct Worker: Sendable, Hashable {
+        /// The worker's name ("" for shares without one).
+        public var name: String
+        /// Its figures.
+        public var figures: Figures
+    }
+
     /// An account and its workers.
     public struct Account: Sendable, Hashable {
         /// The account.
@@ -35,19 +43,7 @@ public struct LedgerReport: Sendable, Hashable {
         /// Its workers' figures summed.
         public var total: Figures
         /// Each worker's figures, by worker name ("" for shares without a worker).
-        public var workers: [(name: String, figures: Figures)]
-
-        /// Accounts are equal when every figure is.
-        public static func == (lhs: Account, rhs: Account) -> Bool {
-            lhs.user == rhs.user && lhs.total == rhs.total && lhs.workers.map(\.name) == rhs.workers.map(\.name)
-                && lhs.workers.map(\.figures) == rhs.workers.map(\.figures)
-        }
-
-        /// Hashes the account's name and total.
-        public func hash(into hasher: inout Hasher) {
-            hasher.combine(user)
-            hasher.combine(total)
-        }
+        public var workers: [Worker]
     }
 
     /// One account's share of the PPLNS window.
@@ -84,7 +80,7 @@ public struct LedgerReport: Sendable, Hashable {
             figures[block.record.user, default: [:]][block.record.worker, default: Figures()].blocks += 1
         }
         accounts = figures.keys.sorted().map { user in
-            let workers = (figures[user] ?? [:]).sorted { $0.key < $1.key }.map { (name: $0.key, figures: $0.value) }
+            let workers = (figures[user] ?? [:]).sorted { $0.key < $1.key }.map { Worker(name: $0.key, figures: $0.value) }
             var total = Figures()
             for worker in workers { total.add(worker.figures) }
             return Account(user: user, total: total, workers: workers)
@@ -126,7 +122,7 @@ public struct LedgerReport: Sendable, Hashable {
             for block in shown {
                 let record = block.record
                 let who = record.worker.isEmpty ? record.user : "\(record.user).\(record.worker)"
-                lines.append("  \(record.height.map { "height \($0)" } ?? "height ?") \(Self.hex(record.hash)) by \(who), server \(block.serverID), \(Self.iso(record.time.milliseconds))")
+                lines.append("  \(record.height.map { "height \($0)" } ?? "height ?") \(record.hash.displayHex) by \(who), server \(block.serverID), \(Self.iso(record.time.milliseconds))")
             }
         }
         if let window = pplnsWindow {
@@ -153,8 +149,6 @@ public struct LedgerReport: Sendable, Hashable {
 
     private static func number(_ value: Double) -> String { String(format: "%.6g", value) }
 
-    private static func hex(_ value: U256) -> String { value.bigEndianBytes.map { String(format: "%02x", $0) }.joined() }
-
     private static func iso(_ milliseconds: Int64) -> String {
         let formatter = ISO8601DateFormatter()
         return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
@@ -173,12 +167,12 @@ public struct LedgerReport: Sendable, Hashable {
             ("total", .object(Self.json(total))),
             ("blocks", .array(blocks.map { block in
                 .object([
-                    ("hash", .string(Self.hex(block.record.hash))),
+                    ("hash", .string(block.record.hash.displayHex)),
                     ("height", block.record.height.map { .number("\($0)") } ?? .null),
                     ("user", .string(block.record.user)), ("worker", .string(block.record.worker)),
                     ("server_id", .number("\(block.serverID)")), ("template_id", .number("\(block.record.templateID)")),
                     ("time", .string(Self.iso(block.record.time.milliseconds))),
-                    ("previous_hash", .string(Self.hex(block.record.previousBlockHash))),
+                    ("previous_hash", .string(block.record.previousBlockHash.displayHex)),
                 ])
             })),
         ]

@@ -84,11 +84,6 @@ enum LedgerSchema {
 
     /// The newest version this build knows.
     static var latestVersion: Int { migrations.last?.version ?? 0 }
-
-    /// A schema newer than this build: refused rather than written with the wrong columns.
-    static func tooNew(_ version: Int) -> LedgerError {
-        LedgerError("the ledger's schema is version \(version), newer than this sv2 knows (\(latestVersion)): upgrade sv2")
-    }
 }
 
 /// The statements both databases run the same way (`$1`-style parameters; SQLite reads them as `?1`).
@@ -149,7 +144,9 @@ public struct LedgerError: Error, CustomStringConvertible, Sendable {
 extension LedgerSchema {
     /// The migrations a database at `version` still needs; an error when it is newer than this build.
     static func pending(after version: Int) throws(LedgerError) -> [Migration] {
-        guard version <= latestVersion else { throw tooNew(version) }
+        guard version <= latestVersion else {
+            throw LedgerError("the ledger's schema is version \(version), newer than this sv2 knows (\(latestVersion)): upgrade sv2")
+        }
         return migrations.filter { $0.version > version }
     }
 }

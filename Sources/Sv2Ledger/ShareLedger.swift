@@ -297,8 +297,5 @@ private struct Failing {
     }
 
     /// `12.3 s`.
-    static func seconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        return String(format: "%.1f s", Double(seconds) + Double(attoseconds) / 1e18)
-    }
+    static func seconds(_ duration: Duration) -> String { String(format: "%.1f s", duration.secondsValue) }
 }

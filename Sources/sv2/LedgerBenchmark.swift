@@ -117,7 +117,7 @@ struct LedgerBenchmark: AsyncParsableCommand {
             guard ContinuousClock.now - start < .seconds(300) else { throw CommandFailure("the ledger did not commit \(shares) shares in 300 s") }
             try await Task.sleep(for: .microseconds(200))
         }
-        return (Double(shares) / Self.seconds(ContinuousClock.now - start), ledger.commitCount - commitsBefore)
+        return (Double(shares) / (ContinuousClock.now - start).secondsValue, ledger.commitCount - commitsBefore)
     }
 
     private func bulkRate(_ location: LedgerLocation, run: Int, logger: Logger) async throws -> Double {
@@ -135,7 +135,7 @@ struct LedgerBenchmark: AsyncParsableCommand {
             for (index, entries) in chunks.enumerated() {
                 try await store.write(entries, commit: Int64(index + 1), serverID: 1, processStarted: Timestamp(nanoseconds: Int64(run + 1) * 1_000_000))
             }
-            return Double(rows) / Self.seconds(ContinuousClock.now - start)
+            return Double(rows) / (ContinuousClock.now - start).secondsValue
         }
     }
 
@@ -176,9 +176,4 @@ struct LedgerBenchmark: AsyncParsableCommand {
     }
 
     private static func micros(_ value: Double) -> String { BenchmarkTiming.format(value, digits: 1) + " us" }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 }

@@ -5,22 +5,18 @@
 source "$SUITE_DIR/../repl/helpers.sh"
 new_authority
 
-now="$(date +%s)"
+scripted_job
 prefix="02000000010000000000000000000000000000000000000000000000000000000000000000ffffffff0e03a0860100"
-suffix="ffffffff0100f2052a01000000015100000000"
 path="$(printf '33%.0s' $(seq 32)),$(printf '44%.0s' $(seq 32))"
-prev="$(printf '11%.0s' $(seq 32))"
-# One hash in 2^20 meets it (U256 in wire order: the most significant byte last).
-target="$(printf 'ff%.0s' $(seq 29))0f0000"
 
 start_listener pool <<EOS
 listen 127.0.0.1:0 --authority-secret-key $AUTHORITY_SECRET
 expect SetupConnection 60
 send SetupConnection.Success used_version=2 flags=0
 expect OpenExtendedMiningChannel 60
-send OpenExtendedMiningChannel.Success request_id=0 channel_id=7 target=$target extranonce_size=4 extranonce_prefix=aabb group_channel_id=9
-send NewExtendedMiningJob channel_id=9 job_id=3 min_ntime=none version=0x20000000 version_rolling_allowed=true merkle_path=$path coinbase_tx_prefix=$prefix coinbase_tx_suffix=$suffix
-send Mining.SetNewPrevHash channel_id=9 job_id=3 prev_hash=$prev min_ntime=$now nbits=0x1d00ffff
+send OpenExtendedMiningChannel.Success request_id=0 channel_id=7 target=$TARGET extranonce_size=4 extranonce_prefix=aabb group_channel_id=9
+send NewExtendedMiningJob channel_id=9 job_id=3 min_ntime=none version=0x20000000 version_rolling_allowed=true merkle_path=$path coinbase_tx_prefix=$prefix coinbase_tx_suffix=$SUFFIX
+send Mining.SetNewPrevHash channel_id=9 job_id=3 prev_hash=$PREV min_ntime=$NOW nbits=0x1d00ffff
 expect SubmitSharesExtended 60
 send SubmitShares.Success channel_id=7 last_sequence_number=0 new_submits_accepted_count=1 new_shares_sum=1
 sleep 60
@@ -43,7 +39,7 @@ pool_out="$(cat pool.out)"
 (( status == 0 )) || { echo "$miner_out" >&2; fail "sv2 mine exited with $status on SIGTERM, expected 0"; }
 
 assert_contains "$miner_out" "channel 7 opened (extended, lane 0, group 9)"
-assert_contains "$miner_out" "new prevhash $prev"
+assert_contains "$miner_out" "new prevhash $PREV"
 assert_contains "$miner_out" "signal SIGTERM: shutting down"
 assert_contains "$miner_out" "stopped after"
 grep -Eq 'hashrate [0-9.]+ [kMG]?H/s, accepted 1, rejected 0' <<< "$miner_out" || { echo "$miner_out" >&2; fail "no report line with accepted 1"; }
@@ -53,7 +49,7 @@ assert_contains "$pool_out" "min_extranonce_size: 4"
 
 # The first share, checked with hashlib: coinbase = prefix || extranonce_prefix || extranonce || suffix, merkle fold,
 # header, SHA256d <= target.
-python3 - pool.out "$prefix" "$suffix" "$path" "$prev" "$target" "$now" <<'PY' || fail "the share does not validate"
+python3 - pool.out "$prefix" "$SUFFIX" "$path" "$PREV" "$TARGET" "$NOW" <<'PY' || fail "the share does not validate"
 import hashlib, re, sys
 output, prefix, suffix, path, prev, target, now = sys.argv[1:]
 d = lambda data: hashlib.sha256(hashlib.sha256(data).digest()).digest()

@@ -8,6 +8,16 @@ new_authority() {
     AUTHORITY_PUBLIC="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["authority_public_key"])' <<< "$json")"
 }
 
+# scripted_job: the parts of a job a scripted pool sends (the test picks its own coinbase prefix): sets NOW (Unix
+# time), SUFFIX (coinbase suffix: one 50 BTC output to OP_TRUE), PREV (a prevhash) and TARGET (one hash in 2^20 meets
+# it; U256 in wire order, the most significant byte last).
+scripted_job() {
+    NOW="$(date +%s)"
+    SUFFIX="ffffffff0100f2052a01000000015100000000"
+    PREV="$(printf '11%.0s' $(seq 32))"
+    TARGET="$(printf 'ff%.0s' $(seq 29))0f0000"
+}
+
 # start_listener NAME < SCRIPT: runs `sv2 repl` on the script in the background, output in NAME.out; waits until
 # it listens and sets LISTENER_PID and PORT (the script's listen command should use port 0).
 start_listener() {

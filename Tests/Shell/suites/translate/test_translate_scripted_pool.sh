@@ -5,20 +5,17 @@
 # leaves.
 source "$SUITE_DIR/../repl/helpers.sh"
 new_authority
-now="$(date +%s)"
+scripted_job
 prefix="02000000010000000000000000000000000000000000000000000000000000000000000000ffffffff1503a0860100"
-suffix="ffffffff0100f2052a01000000015100000000"
-prev="$(printf '11%.0s' $(seq 32))"
-target="$(printf 'ff%.0s' $(seq 29))0f0000"
 
 start_listener pool <<EOS
 listen 127.0.0.1:0 --authority-secret-key $AUTHORITY_SECRET
 expect SetupConnection 60
 send SetupConnection.Success used_version=2 flags=0
 expect OpenExtendedMiningChannel 60
-send OpenExtendedMiningChannel.Success request_id=0 channel_id=7 target=$target extranonce_size=16 extranonce_prefix=aabb group_channel_id=0
-send NewExtendedMiningJob channel_id=7 job_id=3 min_ntime=none version=0x20000000 version_rolling_allowed=true merkle_path= coinbase_tx_prefix=$prefix coinbase_tx_suffix=$suffix
-send Mining.SetNewPrevHash channel_id=7 job_id=3 prev_hash=$prev min_ntime=$now nbits=0x1d00ffff
+send OpenExtendedMiningChannel.Success request_id=0 channel_id=7 target=$TARGET extranonce_size=16 extranonce_prefix=aabb group_channel_id=0
+send NewExtendedMiningJob channel_id=7 job_id=3 min_ntime=none version=0x20000000 version_rolling_allowed=true merkle_path= coinbase_tx_prefix=$prefix coinbase_tx_suffix=$SUFFIX
+send Mining.SetNewPrevHash channel_id=7 job_id=3 prev_hash=$PREV min_ntime=$NOW nbits=0x1d00ffff
 expect UpdateChannel 60
 expect UpdateChannel 60
 sleep 1
