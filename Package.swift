@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // System libraries from Debian (scripts/setup installs the -dev packages).
@@ -51,7 +54,7 @@ let package = Package(
         // Sans-IO mining logic: channels, jobs, extranonces, share validation, vardiff; clock and randomness injected.
         .target(
             name: "Sv2Channels",
-            dependencies: ["Sv1", "Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2Sessions", "Bitcoin", "Sv2Crypto", "CSv2Native"]
+            dependencies: ["Sv1", "Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2Sessions", "Sv2Monitoring", "Bitcoin", "Sv2Crypto", "CSv2Native"]
         ),
         // The sans-IO session contract shared by the roles' logic and the connection engine: ConnectionSession,
         // SessionAction, Timestamp and the clock, Failover.
@@ -93,12 +96,30 @@ let package = Package(
             ]
         ),
 
+        // Monitoring, sans-IO: the snapshot model of a role (SRI's monitoring schema), its JSON API and OpenAPI document.
+        .target(name: "Sv2Monitoring", dependencies: ["Sv2Binary", "Sv2Formats"]),
+        // Monitoring's server: Prometheus metrics (swift-prometheus, swift-metrics) and the HTTP endpoints (Hummingbird).
+        .target(
+            name: "Sv2MonitoringServer",
+            dependencies: [
+                "Sv2Monitoring", "Sv2Sessions",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // The roles: template provider, pool, CPU miner, translator (and, later, proxy and job declaration).
         .target(
             name: "Sv2Roles",
             dependencies: [
                 "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Formats", "Sv2Messages", "Sv2Network", "Sv2Node", "Sv2NodeRPC",
-                "Sv2Channels", "Sv1", "Sv2Sessions", "CSv2Native", "Sv2Ledger",
+                "Sv2Channels", "Sv1", "Sv2Sessions", "CSv2Native", "Sv2Ledger", "Sv2Monitoring", "Sv2MonitoringServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -115,6 +115,9 @@ public struct Vardiff: Sendable {
         return Self.clamp(window.shares / window.exposure, configuration)
     }
 
+    /// True once the estimate rests on enough shares (16 in the window) and no search for the rate is under way.
+    public var isSettled: Bool { window.shares >= 16 && !searching }
+
     /// Counts one accepted share found at `now`.
     public mutating func recordShare(now: Double) {
         advance(to: now)

@@ -25,7 +25,8 @@ struct PoolCommand: AsyncParsableCommand {
             when --datadir is given; none turns it off) every accepted share, block, refused-share count and \
             connection is recorded, and a share's SubmitShares.Success is sent only once the ledger has committed it; \
             several instances with different --server-id values may share one PostgreSQL ledger. `sv2 pool stats` \
-            reports from it. SIGINT or SIGTERM log the per-user statistics and exit 0.
+            reports from it. --monitoring-address serves SRI's monitoring JSON API (/api/v1/…, each miner connection \
+            a client) and Prometheus metrics (/metrics). SIGINT or SIGTERM log the per-user statistics and exit 0.
             """,
         subcommands: [PoolStatsCommand.self]
     )
@@ -58,6 +59,8 @@ struct PoolCommand: AsyncParsableCommand {
     var ledgerPendingLimit: Int?
     @OptionGroup(title: "Node and templates")
     var node: EmbeddedNodeOptions
+    @OptionGroup(title: "Monitoring")
+    var monitoring: MonitoringOptions
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -69,7 +72,7 @@ struct PoolCommand: AsyncParsableCommand {
             SettingFlag("tp_address", tpAddress), SettingFlag("tp_authority_public_key", tpAuthorityPublicKey),
             SettingFlag("version_rolling", versionRolling), SettingFlag("shutdown_reconnect_address", shutdownReconnectAddress),
             SettingFlag("ledger", ledger), SettingFlag("server_id", serverId), SettingFlag("ledger_pending_limit", ledgerPendingLimit),
-        ] + identity.settings + node.settings + logging.settings
+        ] + identity.settings + node.settings + monitoring.settings + logging.settings
     }
 
     /// The ledger these flags, the configuration file and the environment name (for `sv2 pool stats`).

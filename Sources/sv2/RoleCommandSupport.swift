@@ -39,6 +39,17 @@ struct LoggingOptions: ParsableArguments {
     }
 }
 
+/// The monitoring option every serving role shares (TOML key `monitoring_address`).
+struct MonitoringOptions: ParsableArguments {
+    @Option(
+        help: "Serve SRI's monitoring API and Prometheus metrics (/metrics) over HTTP on this HOST:PORT (default off).",
+        transform: HostPort.argument)
+    var monitoringAddress: HostPort?
+
+    /// The option given, by settings key.
+    var settings: [SettingFlag] { [SettingFlag("monitoring_address", monitoringAddress)] }
+}
+
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 extension LogFormat: ExpressibleByArgument {}
 

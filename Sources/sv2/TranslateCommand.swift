@@ -21,7 +21,9 @@ struct TranslateCommand: AsyncParsableCommand {
             --min-difficulty/--max-difficulty, --pow2-difficulty for old firmware); shares that meet the upstream \
             target are forwarded, the rest are acknowledged locally. When the pool goes away the miners stay \
             connected and get clean jobs once a channel is open again. Settings: --config, then SV2_TRANSLATE_<KEY> \
-            environment variables, then these options (each overrides the one before). SIGINT or SIGTERM exit 0.
+            environment variables, then these options (each overrides the one before). --monitoring-address serves \
+            SRI's monitoring JSON API (the upstream channels as its server, every miner as an Sv1 client) and \
+            Prometheus metrics (/metrics). SIGINT or SIGTERM exit 0.
             """
     )
 
@@ -55,6 +57,8 @@ struct TranslateCommand: AsyncParsableCommand {
     var maxLineLength: Int?
     @Option(help: "Most miners connected at once (default 100000).")
     var maxClients: Int?
+    @OptionGroup(title: "Monitoring")
+    var monitoring: MonitoringOptions
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -69,15 +73,16 @@ struct TranslateCommand: AsyncParsableCommand {
                 SettingFlag("max_difficulty", maxDifficulty), SettingFlag("pow2_difficulty", pow2Difficulty ? true : nil),
                 SettingFlag("job_keepalive_interval_secs", jobKeepaliveIntervalSecs), SettingFlag("max_line_length", maxLineLength),
                 SettingFlag("max_clients", maxClients),
-            ] + logging.settings
+            ] + monitoring.settings + logging.settings
         ) { layers throws(ConfigurationError) in try TranslatorSettings(layers) }
         let logger = settings.log.logger("translate")
         try await runRole(logger: logger) { group in
-            [TranslatorService(
+            let translator = TranslatorService(
                 configuration: .init(
                     listen: settings.listen, upstreams: settings.upstreams, aggregate: settings.aggregate, downstream: settings.downstream,
                     maximumLineLength: settings.maximumLineLength, maximumClients: settings.maximumClients, jobKeepalive: settings.jobKeepalive),
-                group: group, logger: logger)]
+                group: group, logger: logger)
+            return RoleMonitoring.services(translator, address: settings.monitoringAddress, logger: logger)
         }
     }
 }

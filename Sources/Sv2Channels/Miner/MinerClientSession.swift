@@ -1,7 +1,8 @@
 import Bitcoin
 import Sv2Binary
-import Sv2Sessions
 import Sv2Messages
+import Sv2Monitoring
+import Sv2Sessions
 
 /// The miner's side of one Mining Protocol connection (spec 5) as a state machine: messages in, actions out.
 ///
@@ -72,6 +73,27 @@ public struct MinerClientSession: MinerSession {
         var unanswered: [AcknowledgedShare] = []
         /// The lane's wait after a block it found.
         var pause = BlockPause()
+        /// What monitoring shows of the channel's shares.
+        var shares = ShareCounters()
+        /// The lowest share hash sent (its best difficulty).
+        var bestHash: U256?
+
+        /// A share left on this channel.
+        mutating func sent(sequenceNumber: UInt32, hash: U256, block: Bool) {
+            shares.submitted &+= 1
+            shares.lastSequenceNumber = sequenceNumber
+            if block { shares.blocksFound &+= 1 }
+            if bestHash.map({ hash < $0 }) ?? true { bestHash = hash }
+        }
+
+        /// The pool acknowledged shares of this channel.
+        mutating func acknowledge(_ success: SubmitSharesSuccess) {
+            shares.accepted &+= success.newSubmitsAcceptedCount
+            shares.acknowledgedWorkSum &+= success.newSharesSum
+            shares.workSum += Double(success.newSubmitsAcceptedCount) * MiningTarget.difficulty(target: target)
+            shares.lastBatchAccepted = success.newSubmitsAcceptedCount
+            shares.lastBatchWorkSum = success.newSharesSum
+        }
     }
 
     /// The configuration it was made with.
@@ -186,6 +208,7 @@ public struct MinerClientSession: MinerSession {
                 return [.event(.ignored("SubmitShares.Success for unknown channel \(success.channelID)"))]
             }
             statistics.accepted &+= Int(success.newSubmitsAcceptedCount)
+            channels[success.channelID]?.acknowledge(success)
             let unanswered = channels[success.channelID]?.unanswered ?? []
             let acknowledged = Array(unanswered.prefix { Int32(bitPattern: $0.sequenceNumber &- success.lastSequenceNumber) <= 0 })
             channels[success.channelID]?.unanswered.removeFirst(acknowledged.count)
@@ -195,6 +218,7 @@ public struct MinerClientSession: MinerSession {
                 return [.event(.ignored("SubmitShares.Error for unknown channel \(error.channelID)"))]
             }
             statistics.rejected += 1
+            channels[error.channelID]?.shares.rejectedByReason[Self.text(error.errorCode), default: 0] &+= 1
             channels[error.channelID]?.unanswered.removeAll { $0.sequenceNumber == error.sequenceNumber }
             return [.event(.shareRejected(
                 channelID: error.channelID, sequenceNumber: error.sequenceNumber, errorCode: Self.text(error.errorCode)))]
@@ -234,6 +258,7 @@ public struct MinerClientSession: MinerSession {
         if channel.unanswered.count >= Self.unansweredLimit { channels[channelID]?.unanswered.removeFirst() }
         channels[channelID]?.unanswered.append(AcknowledgedShare(sequenceNumber: sequenceNumber, hash: assessment.hash))
         statistics.submitted += 1
+        channels[channelID]?.sent(sequenceNumber: sequenceNumber, hash: assessment.hash, block: assessment.isBlock)
         switch channel.kind {
         case .standard:
             actions.append(.send(.submitSharesStandard(SubmitSharesStandard(
@@ -261,6 +286,23 @@ public struct MinerClientSession: MinerSession {
         }
         state = .closed
         return channels.keys.sorted().map { .send(.closeChannel(CloseChannel(channelID: $0, reasonCode: "shutdown"))) }
+    }
+
+    // MARK: - Monitoring
+
+    /// Every open channel as monitoring shows it, declaring `nominalHashRate` (split evenly over the channels).
+    public func monitoredChannels(nominalHashRate: Float) -> [ChannelSnapshot] {
+        let rate = nominalHashRate / Float(max(channels.count, 1))
+        return channels.map { id, channel in
+            var shares = channel.shares
+            shares.bestDifficulty = channel.bestHash.map { MiningTarget.difficulty(target: $0) } ?? 0
+            return ChannelSnapshot(
+                channelID: id, kind: channel.kind == .standard ? .standard : .extended, userIdentity: configuration.userIdentity,
+                nominalHashrate: rate, target: channel.target, requestedMaximumTarget: .max, extranoncePrefix: channel.extranoncePrefix,
+                fullExtranonceSize: channel.extranoncePrefix.count + channel.extranonceSize,
+                rollableExtranonceSize: UInt16(clamping: channel.extranonceSize), versionRolling: !fixedVersion, expectedSharesPerMinute: 0,
+                shares: shares)
+        }
     }
 
     // MARK: - Setup and channels
@@ -493,3 +535,4 @@ public struct MinerClientSession: MinerSession {
         String(decoding: string.bytes.map { (0x20...0x7e).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
     }
 }
+

@@ -1,6 +1,7 @@
 import Bitcoin
 import Sv2Binary
 import Sv2Messages
+import Sv2Monitoring
 import Sv2Sessions
 
 /// The pool side of one mining connection (spec 5) as a ``ConnectionSession``: messages and pool events in,
@@ -49,10 +50,16 @@ public struct PoolSession: ConnectionSession {
         var seen = Set<U256>()
         var merkleRoots = [UInt32: U256]()
         var unacknowledged = (lastSequence: UInt32(0), count: UInt32(0), sum: UInt64(0))
+        /// What monitoring shows of the channel's shares.
+        var shares = ShareCounters()
+        /// The lowest share hash so far (its best difficulty).
+        var bestHash: U256?
     }
 
     private let configuration: PoolSessionConfiguration
     private var state = State.awaitingSetup
+    /// The client's SetupConnection (vendor, hardware version, firmware), once set up.
+    private var device: (vendor: String, hardwareVersion: String, firmware: String)?
     private var allocator: ExtranonceAllocator
     private var channels = [UInt32: Channel]()
     private var groupID: UInt32?
@@ -144,6 +151,7 @@ public struct PoolSession: ConnectionSession {
             return actions
         }
         state = .ready(flags: MiningSetupFlags(rawValue: flags))
+        device = (setup.vendor.description, setup.hardwareVersion.description, setup.firmware.description)
         return actions + [.info("mining connection set up (vendor \(setup.vendor), device \(setup.deviceID), flags 0x\(String(flags, radix: 16)))")]
     }
 
@@ -306,6 +314,33 @@ public struct PoolSession: ConnectionSession {
     /// The nominal hash rates the connection's channels reported, summed.
     public var reportedHashRate: Double { channels.values.reduce(0) { $0 + $1.reported } }
 
+    // MARK: - Monitoring
+
+    /// The client's kind by its SetupConnection (``Sv2ClientKind/unknown`` before setup).
+    public var clientKind: Sv2ClientKind {
+        device.map { Sv2Client.kind(vendor: $0.vendor, hardwareVersion: $0.hardwareVersion, firmware: $0.firmware) } ?? .unknown
+    }
+
+    /// Every open channel as monitoring shows it: the hash rate is the one vardiff works with (the client's
+    /// nominal_hash_rate until shares tell better).
+    public var monitoredChannels: [ChannelSnapshot] {
+        channels.values.map { channel in
+            var shares = channel.shares
+            shares.bestDifficulty = channel.bestHash.map { MiningTarget.difficulty(target: $0) } ?? 0
+            let kind: ChannelKind, rollable: Int
+            switch channel.kind {
+            case .standard: (kind, rollable) = (.standard, 0)
+            case let .extended(length): (kind, rollable) = (.extended, length)
+            }
+            return ChannelSnapshot(
+                channelID: channel.id, kind: kind,
+                userIdentity: channel.user, nominalHashrate: Float(channel.vardiff.targetHashrate), stableHashrate: channel.vardiff.isSettled,
+                target: channel.target, requestedMaximumTarget: channel.maximumTarget, extranoncePrefix: channel.allocation.prefix,
+                fullExtranonceSize: channel.allocation.prefix.count + rollable, rollableExtranonceSize: UInt16(rollable),
+                versionRolling: configuration.versionRolling, expectedSharesPerMinute: Float(configuration.sharesPerMinute), shares: shares)
+        }
+    }
+
     // MARK: - Shares
 
     private mutating func submit(
@@ -321,11 +356,20 @@ public struct PoolSession: ConnectionSession {
         var actions = [Action]()
         switch code {
         case let .rejected(error):
+            channel.shares.rejectedByReason[error.description, default: 0] &+= 1
+            channel.shares.lastSequenceNumber = sequence
             return [reject(channelID: channelID, sequence: sequence, error, on: channel, now: now)]
         case let .accepted(hash, block):
             channel.unacknowledged.lastSequence = sequence
             channel.unacknowledged.count &+= 1
-            channel.unacknowledged.sum &+= Self.shareWeight(target: channel.target)
+            let weight = Self.shareWeight(target: channel.target)
+            channel.unacknowledged.sum &+= weight
+            channel.shares.accepted &+= 1
+            channel.shares.acknowledgedWorkSum &+= weight
+            channel.shares.workSum += MiningTarget.difficulty(target: channel.target)
+            channel.shares.lastSequenceNumber = sequence
+            if block != nil { channel.shares.blocksFound &+= 1 }
+            if channel.bestHash.map({ hash < $0 }) ?? true { channel.bestHash = hash }
             channel.vardiff.recordShare(now: now.seconds)
             let expected = MiningTarget.expectedHashes(target: channel.target)
             tallies[channel.user, default: ShareTally()].recordAccepted(work: expected, block: block != nil)
@@ -444,6 +488,8 @@ public struct PoolSession: ConnectionSession {
             acknowledgements.append(SubmitSharesSuccess(
                 channelID: channel.id, lastSequenceNumber: channel.unacknowledged.lastSequence,
                 newSubmitsAcceptedCount: channel.unacknowledged.count, newSharesSum: channel.unacknowledged.sum))
+            channel.shares.lastBatchAccepted = channel.unacknowledged.count
+            channel.shares.lastBatchWorkSum = channel.unacknowledged.sum
             channel.unacknowledged = (0, 0, 0)
         }
         return acknowledgements

@@ -3,6 +3,7 @@ import Foundation
 import Sv1
 import Sv2Binary
 import Sv2Formats
+import Sv2Monitoring
 import Sv2Sessions
 
 /// Settings of the translator's Sv1 side shared by every downstream connection: one immutable instance per
@@ -194,6 +195,20 @@ public struct Sv1ServerSession: ConnectionSession {
 
     /// The user name the miner authorized with.
     public var userName: String? { user }
+
+    /// The miner as monitoring shows it: client `clientID` at `address` (`host:port`), its shares going to upstream
+    /// channel `channelID`.
+    public func monitored(clientID: UInt64, address: String, channelID: UInt32?) -> Sv1Client {
+        let name = user ?? ""
+        let dot = name.firstIndex(of: ".")
+        let host = address.lastIndex(of: ":").map { String(address[..<$0]) } ?? address
+        return Sv1Client(
+            clientID: clientID, channelID: channelID, connectionIP: host, username: dot.map { String(name[..<$0]) } ?? name,
+            workerName: dot.map { String(name[name.index(after: $0)...]) } ?? "", target: target,
+            hashrate: isMining ? Float(hashRate) : nil, stableHashrate: vardiff.isSettled, extranonce1: extranonce1,
+            extranonce2Length: configuration.extranonce2Size, versionRollingMask: versionMask == 0 ? nil : versionMask,
+            versionRollingMinimumBitCount: nil, sharesAccepted: accepted, sharesRejected: rejected)
+    }
 
     /// The miner's hash rate as the translator knows it: the rate vardiff last settled on from its shares (at first,
     /// the rate its difficulty stands for at the configured shares per minute), even where the difficulty itself is

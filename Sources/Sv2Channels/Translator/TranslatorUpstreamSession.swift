@@ -1,6 +1,7 @@
 import Bitcoin
 import Sv2Binary
 import Sv2Messages
+import Sv2Monitoring
 import Sv2Sessions
 
 /// One upstream connection of the translator as a ``ConnectionSession``: a ``MinerClientSession`` with one extended
@@ -102,6 +103,11 @@ public struct TranslatorUpstreamSession: ConnectionSession {
     public func announce(hashRate: Float) -> [Action] {
         guard let channelID = miner.openChannels.values.first else { return [] }
         return [.send(.updateChannel(UpdateChannel(channelID: channelID, nominalHashRate: hashRate, maximumTarget: .max)))]
+    }
+
+    /// The open channel as monitoring shows it, declaring `nominalHashRate`.
+    public func monitoredChannels(nominalHashRate: Float) -> [ChannelSnapshot] {
+        miner.monitoredChannels(nominalHashRate: nominalHashRate)
     }
 
     /// The translator stops: CloseChannel.

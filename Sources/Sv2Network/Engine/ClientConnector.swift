@@ -113,6 +113,12 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         }
     }
 
+    /// Reads the current session (nil when not connected) and the endpoint it is on or tries next with `body`, on the
+    /// loop, from any thread (monitoring's snapshot).
+    public func read<Value: Sendable>(_ body: @escaping @Sendable (Session?, Endpoint) -> Value) -> EventLoopFuture<Value> {
+        eventLoop.submit { body(self.state.value.handle?.session, self.state.value.failover.current) }
+    }
+
     /// The current connection, if one is up (on the loop only).
     public var current: ConnectionHandle<Session, Wire>? { state.value.handle }
 

@@ -38,6 +38,25 @@ where Wire.Message == Session.Inbound, Wire.Outbound == Session.Outbound {
         return EventLoopFuture.andAllComplete(done, on: any)
     }
 
+    /// Reads every connection's session with `body` on its loop (given the session and the connection's
+    /// ``ConnectionHandle/id``) and gathers what it returns, nil left out: monitoring's snapshot, taken without a
+    /// lock on the connections' path. Nil with no event loop.
+    public func collect<Value: Sendable>(
+        _ body: @escaping @Sendable (Session, ObjectIdentifier) -> Value?
+    ) -> EventLoopFuture<[Value]>? {
+        guard let any = loops.values.first?.eventLoop else { return nil }
+        let parts = loops.values.map { members in
+            members.eventLoop.submit {
+                var values = [Value]()
+                members.forEachHandler { handler in
+                    if let session = handler.currentSession, let value = body(session, ObjectIdentifier(handler)) { values.append(value) }
+                }
+                return values
+            }
+        }
+        return EventLoopFuture.whenAllSucceed(parts, on: any).map { $0.flatMap { $0 } }
+    }
+
     /// Writes values encoded once (a job's frames) to every connection whose session `include` accepts, one task per
     /// event loop; `make` builds the values on each loop (so that no buffer is shared between threads).
     public func broadcast(

@@ -4,6 +4,7 @@ import ServiceLifecycle
 import Sv2Channels
 import Sv2Crypto
 import Sv2Ledger
+import Sv2MonitoringServer
 import Sv2Network
 import Sv2Sessions
 
@@ -22,9 +23,13 @@ public struct PoolRole: Sendable {
     public let server: PoolService
     /// The share ledger, when one is configured.
     public let ledger: ShareLedger?
+    /// The monitoring HTTP server, when `monitoring_address` is set.
+    public let monitoring: MonitoringServer?
 
     /// The services in start order.
-    public var services: [any Service] { (embedded?.services ?? []) + [client] + (ledger.map { [$0] } ?? []) + [server] }
+    public var services: [any Service] {
+        (embedded?.services ?? []) + [client] + (ledger.map { [$0] } ?? []) + [server] + (monitoring.map { [$0] } ?? [])
+    }
 
     /// Builds the pool; throws a clear error when a part cannot be built.
     public init(settings: PoolSettings, group: EventLoopGroup, logger: Logger, clock: Sv2Clock = .system) throws {
@@ -64,6 +69,7 @@ public struct PoolRole: Sendable {
                 logger: ledgerLogger, clock: clock)
         }
         self.ledger = ledger
+        let metrics = RoleMonitoring.metrics(address: settings.monitoringAddress)
         let server = PoolService(
             configuration: .init(
                 listen: settings.listen,
@@ -72,9 +78,10 @@ public struct PoolRole: Sendable {
                     clock: clock),
                 session: session, rewardScript: settings.rewardScript, poolSignature: settings.poolSignature,
                 shutdownReconnect: settings.shutdownReconnect, authorityPublicKey: authority.xOnlyPublicKey, serverID: settings.serverID),
-            group: group, logger: logger, clock: clock, ledger: ledger
+            group: group, logger: logger, clock: clock, ledger: ledger, metrics: metrics
         ) { solution, sent in client.submit(solution, sent: sent) }
         self.server = server
+        monitoring = RoleMonitoring.server(address: settings.monitoringAddress, source: server, metrics: metrics, logger: logger)
         client.onEvent { [weak server] event in server?.handle(event) }
         logger.info("authority_public_key = \"\(AuthorityKeyText.encode(authority.xOnlyPublicKey))\"")
         logger.info("block rewards to \(settings.rewardDescription)")

@@ -9,6 +9,8 @@ import Sv2Channels
 import Sv2Crypto
 import Sv2Ledger
 import Sv2Messages
+import Sv2Monitoring
+import Sv2MonitoringServer
 import Sv2Network
 import Sv2Sessions
 import Synchronization
@@ -99,21 +101,28 @@ public final class PoolService: Service, Sendable {
     private let miners = Atomic<Int>(0)
     private let server = NIOLockedValueBox<(channel: Channel, statistics: RepeatedTask)?>(nil)
     private let ledger: ShareLedger?
-    /// Each live connection's number (its extranonce prefix and its row in the ledger).
-    private let connectionNumbers = NIOLockedValueBox([ObjectIdentifier: UInt32]())
+    /// Each live connection's number (its extranonce prefix, its row in the ledger, its client id in monitoring) and
+    /// peer.
+    private let connectionNumbers = NIOLockedValueBox([ObjectIdentifier: (number: UInt32, peer: String)]())
+    /// When the newest template or tip arrived.
+    private let lastTemplate = NIOLockedValueBox<Timestamp?>(nil)
+    /// Where share latencies go (with monitoring).
+    private let metrics: MonitoringMetrics?
     /// Acknowledgements the ledger released that wait for their connection's loop, by connection.
     private let released = NIOLockedValueBox([ObjectIdentifier: [SubmitSharesSuccess]]())
 
     /// A service; nothing runs until ``start()``. Found blocks go to `submitter`; with a `ledger`, shares are
-    /// recorded there before they are acknowledged (the sessions are configured to record them).
+    /// recorded there before they are acknowledged (the sessions are configured to record them), and with `metrics`
+    /// the time each read's shares wait for the ledger is recorded as the share latency.
     public init(
         configuration: Configuration, group: EventLoopGroup, logger: Logger, clock: Sv2Clock = .system, ledger: ShareLedger? = nil,
-        submitter: @escaping Submitter
+        metrics: MonitoringMetrics? = nil, submitter: @escaping Submitter
     ) {
         var configuration = configuration
         configuration.session.recordsShares = ledger != nil
         self.configuration = configuration
         self.ledger = ledger
+        self.metrics = metrics
         self.group = group
         self.logger = logger
         self.clock = clock
@@ -136,8 +145,8 @@ public final class PoolService: Service, Sendable {
                 guard let self, var session else { return }
                 miners.subtract(1, ordering: .relaxed)
                 record(session.collectTallies())
-                if let number = connectionNumbers.withLockedValue({ $0.removeValue(forKey: handle.id) }) {
-                    ledger?.connectionClosed(number)
+                if let connection = connectionNumbers.withLockedValue({ $0.removeValue(forKey: handle.id) }) {
+                    ledger?.connectionClosed(connection.number)
                 }
             })
         let engine = ConnectionEngine(wire: Sv2MessageWire(), readiness: .transportReady, configuration: settings, hooks: hooks)
@@ -205,7 +214,9 @@ public final class PoolService: Service, Sendable {
         }
         let work: PoolWork, change: PoolWorkChange
         switch published {
-        case let .success(value): (work, change) = value
+        case let .success(value):
+            (work, change) = value
+            lastTemplate.withLockedValue { $0 = clock.now() }
         case let .failure(ignored):
             logger.log(level: ignored.isExpected ? .info : .warning, "\(ignored)")
             return
@@ -227,10 +238,9 @@ public final class PoolService: Service, Sendable {
         do {
             let session = try PoolSession(configuration: configuration.session, connectionPrefix: prefix, work: board.withLockedValue { $0.work })
             miners.add(1, ordering: .relaxed)
-            if let ledger {
-                connectionNumbers.withLockedValue { $0[handle.id] = index }
-                ledger.connectionOpened(index, peer: handle.peer)
-            }
+            let peer = handle.peer
+            connectionNumbers.withLockedValue { $0[handle.id] = (index, peer) }
+            ledger?.connectionOpened(index, peer: peer)
             return session
         } catch {
             logger.error("no session for a new connection: \(error)")
@@ -253,8 +263,11 @@ public final class PoolService: Service, Sendable {
     /// released at once, which one per read would push past the connection's outbound limit.
     private func record(_ batch: ShareBatch, on handle: ConnectionHandle<PoolSession, Sv2MessageWire>) {
         guard let ledger else { return }
-        let logger = self.logger, released = self.released
+        let logger = self.logger, released = self.released, metrics = self.metrics, clock = self.clock
         ledger.record(batch) { committed in
+            if let metrics, let arrived = batch.accepted.first?.time {
+                metrics.recordShareLatency(.nanoseconds(clock.now().nanoseconds - arrived.nanoseconds))
+            }
             guard committed else {
                 logger.warning("ledger full: \(batch.accepted.count) valid share(s) answered \(PoolErrorCode.ledgerUnavailable)", metadata: ["peer": "\(handle.peer)"])
                 let refusals = batch.refusals(code: PoolErrorCode.ledgerUnavailable)
@@ -313,6 +326,28 @@ public final class PoolService: Service, Sendable {
                 "\(final ? "final: " : "")user \"\(user)\": \(tally.accepted) accepted, \(tally.rejected) rejected, \(tally.blocks) blocks, work \(String(format: "%.3g", tally.work)) hashes",
                 metadata: ["user": "\(user)"])
         }
+    }
+}
+
+extension PoolService: MonitoringSource {
+    /// The pool's clients (every set-up connection and its channels, by connection number), the accepted work per
+    /// user and worker since start, connections by state and the template's age. The pool has no upstream channels
+    /// (SRI's pool: `server` absent).
+    public func snapshot() async -> MonitoringSnapshot {
+        let numbers = connectionNumbers
+        let clients = (try? await connections.collect { session, id -> Sv2Client? in
+            guard session.isSetUp, let connection = numbers.withLockedValue({ $0[id] }) else { return nil }
+            return Sv2Client(clientID: UInt64(connection.number), kind: session.clientKind, peer: connection.peer, channels: session.monitoredChannels)
+        }?.get()) ?? []
+        let workers = userStatistics.map { user, tally in
+            let (account, worker) = AcceptedShare.account(user)
+            return WorkerWork(user: account, worker: worker, accepted: tally.accepted, rejected: tally.rejected, work: tally.work, blocks: tally.blocks)
+        }
+        let now = clock.now()
+        return MonitoringSnapshot(
+            sv2Clients: clients, workers: workers,
+            connections: ["ready": clients.count, "setting_up": max(0, connections.count - clients.count)],
+            templateAge: lastTemplate.withLockedValue { $0 }.map { Double(now.nanoseconds - $0.nanoseconds) / 1e9 })
     }
 }
 

@@ -13,7 +13,7 @@ public struct PoolSettings: Sendable {
         "pool_signature", "shares_per_minute", "tp_address", "tp_authority_public_key", "version_rolling", "shutdown_reconnect_address", "datadir",
         "rpc_listen", "rpc_user", "rpc_password", "generation_rate", "fee_delta", "template_interval",
         "ledger", "server_id", "ledger_pending_limit",
-    ]).union(LogSettings.keys)
+    ]).union(LogSettings.keys).union(RoleMonitoring.keys)
 
     /// Where miners connect (default 0.0.0.0:3333).
     public var listen: HostPort
@@ -49,6 +49,8 @@ public struct PoolSettings: Sendable {
     public var serverID: UInt16
     /// Unwritten shares the ledger holds at most while its database fails (`ledger_pending_limit`, default 1,000,000).
     public var ledgerPendingLimit: Int
+    /// Where the monitoring HTTP server listens (`monitoring_address`); nil: off.
+    public var monitoringAddress: HostPort?
 
     /// Resolves every setting, with a clear error for the first bad one.
     public init(_ layers: ConfigurationLayers) throws(ConfigurationError) {
@@ -84,6 +86,7 @@ public struct PoolSettings: Sendable {
         ledger = try Self.ledgerLocation(layers)
         serverID = UInt16(try layers.integer("server_id", in: 0...65535) ?? 0)
         ledgerPendingLimit = Int(try layers.integer("ledger_pending_limit", in: 1...100_000_000) ?? 1_000_000)
+        monitoringAddress = try layers.hostPort("monitoring_address")
     }
 
     /// The `ledger` setting, or its default in the datadir.

@@ -7,6 +7,7 @@ import Sv1
 import Sv2Binary
 import Sv2Channels
 import Sv2Crypto
+import Sv2Monitoring
 import Sv2Network
 import Sv2Sessions
 import Synchronization
@@ -95,6 +96,10 @@ public final class TranslatorService: Service, Sendable {
     private let aggregated: TranslatorUpstream?
     private let ownUpstreams = NIOLockedValueBox([ObjectIdentifier: TranslatorUpstream]())
     private let server = NIOLockedValueBox<Channel?>(nil)
+    /// Each live miner's number (its client id in monitoring) and peer.
+    private let minerNumbers = NIOLockedValueBox([ObjectIdentifier: (number: UInt32, peer: String)]())
+    /// When the aggregated upstream's newest job arrived.
+    private let lastJob = NIOLockedValueBox<Timestamp?>(nil)
 
     /// A service; nothing runs until ``start()``.
     public init(configuration: Configuration, group: EventLoopGroup, logger: Logger, clock: Sv2Clock = .system) {
@@ -181,6 +186,8 @@ public final class TranslatorService: Service, Sendable {
             return nil
         }
         let index = nextExtranonce1.add(1, ordering: .relaxed).oldValue
+        let peer = miner.peer
+        minerNumbers.withLockedValue { $0[miner.id] = (index, peer) }
         let extranonce1 = connectionBytes(index, count: configuration.extranonce1Size)
         var session = Sv1ServerSession(configuration: configuration.downstream, extranonce1: extranonce1, now: clock.now())
         if configuration.aggregate {
@@ -206,6 +213,7 @@ public final class TranslatorService: Service, Sendable {
     }
 
     private func left(_ miner: Miner, session: Sv1ServerSession?) {
+        minerNumbers.withLockedValue { _ = $0.removeValue(forKey: miner.id) }
         guard session != nil else { return }
         clients.subtract(1, ordering: .relaxed)
         aggregated?.report(miner: miner.id, hashRate: nil)
@@ -243,7 +251,9 @@ public final class TranslatorService: Service, Sendable {
     /// loop.
     private func broadcast(_ effect: TranslatorUpstreamSession.Effect) {
         switch effect {
-        case let .job(job): currentJob.withLockedValue { $0 = job }
+        case let .job(job):
+            currentJob.withLockedValue { $0 = job }
+            lastJob.withLockedValue { $0 = clock.now() }
         case let .upstream(available):
             guard upstreamAvailable.withLockedValue({ state in
                 defer { state = available }
@@ -254,5 +264,33 @@ public final class TranslatorService: Service, Sendable {
                 : "upstream channel lost: miners' shares are answered with an error until it returns")
         }
         connections.broadcast { session, now in session.upstream(effect, now: now) }
+    }
+}
+
+extension TranslatorService: MonitoringSource {
+    /// The upstream channels (SRI's "server": the aggregated channel, or one per miner), the Sv1 miners, connections
+    /// by state, the age of the aggregated channel's newest job and the upstream link's state.
+    public func snapshot() async -> MonitoringSnapshot {
+        var upstreams = [ObjectIdentifier?: (channels: [ChannelSnapshot], state: UpstreamState)]()
+        if let aggregated {
+            upstreams[nil] = await aggregated.snapshot()
+        } else {
+            for (id, upstream) in ownUpstreams.withLockedValue({ $0 }) { upstreams[id] = await upstream.snapshot() }
+        }
+        let channelIDs = upstreams.mapValues { $0.channels.first?.channelID }
+        let numbers = minerNumbers, aggregate = configuration.aggregate
+        let miners = (try? await connections.collect { session, id -> Sv1Client? in
+            guard let miner = numbers.withLockedValue({ $0[id] }) else { return nil }
+            let channelID = aggregate ? channelIDs[nil] ?? nil : channelIDs[id] ?? nil
+            return session.monitored(clientID: UInt64(miner.number), address: miner.peer, channelID: channelID)
+        }?.get()) ?? []
+        let states = upstreams.values.map(\.state)
+        let mining = miners.filter { $0.hashrate != nil }.count
+        let now = clock.now()
+        return MonitoringSnapshot(
+            server: ServerChannels(channels: upstreams.values.flatMap(\.channels)), sv1Clients: miners,
+            connections: ["sv1_mining": mining, "sv1_setting_up": max(0, connections.count - mining)],
+            templateAge: lastJob.withLockedValue { $0 }.map { Double(now.nanoseconds - $0.nanoseconds) / 1e9 },
+            upstream: states.first.map { UpstreamState(address: $0.address, connected: states.contains(where: \.connected)) })
     }
 }

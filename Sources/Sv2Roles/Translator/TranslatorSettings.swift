@@ -11,7 +11,7 @@ public struct TranslatorSettings: Sendable {
         "listen_address", "upstream", "upstreams", "user_identity", "aggregate_channels", "downstream_extranonce2_size",
         "shares_per_minute", "initial_difficulty", "min_difficulty", "max_difficulty", "pow2_difficulty",
         "job_keepalive_interval_secs", "max_line_length", "max_clients",
-    ]).union(LogSettings.keys)
+    ]).union(LogSettings.keys).union(RoleMonitoring.keys)
 
     /// Where Sv1 miners connect (default 0.0.0.0:34255).
     public var listen: HostPort
@@ -29,6 +29,8 @@ public struct TranslatorSettings: Sendable {
     public var maximumClients: Int
     /// Log level and format.
     public var log: LogSettings
+    /// Where the monitoring HTTP server listens (`monitoring_address`); nil: off.
+    public var monitoringAddress: HostPort?
 
     /// Resolves every setting, with a clear error for the first bad one.
     public init(_ layers: ConfigurationLayers) throws(ConfigurationError) {
@@ -54,5 +56,6 @@ public struct TranslatorSettings: Sendable {
         maximumLineLength = Int(try layers.integer("max_line_length", in: 256...16_777_216) ?? 16_384)
         maximumClients = Int(try layers.integer("max_clients", in: 1...10_000_000) ?? 100_000)
         log = try layers.logSettings()
+        monitoringAddress = try layers.hostPort("monitoring_address")
     }
 }

@@ -4,6 +4,7 @@ import NIOCore
 import ServiceLifecycle
 import Sv2Channels
 import Sv2Messages
+import Sv2Monitoring
 import Sv2Network
 import Sv2Sessions
 
@@ -103,6 +104,17 @@ final class TranslatorUpstream: Sendable {
                 return actions
             }
         }
+    }
+
+    /// The channel open upstream (none while connecting or failing over), declaring the miners' total rate, and the
+    /// link's state.
+    func snapshot() async -> (channels: [ChannelSnapshot], state: UpstreamState) {
+        let total = Float(rates.withLockedValue { $0.byMiner.values.reduce(0, +) })
+        let read = connector.read { session, endpoint in
+            (session?.monitoredChannels(nominalHashRate: total) ?? [], "\(endpoint.host):\(endpoint.port)")
+        }
+        let (channels, address) = (try? await read.get()) ?? ([], "")
+        return (channels, UpstreamState(address: address, connected: !channels.isEmpty))
     }
 
     /// Upstream share counts so far (the last connection's).

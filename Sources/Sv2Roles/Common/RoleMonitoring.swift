@@ -1,0 +1,29 @@
+import Logging
+import ServiceLifecycle
+import Sv2Monitoring
+import Sv2MonitoringServer
+
+/// The monitoring setting every serving role shares: `monitoring_address` (`--monitoring-address`), off by default.
+public enum RoleMonitoring {
+    /// The settings keys.
+    public static let keys: Set<String> = ["monitoring_address"]
+
+    /// The monitoring server of a role whose state `source` gives, on `address`, exporting `metrics`; nil when
+    /// monitoring is off.
+    public static func server(address: HostPort?, source: any MonitoringSource, metrics: MonitoringMetrics?, logger: Logger) -> MonitoringServer? {
+        guard let address, let metrics else { return nil }
+        var logger = logger
+        logger[metadataKey: "component"] = "monitoring"
+        return MonitoringServer(host: address.host, port: address.port, source: source, metrics: metrics, logger: logger)
+    }
+
+    /// `role`, followed by its monitoring server when `address` is set: the services to run, in start order.
+    public static func services(_ role: some Service & MonitoringSource, address: HostPort?, logger: Logger) -> [any Service] {
+        [role] + (server(address: address, source: role, metrics: metrics(address: address), logger: logger).map { [$0] } ?? [])
+    }
+
+    /// The metrics registry of a role with monitoring at `address`; nil when monitoring is off.
+    public static func metrics(address: HostPort?) -> MonitoringMetrics? {
+        address.map { _ in MonitoringMetrics() }
+    }
+}
