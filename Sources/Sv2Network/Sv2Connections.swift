@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Sv2Messages
 import Sv2Sessions
 
 /// Listening and connecting with the Sv2 pipeline: ``Sv2TransportHandler`` then ``Sv2MessageHandler``, then the
@@ -60,9 +61,9 @@ public enum Sv2Connections {
 
     /// Binds an Sv2 server on `host`:`port` whose connections run `engine`'s sessions (each started once the
     /// transport is ready), ticked and reachable through `registry`.
-    public static func listen<Session: ConnectionSession>(
+    public static func listen<Session: ConnectionSession, Message: Sv2WireMessage, Outbound: Sv2WireMessage>(
         host: String, port: Int, group: EventLoopGroup, configuration: Sv2TransportConfiguration, buffers: OutboundBuffers? = nil,
-        engine: ConnectionEngine<Session, Sv2MessageWire>, registry: ConnectionRegistry<Session, Sv2MessageWire>
+        engine: ConnectionEngine<Session, Sv2Wire<Message, Outbound>>, registry: ConnectionRegistry<Session, Sv2Wire<Message, Outbound>>
     ) -> EventLoopFuture<Channel> {
         listen(host: host, port: port, group: group, configuration: configuration, closesOnMalformedMessage: false, buffers: buffers) { channel in
             channel.eventLoop.makeCompletedFuture {

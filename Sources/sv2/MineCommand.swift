@@ -67,6 +67,10 @@ struct MineCommand: AsyncParsableCommand {
     var threads: Int?
     @Option(help: "user_identity of the channels (Stratum V1: the mining.authorize user): the pool account or worker name.")
     var user = "sv2-cpu-miner"
+    @Option(help: ArgumentHelp(
+        "Worker name for extension 0x0002 (worker-specific hashrate tracking), requested on extended channels and sent with every share once the pool confirms it (default: --user after its first dot, else --user; '' requests no extension).",
+        valueName: "name"))
+    var worker: String?
     @Flag
     var channelKind = ChannelKindFlag.extended
     @Option(help: "Channels to open; each is mined by its share of the threads.")
@@ -85,6 +89,13 @@ struct MineCommand: AsyncParsableCommand {
     var reportInterval: Double = 5
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
+
+    /// The worker named with extension 0x0002: --worker, else what follows the first dot of --user, else --user; nil
+    /// (no extension requested) for an empty name.
+    private var workerName: String? {
+        let name = worker ?? user.firstIndex(of: ".").map { String(user[user.index(after: $0)...]) } ?? user
+        return name.isEmpty ? nil : name
+    }
     @Argument(help: ArgumentHelp(
         "The pool: stratum2+tcp://HOST:PORT/<authority public key> (Stratum V2) or stratum+tcp://HOST:PORT (Stratum V1).",
         valueName: "url"))
@@ -161,7 +172,7 @@ struct MineCommand: AsyncParsableCommand {
                 requiresStandardJobs: requireStandardJobs, nominalHashRate: Float(total),
                 // 4 bytes give each of up to 1024 threads 2^22 extranonce values of its own.
                 minimumExtranonceSize: 4, endpointHost: pool.host,
-                endpointPort: UInt16(clamping: pool.port))
+                endpointPort: UInt16(clamping: pool.port), worker: workerName)
             let sv2 = Sv2MinerProtocol(session: session, transport: Sv2TransportConfiguration(security: .initiator(authority: authority)))
             try await mine(sv2, pool: HostPort(host: pool.host, port: pool.port), engine: engine, logger: logger)
         case let .stratumV1(host, port):

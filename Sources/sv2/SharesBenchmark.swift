@@ -181,10 +181,10 @@ struct SharesBenchmark: AsyncParsableCommand {
     ) throws -> Double {
         let loop = EmbeddedEventLoop()
         let channel = EmbeddedChannel(loop: loop)
-        let registry = ConnectionRegistry<PoolSession, Sv2MessageWire>(group: loop, tickInterval: nil)
+        let registry = ConnectionRegistry<PoolSession, Sv2TaggedInboundWire>(group: loop, tickInterval: nil)
         let engine = ConnectionEngine(
-            wire: Sv2MessageWire(), readiness: .active, configuration: ConnectionConfiguration(logger: LogSettings(level: .critical).logger("bench")),
-            hooks: ConnectionHooks<PoolSession, Sv2MessageWire>(ready: { _ in session }))
+            wire: Sv2TaggedInboundWire(), readiness: .active, configuration: ConnectionConfiguration(logger: LogSettings(level: .critical).logger("bench")),
+            hooks: ConnectionHooks<PoolSession, Sv2TaggedInboundWire>(ready: { _ in session }))
         try channel.pipeline.syncOperations.addHandler(engine.handler(for: channel, registry: registry))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         let header = Sv2FrameHeader(extensionType: 0, isChannelMessage: true, messageType: SubmitSharesExtended.messageType, payloadLength: 0)

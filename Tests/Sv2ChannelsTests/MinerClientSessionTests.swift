@@ -30,7 +30,7 @@ struct MinerClientSessionTests {
     }
 
     static func sent(_ actions: [MinerClientSession.Action]) -> [Sv2Message] {
-        actions.compactMap { if case let .send(message) = $0 { return message } else { return nil } }
+        actions.compactMap { if case let .send(message) = $0 { return message.message } else { return nil } }
     }
 
     static func works(_ actions: [MinerClientSession.Action]) -> [Int: MiningWork?] {

@@ -72,7 +72,7 @@ struct ShareValidatorTests {
                 for message in toMiner {
                     if case let .openExtendedMiningChannelSuccess(success) = message { opened = success }
                     for action in miner.receive(message, now: now) {
-                        if case let .send(reply) = action { toPool.append(reply) }
+                        if case let .send(reply) = action { toPool.append(reply.message) }
                         if case let .effect(.setWork(_, new?)) = action { work = new }
                     }
                 }
@@ -88,8 +88,8 @@ struct ShareValidatorTests {
             _ = translator.newJob(job, now: now)
         }
 
-        static func message(_ action: SessionAction<Sv2Message, some Any>) -> Sv2Message? {
-            if case let .send(message) = action { return message }
+        static func message(_ action: SessionAction<some Sv2WireMessage, some Any>) -> Sv2Message? {
+            if case let .send(message) = action { return message.message }
             return nil
         }
 
@@ -104,7 +104,7 @@ struct ShareValidatorTests {
             ]
             for action in translator.receive(.request(id: .number("9"), method: Sv1Method.submit, params: params), now: now) {
                 if case let .send(answer) = action { translatorAnswer = answer }
-                if case let .effect(.submit(share)) = action { forwarded = share }
+                if case let .effect(.submit(share, _)) = action { forwarded = share }
             }
             // The same header as the pool sees it: the translator's layout of the channel's extranonce.
             let share = forwarded ?? FoundShare(

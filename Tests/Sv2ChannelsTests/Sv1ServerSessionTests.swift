@@ -24,7 +24,7 @@ private struct Downstream {
             switch action {
             case let .send(message): sent.append(message)
             case let .effect(.notify(job)): sent.append(.notification(method: Sv1Method.notify, params: job.notify.params))
-            case let .effect(.submit(share)): submitted.append(share)
+            case let .effect(.submit(share, _)): submitted.append(share)
             case let .effect(.hashRate(rate)): hashRates.append(rate)
             case .log, .close: break
             }

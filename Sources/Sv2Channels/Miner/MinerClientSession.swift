@@ -30,13 +30,20 @@ public struct MinerClientSession: MinerSession {
     static let issuedWorkLimit = 32
 
     /// What the I/O glue must do, in order; `.reconnect` answers the pool's Reconnect (spec 3.6.5).
-    public typealias Action = MinerSessionAction<Sv2Message, MinerSessionEvent>
+    public typealias Action = MinerSessionAction<Sv2TaggedMessage, MinerSessionEvent>
+    /// Messages with their TLV fields (extension 0x0002 on SubmitSharesExtended).
+    public typealias Inbound = Sv2TaggedMessage
+    /// How long the pool has to answer RequestExtensions before the miner opens its channels without extensions
+    /// (a pool that does not know extension 0x0001 ignores the request, as the spec has it).
+    public static let extensionAnswerTimeout = Duration.seconds(2)
     /// What the session reports for the log.
     public typealias Event = MinerSessionEvent
 
     private enum State: Sendable {
         case idle
         case awaitingSetup
+        /// RequestExtensions sent after `success`; channels open once the pool answers or at `deadline`.
+        case negotiating(success: SetupConnectionSuccess, deadline: Timestamp)
         case setUp
         case closed
     }
@@ -106,6 +113,8 @@ public struct MinerClientSession: MinerSession {
 
     private var state = State.idle
     private var fixedVersion = false
+    /// Whether the pool confirmed extension 0x0002: extended shares carry the worker's user_identity.
+    public private(set) var tracksWorkers = false
     private var pendingOpens: [UInt32: Int] = [:]
     private var channels: [UInt32: Channel] = [:]
     private var announcedPrevHash: U256?
@@ -141,15 +150,35 @@ public struct MinerClientSession: MinerSession {
         return [.send(.setupConnection(setup))]
     }
 
-    /// Handles one message from the pool.
+    /// Handles one message from the pool, without TLV fields.
     public mutating func receive(_ message: Sv2Message, now: Timestamp) -> [Action] {
+        receive(Sv2TaggedMessage(message), now: now)
+    }
+
+    /// Handles one message from the pool.
+    public mutating func receive(_ tagged: Sv2TaggedMessage, now: Timestamp) -> [Action] {
+        let message = tagged.message
         switch state {
         case .idle, .closed:
             return []
+        case let .negotiating(success, _):
+            switch message {
+            case let .requestExtensionsSuccess(answer):
+                tracksWorkers = answer.supportedExtensions.contains(Sv2TLV.userIdentityType.extensionType)
+                return [.event(.extensionsNegotiated(
+                    tracksWorkers: tracksWorkers, detail: "RequestExtensions.Success \(answer.supportedExtensions)"))] + openChannels(success)
+            case let .requestExtensionsError(answer):
+                return [.event(.extensionsNegotiated(
+                    tracksWorkers: false, detail: "RequestExtensions.Error: unsupported \(answer.unsupportedExtensions)"))] + openChannels(success)
+            case let .reconnect(reconnect):
+                return moved(reconnect)
+            default:
+                return [.event(.ignored("\(message.name) before RequestExtensions was answered"))]
+            }
         case .awaitingSetup:
             switch message {
             case let .setupConnectionSuccess(success):
-                return setUp(success)
+                return setUp(success, now: now)
             case let .setupConnectionError(error):
                 state = .closed
                 return [.fail("the pool refused SetupConnection: \(Self.text(error.errorCode))")]
@@ -232,6 +261,12 @@ public struct MinerClientSession: MinerSession {
     /// A share the engine found on `lane`: SubmitSharesStandard/Extended, or nothing when its job is no longer valid,
     /// its hash is above both its job's target and the network target, or the lane waits after a block.
     public mutating func submit(_ share: FoundShare, lane: Int) -> [Action] {
+        submit(share, lane: lane, worker: nil)
+    }
+
+    /// ``submit(_:lane:)`` for a share of `worker` (a translator's Sv1 miner): with extension 0x0002 negotiated its
+    /// SubmitSharesExtended carries that worker's user_identity (nil: the configured worker's).
+    public mutating func submit(_ share: FoundShare, lane: Int, worker: String?) -> [Action] {
         guard case .setUp = state, case let (channelID, channel)? = channels.first(where: { $0.value.lane == lane }),
               let issued = channel.issued[share.workID], !channel.pause.isPaused
         else {
@@ -265,9 +300,10 @@ public struct MinerClientSession: MinerSession {
                 channelID: channelID, sequenceNumber: sequenceNumber, jobID: issued.jobID, nonce: share.nonce,
                 ntime: share.time, version: share.version))))
         case .extended:
-            actions.append(.send(.submitSharesExtended(SubmitSharesExtended(
+            let tlvs = tracksWorkers ? [Sv2TLV.userIdentity(truncating: worker ?? configuration.worker ?? configuration.userIdentity)] : []
+            actions.append(.send(Sv2TaggedMessage(.submitSharesExtended(SubmitSharesExtended(
                 channelID: channelID, sequenceNumber: sequenceNumber, jobID: issued.jobID, nonce: share.nonce,
-                ntime: share.time, version: share.version, extranonce: share.extranonce))))
+                ntime: share.time, version: share.version, extranonce: share.extranonce)), tlvs: tlvs)))
         }
         return actions
     }
@@ -307,11 +343,20 @@ public struct MinerClientSession: MinerSession {
 
     // MARK: - Setup and channels
 
-    private mutating func setUp(_ success: SetupConnectionSuccess) -> [Action] {
+    private mutating func setUp(_ success: SetupConnectionSuccess, now: Timestamp) -> [Action] {
         if success.flags & Self.requiresExtendedChannelsFlag != 0, configuration.channelKind == .standard {
             state = .closed
             return [.fail("the pool accepts extended channels only (REQUIRES_EXTENDED_CHANNELS); open extended channels")]
         }
+        guard configuration.worker != nil, configuration.channelKind == .extended else { return openChannels(success) }
+        // Extension 0x0001: RequestExtensions right after SetupConnection.Success, the answer awaited before the
+        // channels open.
+        state = .negotiating(success: success, deadline: now + Self.extensionAnswerTimeout)
+        return [.send(.requestExtensions(RequestExtensions(requestID: 0, requestedExtensions: [Sv2TLV.userIdentityType.extensionType])))]
+    }
+
+    /// SetupConnection succeeded (and extensions were negotiated): the channels open.
+    private mutating func openChannels(_ success: SetupConnectionSuccess) -> [Action] {
         state = .setUp
         fixedVersion = success.flags & Self.requiresFixedVersionFlag != 0
         let count = max(configuration.channelCount, 1)
@@ -498,6 +543,10 @@ public struct MinerClientSession: MinerSession {
 
     /// A lane stopped on a block (``BlockPause``) that got no new work resumes its work.
     public mutating func tick(now: Timestamp) -> [Action] {
+        if case let .negotiating(success, deadline) = state, now >= deadline {
+            return [.event(.extensionsNegotiated(tracksWorkers: false, detail: "no answer to RequestExtensions within \(Self.extensionAnswerTimeout)"))]
+                + openChannels(success)
+        }
         var actions = [Action]()
         for id in channels.keys.sorted() {
             guard channels[id]?.pause.tick() == true, var channel = channels[id] else { continue }

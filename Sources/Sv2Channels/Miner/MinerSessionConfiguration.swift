@@ -34,12 +34,17 @@ public struct MinerSessionConfiguration: Hashable, Sendable {
     public var firmware: String
     /// device_id of SetupConnection.
     public var deviceID: String
+    /// The worker named in extension 0x0002's user_identity on extended shares: with one, the session requests the
+    /// extension (RequestExtensions right after SetupConnection.Success) and, once the pool confirms it, tags every
+    /// SubmitSharesExtended; nil requests no extension.
+    public var worker: String?
 
     /// A configuration; the SetupConnection device fields default to this toolkit's CPU miner.
     public init(
         userIdentity: String, channelKind: MiningChannelKind, channelCount: Int, requiresStandardJobs: Bool,
         nominalHashRate: Float, minimumExtranonceSize: UInt16, endpointHost: String, endpointPort: UInt16,
-        vendor: String = "sv2", hardwareVersion: String = "cpu", firmware: String = "sv2-cpu-miner", deviceID: String = ""
+        vendor: String = "sv2", hardwareVersion: String = "cpu", firmware: String = "sv2-cpu-miner", deviceID: String = "",
+        worker: String? = nil
     ) {
         self.userIdentity = userIdentity
         self.channelKind = channelKind
@@ -53,6 +58,7 @@ public struct MinerSessionConfiguration: Hashable, Sendable {
         self.hardwareVersion = hardwareVersion
         self.firmware = firmware
         self.deviceID = deviceID
+        self.worker = worker
     }
 }
 
@@ -78,6 +84,8 @@ public struct MinerStatistics: Hashable, Sendable {
 public enum MinerSessionEvent: Hashable, Sendable {
     /// SetupConnection.Success with these flags.
     case setUp(flags: UInt32)
+    /// Extension negotiation ended: whether the pool tracks workers (extension 0x0002), and how it answered.
+    case extensionsNegotiated(tracksWorkers: Bool, detail: String)
     /// A channel was opened for `lane`.
     case channelOpened(lane: Int, channelID: UInt32, kind: MiningChannelKind, target: U256, extranoncePrefix: [UInt8],
                        extranonceSize: Int, groupChannelID: UInt32)

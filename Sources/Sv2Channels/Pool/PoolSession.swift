@@ -18,6 +18,11 @@ import Sv2Sessions
 public struct PoolSession: ConnectionSession {
     /// What the pool's glue does beyond sending and logging.
     public typealias Action = SessionAction<Sv2Message, PoolEffect>
+    /// Messages arrive with their TLV fields (extension 0x0002's user_identity).
+    public typealias Inbound = Sv2TaggedMessage
+
+    /// The extensions the pool supports (RequestExtensions, extension 0x0001): worker-specific hashrate tracking.
+    public static let supportedExtensions: [UInt16] = [Sv2TLV.userIdentityType.extensionType]
 
     /// The BIP320 general-purpose version bits miners may roll.
     public static let versionRollingMask: UInt32 = 0x1fff_e000
@@ -54,10 +59,21 @@ public struct PoolSession: ConnectionSession {
         var shares = ShareCounters()
         /// The lowest share hash so far (its best difficulty).
         var bestHash: U256?
+
+        /// Who a share with extension 0x0002's `worker` is credited to: the channel's account and that worker (a
+        /// worker name that already starts with `account.` is taken as it is), as a statistics key and its parts.
+        func attribution(worker: String) -> (key: String, account: (user: String, worker: String)) {
+            let prefix = account.user + "."
+            let name = worker.hasPrefix(prefix) ? String(worker.dropFirst(prefix.count)) : worker
+            guard !name.isEmpty, name != account.user else { return (account.user, (account.user, "")) }
+            return (prefix + name, (account.user, name))
+        }
     }
 
     private let configuration: PoolSessionConfiguration
     private var state = State.awaitingSetup
+    /// Whether the client negotiated extension 0x0002: its SubmitSharesExtended carry the worker's user_identity.
+    private var tracksWorkers = false
     /// The client's SetupConnection (vendor, hardware version, firmware), once set up.
     private var device: (vendor: String, hardwareVersion: String, firmware: String)?
     private var allocator: ExtranonceAllocator
@@ -102,8 +118,14 @@ public struct PoolSession: ConnectionSession {
 
     // MARK: - Client messages
 
-    /// Handles one message from the client.
+    /// Handles one message from the client without TLV fields.
     public mutating func receive(_ message: Sv2Message, now: Timestamp) -> [Action] {
+        receive(Sv2TaggedMessage(message), now: now)
+    }
+
+    /// Handles one message from the client; its TLV fields count only for a negotiated extension (spec 3.4.3).
+    public mutating func receive(_ tagged: Sv2TaggedMessage, now: Timestamp) -> [Action] {
+        let message = tagged.message
         switch state {
         case .closed:
             return []
@@ -122,11 +144,13 @@ public struct PoolSession: ConnectionSession {
         case let .submitSharesStandard(share):
             return submit(
                 channelID: share.channelID, sequence: share.sequenceNumber, jobID: share.jobID, nonce: share.nonce,
-                ntime: share.ntime, version: share.version, extranonce: nil, now: now)
+                ntime: share.ntime, version: share.version, extranonce: nil, worker: nil, now: now)
         case let .submitSharesExtended(share):
             return submit(
                 channelID: share.channelID, sequence: share.sequenceNumber, jobID: share.jobID, nonce: share.nonce,
-                ntime: share.ntime, version: share.version, extranonce: share.extranonce, now: now)
+                ntime: share.ntime, version: share.version, extranonce: share.extranonce, worker: tracksWorkers ? tagged.userIdentity : nil, now: now)
+        case let .requestExtensions(request):
+            return negotiate(request)
         case let .updateChannel(update):
             return updateChannel(update, now: now)
         case let .closeChannel(close):
@@ -153,6 +177,21 @@ public struct PoolSession: ConnectionSession {
         state = .ready(flags: MiningSetupFlags(rawValue: flags))
         device = (setup.vendor.description, setup.hardwareVersion.description, setup.firmware.description)
         return actions + [.info("mining connection set up (vendor \(setup.vendor), device \(setup.deviceID), flags 0x\(String(flags, radix: 16)))")]
+    }
+
+    /// RequestExtensions (extension 0x0001): Success with the requested extensions the pool supports, or Error
+    /// when it supports none of them.
+    private mutating func negotiate(_ request: RequestExtensions) -> [Action] {
+        let supported = Self.supportedExtensions.filter(request.requestedExtensions.contains)
+        guard !supported.isEmpty else {
+            return [.send(.requestExtensionsError(RequestExtensionsError(
+                requestID: request.requestID, unsupportedExtensions: request.requestedExtensions, requiredExtensions: [])))]
+        }
+        if supported.contains(Sv2TLV.userIdentityType.extensionType) { tracksWorkers = true }
+        return [
+            .send(.requestExtensionsSuccess(RequestExtensionsSuccess(requestID: request.requestID, supportedExtensions: supported))),
+            .info("extensions negotiated: \(supported.map { "0x" + String($0, radix: 16) }.joined(separator: ", "))"),
+        ]
     }
 
     // MARK: - Channels
@@ -345,20 +384,21 @@ public struct PoolSession: ConnectionSession {
 
     private mutating func submit(
         channelID: UInt32, sequence: UInt32, jobID: UInt32, nonce: UInt32, ntime: UInt32, version: UInt32,
-        extranonce: [UInt8]?, now: Timestamp
+        extranonce: [UInt8]?, worker: String?, now: Timestamp
     ) -> [Action] {
         // Taken out of the dictionary while it changes, so its seen-share set is not copied on write.
         guard var channel = channels.removeValue(forKey: channelID) else {
-            return [reject(channelID: channelID, sequence: sequence, PoolErrorCode.invalidChannelID, on: nil, now: now)]
+            return [reject(channelID: channelID, sequence: sequence, PoolErrorCode.invalidChannelID, credit: nil, now: now)]
         }
         defer { channels[channelID] = channel }
+        let credit = worker.map { channel.attribution(worker: $0) } ?? (channel.user, channel.account)
         let code = check(&channel, jobID: jobID, nonce: nonce, ntime: ntime, version: version, extranonce: extranonce, now: now)
         var actions = [Action]()
         switch code {
         case let .rejected(error):
             channel.shares.rejectedByReason[error.description, default: 0] &+= 1
             channel.shares.lastSequenceNumber = sequence
-            return [reject(channelID: channelID, sequence: sequence, error, on: channel, now: now)]
+            return [reject(channelID: channelID, sequence: sequence, error, credit: credit, now: now)]
         case let .accepted(hash, block):
             channel.unacknowledged.lastSequence = sequence
             channel.unacknowledged.count &+= 1
@@ -372,10 +412,11 @@ public struct PoolSession: ConnectionSession {
             if channel.bestHash.map({ hash < $0 }) ?? true { channel.bestHash = hash }
             channel.vardiff.recordShare(now: now.seconds)
             let expected = MiningTarget.expectedHashes(target: channel.target)
-            tallies[channel.user, default: ShareTally()].recordAccepted(work: expected, block: block != nil)
+            let (key, account) = credit
+            tallies[key, default: ShareTally()].recordAccepted(work: expected, block: block != nil)
             if configuration.recordsShares {
                 records.accepted.append(AcceptedShare(
-                    time: now, user: channel.account.user, worker: channel.account.worker, channelID: channelID, sequenceNumber: sequence,
+                    time: now, user: account.user, worker: account.worker, channelID: channelID, sequenceNumber: sequence,
                     jobID: jobID, difficulty: MiningTarget.difficulty(target: channel.target), work: expected, hash: hash, isBlock: block != nil))
             }
             if let block { actions.append(.effect(.submitBlock(block))) }
@@ -442,11 +483,15 @@ public struct PoolSession: ConnectionSession {
         return .accepted(assessment.hash, nil)
     }
 
-    private mutating func reject(channelID: UInt32, sequence: UInt32, _ code: Sv2String, on channel: Channel?, now: Timestamp) -> Action {
-        if let channel { tallies[channel.user, default: ShareTally()].rejected += 1 }
+    /// SubmitShares.Error with `code`, counted against `credit` (the statistics key and account of the share's
+    /// channel or worker; nil when no channel has that id).
+    private mutating func reject(
+        channelID: UInt32, sequence: UInt32, _ code: Sv2String, credit: (key: String, account: (user: String, worker: String))?, now: Timestamp
+    ) -> Action {
+        if let credit { tallies[credit.key, default: ShareTally()].rejected += 1 }
         if configuration.recordsShares {
             records.rejected.append(RejectedShare(
-                time: now, user: channel?.account.user ?? "", worker: channel?.account.worker ?? "", errorCode: code.description))
+                time: now, user: credit?.account.user ?? "", worker: credit?.account.worker ?? "", errorCode: code.description))
         }
         return .send(.submitSharesError(SubmitSharesError(channelID: channelID, sequenceNumber: sequence, errorCode: code)))
     }

@@ -137,8 +137,9 @@ public struct Sv1ServerSession: ConnectionSession {
     public enum Effect: Hashable, Sendable {
         /// Send this job's mining.notify: the bytes of ``TranslatorJob/notifyLine``, encoded once for every miner.
         case notify(TranslatorJob)
-        /// Submit this share upstream (it meets the upstream work's target).
-        case submit(FoundShare)
+        /// Submit this share of `worker` (the name the miner authorized with) upstream: it meets the upstream work's
+        /// target.
+        case submit(FoundShare, worker: String)
         /// The miner's hash rate (``hashRate``) changed: the upstream channel's nominal_hash_rate follows (spec 5.3.9).
         case hashRate(Double)
     }
@@ -359,7 +360,7 @@ public struct Sv1ServerSession: ConnectionSession {
         accepted += 1
         vardiff.recordShare(now: now.seconds)
         var actions: [Action] = [.send(.response(id: id, result: .bool(true), error: .null))]
-        if assessment.isSubmittable { actions.append(.effect(.submit(share))) }
+        if assessment.isSubmittable { actions.append(.effect(.submit(share, worker: user ?? ""))) }
         return actions
     }
 

@@ -18,8 +18,8 @@ public struct TranslatorUpstreamSession: ConnectionSession {
         case upstream(available: Bool)
     }
 
-    /// The session's actions.
-    public typealias Action = SessionAction<Sv2Message, Effect>
+    /// The session's actions (messages with their TLV fields: extension 0x0002 tags each share with its miner).
+    public typealias Action = SessionAction<Sv2TaggedMessage, Effect>
 
     /// What continues from one connection's session to the next.
     public struct Carried: Hashable, Sendable {
@@ -82,7 +82,7 @@ public struct TranslatorUpstreamSession: ConnectionSession {
     }
 
     /// A message from the pool.
-    public mutating func receive(_ message: Sv2Message, now: Timestamp) -> [Action] {
+    public mutating func receive(_ message: Sv2TaggedMessage, now: Timestamp) -> [Action] {
         translate(miner.receive(message, now: now), now: now)
     }
 
@@ -93,9 +93,10 @@ public struct TranslatorUpstreamSession: ConnectionSession {
             + issue(lastWork, clean: false, time: now.unixSeconds, now: now)
     }
 
-    /// A miner's share that meets the upstream target: SubmitSharesExtended.
-    public mutating func submit(_ share: FoundShare, now: Timestamp) -> [Action] {
-        translate(miner.submit(share, lane: 0), now: now)
+    /// A share of the Sv1 miner authorized as `worker` that meets the upstream target: SubmitSharesExtended, with
+    /// the worker's user_identity when the pool tracks workers (extension 0x0002).
+    public mutating func submit(_ share: FoundShare, worker: String?, now: Timestamp) -> [Action] {
+        translate(miner.submit(share, lane: 0, worker: worker), now: now)
     }
 
     /// The miners behind the channel now hash at `hashRate`: UpdateChannel on the open channel (spec 5.3.9 MUST),
@@ -175,6 +176,8 @@ extension MinerSessionEvent {
             return SessionLog(.warning, "upstream channel refused: \(reason)")
         case let .channelClosed(_, channelID, reason):
             return SessionLog(.warning, "upstream closed channel \(channelID): \(reason)")
+        case let .extensionsNegotiated(tracksWorkers, detail):
+            return SessionLog(.info, "upstream \(tracksWorkers ? "tracks each miner's shares (extension 0x0002)" : "does not track workers") (\(detail))")
         case .targetChanged, .sharesAccepted:
             return nil
         case let .newPrevHash(hash, _):

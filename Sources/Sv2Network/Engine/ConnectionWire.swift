@@ -73,8 +73,9 @@ public struct WireProblem: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Sv2 messages over ``Sv2TransportHandler`` + ``Sv2MessageHandler`` (the latter set not to close on a malformed
-/// message, so that the session decides).
-public struct Sv2MessageWire: ConnectionWire {
+/// message, so that the session decides): the session receives `Message` and sends `Outbound`, each either a plain
+/// ``Sv2Message`` (TLV fields dropped) or an ``Sv2TaggedMessage`` (TLV fields kept, for extension 0x0002).
+public struct Sv2Wire<Message: Sv2WireMessage, Outbound: Sv2WireMessage>: ConnectionWire {
     /// A wire.
     public init() {}
 
@@ -82,13 +83,13 @@ public struct Sv2MessageWire: ConnectionWire {
     public func makeDecoder() {}
 
     /// The decoded message.
-    public func decode(_ value: Sv2DecodedFrame, with decoder: inout Void, deliver: (Sv2Message) -> Void, malformed: (WireProblem) -> Void) {
-        deliver(value.message)
+    public func decode(_ value: Sv2DecodedFrame, with decoder: inout Void, deliver: (Message) -> Void, malformed: (WireProblem) -> Void) {
+        deliver(Message(message: value.message, tlvs: value.tlvs))
     }
 
     /// The message as a frame.
-    public func encode(_ message: Sv2Message, allocator: ByteBufferAllocator) throws -> (value: Sv2Outbound, bytes: Int) {
-        let frame = try message.frame()
+    public func encode(_ message: Outbound, allocator: ByteBufferAllocator) throws -> (value: Sv2Outbound, bytes: Int) {
+        let frame = try message.message.frame(tlvs: message.tlvs)
         return (.frame(frame), Sv2FrameHeader.size + frame.payload.count)
     }
 
@@ -98,6 +99,13 @@ public struct Sv2MessageWire: ConnectionWire {
         return "\(problem)"
     }
 }
+
+/// Plain Sv2 messages both ways (TLV fields dropped).
+public typealias Sv2MessageWire = Sv2Wire<Sv2Message, Sv2Message>
+/// Messages with their TLV fields both ways (a client that negotiates extensions).
+public typealias Sv2TaggedWire = Sv2Wire<Sv2TaggedMessage, Sv2TaggedMessage>
+/// Messages with their TLV fields in, plain messages out (a server that reads extension fields).
+public typealias Sv2TaggedInboundWire = Sv2Wire<Sv2TaggedMessage, Sv2Message>
 
 /// Something that is sent as one Stratum V1 line.
 public protocol Sv1LineConvertible {

@@ -20,11 +20,11 @@ public struct Sv2MinerProtocol: MinerProtocol {
     /// `Stratum V2`.
     public var name: String { "Stratum V2" }
 
-    /// Sv2 messages.
-    public var wire: Sv2MessageWire { Sv2MessageWire() }
+    /// Sv2 messages with their TLV fields (extension 0x0002).
+    public var wire: Sv2TaggedWire { Sv2TaggedWire() }
 
     /// The session starts once the Noise handshake is done.
-    public var readiness: ConnectionHandler<MinerClientSession, Sv2MessageWire>.Readiness { .transportReady }
+    public var readiness: ConnectionHandler<MinerClientSession, Sv2TaggedWire>.Readiness { .transportReady }
 
     /// Connects over Noise (or plaintext).
     public func connect(to endpoint: HostPort, eventLoop: EventLoop, engine: @escaping @Sendable (Channel) throws -> Void) -> EventLoopFuture<Void> {
@@ -49,6 +49,10 @@ public struct Sv2MinerProtocol: MinerProtocol {
         case let .channelOpened(lane, channelID, kind, target, prefix, size, group):
             return MinerLogLine(.info, "channel \(channelID) opened (\(kind.rawValue), lane \(lane), group \(group)): "
                 + "target \(target.displayHex), extranonce prefix \(Hex.encode(prefix)), extranonce size \(size)")
+        case let .extensionsNegotiated(tracksWorkers, detail):
+            return MinerLogLine(.info, (tracksWorkers
+                ? "the pool tracks this worker (extension 0x0002): shares carry user_identity \"\(session.worker ?? "")\""
+                : "mining without worker tracking") + " (\(detail))")
         case let .channelRefused(lane, reason):
             return MinerLogLine(.warning, "channel of lane \(lane) refused: \(reason)")
         case let .channelClosed(lane, channelID, reason):

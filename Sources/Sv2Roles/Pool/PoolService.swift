@@ -96,7 +96,7 @@ public final class PoolService: Service, Sendable {
     private let statistics = NIOLockedValueBox([String: ShareTally]())
     /// The prevhash of the last block handed to the template provider.
     private let lastBlockParent = NIOLockedValueBox<U256?>(nil)
-    private let connections: ConnectionRegistry<PoolSession, Sv2MessageWire>
+    private let connections: ConnectionRegistry<PoolSession, Sv2TaggedInboundWire>
     private let nextConnection = Atomic<UInt32>(0)
     private let miners = Atomic<Int>(0)
     private let server = NIOLockedValueBox<(channel: Channel, statistics: RepeatedTask)?>(nil)
@@ -138,7 +138,7 @@ public final class PoolService: Service, Sendable {
         let settings = ConnectionConfiguration(
             logger: logger, clock: clock, setupTimeout: configuration.setupTimeout, idleTimeout: configuration.idleTimeout,
             outboundLimit: configuration.outboundLimit)
-        let hooks = ConnectionHooks<PoolSession, Sv2MessageWire>(
+        let hooks = ConnectionHooks<PoolSession, Sv2TaggedInboundWire>(
             ready: { [weak self] handle in self?.makeSession(handle) },
             effect: { [weak self] effect, handle in self?.perform(effect, on: handle) },
             closed: { [weak self] handle, session in
@@ -149,7 +149,7 @@ public final class PoolService: Service, Sendable {
                     ledger?.connectionClosed(connection.number)
                 }
             })
-        let engine = ConnectionEngine(wire: Sv2MessageWire(), readiness: .transportReady, configuration: settings, hooks: hooks)
+        let engine = ConnectionEngine(wire: Sv2TaggedInboundWire(), readiness: .transportReady, configuration: settings, hooks: hooks)
         let channel = try await ListenError.binding(configuration.listen) {
             try await Sv2Connections.listen(
                 host: configuration.listen.host, port: configuration.listen.port, group: group, configuration: configuration.transport,
@@ -231,7 +231,7 @@ public final class PoolService: Service, Sendable {
 
     /// A miner's connection is ready: its session, with an extranonce prefix unique among live connections (and
     /// among instances, led by the server id when it is not 0).
-    private func makeSession(_ handle: ConnectionHandle<PoolSession, Sv2MessageWire>) -> PoolSession? {
+    private func makeSession(_ handle: ConnectionHandle<PoolSession, Sv2TaggedInboundWire>) -> PoolSession? {
         let index = nextConnection.add(1, ordering: .relaxed).oldValue
         let serverID = configuration.serverID
         let prefix = (serverID == 0 ? [] : [UInt8(serverID >> 8), UInt8(truncatingIfNeeded: serverID)]) + connectionBytes(index, count: 4)
@@ -248,7 +248,7 @@ public final class PoolService: Service, Sendable {
         }
     }
 
-    private func perform(_ effect: PoolEffect, on handle: ConnectionHandle<PoolSession, Sv2MessageWire>) {
+    private func perform(_ effect: PoolEffect, on handle: ConnectionHandle<PoolSession, Sv2TaggedInboundWire>) {
         switch effect {
         case let .submitBlock(block): submit(block)
         case let .tallies(tallies): record(tallies)
@@ -261,7 +261,7 @@ public final class PoolService: Service, Sendable {
     /// refuses them, a SubmitShares.Error per share). What one commit releases for a connection leaves in one task on
     /// its loop, merged into one Success per channel: after an outage thousands of reads' acknowledgements are
     /// released at once, which one per read would push past the connection's outbound limit.
-    private func record(_ batch: ShareBatch, on handle: ConnectionHandle<PoolSession, Sv2MessageWire>) {
+    private func record(_ batch: ShareBatch, on handle: ConnectionHandle<PoolSession, Sv2TaggedInboundWire>) {
         guard let ledger else { return }
         let logger = self.logger, released = self.released, metrics = self.metrics, clock = self.clock
         ledger.record(batch) { committed in

@@ -12,7 +12,7 @@ import Synchronization
 /// ``PoolSession`` serves: each device has its own channels, extranonce prefix inside the upstream channel's, target
 /// (vardiff) and share checks; the proxy answers its shares and forwards those that meet the upstream target.
 final class AggregateRelay: DeviceRelay {
-    private typealias Upstream = ClientConnector<MinerClientSession, Sv2MessageWire, UpstreamPool>
+    private typealias Upstream = ClientConnector<MinerClientSession, Sv2TaggedWire, UpstreamPool>
 
     private let board: NIOLockedValueBox<AggregateJobBoard>
     private let carried = NIOLockedValueBox((statistics: MinerStatistics(), nextWorkID: UInt64(1)))
@@ -22,22 +22,22 @@ final class AggregateRelay: DeviceRelay {
     private let connector: Upstream
     private let session: PoolSessionConfiguration
     private let logger: Logger
-    let connections: ConnectionRegistry<PoolSession, Sv2MessageWire>
-    let engine: ConnectionEngine<PoolSession, Sv2MessageWire>
+    let connections: ConnectionRegistry<PoolSession, Sv2TaggedInboundWire>
+    let engine: ConnectionEngine<PoolSession, Sv2TaggedInboundWire>
 
     init(configuration: ProxyService.Configuration, group: EventLoopGroup, logger: Logger, clock: Sv2Clock) {
         self.logger = logger
         session = configuration.session
         board = NIOLockedValueBox(AggregateJobBoard(extranonceSize: configuration.session.extranonceLength))
-        let connections = ConnectionRegistry<PoolSession, Sv2MessageWire>(group: group, tickInterval: configuration.vardiffInterval)
+        let connections = ConnectionRegistry<PoolSession, Sv2TaggedInboundWire>(group: group, tickInterval: configuration.vardiffInterval)
         self.connections = connections
         let box = LateReference<AggregateRelay>()
         let carried = self.carried
         let hashRate = self.hashRate
         let size = UInt16(configuration.session.extranonceLength)
         connector = Upstream(
-            eventLoop: group.next(), failover: configuration.failover, wire: Sv2MessageWire(), readiness: .transportReady,
-            configuration: ConnectionConfiguration(logger: logger, setupTimeout: .seconds(30)), tickInterval: nil,
+            eventLoop: group.next(), failover: configuration.failover, wire: Sv2TaggedWire(), readiness: .transportReady,
+            configuration: ConnectionConfiguration(logger: logger, setupTimeout: .seconds(30)), tickInterval: .seconds(1),
             connect: UpstreamPool.connect,
             hooks: .init(
                 makeSession: { upstream, _ in
@@ -48,7 +48,8 @@ final class AggregateRelay: DeviceRelay {
                             return rate.total
                         }),
                         minimumExtranonceSize: size, endpointHost: upstream.host,
-                        endpointPort: UInt16(clamping: upstream.port), vendor: "sv2", hardwareVersion: HostPlatform.hardwareVersion, firmware: "sv2 proxy")
+                        endpointPort: UInt16(clamping: upstream.port), vendor: "sv2", hardwareVersion: HostPlatform.hardwareVersion, firmware: "sv2 proxy",
+                        worker: upstream.userIdentity)
                     let (statistics, nextWorkID) = carried.withLockedValue { $0 }
                     return MinerClientSession(configuration: settings, statistics: statistics, firstWorkID: nextWorkID)
                 },
@@ -65,7 +66,7 @@ final class AggregateRelay: DeviceRelay {
                     box.object?.upstreamLost()
                 }))
         engine = ConnectionEngine(
-            wire: Sv2MessageWire(), readiness: .transportReady, configuration: configuration.deviceConnections(logger: logger, clock: clock),
+            wire: Sv2TaggedInboundWire(), readiness: .transportReady, configuration: configuration.deviceConnections(logger: logger, clock: clock),
             hooks: ConnectionHooks(
                 ready: { _ in box.object?.makeSession() },
                 effect: { effect, _ in box.object?.perform(effect) },
@@ -128,7 +129,7 @@ final class AggregateRelay: DeviceRelay {
                 return
             }
             let logger = self.logger
-            connector.update({ session, _ in session.submit(found, lane: 0) }, otherwise: {
+            connector.update({ session, _ in session.submit(found, lane: 0, worker: share.user) }, otherwise: {
                 logger.warning("a share could not be forwarded: no upstream channel", metadata: ["user": "\(share.user)"])
             })
         case let .submitBlock(block):

@@ -161,11 +161,11 @@ public final class ProxyService: Service, Sendable {
 /// registry, and its upstream side.
 protocol DeviceRelay: Sendable {
     /// The devices' sessions.
-    associatedtype Session: ConnectionSession where Session.Inbound == Sv2Message, Session.Outbound == Sv2Message
+    associatedtype Session: ConnectionSession where Session.Inbound: Sv2WireMessage, Session.Outbound == Sv2Message
     /// The devices' connections.
-    var connections: ConnectionRegistry<Session, Sv2MessageWire> { get }
+    var connections: ConnectionRegistry<Session, Sv2Wire<Session.Inbound, Sv2Message>> { get }
     /// The engine every device connection runs.
-    var engine: ConnectionEngine<Session, Sv2MessageWire> { get }
+    var engine: ConnectionEngine<Session, Sv2Wire<Session.Inbound, Sv2Message>> { get }
     /// Starts the upstream side.
     func start()
     /// Stops the upstream side for good.

@@ -227,11 +227,11 @@ public final class TranslatorService: Service, Sendable {
         case let .notify(job):
             let line = notifyLine(for: job, on: miner.eventLoop)
             miner.write(encoded: line, bytes: line.readableBytes)
-        case let .submit(share):
+        case let .submit(share, worker):
             if let aggregated {
-                aggregated.submit(share)
+                aggregated.submit(share, worker: worker)
             } else {
-                ownUpstreams.withLockedValue { $0[miner.id] }?.submit(share)
+                ownUpstreams.withLockedValue { $0[miner.id] }?.submit(share, worker: nil)
             }
         case let .hashRate(rate):
             (aggregated ?? ownUpstreams.withLockedValue { $0[miner.id] })?.report(miner: miner.id, hashRate: rate)

@@ -13,9 +13,9 @@ import Sv2Sessions
 /// mode one link serves every miner; in per-miner mode each miner has its own.
 final class TranslatorUpstream: Sendable {
     private typealias Session = TranslatorUpstreamSession
-    private let connector: ClientConnector<Session, Sv2MessageWire, UpstreamPool>
+    private let connector: ClientConnector<Session, Sv2TaggedWire, UpstreamPool>
     private let carried = NIOLockedValueBox(TranslatorUpstreamSession.Carried())
-    private let pendingShares = NIOLockedValueBox([FoundShare]())
+    private let pendingShares = NIOLockedValueBox([(share: FoundShare, worker: String?)]())
     private let userIdentity = NIOLockedValueBox<String?>(nil)
     private let deliver = NIOLockedValueBox<@Sendable (TranslatorUpstreamSession.Effect) -> Void>({ _ in })
     /// Each miner's hash rate, and the total the pool last heard (nominal_hash_rate or UpdateChannel).
@@ -35,7 +35,7 @@ final class TranslatorUpstream: Sendable {
         connector = ClientConnector(
             eventLoop: eventLoop,
             failover: Failover(endpoints: configuration.upstreams, initialDelay: configuration.initialBackoff, maximumDelay: configuration.maximumBackoff),
-            wire: Sv2MessageWire(), readiness: .transportReady, configuration: ConnectionConfiguration(logger: logger, setupTimeout: .seconds(30)),
+            wire: Sv2TaggedWire(), readiness: .transportReady, configuration: ConnectionConfiguration(logger: logger, setupTimeout: .seconds(30)),
             tickInterval: .seconds(1),
             connect: UpstreamPool.connect,
             hooks: .init(
@@ -49,7 +49,8 @@ final class TranslatorUpstream: Sendable {
                             return total
                         }),
                         minimumExtranonceSize: UInt16(layout.extranonce1Size + layout.extranonce2Size), endpointHost: upstream.host,
-                        endpointPort: UInt16(clamping: upstream.port), vendor: "sv2", hardwareVersion: HostPlatform.hardwareVersion, firmware: "sv2 translate", deviceID: "")
+                        endpointPort: UInt16(clamping: upstream.port), vendor: "sv2", hardwareVersion: HostPlatform.hardwareVersion, firmware: "sv2 translate", deviceID: "",
+                        worker: configuration.aggregate ? upstream.userIdentity : nil)
                     return TranslatorUpstreamSession(configuration: configuration, layout: layout, carried: carried.withLockedValue { $0 })
                 },
                 effect: { effect, _ in deliver.withLockedValue { $0 }(effect) },
@@ -120,23 +121,24 @@ final class TranslatorUpstream: Sendable {
     /// Upstream share counts so far (the last connection's).
     var statistics: MinerStatistics { carried.withLockedValue { $0.statistics } }
 
-    /// Submits a miner's share (it meets the upstream target). Shares wait in a queue that the upstream's loop
-    /// empties in one task with one flush: one thread hop and one write per batch rather than per share.
-    func submit(_ share: FoundShare) {
+    /// Submits a share of the miner authorized as `worker` (it meets the upstream target; the worker is named on it
+    /// when the pool tracks workers). Shares wait in a queue that the upstream's loop empties in one task with one
+    /// flush: one thread hop and one write per batch rather than per share.
+    func submit(_ share: FoundShare, worker: String?) {
         let first = pendingShares.withLockedValue { pending in
-            pending.append(share)
+            pending.append((share, worker))
             return pending.count == 1
         }
         guard first else { return }
         let pendingShares = self.pendingShares
         let logger = self.logger
-        let take: @Sendable () -> [FoundShare] = {
+        let take: @Sendable () -> [(share: FoundShare, worker: String?)] = {
             pendingShares.withLockedValue { pending in
                 defer { pending.removeAll(keepingCapacity: true) }
                 return pending
             }
         }
-        connector.update({ session, now in take().flatMap { session.submit($0, now: now) } }, otherwise: {
+        connector.update({ session, now in take().flatMap { session.submit($0.share, worker: $0.worker, now: now) } }, otherwise: {
             logger.warning("share(s) could not be forwarded: no upstream channel", metadata: ["shares": "\(take().count)"])
         })
     }
