@@ -165,6 +165,7 @@ let package = Package(
             dependencies: ["Sv2Ledger", "Sv2Channels", "Sv2Binary", "Sv2Messages", "Sv2Sessions", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "Sv1Tests", dependencies: ["Sv1", "Sv2Formats"]),
+        .testTarget(name: "Sv2MonitoringTests", dependencies: ["Sv2Monitoring", "Sv2MonitoringServer", "Sv2Binary", "Sv2Formats"]),
         .testTarget(name: "Sv2BinaryTests", dependencies: ["Sv2Binary", "Sv2TestSupport"]),
         .testTarget(name: "Sv2MessagesTests", dependencies: ["Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2TestSupport"]),
         .testTarget(name: "Sv2NativeTests", dependencies: ["CSv2Native", "Sv2TestSupport"]),
