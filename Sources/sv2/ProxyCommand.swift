@@ -53,6 +53,8 @@ struct ProxyCommand: AsyncParsableCommand {
     var sharesPerMinute: Double?
     @Option(help: "Aggregate mode: extranonce bytes the devices share inside the upstream channel (8-32, default 16).")
     var downstreamExtranonceSize: Int?
+    @OptionGroup(title: "Monitoring")
+    var monitoring: MonitoringOptions
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -64,7 +66,7 @@ struct ProxyCommand: AsyncParsableCommand {
                 SettingFlag("user_identity", userIdentity), SettingFlag("channel_mode", channelMode),
                 SettingFlag("upstream_user", upstreamUser), SettingFlag("upstream_password", upstreamPassword),
                 SettingFlag("shares_per_minute", sharesPerMinute), SettingFlag("downstream_extranonce_size", downstreamExtranonceSize),
-            ] + identity.settings + logging.settings
+            ] + identity.settings + monitoring.settings + logging.settings
         ) { layers throws(ConfigurationError) in try ProxySettings(layers) }
         let logger = settings.log.logger("proxy")
         var random = SystemRandom()
@@ -72,14 +74,15 @@ struct ProxyCommand: AsyncParsableCommand {
         if settings.authoritySecretKey == nil { logger.info("no authority key configured: generated one for this run") }
         logger.info("authority_public_key = \"\(AuthorityKeyText.encode(authority.xOnlyPublicKey))\"")
         try await runRole(logger: logger) { group in
-            [ProxyService(
+            let proxy = ProxyService(
                 configuration: .init(
                     listen: settings.listen,
                     transport: Sv2TransportConfiguration(
                         security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: settings.certificateValidity))),
                     upstreams: settings.upstreams, sv1Pools: settings.sv1Pools, mode: settings.mode, session: settings.session,
                     authorityPublicKey: authority.xOnlyPublicKey),
-                group: group, logger: logger)]
+                group: group, logger: logger)
+            return RoleMonitoring.services(proxy, address: settings.monitoringAddress, logger: logger)
         }
     }
 }

@@ -42,6 +42,8 @@ struct TemplateProviderCommand: AsyncParsableCommand {
     var bitcoind: String?
     @OptionGroup(title: "Node and templates")
     var node: EmbeddedNodeOptions
+    @OptionGroup(title: "Monitoring")
+    var monitoring: MonitoringOptions
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -51,7 +53,7 @@ struct TemplateProviderCommand: AsyncParsableCommand {
             options: [
                 SettingFlag("listen_address", listenAddress), SettingFlag("rpc_cookie", rpcCookie), SettingFlag("bitcoind", bitcoind),
                 SettingFlag("plaintext", plaintext ? true : nil),
-            ] + identity.settings + node.settings + logging.settings
+            ] + identity.settings + node.settings + monitoring.settings + logging.settings
         ) { layers throws(ConfigurationError) in try TemplateProviderSettings(layers) }
         let logger = settings.log.logger("tp")
         try await runRole(logger: logger) { group in try TemplateProviderRole(settings: settings, group: group, logger: logger).services }

@@ -1,6 +1,7 @@
 import Bitcoin
 import Sv2Binary
 import Sv2Messages
+import Sv2Monitoring
 import Sv2Sessions
 
 /// The group mode of `sv2 proxy` as a sans-IO state machine: every channel a device opens downstream is opened
@@ -56,6 +57,8 @@ public struct GroupProxy<Device: Hashable & Sendable>: Sendable {
         var upstreamID: UInt32?
         var group: UInt32?
         var extranoncePrefix: [UInt8] = []
+        /// The extranonce bytes an extended channel rolls, as the pool gave them.
+        var extranonceSize: UInt16 = 0
         var target: U256?
         /// A channel message of an unknown extension went through for this channel: a new upstream endpoint is then
         /// announced to the device with ChannelEndpointChanged (spec 3.4).
@@ -76,6 +79,24 @@ public struct GroupProxy<Device: Hashable & Sendable>: Sendable {
     /// Channels one device may have open: more are refused, so that one device cannot fill the upstream connection's
     /// channel space (the pool limits channels per connection) for everyone.
     public let maximumChannelsPerDevice: Int
+
+    /// Every device channel as monitoring shows it (share counters left empty: the relay keeps them), with its
+    /// device and its channel id upstream (nil until the pool opened it).
+    public func monitoredChannels() -> [(device: Device, channel: ChannelSnapshot, upstreamID: UInt32?)] {
+        channels.map { key, channel in
+            let rollable: UInt16
+            let kind: ChannelKind
+            switch channel.kind {
+            case .standard: (kind, rollable) = (.standard, 0)
+            case .extended: (kind, rollable) = (.extended, channel.extranonceSize)
+            }
+            return (key.device, ChannelSnapshot(
+                channelID: key.channelID, kind: kind, userIdentity: channel.user.description, nominalHashrate: channel.nominalHashRate,
+                target: channel.target ?? channel.maximumTarget, requestedMaximumTarget: channel.maximumTarget,
+                extranoncePrefix: channel.extranoncePrefix, fullExtranonceSize: channel.extranoncePrefix.count + Int(rollable),
+                rollableExtranonceSize: rollable, versionRolling: true, expectedSharesPerMinute: 0, shares: ShareCounters()), channel.upstreamID)
+        }
+    }
 
     /// No devices, no upstream.
     public init(maximumChannelsPerDevice: Int = 256) {
@@ -319,6 +340,7 @@ public struct GroupProxy<Device: Hashable & Sendable>: Sendable {
         channel.upstreamID = upstreamID
         channel.target = target
         channel.extranoncePrefix = prefix
+        channel.extranonceSize = extranonceSize ?? 0
         byUpstream[upstreamID] = key
         if case .standard = channel.kind, group != 0 {
             channel.group = group

@@ -1,5 +1,6 @@
 import Sv2Binary
 import Sv2Messages
+import Sv2Monitoring
 import Sv2Sessions
 
 /// A device's connection to the proxy in group mode, as a ``ConnectionSession``: it answers SetupConnection itself
@@ -18,6 +19,8 @@ public struct ProxyDeviceSession: ConnectionSession {
     private var flags: MiningSetupFlags?
     private var closed = false
     private let successFlags: UInt32
+    /// What the device is, by its SetupConnection (monitoring's client kind).
+    public private(set) var clientKind = Sv2ClientKind.unknown
 
     /// A connection waiting for SetupConnection, to be answered with `successFlags` (the upstream pool's:
     /// REQUIRES_FIXED_VERSION holds for the devices behind the proxy too).
@@ -56,6 +59,7 @@ public struct ProxyDeviceSession: ConnectionSession {
             return actions
         }
         flags = MiningSetupFlags(rawValue: accepted)
+        clientKind = Sv2Client.kind(vendor: setup.vendor.description, hardwareVersion: setup.hardwareVersion.description, firmware: setup.firmware.description)
         return actions + [.info("device set up (vendor \(setup.vendor), device \(setup.deviceID), flags 0x\(String(accepted, radix: 16)))")]
     }
 }

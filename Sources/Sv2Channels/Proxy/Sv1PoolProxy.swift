@@ -1,6 +1,7 @@
 import Bitcoin
 import Sv2Binary
 import Sv2Messages
+import Sv2Monitoring
 import Sv2Sessions
 
 /// `sv2 proxy` in front of a Stratum V1 pool, as a sans-IO state machine: Sv2 devices open standard channels
@@ -54,6 +55,8 @@ public struct Sv1PoolProxy<Device: Hashable & Sendable>: Sendable {
     private struct Channel: Sendable {
         let user: String
         let index: UInt64
+        /// The nominal hash rate the device declared.
+        var nominalHashRate: Float = 0
         var maximumTarget: U256
         /// The device's request id while its open request waits for the user's first work.
         var pendingRequestID: UInt32?
@@ -268,12 +271,30 @@ public struct Sv1PoolProxy<Device: Hashable & Sendable>: Sendable {
         upstream.nextIndex += 1
         upstream.channels.insert(key)
         upstreams[user] = upstream
-        channels[key] = Channel(user: user, index: index, maximumTarget: request.maxTarget, pendingRequestID: request.requestID)
+        channels[key] = Channel(
+            user: user, index: index, nominalHashRate: request.nominalHashRate, maximumTarget: request.maxTarget, pendingRequestID: request.requestID)
         guard let work = upstream.work, let jobID = upstream.jobs.first(where: { $0.value.id == work.id })?.key else {
             return outputs + [.log(SessionLog(.info, "channel waits for the pool's first job", ["channel": "\(id)", "user": user]))]
         }
         channels[key]?.pendingRequestID = nil
         return outputs + answerOpen(key, requestID: request.requestID, work: work) + job(jobID, work: work, clean: true, for: key)
+    }
+
+    /// Every device channel (standard) as monitoring shows it, with its device; share counters left empty (the relay
+    /// keeps them). Each channel's extranonce is its place in its user's Sv1 extranonce2.
+    public func monitoredChannels() -> [(device: Device, channel: ChannelSnapshot)] {
+        channels.map { key, channel in
+            (key.device, ChannelSnapshot(
+                channelID: key.channelID, kind: .standard, userIdentity: channel.user, nominalHashrate: channel.nominalHashRate,
+                target: channel.target ?? channel.maximumTarget, requestedMaximumTarget: channel.maximumTarget, extranoncePrefix: [],
+                fullExtranonceSize: 0, rollableExtranonceSize: 0, versionRolling: true, expectedSharesPerMinute: Float(sharesPerMinute),
+                shares: ShareCounters()))
+        }
+    }
+
+    /// How many Sv1 pool connections (one per user) are up, and how many there are.
+    public var upstreamConnections: (connected: Int, total: Int) {
+        (upstreams.values.filter(\.connected).count, upstreams.count)
     }
 
     private mutating func answerOpen(_ key: Key, requestID: UInt32, work: MiningWork) -> [Output] {

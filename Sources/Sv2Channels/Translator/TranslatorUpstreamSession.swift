@@ -86,8 +86,11 @@ public struct TranslatorUpstreamSession: ConnectionSession {
         translate(miner.receive(message, now: now), now: now)
     }
 
-    /// The keepalive: the current job again with a fresh ntime when no job came for the interval.
+    /// The keepalive: the current job again with a fresh ntime when no job came for the interval; before setup, the
+    /// extension negotiation's timeout.
     public mutating func tick(now: Timestamp) -> [Action] {
+        // Before the channel opens the miner session's own tick matters: a pool that ignores RequestExtensions.
+        guard miner.isSetUp else { return translate(miner.tick(now: now), now: now) }
         guard let lastWork, now - lastJobAt >= layout.keepalive else { return [] }
         return [.info("no new job for \(layout.keepalive.secondsText) s: refreshing ntime")]
             + issue(lastWork, clean: false, time: now.unixSeconds, now: now)

@@ -97,13 +97,12 @@ public final class PoolService: Service, Sendable {
     /// The prevhash of the last block handed to the template provider.
     private let lastBlockParent = NIOLockedValueBox<U256?>(nil)
     private let connections: ConnectionRegistry<PoolSession, Sv2TaggedInboundWire>
-    private let nextConnection = Atomic<UInt32>(0)
     private let miners = Atomic<Int>(0)
     private let server = NIOLockedValueBox<(channel: Channel, statistics: RepeatedTask)?>(nil)
     private let ledger: ShareLedger?
     /// Each live connection's number (its extranonce prefix, its row in the ledger, its client id in monitoring) and
     /// peer.
-    private let connectionNumbers = NIOLockedValueBox([ObjectIdentifier: (number: UInt32, peer: String)]())
+    private let clients = ClientNumbers()
     /// When the newest template or tip arrived.
     private let lastTemplate = NIOLockedValueBox<Timestamp?>(nil)
     /// Where share latencies go (with monitoring).
@@ -145,7 +144,7 @@ public final class PoolService: Service, Sendable {
                 guard let self, var session else { return }
                 miners.subtract(1, ordering: .relaxed)
                 record(session.collectTallies())
-                if let connection = connectionNumbers.withLockedValue({ $0.removeValue(forKey: handle.id) }) {
+                if let connection = clients.remove(handle.id) {
                     ledger?.connectionClosed(connection.number)
                 }
             })
@@ -232,17 +231,16 @@ public final class PoolService: Service, Sendable {
     /// A miner's connection is ready: its session, with an extranonce prefix unique among live connections (and
     /// among instances, led by the server id when it is not 0).
     private func makeSession(_ handle: ConnectionHandle<PoolSession, Sv2TaggedInboundWire>) -> PoolSession? {
-        let index = nextConnection.add(1, ordering: .relaxed).oldValue
+        let index = clients.add(handle.id, peer: handle.peer)
         let serverID = configuration.serverID
         let prefix = (serverID == 0 ? [] : [UInt8(serverID >> 8), UInt8(truncatingIfNeeded: serverID)]) + connectionBytes(index, count: 4)
         do {
             let session = try PoolSession(configuration: configuration.session, connectionPrefix: prefix, work: board.withLockedValue { $0.work })
             miners.add(1, ordering: .relaxed)
-            let peer = handle.peer
-            connectionNumbers.withLockedValue { $0[handle.id] = (index, peer) }
-            ledger?.connectionOpened(index, peer: peer)
+            ledger?.connectionOpened(index, peer: handle.peer)
             return session
         } catch {
+            clients.remove(handle.id)
             logger.error("no session for a new connection: \(error)")
             return nil
         }
@@ -334,11 +332,7 @@ extension PoolService: MonitoringSource {
     /// user and worker since start, connections by state and the template's age. The pool has no upstream channels
     /// (SRI's pool: `server` absent).
     public func snapshot() async -> MonitoringSnapshot {
-        let numbers = connectionNumbers
-        let clients = (try? await connections.collect { session, id -> Sv2Client? in
-            guard session.isSetUp, let connection = numbers.withLockedValue({ $0[id] }) else { return nil }
-            return Sv2Client(clientID: UInt64(connection.number), kind: session.clientKind, peer: connection.peer, channels: session.monitoredChannels)
-        }?.get()) ?? []
+        let clients = await connections.monitoredClients(numbers: self.clients)
         let workers = userStatistics.map { user, tally in
             let (account, worker) = AcceptedShare.account(user)
             return WorkerWork(user: account, worker: worker, accepted: tally.accepted, rejected: tally.rejected, work: tally.work, blocks: tally.blocks)

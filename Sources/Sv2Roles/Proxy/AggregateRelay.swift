@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import Sv2Channels
 import Sv2Messages
+import Sv2Monitoring
 import Sv2Network
 import Sv2Sessions
 import Synchronization
@@ -18,7 +19,8 @@ final class AggregateRelay: DeviceRelay {
     private let carried = NIOLockedValueBox((statistics: MinerStatistics(), nextWorkID: UInt64(1)))
     /// The devices' reported hash rates summed, and what the upstream channel was last told.
     private let hashRate = NIOLockedValueBox((total: 0.0, announced: AnnouncedHashRate()))
-    private let nextConnection = Atomic<UInt32>(0)
+    /// Each device connection's number (its extranonce prefix, its client id in monitoring).
+    private let numbers = ClientNumbers()
     private let connector: Upstream
     private let session: PoolSessionConfiguration
     private let logger: Logger
@@ -68,9 +70,10 @@ final class AggregateRelay: DeviceRelay {
         engine = ConnectionEngine(
             wire: Sv2TaggedInboundWire(), readiness: .transportReady, configuration: configuration.deviceConnections(logger: logger, clock: clock),
             hooks: ConnectionHooks(
-                ready: { _ in box.object?.makeSession() },
+                ready: { device in box.object?.makeSession(device.id, peer: device.peer) },
                 effect: { effect, _ in box.object?.perform(effect) },
-                closed: { _, session in
+                closed: { device, session in
+                    box.object?.numbers.remove(device.id)
                     if let session, session.reportedHashRate > 0 { box.object?.reported(change: -session.reportedHashRate) }
                 }))
         box.set(self)
@@ -89,14 +92,24 @@ final class AggregateRelay: DeviceRelay {
     }
 
     /// A device's connection is ready: its session, with an extranonce prefix unique among live connections.
-    private func makeSession() -> PoolSession? {
-        let index = nextConnection.add(1, ordering: .relaxed).oldValue
+    private func makeSession(_ id: ObjectIdentifier, peer: String) -> PoolSession? {
+        let index = numbers.add(id, peer: peer)
         do {
             return try PoolSession(configuration: session, connectionPrefix: connectionBytes(index, count: 4), work: board.withLockedValue { $0.work })
         } catch {
+            numbers.remove(id)
             logger.error("no session for a new device: \(error)")
             return nil
         }
+    }
+
+    /// The devices and their channels (each judged by the proxy), and the one upstream channel.
+    func snapshot() async -> MonitoringSnapshot {
+        let clients = await connections.monitoredClients(numbers: numbers)
+        let upstream = await connector.monitored(nominalHashRate: Float(hashRate.withLockedValue { $0.total }))
+        return MonitoringSnapshot(
+            server: ServerChannels(channels: upstream.channels), sv2Clients: clients,
+            connections: ["ready": clients.count, "setting_up": max(0, connections.count - clients.count)], upstream: upstream.state)
     }
 
     /// New upstream work: the board's changes go to every device.

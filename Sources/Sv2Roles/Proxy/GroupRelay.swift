@@ -3,6 +3,7 @@ import NIOCore
 import Sv2Binary
 import Sv2Channels
 import Sv2Messages
+import Sv2Monitoring
 import Sv2Network
 import Sv2Sessions
 import Synchronization
@@ -18,6 +19,8 @@ final class GroupRelay: DeviceRelay {
         var proxy = GroupProxy<Device>()
         /// Device messages waiting for the end of the upstream's read burst.
         var held = [Device: [Sv2Message]]()
+        /// The devices' shares and the pool's answers, for monitoring.
+        var counters = DeviceShareCounters<Device>()
     }
 
     private let state = Mutex(State())
@@ -25,6 +28,8 @@ final class GroupRelay: DeviceRelay {
     private let upstreamFlags = Atomic<UInt32>(0)
     private let connector: ClientConnector<ProxyUpstreamSession, Sv2MessageWire, UpstreamPool>
     private let logger: Logger
+    /// Each device connection's number (its client id in monitoring).
+    private let numbers = ClientNumbers()
     let connections: ConnectionRegistry<ProxyDeviceSession, Sv2MessageWire>
     let engine: ConnectionEngine<ProxyDeviceSession, Sv2MessageWire>
 
@@ -36,14 +41,24 @@ final class GroupRelay: DeviceRelay {
         engine = ConnectionEngine(
             wire: Sv2MessageWire(), readiness: .transportReady, configuration: configuration.deviceConnections(logger: logger, clock: clock),
             hooks: ConnectionHooks(
-                ready: { [box] _ in ProxyDeviceSession(successFlags: box.object?.upstreamFlags.load(ordering: .relaxed) ?? 0) },
+                ready: { [box] device in
+                    box.object?.numbers.add(device.id, peer: device.peer)
+                    return ProxyDeviceSession(successFlags: box.object?.upstreamFlags.load(ordering: .relaxed) ?? 0)
+                },
                 effect: { [box] effect, device in
                     guard case let .mining(message) = effect else { return }
-                    box.object?.apply { $0.fromDevice(device, message) }
+                    box.object?.apply { state in
+                        state.counters.fromDevice(device, message)
+                        return state.proxy.fromDevice(device, message)
+                    }
                 },
                 closed: { [box] device, session in
+                    box.object?.numbers.remove(device.id)
                     guard session != nil else { return }
-                    box.object?.apply { $0.deviceGone(device) }
+                    box.object?.apply { state in
+                        state.counters.deviceGone(device)
+                        return state.proxy.deviceGone(device)
+                    }
                 },
                 unknownFrame: { [box] frame, device in box.object?.apply { $0.unknownFromDevice(device, frame) } }))
         box.set(self)
@@ -63,13 +78,20 @@ final class GroupRelay: DeviceRelay {
     /// with `hold`, when ``flush()`` says the upstream's read burst is over: a job and its SetNewPrevHash then go to a
     /// device in one write, and every device of an event loop is written in one task on that loop.
     private func apply(hold: Bool = false, _ body: (inout GroupProxy<Device>) -> [GroupProxy<Device>.Output]) {
+        apply(hold: hold) { (state: inout State) in body(&state.proxy) }
+    }
+
+    /// ``apply(hold:_:)`` with the whole state (the proxy and the share counters).
+    private func apply(hold: Bool = false, _ body: (inout State) -> [GroupProxy<Device>.Output]) {
         state.withLock { state in
-            let outputs = body(&state.proxy)
+            let outputs = body(&state)
             var upstream = [Sv2Message]()
             for output in outputs {
                 switch output {
                 case let .upstream(message): upstream.append(message)
-                case let .device(device, message): state.held[device, default: []].append(message)
+                case let .device(device, message):
+                    state.counters.toDevice(device, message)
+                    state.held[device, default: []].append(message)
                 case let .deviceFrame(device, frame): device.write(encoded: .frame(frame), bytes: Sv2FrameHeader.size + frame.payload.count)
                 case let .upstreamFrame(frame):
                     connector.withCurrent { $0.write(encoded: .frame(frame), bytes: Sv2FrameHeader.size + frame.payload.count) }
@@ -85,6 +107,28 @@ final class GroupRelay: DeviceRelay {
             }
             if !hold { Device.send(&state.held) }
         }
+    }
+
+    /// The devices and their channels (each opened upstream as a channel of its own: the same channels, under the
+    /// pool's ids, are the server side), with the shares they sent and the pool's answers.
+    func snapshot() async -> MonitoringSnapshot {
+        let kinds = (try? await connections.collect { session, id in session.isSetUp ? (id, session.clientKind) : nil }?.get()) ?? []
+        let (channels, counters) = state.withLock { ($0.proxy.monitoredChannels(), $0.counters) }
+        let clients = relayedClients(
+            channels.map { ($0.device, $0.channel) }, counters: counters, numbers: numbers, id: \.id,
+            kinds: Dictionary(kinds, uniquingKeysWith: { first, _ in first }))
+        let upstream = channels.compactMap { entry -> ChannelSnapshot? in
+            guard let upstreamID = entry.upstreamID else { return nil }
+            var channel = entry.channel
+            channel.channelID = upstreamID
+            channel.shares = counters.counters(device: entry.device, channelID: entry.channel.channelID)
+            return channel
+        }
+        let address = (try? await connector.read { session, endpoint in (session?.isSetUp ?? false, "\(endpoint.host):\(endpoint.port)") }.get()) ?? (false, "")
+        return MonitoringSnapshot(
+            server: ServerChannels(channels: upstream), sv2Clients: clients,
+            connections: ["ready": kinds.count, "setting_up": max(0, connections.count - kinds.count)],
+            upstream: UpstreamState(address: address.1, connected: address.0))
     }
 
     /// The upstream's read burst is over: the device messages it made are written.

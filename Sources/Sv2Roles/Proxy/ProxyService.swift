@@ -5,6 +5,7 @@ import ServiceLifecycle
 import Sv2Channels
 import Sv2Crypto
 import Sv2Messages
+import Sv2Monitoring
 import Sv2Network
 import Sv2Sessions
 
@@ -157,6 +158,14 @@ public final class ProxyService: Service, Sendable {
     public var deviceCount: Int { relay.deviceCount }
 }
 
+extension ProxyService: MonitoringSource {
+    /// The devices as Sv2 clients with their channels, and the upstream side: the aggregate channel or each device's
+    /// own channel upstream (none in front of Stratum V1 pools).
+    public func snapshot() async -> MonitoringSnapshot {
+        await relay.snapshot()
+    }
+}
+
 /// How the proxy serves its devices (group, aggregate, or in front of a Stratum V1 pool): the devices' engine and
 /// registry, and its upstream side.
 protocol DeviceRelay: Sendable {
@@ -170,6 +179,8 @@ protocol DeviceRelay: Sendable {
     func start()
     /// Stops the upstream side for good.
     func stopUpstream() async
+    /// The devices, their channels and the upstream side, for monitoring.
+    func snapshot() async -> MonitoringSnapshot
 }
 
 extension DeviceRelay {

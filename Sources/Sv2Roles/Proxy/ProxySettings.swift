@@ -10,7 +10,7 @@ public struct ProxySettings: Sendable {
     public static let keys = Set<String>([
         "listen_address", "authority_public_key", "authority_secret_key", "cert_validity_sec", "upstream", "upstreams",
         "user_identity", "channel_mode", "shares_per_minute", "downstream_extranonce_size", "upstream_user", "upstream_password",
-    ]).union(LogSettings.keys)
+    ]).union(LogSettings.keys).union(RoleMonitoring.keys)
 
     /// Where devices connect (default 0.0.0.0:34254).
     public var listen: HostPort
@@ -29,6 +29,8 @@ public struct ProxySettings: Sendable {
     public var session: PoolSessionConfiguration
     /// Log level and format.
     public var log: LogSettings
+    /// Where the monitoring HTTP server listens (`monitoring_address`); nil: off.
+    public var monitoringAddress: HostPort?
 
     /// Resolves every setting, with a clear error for the first bad one.
     public init(_ layers: ConfigurationLayers) throws(ConfigurationError) {
@@ -65,5 +67,6 @@ public struct ProxySettings: Sendable {
         }
         self.session = session
         log = try layers.logSettings()
+        monitoringAddress = try layers.hostPort("monitoring_address")
     }
 }

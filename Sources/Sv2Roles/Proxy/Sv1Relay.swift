@@ -4,6 +4,7 @@ import NIOCore
 import Sv1
 import Sv2Channels
 import Sv2Messages
+import Sv2Monitoring
 import Sv2Network
 import Sv2Sessions
 import Synchronization
@@ -18,6 +19,8 @@ final class Sv1Relay: DeviceRelay {
     private struct State {
         var proxy: Sv1PoolProxy<Device>
         var upstreams = [String: Upstream]()
+        /// The devices' shares and the pools' answers, for monitoring.
+        var counters = DeviceShareCounters<Device>()
     }
 
     private let state: Mutex<State>
@@ -25,6 +28,8 @@ final class Sv1Relay: DeviceRelay {
     private let configuration: ProxyService.Configuration
     private let group: EventLoopGroup
     private let logger: Logger
+    /// Each device connection's number (its client id in monitoring).
+    private let numbers = ClientNumbers()
     let connections: ConnectionRegistry<ProxyDeviceSession, Sv2MessageWire>
     let engine: ConnectionEngine<ProxyDeviceSession, Sv2MessageWire>
 
@@ -40,14 +45,24 @@ final class Sv1Relay: DeviceRelay {
         engine = ConnectionEngine(
             wire: Sv2MessageWire(), readiness: .transportReady, configuration: configuration.deviceConnections(logger: logger, clock: clock),
             hooks: ConnectionHooks(
-                ready: { _ in ProxyDeviceSession() },
+                ready: { device in
+                    box.object?.numbers.add(device.id, peer: device.peer)
+                    return ProxyDeviceSession()
+                },
                 effect: { effect, device in
                     guard case let .mining(message) = effect else { return }
-                    box.object?.apply { $0.fromDevice(device, message) }
+                    box.object?.apply { state in
+                        state.counters.fromDevice(device, message)
+                        return state.proxy.fromDevice(device, message)
+                    }
                 },
                 closed: { device, session in
+                    box.object?.numbers.remove(device.id)
                     guard session != nil else { return }
-                    box.object?.apply { $0.deviceGone(device) }
+                    box.object?.apply { state in
+                        state.counters.deviceGone(device)
+                        return state.proxy.deviceGone(device)
+                    }
                 }))
         box.set(self)
     }
@@ -66,11 +81,17 @@ final class Sv1Relay: DeviceRelay {
 
     /// Runs `body` on the proxy and carries out its outputs, under the lock.
     private func apply(_ body: (inout Sv1PoolProxy<Device>) -> [Sv1PoolProxy<Device>.Output]) {
+        apply { (state: inout State) in body(&state.proxy) }
+    }
+
+    /// ``apply(_:)`` with the whole state (the proxy and the share counters).
+    private func apply(_ body: (inout State) -> [Sv1PoolProxy<Device>.Output]) {
         state.withLock { state in
             var devices = [Device: [Sv2Message]]()
-            for output in body(&state.proxy) {
+            for output in body(&state) {
                 switch output {
                 case let .device(device, message):
+                    state.counters.toDevice(device, message)
                     devices[device, default: []].append(message)
                 case let .connect(user, difficulty):
                     guard state.upstreams[user] == nil else { continue }
@@ -139,6 +160,21 @@ final class Sv1Relay: DeviceRelay {
                 },
                 ended: { [weak self] _, _ in self?.apply { $0.upstreamLost(user: user) } }))
         return connector
+    }
+
+    /// The devices and their channels, with the shares they sent and the pools' answers; no Sv2 upstream (the pools
+    /// speak Stratum V1), its connections (one per user) counted by state.
+    func snapshot() async -> MonitoringSnapshot {
+        let kinds = (try? await connections.collect { session, id in session.isSetUp ? (id, session.clientKind) : nil }?.get()) ?? []
+        let (channels, counters, upstreams) = state.withLock { ($0.proxy.monitoredChannels(), $0.counters, $0.proxy.upstreamConnections) }
+        let clients = relayedClients(
+            channels, counters: counters, numbers: numbers, id: \.id, kinds: Dictionary(kinds, uniquingKeysWith: { first, _ in first }))
+        return MonitoringSnapshot(
+            sv2Clients: clients,
+            connections: [
+                "ready": kinds.count, "setting_up": max(0, connections.count - kinds.count), "sv1_upstream_connected": upstreams.connected,
+                "sv1_upstream_connecting": upstreams.total - upstreams.connected,
+            ])
     }
 
     /// The pool asked `user`'s session to move (client.reconnect).

@@ -4,6 +4,7 @@ import NIOCore
 import ServiceLifecycle
 import Sv2Binary
 import Sv2Crypto
+import Sv2MonitoringServer
 import Sv2Network
 import Sv2Node
 import Sv2NodeRPC
@@ -20,8 +21,11 @@ public struct TemplateProviderRole: Sendable {
     /// The authority key clients check the certificates against (nil when serving plaintext).
     public let authorityPublicKey: XOnlyPublicKey?
 
+    /// The monitoring HTTP server, when `monitoring_address` is set.
+    public let monitoring: MonitoringServer?
+
     /// The services in start order.
-    public var services: [any Service] { [provider] + (rpc.map { [$0] } ?? []) }
+    public var services: [any Service] { [provider] + (rpc.map { [$0] } ?? []) + (monitoring.map { [$0] } ?? []) }
 
     /// Opens the source (the embedded node reads its datadir now) and builds the servers; throws a clear error when
     /// one cannot be built.
@@ -58,6 +62,8 @@ public struct TemplateProviderRole: Sendable {
         provider = TemplateProviderService(
             configuration: .init(listen: settings.listen, transport: transport, feeDelta: settings.feeDelta, templateInterval: settings.templateInterval),
             source: source, group: group, logger: logger, clock: clock)
+        monitoring = RoleMonitoring.server(
+            address: settings.monitoringAddress, source: provider, metrics: RoleMonitoring.metrics(address: settings.monitoringAddress), logger: logger)
     }
 
     private static func credentials(_ settings: TemplateProviderSettings) throws -> (String, String) {

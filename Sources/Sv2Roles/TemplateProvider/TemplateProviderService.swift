@@ -6,6 +6,7 @@ import ServiceLifecycle
 import Sv2Binary
 import Sv2Channels
 import Sv2Messages
+import Sv2Monitoring
 import Sv2Network
 import Sv2Node
 import Sv2Sessions
@@ -68,6 +69,8 @@ public final class TemplateProviderService: Service, Sendable {
     private let clock: Sv2Clock
     private let state = NIOLockedValueBox(State())
     private let connections: ConnectionRegistry<TemplateDistributionServerSession, Sv2MessageWire>
+    /// Each client connection's number (its client id in monitoring).
+    private let numbers = ClientNumbers()
     private let bound: EventLoopPromise<SocketAddress>
 
     /// A service over `source`.
@@ -89,8 +92,12 @@ public final class TemplateProviderService: Service, Sendable {
     public func start() async throws -> SocketAddress {
         let settings = ConnectionConfiguration(logger: logger, clock: clock, setupTimeout: configuration.setupTimeout, outboundLimit: 64 << 20)
         let hooks = ConnectionHooks<TemplateDistributionServerSession, Sv2MessageWire>(
-            ready: { _ in TemplateDistributionServerSession() },
-            effect: { [weak self] effect, connection in self?.perform(effect, for: connection) })
+            ready: { [numbers] connection in
+                numbers.add(connection.id, peer: connection.peer)
+                return TemplateDistributionServerSession()
+            },
+            effect: { [weak self] effect, connection in self?.perform(effect, for: connection) },
+            closed: { [numbers] connection, _ in numbers.remove(connection.id) })
         let engine = ConnectionEngine(wire: Sv2MessageWire(), readiness: .transportReady, configuration: settings, hooks: hooks)
         let server: Channel
         do {
@@ -260,5 +267,22 @@ public final class TemplateProviderService: Service, Sendable {
             case let .failure(reason): logger.warning("block \(block.hash.displayHex) at height \(height) rejected: \(reason)")
             }
         }
+    }
+}
+
+extension TemplateProviderService: MonitoringSource {
+    /// The Template Distribution clients (pools, job declarator clients: clients without mining channels), connections
+    /// by state and the age of the newest template sent.
+    public func snapshot() async -> MonitoringSnapshot {
+        let numbers = self.numbers
+        let clients = (try? await connections.collect { session, id -> Sv2Client? in
+            guard session.isSetUp, let client = numbers[id] else { return nil }
+            return Sv2Client(clientID: UInt64(client.number), kind: .unknown, peer: client.peer, channels: [])
+        }?.get()) ?? []
+        let now = clock.now()
+        return MonitoringSnapshot(
+            sv2Clients: clients,
+            connections: ["ready": clients.count, "setting_up": max(0, connections.count - clients.count)],
+            templateAge: state.withLockedValue { $0.lastSent }.map { Double(now.nanoseconds - $0.nanoseconds) / 1e9 })
     }
 }

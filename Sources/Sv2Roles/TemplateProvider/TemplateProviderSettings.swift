@@ -9,7 +9,7 @@ public struct TemplateProviderSettings: Sendable {
         "listen_address", "authority_public_key", "authority_secret_key", "cert_validity_sec", "plaintext", "datadir",
         "rpc_listen", "rpc_user", "rpc_password", "rpc_cookie", "bitcoind", "generation_rate", "fee_delta",
         "template_interval",
-    ]).union(LogSettings.keys)
+    ]).union(LogSettings.keys).union(RoleMonitoring.keys)
 
     /// Where the Template Distribution server listens (default 127.0.0.1:8442).
     public var listen: HostPort
@@ -39,6 +39,8 @@ public struct TemplateProviderSettings: Sendable {
     public var templateInterval: Duration
     /// Log level and format.
     public var log: LogSettings
+    /// Where the monitoring HTTP server listens (`monitoring_address`); nil: off.
+    public var monitoringAddress: HostPort?
 
     /// Resolves every setting, with a clear error for the first bad one. `embedded` is the template provider a pool
     /// runs in-process: it listens on a free loopback port with a fresh authority key, and reads only the node's keys.
@@ -76,5 +78,7 @@ public struct TemplateProviderSettings: Sendable {
         feeDelta = UInt64(try layers.integer("fee_delta", in: 0...2_100_000_000_000_000) ?? 1000)
         templateInterval = try layers.seconds("template_interval", in: 0...86400) ?? .seconds(30)
         log = try layers.logSettings()
+        // In-process (sv2 pool), the pool's monitoring covers it.
+        monitoringAddress = embedded ? nil : try layers.hostPort("monitoring_address")
     }
 }

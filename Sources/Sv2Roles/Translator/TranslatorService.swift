@@ -88,7 +88,6 @@ public final class TranslatorService: Service, Sendable {
     /// One mining.notify buffer per event loop and job, so that a job costs one encoding and one buffer per loop.
     private let notifyLines: [ObjectIdentifier: NIOLoopBoundBox<(line: [UInt8], buffer: ByteBuffer)?>]
     private let clients = Atomic<Int>(0)
-    private let nextExtranonce1 = Atomic<UInt32>(0)
     private let currentJob = NIOLockedValueBox<TranslatorJob?>(nil)
     /// Whether the aggregated upstream channel is open (shares can be credited).
     private let upstreamAvailable = NIOLockedValueBox(false)
@@ -96,8 +95,8 @@ public final class TranslatorService: Service, Sendable {
     private let aggregated: TranslatorUpstream?
     private let ownUpstreams = NIOLockedValueBox([ObjectIdentifier: TranslatorUpstream]())
     private let server = NIOLockedValueBox<Channel?>(nil)
-    /// Each live miner's number (its client id in monitoring) and peer.
-    private let minerNumbers = NIOLockedValueBox([ObjectIdentifier: (number: UInt32, peer: String)]())
+    /// Each live miner's number (its extranonce1, its client id in monitoring) and peer.
+    private let minerNumbers = ClientNumbers()
     /// When the aggregated upstream's newest job arrived.
     private let lastJob = NIOLockedValueBox<Timestamp?>(nil)
 
@@ -185,9 +184,7 @@ public final class TranslatorService: Service, Sendable {
             logger.warning("refused: the translator has its maximum of clients", metadata: ["peer": "\(miner.peer)"])
             return nil
         }
-        let index = nextExtranonce1.add(1, ordering: .relaxed).oldValue
-        let peer = miner.peer
-        minerNumbers.withLockedValue { $0[miner.id] = (index, peer) }
+        let index = minerNumbers.add(miner.id, peer: miner.peer)
         let extranonce1 = connectionBytes(index, count: configuration.extranonce1Size)
         var session = Sv1ServerSession(configuration: configuration.downstream, extranonce1: extranonce1, now: clock.now())
         if configuration.aggregate {
@@ -213,7 +210,7 @@ public final class TranslatorService: Service, Sendable {
     }
 
     private func left(_ miner: Miner, session: Sv1ServerSession?) {
-        minerNumbers.withLockedValue { _ = $0.removeValue(forKey: miner.id) }
+        minerNumbers.remove(miner.id)
         guard session != nil else { return }
         clients.subtract(1, ordering: .relaxed)
         aggregated?.report(miner: miner.id, hashRate: nil)
@@ -280,7 +277,7 @@ extension TranslatorService: MonitoringSource {
         let channelIDs = upstreams.mapValues { $0.channels.first?.channelID }
         let numbers = minerNumbers, aggregate = configuration.aggregate
         let miners = (try? await connections.collect { session, id -> Sv1Client? in
-            guard let miner = numbers.withLockedValue({ $0[id] }) else { return nil }
+            guard let miner = numbers[id] else { return nil }
             let channelID = aggregate ? channelIDs[nil] ?? nil : channelIDs[id] ?? nil
             return session.monitored(clientID: UInt64(miner.number), address: miner.peer, channelID: channelID)
         }?.get()) ?? []

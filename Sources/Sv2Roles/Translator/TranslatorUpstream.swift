@@ -110,12 +110,7 @@ final class TranslatorUpstream: Sendable {
     /// The channel open upstream (none while connecting or failing over), declaring the miners' total rate, and the
     /// link's state.
     func snapshot() async -> (channels: [ChannelSnapshot], state: UpstreamState) {
-        let total = Float(rates.withLockedValue { $0.byMiner.values.reduce(0, +) })
-        let read = connector.read { session, endpoint in
-            (session?.monitoredChannels(nominalHashRate: total) ?? [], "\(endpoint.host):\(endpoint.port)")
-        }
-        let (channels, address) = (try? await read.get()) ?? ([], "")
-        return (channels, UpstreamState(address: address, connected: !channels.isEmpty))
+        await connector.monitored(nominalHashRate: Float(rates.withLockedValue { $0.byMiner.values.reduce(0, +) }))
     }
 
     /// Upstream share counts so far (the last connection's).
