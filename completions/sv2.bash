@@ -221,7 +221,7 @@ _sv2_pool() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --coinbase-reward-script --pool-signature --shares-per-minute --tp-address --tp-authority-public-key --version-rolling --shutdown-reconnect-address --ledger --server-id --ledger-pending-limit --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --log-level --log-format)
+    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --coinbase-reward-script --pool-signature --shares-per-minute --tp-address --tp-authority-public-key --version-rolling --shutdown-reconnect-address --ledger --server-id --ledger-pending-limit --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --monitoring-address --log-level --log-format)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -292,6 +292,9 @@ _sv2_pool() {
     '--template-interval')
         return
         ;;
+    '--monitoring-address')
+        return
+        ;;
     '--log-level')
         __sv2_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
         return
@@ -343,7 +346,7 @@ _sv2_proxy() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=(--upstream)
-    non_repeating_options=(--config --listen-address --listen --authority-public-key --authority-secret-key --cert-validity-sec --user-identity --upstream-user --upstream-password --channel-mode --shares-per-minute --downstream-extranonce-size --log-level --log-format)
+    non_repeating_options=(--config --listen-address --listen --authority-public-key --authority-secret-key --cert-validity-sec --user-identity --upstream-user --upstream-password --channel-mode --shares-per-minute --downstream-extranonce-size --monitoring-address --log-level --log-format)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -384,6 +387,9 @@ _sv2_proxy() {
     '--downstream-extranonce-size')
         return
         ;;
+    '--monitoring-address')
+        return
+        ;;
     '--log-level')
         __sv2_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
         return
@@ -399,7 +405,7 @@ _sv2_translate() {
     repeating_flags=()
     non_repeating_flags=(--pow2-difficulty --version -h --help)
     repeating_options=(--upstream)
-    non_repeating_options=(--config --listen-address --listen --user-identity --aggregate-channels --downstream-extranonce2-size --shares-per-minute --initial-difficulty --min-difficulty --max-difficulty --job-keepalive-interval-secs --max-line-length --max-clients --log-level --log-format)
+    non_repeating_options=(--config --listen-address --listen --user-identity --aggregate-channels --downstream-extranonce2-size --shares-per-minute --initial-difficulty --min-difficulty --max-difficulty --job-keepalive-interval-secs --max-line-length --max-clients --monitoring-address --log-level --log-format)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -443,6 +449,9 @@ _sv2_translate() {
     '--max-clients')
         return
         ;;
+    '--monitoring-address')
+        return
+        ;;
     '--log-level')
         __sv2_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
         return
@@ -458,7 +467,7 @@ _sv2_mine() {
     repeating_flags=()
     non_repeating_flags=(--cpu --extended --standard --require-standard-jobs --pin-threads --no-pin-threads --version -h --help)
     repeating_options=()
-    non_repeating_options=(--threads --user --channels --kernel --report-interval --log-level --log-format)
+    non_repeating_options=(--threads --user --worker --channels --kernel --report-interval --log-level --log-format)
     __sv2_offer_flags_options 1
 
     # Offer option value completions
@@ -467,6 +476,9 @@ _sv2_mine() {
         return
         ;;
     '--user')
+        return
+        ;;
+    '--worker')
         return
         ;;
     '--channels')
@@ -494,7 +506,7 @@ _sv2_tp() {
     repeating_flags=()
     non_repeating_flags=(--plaintext --version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --rpc-cookie --bitcoind --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --log-level --log-format)
+    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --rpc-cookie --bitcoind --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --monitoring-address --log-level --log-format)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -539,6 +551,9 @@ _sv2_tp() {
         return
         ;;
     '--template-interval')
+        return
+        ;;
+    '--monitoring-address')
         return
         ;;
     '--log-level')
@@ -716,7 +731,7 @@ _sv2_bench_shares() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--shares --rounds --miners --seconds)
+    non_repeating_options=(--shares --rounds --miners --seconds --monitoring-rounds)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -731,6 +746,9 @@ _sv2_bench_shares() {
         return
         ;;
     '--seconds')
+        return
+        ;;
+    '--monitoring-rounds')
         return
         ;;
     esac

@@ -27,7 +27,9 @@ struct SharesBenchmark: AsyncParsableCommand {
             validated; the reference is SHA256d of the same 80-byte headers alone, the floor of any validator. \
             Part 2: a pool service on loopback with Noise and N simulated miners, each with an extended channel and \
             one share in flight: shares per second, share round trip (SubmitSharesExtended to its \
-            SubmitShares.Success) p50/p99, and bytes per share on the wire in each direction. Medians of the rounds.
+            SubmitShares.Success) p50/p99, and bytes per share on the wire in each direction. Part 3: the same with \
+            monitoring off and on (a second pool whose monitoring server is scraped four times a second), in \
+            alternating rounds: shares/s medians and their ratio. Medians of the rounds.
             """
     )
 
@@ -37,12 +39,17 @@ struct SharesBenchmark: AsyncParsableCommand {
     var rounds = 9
     @Option(help: "Simulated miners in part 2 (0 skips it).")
     var miners = 50
-    @Option(help: "Seconds of part 2.")
+    @Option(help: "Seconds of part 2, and of each round of part 3.")
     var seconds = 5.0
+    @Option(help: "Rounds of part 3, monitoring off and on alternating (0 skips it).")
+    var monitoringRounds = 5
 
     func run() async throws {
         try validation()
         if miners > 0 { try await endToEnd() }
+        if miners > 0, monitoringRounds > 0 {
+            try await MonitoringBenchmark(miners: miners, seconds: seconds, rounds: monitoringRounds).run()
+        }
     }
 
     // MARK: - Part 1
