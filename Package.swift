@@ -97,7 +97,7 @@ let package = Package(
         ),
 
         // Monitoring, sans-IO: the snapshot model of a role (SRI's monitoring schema), its JSON API and OpenAPI document.
-        .target(name: "Sv2Monitoring", dependencies: ["Sv2Binary", "Sv2Formats"]),
+        .target(name: "Sv2Monitoring", dependencies: ["Sv2Binary", "Sv2Formats", "Sv2Sessions"]),
         // Monitoring's server: Prometheus metrics (swift-prometheus, swift-metrics) and the HTTP endpoints (Hummingbird).
         .target(
             name: "Sv2MonitoringServer",
@@ -195,7 +195,7 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "Sv2ChannelsTests", dependencies: ["Sv2Channels", "Sv1", "Sv2Formats", "Sv2Messages", "Sv2Binary", "Bitcoin", "Sv2Crypto", "Sv2TestSupport"]
+            name: "Sv2ChannelsTests", dependencies: ["Sv2Channels", "Sv2Monitoring", "Sv1", "Sv2Formats", "Sv2Messages", "Sv2Binary", "Bitcoin", "Sv2Crypto", "Sv2TestSupport"]
         ),
         .testTarget(name: "Sv2NoiseTests", dependencies: ["Sv2Noise", "Sv2Crypto", "Sv2Binary", "Sv2Messages", "Sv2TestSupport"]),
     ]

@@ -52,6 +52,16 @@ extension Sv2TLV {
         return Sv2TLV(extensionType: userIdentityType.extensionType, fieldType: userIdentityType.fieldType, value: bytes)
     }
 
+    /// Extension 0x0002's user_identity field naming `worker`, made to fit its 32 bytes: a longer name is cut to what
+    /// follows its first dot (`bc1q….rig1` keeps `rig1`: the pool credits the channel's account anyway), then to 32
+    /// bytes at a character boundary.
+    public static func userIdentity(truncating worker: String) -> Sv2TLV {
+        var name = Substring(worker)
+        if name.utf8.count > 32, let dot = name.firstIndex(of: ".") { name = name[name.index(after: dot)...] }
+        while name.utf8.count > 32 { name = name.dropLast() }
+        return Sv2TLV(extensionType: userIdentityType.extensionType, fieldType: userIdentityType.fieldType, value: Array(name.utf8))
+    }
+
     /// The worker name when this is extension 0x0002's user_identity TLV holding valid UTF-8 of at most 32 bytes.
     public var userIdentity: String? {
         guard extensionType == Self.userIdentityType.extensionType, fieldType == Self.userIdentityType.fieldType,

@@ -8,7 +8,7 @@ public protocol Sv2WireMessage: Sendable {
     /// The TLV fields (empty for a type that does not keep them).
     var tlvs: [Sv2TLV] { get }
     /// `message` with `tlvs` (a type that does not keep TLV fields drops them).
-    init(message: Sv2Message, tlvs: [Sv2TLV])
+    init(_ message: Sv2Message, tlvs: [Sv2TLV])
 }
 
 /// A message with the TLV fields that follow its payload: what a session that negotiates extensions (0x0002's
@@ -25,11 +25,6 @@ public struct Sv2TaggedMessage: Sv2WireMessage, Hashable {
         self.tlvs = tlvs
     }
 
-    /// `message` with `tlvs`.
-    public init(message: Sv2Message, tlvs: [Sv2TLV]) {
-        self.init(message, tlvs: tlvs)
-    }
-
     /// The worker of extension 0x0002's user_identity field, when one is present.
     public var userIdentity: String? {
         for tlv in tlvs { if let worker = tlv.userIdentity { return worker } }
@@ -44,7 +39,7 @@ extension Sv2Message: Sv2WireMessage {
     public var tlvs: [Sv2TLV] { [] }
 
     /// `message`; TLV fields are dropped (a session that ignores extensions ignores them, as spec 3.4.3 requires).
-    public init(message: Sv2Message, tlvs: [Sv2TLV]) {
+    public init(_ message: Sv2Message, tlvs: [Sv2TLV]) {
         self = message
     }
 }

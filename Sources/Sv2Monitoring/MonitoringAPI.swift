@@ -188,7 +188,7 @@ public enum MonitoringAPI {
         if channel.kind == .extended {
             fields += [
                 ("full_extranonce_size", .int(channel.fullExtranonceSize)), ("rollable_extranonce_size", .int(Int(channel.rollableExtranonceSize))),
-                ("version_rolling", .bool(channel.versionRolling)),
+                ("version_rolling", .bool(channel.versionRolling ?? false)),
             ]
         }
         let shares = channel.shares

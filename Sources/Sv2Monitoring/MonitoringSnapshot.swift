@@ -1,4 +1,5 @@
 import Sv2Binary
+import Sv2Sessions
 
 /// Where a role's monitoring data comes from: a snapshot taken when monitoring asks (the role gathers it from its
 /// sessions on their event loops, so the share path carries no monitoring cost).
@@ -27,6 +28,16 @@ public struct MonitoringSnapshot: Sendable, Hashable {
     /// The upstream link; nil for a role without one.
     public var upstream: UpstreamState?
 
+    /// Connections by state as servers count them: `ready` (set up) and `setting_up` (the rest of `total`).
+    public static func connections(ready: Int, total: Int) -> [String: Int] {
+        ["ready": ready, "setting_up": max(0, total - ready)]
+    }
+
+    /// Seconds from `time` to `now` (nil when there was no such time; 0 when the clock went back).
+    public static func age(of time: Timestamp?, now: Timestamp) -> Double? {
+        time.map { max(0, Double(now.nanoseconds - $0.nanoseconds) / 1e9) }
+    }
+
     /// A snapshot; every side absent unless given.
     public init(
         server: ServerChannels? = nil, sv2Clients: [Sv2Client]? = nil, sv1Clients: [Sv1Client]? = nil, workers: [WorkerWork] = [],
@@ -43,7 +54,7 @@ public struct MonitoringSnapshot: Sendable, Hashable {
 }
 
 /// The kind of an Sv2 channel.
-public enum ChannelKind: String, Sendable, Hashable, Codable {
+public enum ChannelKind: String, Sendable, Hashable {
     /// A standard channel (header-only mining).
     case standard
     /// An extended channel (the client rolls extranonce).
@@ -102,8 +113,8 @@ public struct ChannelSnapshot: Sendable, Hashable {
     public var fullExtranonceSize: Int
     /// Bytes of extranonce the client rolls (extended channels).
     public var rollableExtranonceSize: UInt16
-    /// Whether version rolling is allowed.
-    public var versionRolling: Bool
+    /// Whether version rolling is allowed (nil when the role does not know; shown for server channels only).
+    public var versionRolling: Bool?
     /// Shares per minute vardiff aims at.
     public var expectedSharesPerMinute: Float
     /// Share counters.
@@ -113,7 +124,7 @@ public struct ChannelSnapshot: Sendable, Hashable {
     public init(
         channelID: UInt32, kind: ChannelKind, userIdentity: String, nominalHashrate: Float?, stableHashrate: Bool = false, target: U256,
         requestedMaximumTarget: U256, extranoncePrefix: [UInt8], fullExtranonceSize: Int, rollableExtranonceSize: UInt16,
-        versionRolling: Bool, expectedSharesPerMinute: Float, shares: ShareCounters
+        versionRolling: Bool?, expectedSharesPerMinute: Float, shares: ShareCounters
     ) {
         self.channelID = channelID
         self.kind = kind
@@ -141,7 +152,7 @@ public struct ServerChannels: Sendable, Hashable {
 }
 
 /// The kind of an Sv2 client, from its SetupConnection (SRI's `client_kind`).
-public enum Sv2ClientKind: String, Sendable, Hashable, Codable {
+public enum Sv2ClientKind: String, Sendable, Hashable {
     /// A mining device or miner software.
     case miner
     /// A translator proxy.

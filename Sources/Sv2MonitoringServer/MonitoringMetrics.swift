@@ -11,7 +11,8 @@ import Synchronization
 public final class MonitoringMetrics: Sendable {
     /// The registry `/metrics` renders.
     public let registry = PrometheusCollectorRegistry()
-    /// Time from a share's arrival (or its submission upstream) to its acknowledgement, in seconds.
+    /// A pool's share latency: how long a read's shares wait for the ledger's commit before their acknowledgement
+    /// leaves (recorded once per read, from its first share's arrival), in seconds.
     public let shareLatency: CoreMetrics.Timer
     /// The gauges set by the last update, by name and labels, so that those the next one leaves out are removed.
     private let live = Mutex([GaugeKey: Prometheus.Gauge]())
@@ -37,7 +38,7 @@ public final class MonitoringMetrics: Sendable {
         let labels: [String]
     }
 
-    /// Records one share round trip (arrival or submission to acknowledgement).
+    /// Records one read's wait from its first share's arrival to its acknowledgement.
     public func recordShareLatency(_ duration: Duration) {
         shareLatency.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
@@ -129,9 +130,10 @@ public final class MonitoringMetrics: Sendable {
             var next = [GaugeKey: Prometheus.Gauge]()
             for value in values {
                 let key = GaugeKey(name: value.name, labels: value.labels.flatMap { [$0.0, $0.1] })
+                let descriptor = MetricNameDescriptor(metricName: value.name, unitName: "", helpText: value.help)
                 let gauge = live[key] ?? (value.labels.isEmpty
-                    ? registry.makeGauge(name: value.name, help: value.help)
-                    : registry.makeGauge(name: value.name, labels: value.labels, help: value.help))
+                    ? registry.makeGauge(descriptor: descriptor)
+                    : registry.makeGauge(descriptor: descriptor, labels: value.labels))
                 gauge.set(value.value)
                 next[key] = gauge
             }

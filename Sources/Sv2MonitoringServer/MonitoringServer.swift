@@ -11,7 +11,8 @@ import Synchronization
 /// The monitoring HTTP server of a role (`--monitoring-address`): SRI's JSON API (``MonitoringAPI``), Prometheus
 /// text at `/metrics` (``MonitoringMetrics``) and the OpenAPI document at `/api-docs/openapi.json`, served by
 /// Hummingbird on an event loop of its own, so that a slow or hostile HTTP client never delays mining. A snapshot
-/// serves every request of the next second (a dashboard's burst of requests costs the role one).
+/// serves every request of the next second (a dashboard's requests one after another cost the role one; requests
+/// that arrive together before it exists each take their own).
 public final class MonitoringServer: Service, Sendable {
     /// The metrics registry (the role records its share latencies here).
     public let metrics: MonitoringMetrics
@@ -95,7 +96,8 @@ public final class MonitoringServer: Service, Sendable {
     private func current() async -> (MonitoringSnapshot, UInt64) {
         let now = clock.now()
         let uptime = UInt64(max(0, now.nanoseconds - started.nanoseconds) / 1_000_000_000)
-        if let cached = cache.withLock({ $0 }), Duration.nanoseconds(now.nanoseconds - cached.taken.nanoseconds) < maximumAge {
+        // A clock that stepped back (now before the snapshot) takes a new one rather than serving the old one on.
+        if let cached = cache.withLock({ $0 }), cached.taken <= now, Duration.nanoseconds(now.nanoseconds - cached.taken.nanoseconds) < maximumAge {
             return (cached.snapshot, uptime)
         }
         let snapshot = await source.snapshot()
@@ -109,7 +111,7 @@ public final class MonitoringServer: Service, Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(string: answer.body)))
     }
 
-    /// Hummingbird's request logs one level below the role's (its "Request" lines are debug chatter for an operator).
+    /// Hummingbird's own logger, at notice at least: its per-request lines are noise in an operator's info log.
     private static func quiet(_ logger: Logger) -> Logger {
         var logger = logger
         if logger.logLevel < .notice { logger.logLevel = .notice }

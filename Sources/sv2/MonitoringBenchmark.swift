@@ -19,18 +19,28 @@ struct MonitoringBenchmark {
 
     /// Runs the rounds and prints the medians and their ratio.
     func run() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         guard let configuration = PoolSessionConfiguration(sharesPerMinute: 6) else { throw CommandFailure("bad session settings") }
-        let plain = try await BenchPool(group: group, session: configuration)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let plain: BenchPool
+        do {
+            plain = try await BenchPool(group: group, session: configuration)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try await withCleanup { try await measure(against: plain, group: group, configuration: configuration) } cleanup: { await plain.stop(group) }
+    }
+
+    /// The rounds against `plain` and a second pool with monitoring, on `group`.
+    private func measure(against plain: BenchPool, group: EventLoopGroup, configuration: PoolSessionConfiguration) async throws {
         let watched = try await BenchPool(group: group, session: configuration)
         let server = MonitoringServer(host: "127.0.0.1", port: 0, source: watched.service, logger: LogSettings(level: .warning).logger("bench"))
         let serviceGroup = ServiceGroup(services: [server], logger: LogSettings(level: .warning).logger("bench"))
         let serving = Task { try await serviceGroup.run() }
+        let scraper = Scraper(group: group)
+        let scraping = Task { await scraper.run { server.boundPort } }
         try await withCleanup {
             try BenchSupport.waitFor("the monitoring server") { server.boundPort != nil }
-            let scraper = Scraper(port: server.boundPort ?? 0, group: group)
-            let scraping = Task { await scraper.run() }
-            defer { scraping.cancel() }
             var off = [Double](), on = [Double]()
             // Each round measures both pools, the first of them alternating, so that neither always runs first.
             for round in 0..<rounds {
@@ -51,28 +61,30 @@ struct MonitoringBenchmark {
                 ])
             print("goal: monitoring on within 3% of off (ratio >= 0.97)")
         } cleanup: {
+            scraping.cancel()
+            await scraping.value
             await serviceGroup.triggerGracefulShutdown()
             _ = try? await serving.value
-            await plain.service.stop()
-            await watched.stop(group)
+            await watched.service.stop()
         }
     }
 
     /// A dashboard that keeps asking: `/metrics` then `/api/v1/clients`, every 250 ms.
     actor Scraper {
-        let port: Int
         let group: EventLoopGroup
         private(set) var answered = 0
 
-        init(port: Int, group: EventLoopGroup) {
-            self.port = port
+        init(group: EventLoopGroup) {
             self.group = group
         }
 
-        func run() async {
+        /// Scrapes the server on the port `port` gives (once it has one) until cancelled.
+        func run(port: @Sendable () -> Int?) async {
             while !Task.isCancelled {
-                for path in ["/metrics", "/api/v1/clients"] where await Self.get(path, port: port, group: group) > 0 {
-                    answered += 1
+                if let port = port() {
+                    for path in ["/metrics", "/api/v1/clients"] where await Self.get(path, port: port, group: group) > 0 {
+                        answered += 1
+                    }
                 }
                 try? await Task.sleep(for: .milliseconds(250))
             }

@@ -126,7 +126,8 @@ public struct MinerClientSession: MinerSession {
         self.nextWorkID = firstWorkID
     }
 
-    /// True once SetupConnection succeeded and until the session closes.
+    /// True once SetupConnection succeeded and extensions were negotiated (the channels are opening), until the
+    /// session closes.
     public var isSetUp: Bool {
         if case .setUp = state { return true }
         return false
@@ -286,7 +287,7 @@ public struct MinerClientSession: MinerSession {
         if assessment.isBlock {
             statistics.blocks += 1
             actions.append(.event(.blockFound(channelID: channelID, hash: assessment.hash)))
-            if channels[channelID]?.pause.blockFound() == true { actions.append(.setWork(lane: channel.lane, nil)) }
+            if configuration.pausesAfterBlocks, channels[channelID]?.pause.blockFound() == true { actions.append(.setWork(lane: channel.lane, nil)) }
         }
         let sequenceNumber = channel.nextSequenceNumber
         channels[channelID]?.nextSequenceNumber = sequenceNumber &+ 1
@@ -584,4 +585,3 @@ public struct MinerClientSession: MinerSession {
         String(decoding: string.bytes.map { (0x20...0x7e).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
     }
 }
-

@@ -38,13 +38,16 @@ public struct MinerSessionConfiguration: Hashable, Sendable {
     /// extension (RequestExtensions right after SetupConnection.Success) and, once the pool confirms it, tags every
     /// SubmitSharesExtended; nil requests no extension.
     public var worker: String?
+    /// Whether a lane stops on a block it found until new work or a tick (``BlockPause``): true for a miner that
+    /// hashes; false for a proxy's upstream, whose "lane" is its devices.
+    public var pausesAfterBlocks: Bool
 
     /// A configuration; the SetupConnection device fields default to this toolkit's CPU miner.
     public init(
         userIdentity: String, channelKind: MiningChannelKind, channelCount: Int, requiresStandardJobs: Bool,
         nominalHashRate: Float, minimumExtranonceSize: UInt16, endpointHost: String, endpointPort: UInt16,
         vendor: String = "sv2", hardwareVersion: String = "cpu", firmware: String = "sv2-cpu-miner", deviceID: String = "",
-        worker: String? = nil
+        worker: String? = nil, pausesAfterBlocks: Bool = true
     ) {
         self.userIdentity = userIdentity
         self.channelKind = channelKind
@@ -59,6 +62,7 @@ public struct MinerSessionConfiguration: Hashable, Sendable {
         self.firmware = firmware
         self.deviceID = deviceID
         self.worker = worker
+        self.pausesAfterBlocks = pausesAfterBlocks
     }
 }
 

@@ -23,6 +23,9 @@ public struct PoolSession: ConnectionSession {
 
     /// The extensions the pool supports (RequestExtensions, extension 0x0001): worker-specific hashrate tracking.
     public static let supportedExtensions: [UInt16] = [Sv2TLV.userIdentityType.extensionType]
+    /// Workers credited apart per channel: shares naming further workers are credited to the channel's user, so that
+    /// a client cannot make the pool keep figures for any number of names.
+    public static let maximumWorkersPerChannel = 1024
 
     /// The BIP320 general-purpose version bits miners may roll.
     public static let versionRollingMask: UInt32 = 0x1fff_e000
@@ -59,13 +62,18 @@ public struct PoolSession: ConnectionSession {
         var shares = ShareCounters()
         /// The lowest share hash so far (its best difficulty).
         var bestHash: U256?
+        /// The workers its shares were credited to (extension 0x0002), at most ``maximumWorkersPerChannel``.
+        var workers = Set<String>()
 
         /// Who a share with extension 0x0002's `worker` is credited to: the channel's account and that worker (a
-        /// worker name that already starts with `account.` is taken as it is), as a statistics key and its parts.
-        func attribution(worker: String) -> (key: String, account: (user: String, worker: String)) {
+        /// worker name that already starts with `account.` is taken as it is), as a statistics key and its parts; a
+        /// worker beyond the channel's ``maximumWorkersPerChannel`` is credited to the channel's user.
+        mutating func attribution(worker: String) -> (key: String, account: (user: String, worker: String)) {
             let prefix = account.user + "."
             let name = worker.hasPrefix(prefix) ? String(worker.dropFirst(prefix.count)) : worker
             guard !name.isEmpty, name != account.user else { return (account.user, (account.user, "")) }
+            guard workers.contains(name) || workers.count < PoolSession.maximumWorkersPerChannel else { return (user, self.account) }
+            workers.insert(name)
             return (prefix + name, (account.user, name))
         }
     }
@@ -74,6 +82,9 @@ public struct PoolSession: ConnectionSession {
     private var state = State.awaitingSetup
     /// Whether the client negotiated extension 0x0002: its SubmitSharesExtended carry the worker's user_identity.
     private var tracksWorkers = false
+    /// Whether RequestExtensions may still come: only once, before the first channel opens (spec 0x0001: right after
+    /// SetupConnection.Success).
+    private var negotiable = true
     /// The client's SetupConnection (vendor, hardware version, firmware), once set up.
     private var device: (vendor: String, hardwareVersion: String, firmware: String)?
     private var allocator: ExtranonceAllocator
@@ -182,6 +193,8 @@ public struct PoolSession: ConnectionSession {
     /// RequestExtensions (extension 0x0001): Success with the requested extensions the pool supports, or Error
     /// when it supports none of them.
     private mutating func negotiate(_ request: RequestExtensions) -> [Action] {
+        guard negotiable else { return [.warning("RequestExtensions after the negotiation or after a channel opened: ignored")] }
+        negotiable = false
         let supported = Self.supportedExtensions.filter(request.requestedExtensions.contains)
         guard !supported.isEmpty else {
             return [.send(.requestExtensionsError(RequestExtensionsError(
@@ -197,6 +210,7 @@ public struct PoolSession: ConnectionSession {
     // MARK: - Channels
 
     private mutating func newChannelID() -> UInt32 {
+        negotiable = false
         let id = nextChannelID
         nextChannelID &+= 1
         return id
@@ -391,7 +405,7 @@ public struct PoolSession: ConnectionSession {
             return [reject(channelID: channelID, sequence: sequence, PoolErrorCode.invalidChannelID, credit: nil, now: now)]
         }
         defer { channels[channelID] = channel }
-        let credit = worker.map { channel.attribution(worker: $0) } ?? (channel.user, channel.account)
+        let credit: (key: String, account: (user: String, worker: String)) = worker.map { channel.attribution(worker: $0) } ?? (channel.user, channel.account)
         let code = check(&channel, jobID: jobID, nonce: nonce, ntime: ntime, version: version, extranonce: extranonce, now: now)
         var actions = [Action]()
         switch code {
@@ -423,7 +437,7 @@ public struct PoolSession: ConnectionSession {
             if let upstreamTarget = work.upstreamTarget, hash <= upstreamTarget {
                 actions.append(.effect(.forward(ForwardedShare(
                     jobID: jobID, nonce: nonce, ntime: ntime, version: version, extranonce: channel.allocation.prefix + (extranonce ?? []),
-                    user: channel.user))))
+                    user: credit.key))))
             }
         }
         return actions

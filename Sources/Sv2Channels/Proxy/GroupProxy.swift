@@ -94,7 +94,7 @@ public struct GroupProxy<Device: Hashable & Sendable>: Sendable {
                 channelID: key.channelID, kind: kind, userIdentity: channel.user.description, nominalHashrate: channel.nominalHashRate,
                 target: channel.target ?? channel.maximumTarget, requestedMaximumTarget: channel.maximumTarget,
                 extranoncePrefix: channel.extranoncePrefix, fullExtranonceSize: channel.extranoncePrefix.count + Int(rollable),
-                rollableExtranonceSize: rollable, versionRolling: true, expectedSharesPerMinute: 0, shares: ShareCounters()), channel.upstreamID)
+                rollableExtranonceSize: rollable, versionRolling: nil, expectedSharesPerMinute: 0, shares: ShareCounters()), channel.upstreamID)
         }
     }
 

@@ -42,6 +42,10 @@ public struct ProxyDeviceSession: ConnectionSession {
         case .openStandardMiningChannel, .openExtendedMiningChannel, .submitSharesStandard, .submitSharesExtended, .updateChannel,
              .closeChannel, .setCustomMiningJob:
             return [.effect(.mining(message))]
+        case let .requestExtensions(request):
+            // The proxy relays shares without judging them: it tracks no workers, and says so at once (spec 0x0001).
+            return [.send(.requestExtensionsError(RequestExtensionsError(
+                requestID: request.requestID, unsupportedExtensions: request.requestedExtensions, requiredExtensions: [])))]
         case .setupConnection:
             return [.warning("a second SetupConnection: ignored")]
         default:

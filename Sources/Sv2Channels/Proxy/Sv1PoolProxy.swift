@@ -287,7 +287,7 @@ public struct Sv1PoolProxy<Device: Hashable & Sendable>: Sendable {
             (key.device, ChannelSnapshot(
                 channelID: key.channelID, kind: .standard, userIdentity: channel.user, nominalHashrate: channel.nominalHashRate,
                 target: channel.target ?? channel.maximumTarget, requestedMaximumTarget: channel.maximumTarget, extranoncePrefix: [],
-                fullExtranonceSize: 0, rollableExtranonceSize: 0, versionRolling: true, expectedSharesPerMinute: Float(sharesPerMinute),
+                fullExtranonceSize: 0, rollableExtranonceSize: 0, versionRolling: nil, expectedSharesPerMinute: Float(sharesPerMinute),
                 shares: ShareCounters()))
         }
     }

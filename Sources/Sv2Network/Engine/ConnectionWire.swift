@@ -84,7 +84,7 @@ public struct Sv2Wire<Message: Sv2WireMessage, Outbound: Sv2WireMessage>: Connec
 
     /// The decoded message.
     public func decode(_ value: Sv2DecodedFrame, with decoder: inout Void, deliver: (Message) -> Void, malformed: (WireProblem) -> Void) {
-        deliver(Message(message: value.message, tlvs: value.tlvs))
+        deliver(Message(value.message, tlvs: value.tlvs))
     }
 
     /// The message as a frame.

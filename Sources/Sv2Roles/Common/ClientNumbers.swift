@@ -40,6 +40,14 @@ extension ConnectionRegistry where Session == PoolSession {
     }
 }
 
+extension ConnectionRegistry where Session == ProxyDeviceSession {
+    /// The kind of every set-up device, by connection.
+    func clientKinds() async -> [ObjectIdentifier: Sv2ClientKind] {
+        let kinds = (try? await collect { session, id in session.isSetUp ? (id, session.clientKind) : nil }?.get()) ?? []
+        return Dictionary(kinds, uniquingKeysWith: { first, _ in first })
+    }
+}
+
 /// A session that shows its upstream channels to monitoring.
 protocol MonitoredUpstreamSession: ConnectionSession {
     /// The open channels, declaring `nominalHashRate`.

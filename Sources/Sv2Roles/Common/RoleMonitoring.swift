@@ -8,10 +8,13 @@ public enum RoleMonitoring {
     /// The settings keys.
     public static let keys: Set<String> = ["monitoring_address"]
 
-    /// The monitoring server of a role whose state `source` gives, on `address`, exporting `metrics`; nil when
-    /// monitoring is off.
-    public static func server(address: HostPort?, source: any MonitoringSource, metrics: MonitoringMetrics?, logger: Logger) -> MonitoringServer? {
-        guard let address, let metrics else { return nil }
+    /// The monitoring server of a role whose state `source` gives, on `address`, exporting `metrics` (the role's own
+    /// when it records into them, else a new registry); nil when monitoring is off.
+    public static func server(
+        address: HostPort?, source: any MonitoringSource, metrics: MonitoringMetrics? = nil, logger: Logger
+    ) -> MonitoringServer? {
+        guard let address else { return nil }
+        let metrics = metrics ?? MonitoringMetrics()
         var logger = logger
         logger[metadataKey: "component"] = "monitoring"
         return MonitoringServer(host: address.host, port: address.port, source: source, metrics: metrics, logger: logger)
@@ -19,7 +22,7 @@ public enum RoleMonitoring {
 
     /// `role`, followed by its monitoring server when `address` is set: the services to run, in start order.
     public static func services(_ role: some Service & MonitoringSource, address: HostPort?, logger: Logger) -> [any Service] {
-        [role] + (server(address: address, source: role, metrics: metrics(address: address), logger: logger).map { [$0] } ?? [])
+        [role] + (server(address: address, source: role, logger: logger).map { [$0] } ?? [])
     }
 
     /// The metrics registry of a role with monitoring at `address`; nil when monitoring is off.

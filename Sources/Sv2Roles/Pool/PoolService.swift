@@ -263,14 +263,15 @@ public final class PoolService: Service, Sendable {
         guard let ledger else { return }
         let logger = self.logger, released = self.released, metrics = self.metrics, clock = self.clock
         ledger.record(batch) { committed in
-            if let metrics, let arrived = batch.accepted.first?.time {
-                metrics.recordShareLatency(.nanoseconds(clock.now().nanoseconds - arrived.nanoseconds))
-            }
             guard committed else {
                 logger.warning("ledger full: \(batch.accepted.count) valid share(s) answered \(PoolErrorCode.ledgerUnavailable)", metadata: ["peer": "\(handle.peer)"])
                 let refusals = batch.refusals(code: PoolErrorCode.ledgerUnavailable)
                 if !refusals.isEmpty { handle.update { _, _ in refusals.map { .send($0) } } }
                 return
+            }
+            // The read's wait for its commit, from its first share's arrival (the clock stepping back counts as 0).
+            if let metrics, let arrived = batch.accepted.first?.time {
+                metrics.recordShareLatency(.nanoseconds(max(0, clock.now().nanoseconds - arrived.nanoseconds)))
             }
             guard !batch.acknowledgements.isEmpty else { return }
             let first = released.withLockedValue { waiting in
@@ -340,8 +341,8 @@ extension PoolService: MonitoringSource {
         let now = clock.now()
         return MonitoringSnapshot(
             sv2Clients: clients, workers: workers,
-            connections: ["ready": clients.count, "setting_up": max(0, connections.count - clients.count)],
-            templateAge: lastTemplate.withLockedValue { $0 }.map { Double(now.nanoseconds - $0.nanoseconds) / 1e9 })
+            connections: MonitoringSnapshot.connections(ready: clients.count, total: connections.count),
+            templateAge: MonitoringSnapshot.age(of: lastTemplate.withLockedValue { $0 }, now: now))
     }
 }
 

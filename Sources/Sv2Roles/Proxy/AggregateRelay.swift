@@ -51,7 +51,7 @@ final class AggregateRelay: DeviceRelay {
                         }),
                         minimumExtranonceSize: size, endpointHost: upstream.host,
                         endpointPort: UInt16(clamping: upstream.port), vendor: "sv2", hardwareVersion: HostPlatform.hardwareVersion, firmware: "sv2 proxy",
-                        worker: upstream.userIdentity)
+                        worker: upstream.userIdentity, pausesAfterBlocks: false)
                     let (statistics, nextWorkID) = carried.withLockedValue { $0 }
                     return MinerClientSession(configuration: settings, statistics: statistics, firstWorkID: nextWorkID)
                 },
@@ -109,7 +109,7 @@ final class AggregateRelay: DeviceRelay {
         let upstream = await connector.monitored(nominalHashRate: Float(hashRate.withLockedValue { $0.total }))
         return MonitoringSnapshot(
             server: ServerChannels(channels: upstream.channels), sv2Clients: clients,
-            connections: ["ready": clients.count, "setting_up": max(0, connections.count - clients.count)], upstream: upstream.state)
+            connections: MonitoringSnapshot.connections(ready: clients.count, total: connections.count), upstream: upstream.state)
     }
 
     /// New upstream work: the board's changes go to every device.

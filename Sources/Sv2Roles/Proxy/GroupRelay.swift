@@ -112,22 +112,24 @@ final class GroupRelay: DeviceRelay {
     /// The devices and their channels (each opened upstream as a channel of its own: the same channels, under the
     /// pool's ids, are the server side), with the shares they sent and the pool's answers.
     func snapshot() async -> MonitoringSnapshot {
-        let kinds = (try? await connections.collect { session, id in session.isSetUp ? (id, session.clientKind) : nil }?.get()) ?? []
+        let kinds = await connections.clientKinds()
         let (channels, counters) = state.withLock { ($0.proxy.monitoredChannels(), $0.counters) }
+        let fixedVersion = upstreamFlags.load(ordering: .relaxed) & MinerClientSession.requiresFixedVersionFlag
         let clients = relayedClients(
             channels.map { ($0.device, $0.channel) }, counters: counters, numbers: numbers, id: \.id,
-            kinds: Dictionary(kinds, uniquingKeysWith: { first, _ in first }))
+            kinds: kinds)
         let upstream = channels.compactMap { entry -> ChannelSnapshot? in
             guard let upstreamID = entry.upstreamID else { return nil }
             var channel = entry.channel
             channel.channelID = upstreamID
+            channel.versionRolling = fixedVersion == 0
             channel.shares = counters.counters(device: entry.device, channelID: entry.channel.channelID)
             return channel
         }
         let address = (try? await connector.read { session, endpoint in (session?.isSetUp ?? false, "\(endpoint.host):\(endpoint.port)") }.get()) ?? (false, "")
         return MonitoringSnapshot(
             server: ServerChannels(channels: upstream), sv2Clients: clients,
-            connections: ["ready": kinds.count, "setting_up": max(0, connections.count - kinds.count)],
+            connections: MonitoringSnapshot.connections(ready: kinds.count, total: connections.count),
             upstream: UpstreamState(address: address.1, connected: address.0))
     }
 

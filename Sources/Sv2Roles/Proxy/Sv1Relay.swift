@@ -165,16 +165,15 @@ final class Sv1Relay: DeviceRelay {
     /// The devices and their channels, with the shares they sent and the pools' answers; no Sv2 upstream (the pools
     /// speak Stratum V1), its connections (one per user) counted by state.
     func snapshot() async -> MonitoringSnapshot {
-        let kinds = (try? await connections.collect { session, id in session.isSetUp ? (id, session.clientKind) : nil }?.get()) ?? []
+        let kinds = await connections.clientKinds()
         let (channels, counters, upstreams) = state.withLock { ($0.proxy.monitoredChannels(), $0.counters, $0.proxy.upstreamConnections) }
         let clients = relayedClients(
-            channels, counters: counters, numbers: numbers, id: \.id, kinds: Dictionary(kinds, uniquingKeysWith: { first, _ in first }))
+            channels, counters: counters, numbers: numbers, id: \.id, kinds: kinds)
         return MonitoringSnapshot(
             sv2Clients: clients,
-            connections: [
-                "ready": kinds.count, "setting_up": max(0, connections.count - kinds.count), "sv1_upstream_connected": upstreams.connected,
-                "sv1_upstream_connecting": upstreams.total - upstreams.connected,
-            ])
+            connections: MonitoringSnapshot.connections(ready: kinds.count, total: connections.count).merging([
+                "sv1_upstream_connected": upstreams.connected, "sv1_upstream_connecting": upstreams.total - upstreams.connected,
+            ]) { first, _ in first })
     }
 
     /// The pool asked `user`'s session to move (client.reconnect).

@@ -62,8 +62,7 @@ public struct TemplateProviderRole: Sendable {
         provider = TemplateProviderService(
             configuration: .init(listen: settings.listen, transport: transport, feeDelta: settings.feeDelta, templateInterval: settings.templateInterval),
             source: source, group: group, logger: logger, clock: clock)
-        monitoring = RoleMonitoring.server(
-            address: settings.monitoringAddress, source: provider, metrics: RoleMonitoring.metrics(address: settings.monitoringAddress), logger: logger)
+        monitoring = RoleMonitoring.server(address: settings.monitoringAddress, source: provider, logger: logger)
     }
 
     private static func credentials(_ settings: TemplateProviderSettings) throws -> (String, String) {

@@ -282,7 +282,7 @@ extension TemplateProviderService: MonitoringSource {
         let now = clock.now()
         return MonitoringSnapshot(
             sv2Clients: clients,
-            connections: ["ready": clients.count, "setting_up": max(0, connections.count - clients.count)],
-            templateAge: state.withLockedValue { $0.lastSent }.map { Double(now.nanoseconds - $0.nanoseconds) / 1e9 })
+            connections: MonitoringSnapshot.connections(ready: clients.count, total: connections.count),
+            templateAge: MonitoringSnapshot.age(of: state.withLockedValue { $0.lastSent }, now: now))
     }
 }

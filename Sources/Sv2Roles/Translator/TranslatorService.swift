@@ -272,7 +272,11 @@ extension TranslatorService: MonitoringSource {
         if let aggregated {
             upstreams[nil] = await aggregated.snapshot()
         } else {
-            for (id, upstream) in ownUpstreams.withLockedValue({ $0 }) { upstreams[id] = await upstream.snapshot() }
+            // Per-miner mode: every miner's upstream at once, each read on its own loop.
+            await withTaskGroup(of: (ObjectIdentifier, (channels: [ChannelSnapshot], state: UpstreamState)).self) { group in
+                for (id, upstream) in ownUpstreams.withLockedValue({ $0 }) { group.addTask { (id, await upstream.snapshot()) } }
+                for await (id, snapshot) in group { upstreams[id] = snapshot }
+            }
         }
         let channelIDs = upstreams.mapValues { $0.channels.first?.channelID }
         let numbers = minerNumbers, aggregate = configuration.aggregate
@@ -287,7 +291,7 @@ extension TranslatorService: MonitoringSource {
         return MonitoringSnapshot(
             server: ServerChannels(channels: upstreams.values.flatMap(\.channels)), sv1Clients: miners,
             connections: ["sv1_mining": mining, "sv1_setting_up": max(0, connections.count - mining)],
-            templateAge: lastJob.withLockedValue { $0 }.map { Double(now.nanoseconds - $0.nanoseconds) / 1e9 },
+            templateAge: MonitoringSnapshot.age(of: lastJob.withLockedValue { $0 }, now: now),
             upstream: states.first.map { UpstreamState(address: $0.address, connected: states.contains(where: \.connected)) })
     }
 }
