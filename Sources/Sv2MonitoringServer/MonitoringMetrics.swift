@@ -11,8 +11,9 @@ import Synchronization
 public final class MonitoringMetrics: Sendable {
     /// The registry `/metrics` renders.
     public let registry = PrometheusCollectorRegistry()
-    /// A pool's share latency: how long a read's shares wait for the ledger's commit before their acknowledgement
-    /// leaves (recorded once per read, from its first share's arrival), in seconds.
+    /// Share latency, in seconds: a pool's, how long a read's shares wait for the ledger's commit before their
+    /// acknowledgement leaves (once per read, from its first share's arrival); a translator's, each share's round
+    /// trip upstream (SubmitSharesExtended to its SubmitShares.Success).
     public let shareLatency: CoreMetrics.Timer
     /// The gauges set by the last update, by name and labels, so that those the next one leaves out are removed.
     private let live = Mutex([GaugeKey: Prometheus.Gauge]())
@@ -38,9 +39,9 @@ public final class MonitoringMetrics: Sendable {
         let labels: [String]
     }
 
-    /// Records one read's wait from its first share's arrival to its acknowledgement.
+    /// Records one share latency (``shareLatency``); a negative one (the clock stepped back) counts as 0.
     public func recordShareLatency(_ duration: Duration) {
-        shareLatency.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        shareLatency.recordNanoseconds(max(0, Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000))
     }
 
     /// Sets every gauge from `snapshot` (`uptime` in seconds); label sets absent from it are unregistered.

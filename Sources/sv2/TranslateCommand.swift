@@ -77,12 +77,13 @@ struct TranslateCommand: AsyncParsableCommand {
         ) { layers throws(ConfigurationError) in try TranslatorSettings(layers) }
         let logger = settings.log.logger("translate")
         try await runRole(logger: logger) { group in
+            let metrics = RoleMonitoring.metrics(address: settings.monitoringAddress)
             let translator = TranslatorService(
                 configuration: .init(
                     listen: settings.listen, upstreams: settings.upstreams, aggregate: settings.aggregate, downstream: settings.downstream,
                     maximumLineLength: settings.maximumLineLength, maximumClients: settings.maximumClients, jobKeepalive: settings.jobKeepalive),
-                group: group, logger: logger)
-            return RoleMonitoring.services(translator, address: settings.monitoringAddress, logger: logger)
+                group: group, logger: logger, metrics: metrics)
+            return RoleMonitoring.services(translator, address: settings.monitoringAddress, metrics: metrics, logger: logger)
         }
     }
 }

@@ -371,6 +371,7 @@ public struct Sv1ServerSession: ConnectionSession {
         switch effect {
         case let .job(job): return newJob(job, now: now)
         case let .upstream(available): return upstream(available: available)
+        case .acknowledged: return []  // the translator's metrics, not the miner's concern
         }
     }
 

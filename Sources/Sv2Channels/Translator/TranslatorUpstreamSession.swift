@@ -16,7 +16,12 @@ public struct TranslatorUpstreamSession: ConnectionSession {
         case job(TranslatorJob)
         /// The upstream channel opened (true) or closed (false): shares can be credited, or cannot.
         case upstream(available: Bool)
+        /// The pool acknowledged shares: each one's round trip (SubmitSharesExtended to its SubmitShares.Success).
+        case acknowledged(roundTrips: [Duration])
     }
+
+    /// Shares awaiting their answer whose send times are kept for the round trip (more are not timed).
+    static let timedShareLimit = 4096
 
     /// The session's actions (messages with their TLV fields: extension 0x0002 tags each share with its miner).
     public typealias Action = SessionAction<Sv2TaggedMessage, Effect>
@@ -56,6 +61,8 @@ public struct TranslatorUpstreamSession: ConnectionSession {
     private var nextJobNumber: UInt64
     private var lastWork: MiningWork?
     private var lastJobAt = Timestamp(nanoseconds: 0)
+    /// When each share still unanswered left, by sequence number.
+    private var sentAt = [UInt32: Timestamp]()
 
     /// A session opening one extended channel as `configuration` says, continuing `carried`.
     public init(configuration: MinerSessionConfiguration, layout: Layout, carried: Carried = Carried()) {
@@ -123,7 +130,11 @@ public struct TranslatorUpstreamSession: ConnectionSession {
         var result = [Action]()
         for action in actions {
             switch action {
-            case let .send(message): result.append(.send(message))
+            case let .send(message):
+                if case let .submitSharesExtended(share) = message.message, sentAt.count < Self.timedShareLimit {
+                    sentAt[share.sequenceNumber] = now
+                }
+                result.append(.send(message))
             case let .close(reason): result.append(.close(reason))
             case let .log(line): result.append(.log(line))
             case let .effect(.setWork(_, work)): if let work { result += newWork(work, now: now) }
@@ -132,6 +143,10 @@ public struct TranslatorUpstreamSession: ConnectionSession {
                 switch event {
                 case .channelOpened: result.append(.effect(.upstream(available: true)))
                 case .channelClosed: result.append(.effect(.upstream(available: false)))
+                case let .sharesAccepted(_, _, shares):
+                    let trips = shares.compactMap { sentAt.removeValue(forKey: $0.sequenceNumber).map { now - $0 } }
+                    if !trips.isEmpty { result.append(.effect(.acknowledged(roundTrips: trips))) }
+                case let .shareRejected(_, sequenceNumber, _): sentAt[sequenceNumber] = nil
                 default: break
                 }
             case let .effect(.reconnect(host, port)):

@@ -20,9 +20,12 @@ public enum RoleMonitoring {
         return MonitoringServer(host: address.host, port: address.port, source: source, metrics: metrics, logger: logger)
     }
 
-    /// `role`, followed by its monitoring server when `address` is set: the services to run, in start order.
-    public static func services(_ role: some Service & MonitoringSource, address: HostPort?, logger: Logger) -> [any Service] {
-        [role] + (server(address: address, source: role, logger: logger).map { [$0] } ?? [])
+    /// `role`, followed by its monitoring server when `address` is set (exporting `metrics` when the role records
+    /// into them): the services to run, in start order.
+    public static func services(
+        _ role: some Service & MonitoringSource, address: HostPort?, metrics: MonitoringMetrics? = nil, logger: Logger
+    ) -> [any Service] {
+        [role] + (server(address: address, source: role, metrics: metrics, logger: logger).map { [$0] } ?? [])
     }
 
     /// The metrics registry of a role with monitoring at `address`; nil when monitoring is off.

@@ -8,6 +8,7 @@ import Sv2Binary
 import Sv2Channels
 import Sv2Crypto
 import Sv2Monitoring
+import Sv2MonitoringServer
 import Sv2Network
 import Sv2Sessions
 import Synchronization
@@ -84,6 +85,8 @@ public final class TranslatorService: Service, Sendable {
     private let group: EventLoopGroup
     private let logger: Logger
     private let clock: Sv2Clock
+    /// Where upstream share round trips go (with monitoring).
+    private let metrics: MonitoringMetrics?
     private let connections: ConnectionRegistry<Sv1ServerSession, Sv1Wire<Sv1Message>>
     /// One mining.notify buffer per event loop and job, so that a job costs one encoding and one buffer per loop.
     private let notifyLines: [ObjectIdentifier: NIOLoopBoundBox<(line: [UInt8], buffer: ByteBuffer)?>]
@@ -100,9 +103,10 @@ public final class TranslatorService: Service, Sendable {
     /// When the aggregated upstream's newest job arrived.
     private let lastJob = NIOLockedValueBox<Timestamp?>(nil)
 
-    /// A service; nothing runs until ``start()``.
-    public init(configuration: Configuration, group: EventLoopGroup, logger: Logger, clock: Sv2Clock = .system) {
+    /// A service; nothing runs until ``start()``. With `metrics`, each share's round trip upstream is recorded there.
+    public init(configuration: Configuration, group: EventLoopGroup, logger: Logger, clock: Sv2Clock = .system, metrics: MonitoringMetrics? = nil) {
         self.configuration = configuration
+        self.metrics = metrics
         self.group = group
         self.logger = logger
         self.clock = clock
@@ -200,7 +204,14 @@ public final class TranslatorService: Service, Sendable {
     private func startOwnUpstream(for miner: Miner) {
         guard !configuration.aggregate else { return }
         let upstream = TranslatorUpstream(configuration: configuration, eventLoop: miner.eventLoop, logger: logger)
-        upstream.onEffect { effect in miner.update { session, now in session.upstream(effect, now: now) } }
+        let metrics = self.metrics
+        upstream.onEffect { effect in
+            if case let .acknowledged(trips) = effect {
+                for trip in trips { metrics?.recordShareLatency(trip) }
+            } else {
+                miner.update { session, now in session.upstream(effect, now: now) }
+            }
+        }
         ownUpstreams.withLockedValue { $0[miner.id] = upstream }
         miner.update { session, _ in
             upstream.report(miner: miner.id, hashRate: session.hashRate)
@@ -248,6 +259,9 @@ public final class TranslatorService: Service, Sendable {
     /// loop.
     private func broadcast(_ effect: TranslatorUpstreamSession.Effect) {
         switch effect {
+        case let .acknowledged(trips):
+            for trip in trips { metrics?.recordShareLatency(trip) }
+            return
         case let .job(job):
             currentJob.withLockedValue { $0 = job }
             lastJob.withLockedValue { $0 = clock.now() }

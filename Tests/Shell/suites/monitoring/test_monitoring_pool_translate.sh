@@ -129,6 +129,7 @@ assert value(translate, "sv2_server_channels", channel_type="extended") == 1
 assert value(translate, "sv2_server_shares_accepted_total", user_identity="farm") == acknowledged
 assert value(translate, "sv1_clients_total") == 0
 assert value(translate, "sv2_upstream_connected") == 1
+assert value(translate, "sv2_share_latency_seconds_count") >= acknowledged  # each share's round trip upstream
 print(f"metrics: alice.rig1 {alice}, bob {bob}, farm.w1 {w1} + farm.w2 {w2} = {acknowledged} acknowledged upstream")
 PY
 
