@@ -99,6 +99,17 @@ struct WorkerTrackingTests {
         guard case .openExtendedMiningChannel? = Self.sent(late).first else { Issue.record("no channel after the timeout"); return }
         #expect(!silent.tracksWorkers)
 
+        // A pool that drops the connection over the request: the next connection's session does not ask again.
+        var dropped = Self.miner(worker: "rig1")
+        _ = dropped.start(now: Self.now)
+        _ = dropped.receive(.setupConnectionSuccess(SetupConnectionSuccess(usedVersion: 2, flags: 0)), now: Self.now)
+        #expect(dropped.statistics.negotiationsLost == 1)
+        var next = MinerClientSession(configuration: Self.miner(worker: "rig1").configuration, statistics: dropped.statistics)
+        _ = next.start(now: Self.now)
+        guard case .openExtendedMiningChannel? = Self.sent(next.receive(
+            .setupConnectionSuccess(SetupConnectionSuccess(usedVersion: 2, flags: 0)), now: Self.now)).first
+        else { Issue.record("the next session asked again"); return }
+
         // Without a worker nothing is requested.
         var plain = Self.miner(worker: nil)
         _ = plain.start(now: Self.now)

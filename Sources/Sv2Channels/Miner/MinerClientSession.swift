@@ -106,7 +106,16 @@ public struct MinerClientSession: MinerSession {
     /// The configuration it was made with.
     public let configuration: MinerSessionConfiguration
     /// Share counts, continued from the previous connection's session.
-    public private(set) var statistics: MinerStatistics
+    private var counters: MinerStatistics
+
+    /// Share counts, to continue in the next connection's session; a session still waiting for the answer to
+    /// RequestExtensions counts a negotiation lost (``MinerStatistics/negotiationsLost``), so that the next session
+    /// does not ask again a pool that dropped the connection over it.
+    public var statistics: MinerStatistics {
+        var statistics = counters
+        if case .negotiating = state { statistics.negotiationsLost += 1 }
+        return statistics
+    }
     /// The id the next work handed out gets; pass it to the next connection's session so that a late share of this
     /// connection can never be taken for one of the next.
     public private(set) var nextWorkID: UInt64
@@ -122,7 +131,7 @@ public struct MinerClientSession: MinerSession {
     /// A session that has not sent anything yet.
     public init(configuration: MinerSessionConfiguration, statistics: MinerStatistics = MinerStatistics(), firstWorkID: UInt64 = 1) {
         self.configuration = configuration
-        self.statistics = statistics
+        counters = statistics
         self.nextWorkID = firstWorkID
     }
 
@@ -237,7 +246,7 @@ public struct MinerClientSession: MinerSession {
             guard channels[success.channelID] != nil else {
                 return [.event(.ignored("SubmitShares.Success for unknown channel \(success.channelID)"))]
             }
-            statistics.accepted &+= Int(success.newSubmitsAcceptedCount)
+            counters.accepted &+= Int(success.newSubmitsAcceptedCount)
             channels[success.channelID]?.acknowledge(success)
             let unanswered = channels[success.channelID]?.unanswered ?? []
             let acknowledged = Array(unanswered.prefix { Int32(bitPattern: $0.sequenceNumber &- success.lastSequenceNumber) <= 0 })
@@ -247,7 +256,7 @@ public struct MinerClientSession: MinerSession {
             guard channels[error.channelID] != nil else {
                 return [.event(.ignored("SubmitShares.Error for unknown channel \(error.channelID)"))]
             }
-            statistics.rejected += 1
+            counters.rejected += 1
             channels[error.channelID]?.shares.rejectedByReason[Self.text(error.errorCode), default: 0] &+= 1
             channels[error.channelID]?.unanswered.removeAll { $0.sequenceNumber == error.sequenceNumber }
             return [.event(.shareRejected(
@@ -271,21 +280,21 @@ public struct MinerClientSession: MinerSession {
         guard case .setUp = state, case let (channelID, channel)? = channels.first(where: { $0.value.lane == lane }),
               let issued = channel.issued[share.workID], !channel.pause.isPaused
         else {
-            statistics.discarded += 1
+            counters.discarded += 1
             return []
         }
         guard let assessment = issued.work.assess(share, target: issued.work.target) else {
-            statistics.discarded += 1
+            counters.discarded += 1
             return [.event(.ignored("a share that does not fit work \(share.workID) (engine error)"))]
         }
         // Each share is held to its own job's target (spec 5.3.21); a block is sent whatever the target.
         guard assessment.isSubmittable else {
-            statistics.discarded += 1
+            counters.discarded += 1
             return []
         }
         var actions = [Action]()
         if assessment.isBlock {
-            statistics.blocks += 1
+            counters.blocks += 1
             actions.append(.event(.blockFound(channelID: channelID, hash: assessment.hash)))
             if configuration.pausesAfterBlocks, channels[channelID]?.pause.blockFound() == true { actions.append(.setWork(lane: channel.lane, nil)) }
         }
@@ -293,7 +302,7 @@ public struct MinerClientSession: MinerSession {
         channels[channelID]?.nextSequenceNumber = sequenceNumber &+ 1
         if channel.unanswered.count >= Self.unansweredLimit { channels[channelID]?.unanswered.removeFirst() }
         channels[channelID]?.unanswered.append(AcknowledgedShare(sequenceNumber: sequenceNumber, hash: assessment.hash))
-        statistics.submitted += 1
+        counters.submitted += 1
         channels[channelID]?.sent(sequenceNumber: sequenceNumber, hash: assessment.hash, block: assessment.isBlock)
         switch channel.kind {
         case .standard:
@@ -349,7 +358,9 @@ public struct MinerClientSession: MinerSession {
             state = .closed
             return [.fail("the pool accepts extended channels only (REQUIRES_EXTENDED_CHANNELS); open extended channels")]
         }
-        guard configuration.worker != nil, configuration.channelKind == .extended else { return openChannels(success) }
+        guard configuration.worker != nil, configuration.channelKind == .extended, counters.negotiationsLost == 0 else {
+            return openChannels(success)
+        }
         // Extension 0x0001: RequestExtensions right after SetupConnection.Success, the answer awaited before the
         // channels open.
         state = .negotiating(success: success, deadline: now + Self.extensionAnswerTimeout)

@@ -79,6 +79,9 @@ public struct MinerStatistics: Hashable, Sendable {
     public var discarded = 0
     /// Shares that also met the network target (nBits).
     public var blocks = 0
+    /// Connections that ended while RequestExtensions awaited its answer; after one, sessions request no extension
+    /// (for a pool that drops the connection over a message it does not know, where the spec has it ignored).
+    public var negotiationsLost = 0
 
     /// All zero.
     public init() {}
