@@ -20,7 +20,8 @@ public struct TranslatorUpstreamSession: ConnectionSession {
         case acknowledged(roundTrips: [Duration])
     }
 
-    /// Shares awaiting their answer whose send times are kept for the round trip (more are not timed).
+    /// Shares awaiting their answer whose send times are kept for the round trip (past it, the times kept so far are
+    /// dropped: those shares go untimed).
     static let timedShareLimit = 4096
 
     /// The session's actions (messages with their TLV fields: extension 0x0002 tags each share with its miner).
@@ -131,7 +132,9 @@ public struct TranslatorUpstreamSession: ConnectionSession {
         for action in actions {
             switch action {
             case let .send(message):
-                if case let .submitSharesExtended(share) = message.message, sentAt.count < Self.timedShareLimit {
+                if case let .submitSharesExtended(share) = message.message {
+                    // A pool that leaves shares unanswered must not stop the timing: past the limit it starts over.
+                    if sentAt.count >= Self.timedShareLimit { sentAt.removeAll(keepingCapacity: true) }
                     sentAt[share.sequenceNumber] = now
                 }
                 result.append(.send(message))
