@@ -20,6 +20,8 @@ public struct PoolSession: ConnectionSession {
     public typealias Action = SessionAction<Sv2Message, PoolEffect>
     /// Messages arrive with their TLV fields (extension 0x0002's user_identity).
     public typealias Inbound = Sv2TaggedMessage
+    /// Who a share counts for: its statistics key and its account as the ledger records it.
+    private typealias Credit = (key: String, account: (user: String, worker: String))
 
     /// The extensions the pool supports (RequestExtensions, extension 0x0001): worker-specific hashrate tracking.
     public static let supportedExtensions: [UInt16] = [Sv2TLV.userIdentityType.extensionType]
@@ -68,7 +70,7 @@ public struct PoolSession: ConnectionSession {
         /// Who a share with extension 0x0002's `worker` is credited to: the channel's account and that worker (a
         /// worker name that already starts with `account.` is taken as it is), as a statistics key and its parts; a
         /// worker beyond the channel's ``maximumWorkersPerChannel`` is credited to the channel's user.
-        mutating func attribution(worker: String) -> (key: String, account: (user: String, worker: String)) {
+        mutating func attribution(worker: String) -> Credit {
             let prefix = account.user + "."
             let name = worker.hasPrefix(prefix) ? String(worker.dropFirst(prefix.count)) : worker
             guard !name.isEmpty, name != account.user else { return (account.user, (account.user, "")) }
@@ -405,7 +407,7 @@ public struct PoolSession: ConnectionSession {
             return [reject(channelID: channelID, sequence: sequence, PoolErrorCode.invalidChannelID, credit: nil, now: now)]
         }
         defer { channels[channelID] = channel }
-        let credit: (key: String, account: (user: String, worker: String)) = worker.map { channel.attribution(worker: $0) } ?? (channel.user, channel.account)
+        let credit: Credit = worker.map { channel.attribution(worker: $0) } ?? (channel.user, channel.account)
         let code = check(&channel, jobID: jobID, nonce: nonce, ntime: ntime, version: version, extranonce: extranonce, now: now)
         var actions = [Action]()
         switch code {
@@ -500,7 +502,7 @@ public struct PoolSession: ConnectionSession {
     /// SubmitShares.Error with `code`, counted against `credit` (the statistics key and account of the share's
     /// channel or worker; nil when no channel has that id).
     private mutating func reject(
-        channelID: UInt32, sequence: UInt32, _ code: Sv2String, credit: (key: String, account: (user: String, worker: String))?, now: Timestamp
+        channelID: UInt32, sequence: UInt32, _ code: Sv2String, credit: Credit?, now: Timestamp
     ) -> Action {
         if let credit { tallies[credit.key, default: ShareTally()].rejected += 1 }
         if configuration.recordsShares {
