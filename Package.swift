@@ -128,10 +128,21 @@ let package = Package(
             ]
         ),
 
+        // sv2 probe: the conformance catalogue (checks over an injected dialer) and its TCP dialer.
+        .target(
+            name: "Sv2Probe",
+            dependencies: [
+                "Sv2Binary", "Sv2Crypto", "Sv2Messages", "Sv2Network", "Sv2Channels",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+
         .executableTarget(
             name: "sv2",
             dependencies: [
-                "Sv1", "Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Sv2Network", "Sv2Node", "Sv2Channels", "Sv2Roles", "Sv2Ledger", "CSv2Native", "CReadline",
+                "Sv2Probe", "Sv1", "Sv2Binary", "Sv2Formats", "Sv2Messages", "Sv2Crypto", "Sv2Noise", "Sv2Network", "Sv2Node", "Sv2Channels", "Sv2Roles", "Sv2Ledger", "CSv2Native", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
