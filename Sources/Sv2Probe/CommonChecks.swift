@@ -7,8 +7,11 @@ let anyProtocol: Set<Sv2SubProtocol> = Set(Sv2SubProtocol.allCases)
 
 /// Checks of the connection itself: the Noise handshake and certificate, and frames a server must survive.
 enum TransportChecks {
+    /// The name of the handshake check, which runs first: when it fails, the other checks are skipped.
+    static let handshake = "noise-handshake"
+
     static let all: [ProbeCheck] = [
-        ProbeCheck("noise-handshake", "4.5", anyProtocol) { opener in
+        ProbeCheck(handshake, "4.5", anyProtocol) { opener in
             guard !opener.context.dialer.isPlaintext else { return .skip("plaintext endpoint (--plaintext)") }
             let (_, handshake) = try await opener.connect()
             guard handshake.authorityChecked else {

@@ -88,17 +88,20 @@ public enum ProbeCatalogue {
         progress: @Sendable (ProbeResult) -> Void = { _ in }
     ) async -> ProbeReport {
         var report = ProbeReport(subject: subject)
+        var handshakeFailed = false
         for check in checks {
             let opener = ProbeConversation.Opener(context: context, protocol: `protocol`)
             let verdict: ProbeVerdict
             do {
-                verdict = try await check.run(opener)
+                verdict = handshakeFailed ? .skip("no connection to test: the handshake failed (noise-handshake)") : try await check.run(opener)
             } catch let stop as ProbeStop {
                 verdict = stop.verdict
             } catch {
                 verdict = .fail(expected: "the check to run", got: "\(error)")
             }
             await opener.closeAll()
+            // Past a failed handshake every other check would fail the same way: the report names the cause once.
+            if check.name == TransportChecks.handshake, verdict.isFailure { handshakeFailed = true }
             let result = ProbeResult(name: check.name, section: check.section, verdict: verdict)
             progress(result)
             report.results.append(result)
