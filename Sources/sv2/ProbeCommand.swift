@@ -5,6 +5,7 @@ import Sv2Crypto
 import Sv2Messages
 import Sv2Network
 import Sv2Probe
+import Sv2Roles
 
 /// `sv2 probe`: grades an Sv2 server against the spec, check by check.
 struct ProbeCommand: AsyncParsableCommand {
@@ -28,6 +29,12 @@ struct ProbeCommand: AsyncParsableCommand {
 
     @Argument(help: "The endpoint: stratum2+tcp://HOST:PORT/<authority public key> (HOST:PORT with --plaintext).")
     var url: String?
+
+    @Option(help: "Act as a spec-strict pool on HOST:PORT and grade every client that connects.", transform: HostPort.argument)
+    var serve: HostPort?
+
+    @OptionGroup(title: "Serving (--serve)")
+    var serving: ProbeServeOptions
 
     @Option(help: "The subprotocol the endpoint serves: mining, template-distribution or job-declaration (default mining).")
     var `protocol`: ProbeProtocol = .mining
@@ -53,10 +60,17 @@ struct ProbeCommand: AsyncParsableCommand {
     func validate() throws {
         guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds") }
         guard hashBudget > 0 else { throw ValidationError("--hash-budget must be positive") }
-        if !list && url == nil { throw ValidationError("give the endpoint's URL (or --list)") }
+        if serve != nil, url != nil { throw ValidationError("give an endpoint's URL or --serve, not both") }
+        if !list && url == nil && serve == nil { throw ValidationError("give the endpoint's URL (or --serve, or --list)") }
+        if let connections = serving.connections, connections < 1 { throw ValidationError("--connections must be at least 1") }
+        if let seconds = serving.reconnectAfter, !(seconds >= 0) { throw ValidationError("--reconnect-after must not be negative") }
     }
 
     func run() async throws {
+        if let serve {
+            try await serving.run(listen: serve, json: json)
+            return
+        }
         let subprotocol = `protocol`.subprotocol
         let checks: [ProbeCheck]
         do {
@@ -105,6 +119,48 @@ struct ProbeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+    }
+}
+
+/// The options of `sv2 probe --serve`: the pool it runs (as `sv2 pool` takes them) and what it does to its clients.
+struct ProbeServeOptions: ParsableArguments {
+    @Option(help: "Template provider HOST:PORT (default: the embedded regtest node in-process).", transform: HostPort.argument)
+    var tpAddress: HostPort?
+    @Option(help: "The template provider's authority public key.")
+    var tpAuthorityPublicKey: String?
+    @Option(help: "Where block rewards go (required with --tp-address).")
+    var coinbaseRewardScript: String?
+    @Option(help: "Shares per minute each channel aims at (default 6).")
+    var sharesPerMinute: Double?
+    @Option(help: "Send each client Reconnect (to this server) this many seconds after its setup, to grade whether it follows.")
+    var reconnectAfter: Double?
+    @Option(help: "Stop after grading this many connections (default: run until SIGINT or SIGTERM).")
+    var connections: Int?
+    @OptionGroup(title: "Noise identity")
+    var identity: AuthorityOptions
+    @OptionGroup(title: "Node and templates")
+    var node: EmbeddedNodeOptions
+    @OptionGroup(title: "Logging")
+    var logging: LoggingOptions
+
+    /// Runs the grading pool on `listen` until enough connections are graded or a signal; exits 1 when a client
+    /// failed a check.
+    func run(listen: HostPort, json: Bool) async throws {
+        let flags = [
+            SettingFlag("listen_address", listen), SettingFlag("tp_address", tpAddress), SettingFlag("tp_authority_public_key", tpAuthorityPublicKey),
+            SettingFlag("coinbase_reward_script", coinbaseRewardScript), SettingFlag("shares_per_minute", sharesPerMinute),
+            SettingFlag("ledger", "none"),
+        ] + identity.settings + node.settings + logging.settings
+        let settings = try resolveSettings(role: "probe", config: nil, keys: PoolSettings.keys, options: flags) { layers throws(ConfigurationError) in
+            try PoolSettings(layers)
+        }
+        let logger = settings.log.logger("probe")
+        let reports = ClientReports(limit: connections, json: json)
+        let grader = ClientGrader(clock: .system, settings: .init(reconnectAfter: reconnectAfter)) { reports.add($0) }
+        try await runRole(logger: logger) { group in
+            try PoolRole(settings: settings, group: group, logger: logger, observer: grader).services + [reports]
+        }
+        if reports.failed { throw ExitCode(1) }
     }
 }
 

@@ -100,6 +100,7 @@ public struct PoolSession: ConnectionSession {
     /// False once the pool is shutting down: shares are then left unanswered (the miner never sees them accepted).
     private var takingShares = true
     private var scratch = [UInt8]()
+    private var observer: (any PoolSessionObserver)?
 
     /// A session on the pool's current `work` whose channels get extranonce prefixes starting with
     /// `connectionPrefix` (unique to this connection among the pool's live connections).
@@ -108,6 +109,7 @@ public struct PoolSession: ConnectionSession {
     ) throws(ExtranonceAllocator.LayoutError) {
         self.configuration = configuration
         self.work = work
+        observer = configuration.observer
         allocator = try ExtranonceAllocator(
             upstreamPrefix: connectionPrefix, totalLength: configuration.extranonceLength,
             maximumChannels: configuration.maximumChannels)
@@ -138,6 +140,21 @@ public struct PoolSession: ConnectionSession {
 
     /// Handles one message from the client; its TLV fields count only for a negotiated extension (spec 3.4.3).
     public mutating func receive(_ tagged: Sv2TaggedMessage, now: Timestamp) -> [Action] {
+        guard observer != nil else { return handle(tagged, now: now) }
+        observer?.received(tagged)
+        return observed(handle(tagged, now: now))
+    }
+
+    /// Tells the observer, when there is one, what the session did.
+    private mutating func observed(_ actions: [Action]) -> [Action] {
+        observer?.acted(actions)
+        return actions
+    }
+
+    /// The watcher of this connection's traffic (``PoolSessionConfiguration/observer``), told when it ends.
+    public var connectionObserver: (any PoolSessionObserver)? { observer }
+
+    private mutating func handle(_ tagged: Sv2TaggedMessage, now: Timestamp) -> [Action] {
         let message = tagged.message
         switch state {
         case .closed:
@@ -533,7 +550,7 @@ public struct PoolSession: ConnectionSession {
             actions = acknowledgeShares()
         }
         if !tallies.isEmpty { actions.append(.effect(.tallies(collectTallies()))) }
-        return actions
+        return observer == nil ? actions : observed(actions)
     }
 
     /// One SubmitShares.Success per channel with shares accepted since the last call.
@@ -569,6 +586,10 @@ public struct PoolSession: ConnectionSession {
     /// A snapshot older than the session's own (a broadcast queued before the session started from a newer one) is
     /// ignored.
     public mutating func update(to work: PoolWork, change: PoolWorkChange) -> [Action] {
+        observer == nil ? updated(to: work, change: change) : observed(updated(to: work, change: change))
+    }
+
+    private mutating func updated(to work: PoolWork, change: PoolWorkChange) -> [Action] {
         guard work.generation >= self.work.generation else { return [] }
         self.work = work
         restoreTargets()
@@ -614,13 +635,14 @@ public struct PoolSession: ConnectionSession {
             actions.append(setTarget)
             actions.append(.info("channel \(id): vardiff estimates \(Self.rate(channel.vardiff.hashrate)), new target", ["channel": "\(id)"]))
         }
-        return actions
+        if observer != nil { actions += observer?.tick() ?? [] }
+        return observer == nil ? actions : observed(actions)
     }
 
     /// A connection the pool is shutting down or moving: Reconnect (spec 3.9) to `host`:`port` (empty host and port
     /// 0 mean the same server).
     public mutating func reconnect(host: String, port: UInt16) -> [Action] {
-        [.send(.reconnect(Reconnect(newHost: Sv2String(host), newPort: port)))]
+        observed([.send(.reconnect(Reconnect(newHost: Sv2String(host), newPort: port)))])
     }
 
     private mutating func restoreTargets() {

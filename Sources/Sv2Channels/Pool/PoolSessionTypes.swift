@@ -20,6 +20,8 @@ public struct PoolSessionConfiguration: Sendable {
     public var maximumFutureTime: UInt32
     /// Whether accepted shares go to a ledger before they are acknowledged (``PoolEffect/record(_:)``); off by default.
     public var recordsShares = false
+    /// What watches each connection's traffic (a copy per session); nil for a pool.
+    public var observer: (any PoolSessionObserver)?
 
     /// Settings with SRI's defaults where they exist: 32-byte extranonces, version rolling on, 2 hours of ntime;
     /// vardiff between `minimumHashrate` and no upper bound. Nil unless `sharesPerMinute` and `minimumHashrate` are

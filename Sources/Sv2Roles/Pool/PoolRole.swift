@@ -31,14 +31,18 @@ public struct PoolRole: Sendable {
         (embedded?.services ?? []) + [client] + (ledger.map { [$0] } ?? []) + [server] + (monitoring.map { [$0] } ?? [])
     }
 
-    /// Builds the pool; throws a clear error when a part cannot be built.
-    public init(settings: PoolSettings, group: EventLoopGroup, logger: Logger, clock: Sv2Clock = .system) throws {
+    /// Builds the pool; throws a clear error when a part cannot be built. With an `observer`, every connection's
+    /// traffic is shown to a copy of it (`sv2 probe --serve` grades clients so).
+    public init(
+        settings: PoolSettings, group: EventLoopGroup, logger: Logger, clock: Sv2Clock = .system, observer: (any PoolSessionObserver)? = nil
+    ) throws {
         var random = SystemRandom()
         let authority = settings.authoritySecretKey ?? .generate(using: &random)
         if settings.authoritySecretKey == nil { logger.info("no authority key configured: generated one for this run") }
-        guard let session = PoolSessionConfiguration(sharesPerMinute: settings.sharesPerMinute, versionRolling: settings.versionRolling) else {
+        guard var session = PoolSessionConfiguration(sharesPerMinute: settings.sharesPerMinute, versionRolling: settings.versionRolling) else {
             throw ConfigurationError(key: "shares_per_minute", reason: "\(settings.sharesPerMinute) cannot drive vardiff")
         }
+        session.observer = observer
         let provider: TemplateDistributionClient.Provider
         if let external = settings.templateProvider {
             provider = .init(external, authority: settings.templateProviderKey)

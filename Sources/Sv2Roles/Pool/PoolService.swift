@@ -142,6 +142,7 @@ public final class PoolService: Service, Sendable {
             effect: { [weak self] effect, handle in self?.perform(effect, on: handle) },
             closed: { [weak self] handle, session in
                 guard let self, var session else { return }
+                session.connectionObserver?.finished(peer: handle.peer)
                 miners.subtract(1, ordering: .relaxed)
                 record(session.collectTallies())
                 if let connection = clients.remove(handle.id) {
