@@ -208,6 +208,13 @@ let package = Package(
         .testTarget(
             name: "Sv2ChannelsTests", dependencies: ["Sv2Channels", "Sv2Monitoring", "Sv1", "Sv2Formats", "Sv2Messages", "Sv2Binary", "Bitcoin", "Sv2Crypto", "Sv2TestSupport"]
         ),
+        .testTarget(
+            name: "Sv2ProbeTests",
+            dependencies: [
+                "Sv2Probe", "Sv2Channels", "Sv2Messages", "Sv2Binary", "Sv2Sessions",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "Sv2NoiseTests", dependencies: ["Sv2Noise", "Sv2Crypto", "Sv2Binary", "Sv2Messages", "Sv2TestSupport"]),
     ]
 )
