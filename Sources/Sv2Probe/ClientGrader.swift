@@ -71,6 +71,7 @@ public struct ClientGrader: PoolSessionObserver {
     private var reconnectSentAt: Timestamp?
     private var sharesAfterReconnect = 0
     private var serverClosed: String?
+    private var updateRefusals: [String] = []
 
     /// A grader reading `clock`, doing what `settings` say, handing its report to `report` at the end.
     public init(clock: Sv2Clock, settings: Settings = Settings(), report: @escaping @Sendable (ProbeReport) -> Void) {
@@ -186,6 +187,8 @@ public struct ClientGrader: PoolSessionObserver {
             }
         case let .submitSharesError(error):
             refusals[error.errorCode.description, default: 0] += 1
+        case let .updateChannelError(error):
+            updateRefusals.append("UpdateChannel.Error \(error.errorCode) for channel \(error.channelID)")
         case .reconnect:
             reconnectSentAt = reconnectSentAt ?? now
         default:
@@ -298,6 +301,7 @@ public struct ClientGrader: PoolSessionObserver {
 
     private func updateChannel(now: Timestamp) -> ProbeVerdict {
         let updates = channels.values.reduce(0) { $0 + $1.updates }
+        if let refusal = updateRefusals.first { return .fail(expected: "UpdateChannel for open channels only", got: refusal) }
         for (id, channel) in channels.sorted(by: { $0.key < $1.key }) where channel.accepted >= 20 {
             let elapsed = seconds(from: channel.opened, to: now)
             guard elapsed >= 30 else { continue }

@@ -187,10 +187,12 @@ struct ProbeTests {
         grader.acted(reconnect)
         clock.advance(seconds: 1)
         grader.received(share(5, job: 2, ntime: 1001))  // still here
+        grader.received(Sv2TaggedMessage(.updateChannel(UpdateChannel(channelID: 8, nominalHashRate: 1, maximumTarget: .max))))
+        grader.acted([.send(.updateChannelError(UpdateChannelError(channelID: 8, errorCode: "invalid-channel-id")))])
         grader.finished(peer: "127.0.0.1:1")
         let report = try #require(reports.withLockedValue { $0.first })
         let failed = report.results.filter(\.verdict.isFailure).map(\.name)
-        #expect(failed == ["share-sequence", "share-version-bits", "share-ntime", "honours-prevhash", "honours-reconnect"], "\(report.lines)")
+        #expect(failed == ["share-sequence", "share-version-bits", "share-ntime", "honours-prevhash", "update-channel", "honours-reconnect"], "\(report.lines)")
         #expect(report.subject == "client 127.0.0.1:1 (acme )")
     }
 }
