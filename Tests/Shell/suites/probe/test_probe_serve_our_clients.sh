@@ -1,6 +1,7 @@
 # `sv2 probe --serve` grades our own clients as a spec-strict pool on its embedded regtest node, sending each one
-# Reconnect 4 s after setup: `sv2 mine` on extended and standard channels (standard ones share a group channel), `sv2
-# translate` with an Sv1 `sv2 mine` behind it, and `sv2 proxy` in group and aggregate mode with a device each. Every
+# Reconnect 4 s after setup: `sv2 mine` on extended and standard channels (in a group channel, and alone with
+# REQUIRES_STANDARD_JOBS), `sv2 translate` with an Sv1 `sv2 mine` behind it, and `sv2 proxy` in group and aggregate
+# mode with a device each. Every
 # graded connection passes (or skips what did not happen), every client follows Reconnect at least once, and SIGINT
 # ends the run with the reports of the connections still open and exit status 0.
 source "$REPO_ROOT/Tests/Shell/suites/pool/helpers.sh"
@@ -17,6 +18,7 @@ url="stratum2+tcp://127.0.0.1:$port/$public"
 
 start_miner extended --threads 1 --extended "$url"
 start_miner standard --threads 1 --standard --channels 2 "$url"
+start_miner standard-jobs --threads 1 --standard --require-standard-jobs "$url"
 sv1_port="$(free_port)"
 "$SV2" translate --listen-address "127.0.0.1:$sv1_port" --upstream "$url" > translate.log 2>&1 &
 BACKGROUND_PIDS+=("$!")
@@ -30,7 +32,7 @@ start_miner sv1 --threads 1 --user farm.w1 "stratum+tcp://127.0.0.1:$sv1_port"
 
 # Each client is sent Reconnect 4 s after its setup (checked at the pool's 5 s ticks) and comes back.
 for _ in $(seq 300); do
-    (( $(count_log serve.out '^PASS  honours-reconnect') >= 5 )) && break
+    (( $(count_log serve.out '^PASS  honours-reconnect') >= 6 )) && break
     sleep 0.1
 done
 kill -INT "$serve_pid"
@@ -43,5 +45,5 @@ assert_not_contains "$(cat serve.out)" "WARN  " "reports"
 for client in "sv2 sv2-cpu-miner" "sv2 sv2 translate" "sv2 sv2 proxy"; do
     (( $(grep -c "($client): .* conforms" serve.out) >= 1 )) || fail "no conforming report for $client"
 done
-(( $(count_log serve.out '^PASS  honours-reconnect') >= 5 )) || fail "fewer than 5 clients followed Reconnect"
+(( $(count_log serve.out '^PASS  honours-reconnect') >= 6 )) || fail "fewer than 6 clients followed Reconnect"
 (( $(count_log serve.out '^PASS  share-fields  .* [1-9][0-9]* accepted') >= 3 )) || fail "fewer than 3 connections had shares accepted"
