@@ -173,13 +173,13 @@ _sv2() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    decode|encode|pool|proxy|translate|mine|tp|repl|keygen|bench|help)
+    decode|encode|pool|proxy|translate|mine|tp|repl|keygen|bench|probe|help)
         # Offer subcommand argument completions
         "_sv2_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'decode encode pool proxy translate mine tp repl keygen bench help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'decode encode pool proxy translate mine tp repl keygen bench probe help' -- "${cur}"))
         ;;
     esac
 }
@@ -821,6 +821,90 @@ _sv2_bench_ledger() {
         return
         ;;
     '--seconds')
+        return
+        ;;
+    esac
+}
+
+_sv2_probe() {
+    repeating_flags=()
+    non_repeating_flags=(--plaintext --json --list --version -h --help)
+    repeating_options=(--only)
+    non_repeating_options=(--serve --tp-address --tp-authority-public-key --coinbase-reward-script --shares-per-minute --reconnect-after --connections --authority-public-key --authority-secret-key --cert-validity-sec --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --log-level --log-format --protocol --timeout --hash-budget)
+    __sv2_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--serve')
+        return
+        ;;
+    '--tp-address')
+        return
+        ;;
+    '--tp-authority-public-key')
+        return
+        ;;
+    '--coinbase-reward-script')
+        return
+        ;;
+    '--shares-per-minute')
+        return
+        ;;
+    '--reconnect-after')
+        return
+        ;;
+    '--connections')
+        return
+        ;;
+    '--authority-public-key')
+        return
+        ;;
+    '--authority-secret-key')
+        return
+        ;;
+    '--cert-validity-sec')
+        return
+        ;;
+    '--datadir')
+        return
+        ;;
+    '--rpc-listen')
+        return
+        ;;
+    '--rpc-user')
+        return
+        ;;
+    '--rpc-password')
+        return
+        ;;
+    '--generation-rate')
+        return
+        ;;
+    '--fee-delta')
+        return
+        ;;
+    '--template-interval')
+        return
+        ;;
+    '--log-level')
+        __sv2_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
+        return
+        ;;
+    '--log-format')
+        __sv2_add_completions -W 'text'$'\n''json'
+        return
+        ;;
+    '--protocol')
+        __sv2_add_completions -W 'mining'$'\n''template-distribution'$'\n''job-declaration'
+        return
+        ;;
+    '--only')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--hash-budget')
         return
         ;;
     esac

@@ -11,7 +11,7 @@ import Sv2Roles
 struct ProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
-        abstract: "Grade an Sv2 endpoint against the spec, check by check.",
+        abstract: "Grade an Sv2 server, or the clients of a grading pool, against the spec, check by check.",
         discussion: """
             Connects to URL (stratum2+tcp://HOST:PORT/<authority public key>, or HOST:PORT with --plaintext) as a \
             client of --protocol and runs a catalogue of checks, each on its own connections: the Noise handshake and \
@@ -21,9 +21,15 @@ struct ProbeCommand: AsyncParsableCommand {
             UpdateChannel, CloseChannel; template distribution: templates and tips, transaction data, solutions; job \
             declaration: tokens). Each line reads PASS, FAIL (what was expected, what came back, the spec section), \
             WARN (allowed but not recommended, or the spec is silent) or SKIP (not applicable, or not reproducible \
-            from outside). The exit status is 0 when nothing failed, 1 otherwise. Share checks search headers on one \
-            core, so they need a server that gives a low declared hash rate an easy target (a regtest pool); with a \
-            harder one they are skipped.
+            from outside); when the handshake fails the other checks are skipped. The exit status is 0 when nothing \
+            failed, 1 otherwise. Share checks search headers on one core, so they need a server that gives a low \
+            declared hash rate an easy target (a regtest pool); with a harder one they are skipped. \
+            With --serve HOST:PORT the probe is a spec-strict pool instead (sv2 pool's sessions, templates from \
+            --tp-address or the embedded regtest node, as sv2 pool takes them) and grades every client that \
+            connects from its traffic: SetupConnection, channel requests, share sequence numbers, version bits, ntime, \
+            targets, shares on past tips, declared against measured hash rate, and, with --reconnect-after, whether \
+            it follows Reconnect. A report is printed as each connection ends; --connections N stops after N, \
+            SIGINT or SIGTERM grade the connections still open and stop; the exit status is 1 when a client failed.
             """
     )
 
@@ -33,7 +39,7 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(help: "Act as a spec-strict pool on HOST:PORT and grade every client that connects.", transform: HostPort.argument)
     var serve: HostPort?
 
-    @OptionGroup(title: "Serving (--serve)")
+    @OptionGroup(title: "Serving (with --serve)")
     var serving: ProbeServeOptions
 
     @Option(help: "The subprotocol the endpoint serves: mining, template-distribution or job-declaration (default mining).")
