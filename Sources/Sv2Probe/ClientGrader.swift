@@ -1,3 +1,4 @@
+import Foundation
 import Sv2Binary
 import Sv2Channels
 import Sv2Messages
@@ -35,13 +36,15 @@ public struct ClientGrader: PoolSessionObserver {
     }
 
     private struct Channel {
-        var requestName: String
         var declaredRate: Float
         var target: U256
         var jobs: [UInt32: Job] = [:]
+        /// Jobs of earlier tips (bounded: past 4,096 the set starts over).
         var staleJobs: Set<UInt32> = []
         var tipMinNtime: UInt32?
         var tipAt: Timestamp?
+        /// When a SetTarget last made the target harder: refusals as too easy soon after were in flight.
+        var harderAt: Timestamp?
         var lastSequence: UInt32?
         var accepted: UInt64 = 0
         var acceptedWork: Double = 0
@@ -52,12 +55,12 @@ public struct ClientGrader: PoolSessionObserver {
     private let clock: Sv2Clock
     private let settings: Settings
     private let report: @Sendable (ProbeReport) -> Void
-    private var started: Timestamp
     private var firstMessage: String?
     private var setup: SetupConnection?
     private var setupRefusal: String?
     private var setupAt: Timestamp?
-    private var requests: [UInt32: (name: String, user: String, rate: Float, maxTarget: U256)] = [:]
+    private var fixedVersion = false
+    private var requestedRates: [UInt32: Float] = [:]
     private var requestProblems: [String] = []
     private var refusedOpens: [String] = []
     private var channels: [UInt32: Channel] = [:]
@@ -67,10 +70,14 @@ public struct ClientGrader: PoolSessionObserver {
     private var versionProblems: [String] = []
     private var ntimeProblems: [String] = []
     private var refusals: [String: Int] = [:]
-    private var staleDelays: [Double] = []
+    private var lowDifficultyInFlight = 0
+    private var staleShares = 0
+    private var staleWorstDelay = 0.0
     private var reconnectSentAt: Timestamp?
     private var sharesAfterReconnect = 0
+    private var closedForIgnoringReconnect = false
     private var serverClosed: String?
+    private var poolStopping = false
     private var updateRefusals: [String] = []
 
     /// A grader reading `clock`, doing what `settings` say, handing its report to `report` at the end.
@@ -78,7 +85,6 @@ public struct ClientGrader: PoolSessionObserver {
         self.clock = clock
         self.settings = settings
         self.report = report
-        started = clock.now()
     }
 
     // MARK: - Client to server
@@ -92,9 +98,9 @@ public struct ClientGrader: PoolSessionObserver {
         case let .setupConnection(request) where setup == nil:
             setup = request
         case let .openStandardMiningChannel(request):
-            requested(request.requestID, message.name, request.userIdentity, request.nominalHashRate, request.maxTarget)
+            requested(request.requestID, message.name, request.userIdentity, request.nominalHashRate)
         case let .openExtendedMiningChannel(request):
-            requested(request.requestID, message.name, request.userIdentity, request.nominalHashRate, request.maxTarget)
+            requested(request.requestID, message.name, request.userIdentity, request.nominalHashRate)
         case let .submitSharesStandard(share):
             submitted(share.channelID, share.sequenceNumber, share.jobID, share.ntime, share.version, now: now)
         case let .submitSharesExtended(share):
@@ -107,8 +113,8 @@ public struct ClientGrader: PoolSessionObserver {
         }
     }
 
-    private mutating func requested(_ id: UInt32, _ name: String, _ user: Sv2String, _ rate: Float, _ maxTarget: U256) {
-        requests[id] = (name, user.description, rate, maxTarget)
+    private mutating func requested(_ id: UInt32, _ name: String, _ user: Sv2String, _ rate: Float) {
+        requestedRates[id] = rate
         if user.bytes.isEmpty { requestProblems.append("\(name) \(id) with an empty user_identity") }
         // 0.0 is what a proxy without devices MUST declare (5.3.2); update-channel judges it once shares come.
         if !(rate >= 0) || !rate.isFinite { requestProblems.append("\(name) \(id) declares nominal_hash_rate \(rate)") }
@@ -117,14 +123,15 @@ public struct ClientGrader: PoolSessionObserver {
     private mutating func submitted(_ channelID: UInt32, _ sequence: UInt32, _ jobID: UInt32, _ ntime: UInt32, _ version: UInt32, now: Timestamp) {
         shares += 1
         if let sent = reconnectSentAt, seconds(from: sent, to: now) > settings.staleGrace { sharesAfterReconnect += 1 }
-        guard var channel = channels[channelID] else { return }
+        guard var channel = channels.removeValue(forKey: channelID) else { return }
         defer { channels[channelID] = channel }
         if let last = channel.lastSequence, sequence <= last, sequenceProblems.count < 5 {
             sequenceProblems.append("channel \(channelID): \(sequence) after \(last)")
         }
         channel.lastSequence = sequence
         if channel.staleJobs.contains(jobID), let tipAt = channel.tipAt {
-            staleDelays.append(seconds(from: tipAt, to: now))
+            staleShares += 1
+            staleWorstDelay = max(staleWorstDelay, seconds(from: tipAt, to: now))
             return
         }
         guard let job = channel.jobs[jobID] else { return }
@@ -133,7 +140,7 @@ public struct ClientGrader: PoolSessionObserver {
         }
         if let floor = channel.tipMinNtime, let tipAt = channel.tipAt {
             let earliest = max(floor, job.minNtime ?? floor)
-            let latest = floor &+ UInt32(max(0, seconds(from: tipAt, to: now)).rounded(.up)) &+ 1
+            let latest = floor &+ UInt32(clamping: Int64(max(0, seconds(from: tipAt, to: now)).rounded(.up))) &+ 1
             if ntime < earliest || ntime > latest, ntimeProblems.count < 5 {
                 ntimeProblems.append("ntime \(ntime) outside \(earliest)…\(latest) on job \(jobID)")
             }
@@ -148,16 +155,22 @@ public struct ClientGrader: PoolSessionObserver {
         for action in actions {
             switch action {
             case let .send(message): sent(message, now: now)
-            case let .close(reason): serverClosed = reason
+            case let .close(reason): serverClosed = serverClosed ?? reason
             default: break
             }
         }
     }
 
+    /// The pool is stopping: the connection ends for that, not for anything the client did.
+    public mutating func stopping() {
+        poolStopping = true
+    }
+
     private mutating func sent(_ message: Sv2Message, now: Timestamp) {
         switch message {
-        case .setupConnectionSuccess:
+        case let .setupConnectionSuccess(success):
             setupAt = now
+            fixedVersion = MiningSetupSuccessFlags(rawValue: success.flags).contains(.requiresFixedVersion)
         case let .setupConnectionError(error):
             setupRefusal = error.errorCode.description
         case let .openStandardMiningChannelSuccess(success):
@@ -167,26 +180,36 @@ public struct ClientGrader: PoolSessionObserver {
         case let .openMiningChannelError(error):
             refusedOpens.append("request \(error.requestID): \(error.errorCode)")
         case let .newMiningJob(job):
-            forChannels(job.channelID) { $0.jobs[job.jobID] = Job(version: job.version, mask: MiningWork.bip320VersionMask, minNtime: job.minNtime) }
+            let mask = fixedVersion ? 0 : MiningWork.bip323VersionMask
+            update(job.channelID) { $0.jobs[job.jobID] = Job(version: job.version, mask: mask, minNtime: job.minNtime) }
         case let .newExtendedMiningJob(job):
-            let mask = job.versionRollingAllowed ? MiningWork.bip320VersionMask : 0
-            forChannels(job.channelID) { $0.jobs[job.jobID] = Job(version: job.version, mask: mask, minNtime: job.minNtime) }
+            let mask = job.versionRollingAllowed && !fixedVersion ? MiningWork.bip323VersionMask : 0
+            update(job.channelID) { $0.jobs[job.jobID] = Job(version: job.version, mask: mask, minNtime: job.minNtime) }
         case let .setNewPrevHash(tip):
-            forChannels(tip.channelID) { channel in
+            update(tip.channelID) { channel in
+                if channel.staleJobs.count > 4096 { channel.staleJobs.removeAll() }
                 channel.staleJobs.formUnion(channel.jobs.keys.filter { $0 != tip.jobID })
                 channel.jobs = channel.jobs.filter { $0.key == tip.jobID }
                 channel.tipMinNtime = tip.minNtime
                 channel.tipAt = now
             }
         case let .setTarget(target):
-            forChannels(target.channelID) { $0.target = target.maximumTarget }
+            update(target.channelID) { channel in
+                if target.maximumTarget < channel.target { channel.harderAt = now }
+                channel.target = target.maximumTarget
+            }
         case let .submitSharesSuccess(success):
-            forChannels(success.channelID) { channel in
+            update(success.channelID) { channel in
                 channel.accepted += UInt64(success.newSubmitsAcceptedCount)
                 channel.acceptedWork += Double(success.newSubmitsAcceptedCount) * MiningTarget.expectedHashes(target: channel.target)
             }
         case let .submitSharesError(error):
-            refusals[error.errorCode.description, default: 0] += 1
+            let code = error.errorCode.description
+            if code == "difficulty-too-low", let harderAt = channels[error.channelID]?.harderAt, seconds(from: harderAt, to: now) <= settings.staleLimit {
+                lowDifficultyInFlight += 1
+            } else {
+                refusals[code, default: 0] += 1
+            }
         case let .updateChannelError(error):
             updateRefusals.append("UpdateChannel.Error \(error.errorCode) for channel \(error.channelID)")
         case .reconnect:
@@ -197,26 +220,31 @@ public struct ClientGrader: PoolSessionObserver {
     }
 
     private mutating func opened(_ requestID: UInt32, _ channelID: UInt32, _ target: U256, group: UInt32, now: Timestamp) {
-        let request = requests[requestID]
-        channels[channelID] = Channel(requestName: request?.name ?? "", declaredRate: request?.rate ?? 0, target: target, opened: now)
+        channels[channelID] = Channel(declaredRate: requestedRates[requestID] ?? 0, target: target, opened: now)
         if group != 0 { groups[group, default: []].insert(channelID) }
     }
 
-    /// Applies `change` to channel `id`, or to every channel of the group `id`.
-    private mutating func forChannels(_ id: UInt32, _ change: (inout Channel) -> Void) {
+    /// Applies `change` to channel `id`, or to every channel of the group `id`, each taken out of the table while
+    /// it changes (no copy of its jobs).
+    private mutating func update(_ id: UInt32, _ change: (inout Channel) -> Void) {
         for member in channels[id] != nil ? [id] : Array(groups[id] ?? []) {
-            if var channel = channels[member] {
-                change(&channel)
-                channels[member] = channel
-            }
+            guard var channel = channels.removeValue(forKey: member) else { continue }
+            change(&channel)
+            channels[member] = channel
         }
     }
 
-    /// Sends Reconnect (to this same server) once the configured time after setup has passed.
+    /// Sends Reconnect (to this same server) once the configured time after setup has passed, and closes a
+    /// connection whose client has not left `reconnectLimit` seconds after it.
     public mutating func tick() -> [SessionAction<Sv2Message, PoolEffect>] {
-        guard let after = settings.reconnectAfter, reconnectSentAt == nil, let setupAt, seconds(from: setupAt, to: clock.now()) >= after else {
-            return []
+        guard let after = settings.reconnectAfter, let setupAt else { return [] }
+        let now = clock.now()
+        if let sent = reconnectSentAt {
+            guard !closedForIgnoringReconnect, seconds(from: sent, to: now) > settings.reconnectLimit else { return [] }
+            closedForIgnoringReconnect = true
+            return [.close("the client did not follow Reconnect within \(Int(settings.reconnectLimit)) s")]
         }
+        guard seconds(from: setupAt, to: now) >= after else { return [] }
         return [.send(.reconnect(Reconnect(newHost: "", newPort: 0)))]
     }
 
@@ -243,13 +271,14 @@ public struct ClientGrader: PoolSessionObserver {
         for (name, section, verdict) in shareChecks { add(name, section, verdict) }
         add("honours-prevhash", "5.3.17", honoursPrevHash)
         add("update-channel", "5.3.7", updateChannel(now: now))
-        add("honours-reconnect", "3.6.5", honoursReconnect(now: now))
+        add("honours-reconnect", "3.3, 3.6.5", honoursReconnect(now: now))
+        add("connection", "3.2", connection)
         return report
     }
 
     private var setupFields: ProbeVerdict {
         guard let setup else { return .skip("no SetupConnection") }
-        if let setupRefusal { return .fail(expected: "a SetupConnection the pool can accept", got: "SetupConnection.Error \(setupRefusal)") }
+        if let setupRefusal { return .warn("the pool refused the SetupConnection (\(setupRefusal)): it lacks what the client asked for") }
         guard !setup.vendor.bytes.isEmpty else { return .fail(expected: "vendor filled (MUST)", got: "an empty vendor") }
         let undefined = setup.flags & ~SetupNegotiation.definedFlags(.mining)
         if undefined != 0 { return .warn("flags 0x\(String(undefined, radix: 16)) the spec does not define (5.3.1)") }
@@ -258,10 +287,10 @@ public struct ClientGrader: PoolSessionObserver {
     }
 
     private var channelRequests: ProbeVerdict {
-        guard !requests.isEmpty else { return .skip("no channel requested") }
-        if let refused = refusedOpens.first { return .fail(expected: "channel requests the pool can grant", got: refused) }
+        guard !requestedRates.isEmpty else { return .skip("no channel requested") }
+        if let refused = refusedOpens.first { return .warn("the pool refused a channel (\(refused))") }
         if let problem = requestProblems.first { return .warn(problem) }
-        return .pass("\(requests.count) channel(s) requested with a user and a nominal_hash_rate")
+        return .pass("\(requestedRates.count) channel(s) requested with a user and a nominal_hash_rate")
     }
 
     private var shareChecks: [(String, String, ProbeVerdict)] {
@@ -272,6 +301,11 @@ public struct ClientGrader: PoolSessionObserver {
             list.isEmpty ? .pass(pass) : .fail(expected: pass, got: list.joined(separator: "; "))
         }
         let lowDifficulty = refusals["difficulty-too-low", default: 0]
+        // The pool's own refusals count where the grader's view did not already see the fault.
+        let versionProblems = self.versionProblems.isEmpty && refusals["version-rolling-not-allowed"] != nil
+            ? ["\(refusals["version-rolling-not-allowed"] ?? 0) refused as version-rolling-not-allowed"] : self.versionProblems
+        let ntimeProblems = self.ntimeProblems.isEmpty && refusals["invalid-timestamp"] != nil
+            ? ["\(refusals["invalid-timestamp"] ?? 0) refused as invalid-timestamp"] : self.ntimeProblems
         let invalid = ["invalid-channel-id", "invalid-job-id", "bad-extranonce-size", "duplicate-share"].compactMap { code in
             refusals[code].map { "\($0) \(code)" }
         }
@@ -281,7 +315,8 @@ public struct ClientGrader: PoolSessionObserver {
             ("share-version-bits", "5.3.16", problems(versionProblems, pass: "versions within each job's rolling mask")),
             ("share-ntime", "5.3.11", problems(ntimeProblems, pass: "ntime from min_ntime to min_ntime plus the seconds since SetNewPrevHash")),
             ("honours-settarget", "5.3.21", lowDifficulty == 0
-                ? .pass("no share above its target") : .fail(expected: "shares meeting the target in force", got: "\(lowDifficulty) difficulty-too-low")),
+                ? .pass("no share above its target" + (lowDifficultyInFlight > 0 ? " (\(lowDifficultyInFlight) in flight when the target got harder)" : ""))
+                : .fail(expected: "shares meeting the target in force", got: "\(lowDifficulty) difficulty-too-low")),
             ("share-fields", "5.3.14", invalid.isEmpty
                 ? .pass("\(accepted) accepted; no share for an unknown channel or job, of a wrong extranonce size or repeated")
                 : .fail(expected: "shares the pool can take", got: invalid.joined(separator: ", "))),
@@ -289,11 +324,11 @@ public struct ClientGrader: PoolSessionObserver {
     }
 
     private var honoursPrevHash: ProbeVerdict {
-        guard !staleDelays.isEmpty else {
+        guard staleShares > 0 else {
             return channels.values.contains(where: { $0.tipAt != nil }) ? .pass("no share for a job of an earlier tip") : .skip("no tip sent")
         }
-        let worst = staleDelays.max() ?? 0
-        let text = "\(staleDelays.count) share(s) for jobs of an earlier tip, the last \(Int(worst * 1000)) ms after SetNewPrevHash"
+        let worst = staleWorstDelay
+        let text = "\(staleShares) share(s) for jobs of an earlier tip, the last \(Int(worst * 1000)) ms after SetNewPrevHash"
         if worst > settings.staleLimit { return .fail(expected: "mining moved to the new tip at once", got: text) }
         if worst > settings.staleGrace { return .warn(text + " (in flight is a few ms)") }
         return .pass(text + " (in flight)")
@@ -308,7 +343,7 @@ public struct ClientGrader: PoolSessionObserver {
             let measured = channel.acceptedWork / elapsed
             let declared = Double(channel.declaredRate)
             if !(declared > 0) || measured / declared > 4 || declared / measured > 4 {
-                return .warn("channel \(id) declares \(Int(declared)) H/s but its accepted shares stand for about \(Int(measured)) H/s (\(updates) UpdateChannel)")
+                return .warn("channel \(id) declares \(rate(declared)) but its accepted shares stand for about \(rate(measured)) (\(updates) UpdateChannel)")
             }
         }
         return updates > 0 ? .pass("\(updates) UpdateChannel, declared rates in line with the shares") : .pass("declared rates in line with the shares (or too few shares to tell)")
@@ -318,15 +353,25 @@ public struct ClientGrader: PoolSessionObserver {
         guard let sent = reconnectSentAt else {
             return .skip(settings.reconnectAfter == nil ? "no Reconnect sent (--reconnect-after)" : "the connection ended before Reconnect was due")
         }
+        if closedForIgnoringReconnect {
+            return .fail(expected: "the client to move to the server Reconnect named (3.3: it MUST)", got: "still here after \(Int(settings.reconnectLimit)) s")
+        }
+        if poolStopping { return .skip("the probe stopped before the client left") }
         let after = seconds(from: sent, to: now)
-        if let serverClosed { return .fail(expected: "the client to leave after Reconnect", got: "the pool closed the connection: \(serverClosed)") }
-        if sharesAfterReconnect > 0 {
-            return .fail(expected: "no more shares here after Reconnect (3.6.5)", got: "\(sharesAfterReconnect) share(s)")
-        }
-        guard after <= settings.reconnectLimit else {
-            return .fail(expected: "the client to leave within \(Int(settings.reconnectLimit)) s of Reconnect", got: "\(Int(after)) s")
-        }
+        if sharesAfterReconnect > 0 { return .warn("left \(Int(after * 1000)) ms after Reconnect, with \(sharesAfterReconnect) share(s) sent meanwhile") }
         return .pass("left \(Int(after * 1000)) ms after Reconnect")
+    }
+
+    private var connection: ProbeVerdict {
+        guard let serverClosed, setupRefusal == nil, !closedForIgnoringReconnect else {
+            return .pass(poolStopping ? "open until the probe stopped" : "closed by the client")
+        }
+        return .fail(expected: "a connection the pool keeps", got: "the pool closed it: \(serverClosed)")
+    }
+
+    /// A hash rate for a report line.
+    private func rate(_ value: Double) -> String {
+        String(format: "%.3g H/s", value)
     }
 
     private func seconds(from start: Timestamp, to end: Timestamp) -> Double {

@@ -107,11 +107,6 @@ public struct MiningView: Sendable {
         }
     }
 
-    /// Forgets a channel the probe closed.
-    public mutating func forget(_ channelID: UInt32) {
-        channels[channelID] = nil
-    }
-
     private mutating func add(_ job: Job, to channelID: UInt32) {
         update(channelID) { channel in
             channel.jobs[job.id] = job
@@ -119,13 +114,13 @@ public struct MiningView: Sendable {
         }
     }
 
-    /// Applies `change` to the channel `id`, or to every channel of the group `id`.
+    /// Applies `change` to the channel `id`, or to every channel of the group `id` (group ids may be 0, 5.2.3).
     private mutating func update(_ id: UInt32, _ change: (inout Channel) -> Void) {
         if channels[id] != nil {
             change(&channels[id]!)
             return
         }
-        for key in channels.keys where channels[key]?.groupID == id && id != 0 {
+        for key in channels.keys where channels[key]?.groupID == id {
             change(&channels[key]!)
         }
     }

@@ -30,17 +30,10 @@ enum Reply<Good, Bad> {
     case bad(Bad)
 }
 
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}
-
 extension Double {
     /// The number without a fraction when it has none.
     var formatted: String {
-        rounded() == self ? String(Int(self)) : String(self)
+        rounded() == self && abs(self) < 1e15 ? String(Int(self)) : String(self)
     }
 }
 
@@ -97,6 +90,8 @@ final class ProbeConversation {
     private var nextRequestID: UInt32 = 1
     /// Where the next share search starts, so that no two shares of a connection share a nonce.
     var nonceCursor: UInt32 = 0
+    /// The flags of the server's SetupConnection.Success.
+    private(set) var serverFlags: UInt32 = 0
 
     init(peer: any ProbePeer, handshake: ProbeHandshake, context: ProbeContext, protocol: Sv2SubProtocol) {
         self.peer = peer
@@ -138,12 +133,10 @@ final class ProbeConversation {
     /// Waits up to `seconds` (the answer timeout by default) for the first message `pick` takes, keeping the view
     /// of every message on the way.
     func wait<Value>(within seconds: Double? = nil, _ pick: (Sv2Message) -> Value?) async -> Awaited<Value> {
-        let limit = seconds ?? context.answerTimeout
-        let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(limit * 1000)))
+        let deadline = Deadline(seconds: seconds ?? context.answerTimeout)
         while true {
-            let left = ContinuousClock.now.duration(to: deadline)
-            guard left > .zero else { return .timeout }
-            switch await peer.next(within: left.seconds) {
+            guard let left = deadline.remaining else { return .timeout }
+            switch await peer.next(within: left) {
             case let .message(frame):
                 view.observe(frame.message)
                 if let value = pick(frame.message) { return .got(value) }
@@ -173,25 +166,39 @@ final class ProbeConversation {
     /// Sends SetupConnection for the endpoint's protocol (versions `minVersion`…`maxVersion`, `flags`), and waits
     /// for SetupConnection.Success; an error or silence ends the check as FAIL.
     func setUp(flags: UInt32 = 0) async throws -> SetupConnectionSuccess {
-        try await send(.setupConnection(Self.setupConnection(protocol: `protocol`.rawValue, flags: flags)))
-        let answer = try await expect("SetupConnection.Success") { message -> Reply<SetupConnectionSuccess, SetupConnectionError>? in
-            switch message {
-            case let .setupConnectionSuccess(success): return .good(success)
-            case let .setupConnectionError(error): return .bad(error)
-            default: return nil
-            }
-        }
-        switch answer {
-        case let .good(success): return success
+        try await send(.setupConnection(setupConnection(flags: flags)))
+        switch try await expect("SetupConnection.Success", SetupChecks.setupAnswer) {
+        case let .good(success):
+            serverFlags = success.flags
+            return success
         case let .bad(error):
             throw ProbeStop(verdict: .fail(expected: "SetupConnection.Success", got: "SetupConnection.Error \(error.errorCode) (flags 0x\(String(error.flags, radix: 16)))"))
         }
     }
 
-    /// The probe's SetupConnection: filled as the spec asks of a client (3.6.1: vendor, hardware_version, firmware).
-    static func setupConnection(protocol: UInt8, minVersion: UInt16 = 2, maxVersion: UInt16 = 2, flags: UInt32 = 0) -> SetupConnection {
-        SetupConnection(
-            protocol: `protocol`, minVersion: minVersion, maxVersion: maxVersion, flags: flags, endpointHost: "127.0.0.1", endpointPort: 0,
+    /// The probe's SetupConnection for `protocol` (the endpoint's by default), naming the endpoint dialed and filled
+    /// as the spec asks of a client (3.6.1: vendor, hardware_version, firmware).
+    func setupConnection(protocol: UInt8? = nil, minVersion: UInt16 = 2, maxVersion: UInt16 = 2, flags: UInt32 = 0) -> SetupConnection {
+        let endpoint = context.dialer.endpoint
+        return SetupConnection(
+            protocol: `protocol` ?? self.protocol.rawValue, minVersion: minVersion, maxVersion: maxVersion, flags: flags,
+            endpointHost: Sv2String(endpoint.host), endpointPort: UInt16(clamping: endpoint.port),
             vendor: "sv2", hardwareVersion: "sv2 probe", firmware: "sv2 probe", deviceID: "probe")
+    }
+}
+
+/// A point in time a wait must end by.
+struct Deadline {
+    private let end: ContinuousClock.Instant
+
+    /// `seconds` from now (at most a day).
+    init(seconds: Double) {
+        end = ContinuousClock.now.advanced(by: .milliseconds(Int64(min(max(0, seconds), 86_400) * 1000)))
+    }
+
+    /// Seconds left, nil once the deadline passed.
+    var remaining: Double? {
+        let left = ContinuousClock.now.duration(to: end)
+        return left > .zero ? Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18 : nil
     }
 }

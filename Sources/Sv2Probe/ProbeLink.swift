@@ -6,62 +6,75 @@ import Sv2Crypto
 import Sv2Messages
 import Sv2Network
 
-/// Events of one connection, queued on the event loop and taken by one waiting task at a time.
+/// Events of one connection, queued on the event loop and taken by one waiting task at a time (a second waiter
+/// makes the first one time out at once).
 final class ProbeInbox: @unchecked Sendable {
+    private struct Waiter {
+        var id: UInt64
+        var continuation: CheckedContinuation<ProbeEvent, Never>
+        var timer: Task<Void, Never>?
+    }
+
     private let lock = NIOLock()
     private var queue: [ProbeEvent] = []
     private var closedReason: String??
-    private var waiter: (id: UInt64, continuation: CheckedContinuation<ProbeEvent, Never>)?
+    private var waiter: Waiter?
     private var waiterCount: UInt64 = 0
 
     /// Queues `event`, or hands it to the waiting task.
     func push(_ event: ProbeEvent) {
-        let continuation: CheckedContinuation<ProbeEvent, Never>? = lock.withLock {
+        let taken: Waiter? = lock.withLock {
             if case let .closed(reason) = event {
                 guard closedReason == nil else { return nil }
                 closedReason = .some(reason)
             }
             if let waiter {
                 self.waiter = nil
-                return waiter.continuation
+                return waiter
             }
             queue.append(event)
             return nil
         }
-        continuation?.resume(returning: event)
+        taken?.timer?.cancel()
+        taken?.continuation.resume(returning: event)
     }
 
     /// The next event, or `.timeout` after `seconds`.
     func next(within seconds: Double) async -> ProbeEvent {
         await withCheckedContinuation { continuation in
-            let id: UInt64? = lock.withLock {
+            let (id, displaced): (UInt64?, Waiter?) = lock.withLock {
                 if !queue.isEmpty {
                     continuation.resume(returning: queue.removeFirst())
-                    return nil
+                    return (nil, nil)
                 }
                 if let closedReason {
                     continuation.resume(returning: .closed(closedReason))
-                    return nil
+                    return (nil, nil)
                 }
+                let displaced = waiter
                 waiterCount += 1
-                waiter = (waiterCount, continuation)
-                return waiterCount
+                waiter = Waiter(id: waiterCount, continuation: continuation)
+                return (waiterCount, displaced)
             }
+            displaced?.timer?.cancel()
+            displaced?.continuation.resume(returning: .timeout)
             guard let id else { return }
-            Task {
-                try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1e9))
+            let nanoseconds = UInt64(min(max(0, seconds), 86_400) * 1e9)
+            let timer = Task {
+                try? await Task.sleep(nanoseconds: nanoseconds)
                 self.expire(id)
             }
+            lock.withLock { if waiter?.id == id { waiter?.timer = timer } }
         }
     }
 
     private func expire(_ id: UInt64) {
-        let continuation: CheckedContinuation<ProbeEvent, Never>? = lock.withLock {
+        let taken: Waiter? = lock.withLock {
             guard let waiter, waiter.id == id else { return nil }
             self.waiter = nil
-            return waiter.continuation
+            return waiter
         }
-        continuation?.resume(returning: .timeout)
+        taken?.continuation.resume(returning: .timeout)
     }
 }
 
@@ -113,18 +126,28 @@ final class ProbeLinkHandler: ChannelInboundHandler, @unchecked Sendable {
 final class ProbeLink: ProbePeer {
     private let channel: Channel
     private let inbox: ProbeInbox
+    private let sendTimeout: TimeAmount
 
-    init(channel: Channel, inbox: ProbeInbox) {
+    init(channel: Channel, inbox: ProbeInbox, sendTimeout: TimeAmount) {
         self.channel = channel
         self.inbox = inbox
+        self.sendTimeout = sendTimeout
     }
 
     func send(_ message: Sv2Message, tlvs: [Sv2TLV]) async throws {
-        try await channel.writeAndFlush(Sv2Outbound.message(message, tlvs: tlvs)).get()
+        try await write(.message(message, tlvs: tlvs))
     }
 
     func send(frame: Sv2Frame) async throws {
-        try await channel.writeAndFlush(Sv2Outbound.frame(frame)).get()
+        try await write(.frame(frame))
+    }
+
+    /// Writes `outbound`; a peer that stops reading gets the connection closed after the send timeout.
+    private func write(_ outbound: Sv2Outbound) async throws {
+        let channel = self.channel
+        let deadline = channel.eventLoop.scheduleTask(in: sendTimeout) { channel.close(promise: nil) }
+        defer { deadline.cancel() }
+        try await channel.writeAndFlush(outbound).get()
     }
 
     func next(within seconds: Double) async -> ProbeEvent {
@@ -192,6 +215,9 @@ public struct ProbeTCPDialer: ProbeDialer {
         self.connectTimeout = connectTimeout
     }
 
+    /// The host and port connections go to (what SetupConnection names).
+    public var endpoint: (host: String, port: Int) { (host, port) }
+
     /// True when connections are plaintext.
     public var isPlaintext: Bool {
         if case .plaintext = security { return true }
@@ -224,7 +250,7 @@ public struct ProbeTCPDialer: ProbeDialer {
         if case .initiator(authority: .some) = security { authorityChecked = true }
         let handshake = ProbeHandshake(
             validFrom: event.certificate?.validFrom, notValidAfter: event.certificate?.notValidAfter, authorityChecked: authorityChecked)
-        return (ProbeLink(channel: channel, inbox: inbox), handshake)
+        return (ProbeLink(channel: channel, inbox: inbox, sendTimeout: connectTimeout), handshake)
     }
 
     /// Writes `bytes` on a bare TCP connection and waits up to `seconds` for the peer to close it.
@@ -232,13 +258,19 @@ public struct ProbeTCPDialer: ProbeDialer {
         let eventLoop = group.next()
         let ended = eventLoop.makePromise(of: Bool.self)
         let handler = ProbeRawHandler(ended: ended)
-        let channel = try await ClientBootstrap(group: eventLoop)
-            .connectTimeout(connectTimeout)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
-            }
-            .connect(host: host, port: port).get()
-        try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes)).get()
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: eventLoop)
+                .connectTimeout(connectTimeout)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+                }
+                .connect(host: host, port: port).get()
+        } catch {
+            ended.fail(error)
+            throw error
+        }
+        try? await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes)).get()
         let deadline = eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) { handler.end(closed: false) }
         let didClose = try await ended.futureResult.get()
         deadline.cancel()

@@ -52,6 +52,8 @@ public struct ProbeHandshake: Sendable, Hashable {
 public protocol ProbeDialer: Sendable {
     /// True when connections are plaintext (no Noise).
     var isPlaintext: Bool { get }
+    /// The host and port connections go to (what SetupConnection names, 3.6.1).
+    var endpoint: (host: String, port: Int) { get }
     /// A new connection, ready for frames, with what its handshake showed. Throws when the connection or the
     /// handshake fails (the error's description says why).
     func open() async throws -> (peer: any ProbePeer, handshake: ProbeHandshake)

@@ -67,6 +67,10 @@ struct ProbeCommand: AsyncParsableCommand {
         guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds") }
         guard hashBudget > 0 else { throw ValidationError("--hash-budget must be positive") }
         if serve != nil, url != nil { throw ValidationError("give an endpoint's URL or --serve, not both") }
+        if serve != nil, !only.isEmpty || plaintext || list || `protocol` != .mining {
+            throw ValidationError("--only, --list, --plaintext and --protocol are for probing a server, not for --serve")
+        }
+        if serve == nil, serving.isGiven { throw ValidationError("the serving options need --serve HOST:PORT") }
         if !list && url == nil && serve == nil { throw ValidationError("give the endpoint's URL (or --serve, or --list)") }
         if let connections = serving.connections, connections < 1 { throw ValidationError("--connections must be at least 1") }
         if let seconds = serving.reconnectAfter, !(seconds >= 0) { throw ValidationError("--reconnect-after must not be negative") }
@@ -84,6 +88,7 @@ struct ProbeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        guard !checks.isEmpty else { throw ValidationError("none of the checks named is for \(`protocol`.rawValue) (sv2 probe --list --protocol …)") }
         if list {
             for check in checks { print("\(check.name)  [spec \(check.section)]") }
             return
@@ -148,6 +153,12 @@ struct ProbeServeOptions: ParsableArguments {
     var node: EmbeddedNodeOptions
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
+
+    /// True when any of these options was given.
+    var isGiven: Bool {
+        let own: [Any?] = [tpAddress, tpAuthorityPublicKey, coinbaseRewardScript, sharesPerMinute, reconnectAfter, connections]
+        return own.contains { $0 != nil } || (identity.settings + node.settings + logging.settings).contains { $0.value != nil }
+    }
 
     /// Runs the grading pool on `listen` until enough connections are graded or a signal; exits 1 when a client
     /// failed a check.

@@ -235,6 +235,8 @@ struct PoolSessionTests {
         #expect(errorCodes(harness.take()) == ["version-rolling-not-allowed"])
         harness.receive(share(6, nonce: 4, version: 0x2000_0000 | 0x0000_e000))
         #expect(accepted(harness.take()) == 1, "BIP320 bits may roll")
+        harness.receive(share(6, nonce: 40, version: 0x2000_0000 | 0x0000_1fe0))
+        #expect(accepted(harness.take()) == 1, "so may the rest of BIP323's general purpose bits (5.3.16)")
         harness.receive(share(7, nonce: 5, ntime: 1_699_999_999))
         #expect(errorCodes(harness.take()) == ["invalid-timestamp"])
         harness.receive(share(8, nonce: 6, channelID: 42))

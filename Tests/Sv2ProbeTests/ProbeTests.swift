@@ -189,6 +189,11 @@ struct ProbeTests {
         grader.received(share(5, job: 2, ntime: 1001))  // still here
         grader.received(Sv2TaggedMessage(.updateChannel(UpdateChannel(channelID: 8, nominalHashRate: 1, maximumTarget: .max))))
         grader.acted([.send(.updateChannelError(UpdateChannelError(channelID: 8, errorCode: "invalid-channel-id")))])
+        #expect(grader.grade(peer: "p", now: clock.now).results.first { $0.name == "honours-reconnect" }?.verdict.word == "WARN")
+        clock.advance(seconds: 10)
+        let close = grader.tick()
+        #expect(close == [.close("the client did not follow Reconnect within 10 s")])
+        grader.acted(close)
         grader.finished(peer: "127.0.0.1:1")
         let report = try #require(reports.withLockedValue { $0.first })
         let failed = report.results.filter(\.verdict.isFailure).map(\.name)
@@ -224,6 +229,7 @@ struct ScriptedDialer: ProbeDialer {
     }
 
     var isPlaintext: Bool { false }
+    var endpoint: (host: String, port: Int) { ("scripted", 1) }
 
     struct Failure: Error, CustomStringConvertible {
         var description: String

@@ -29,8 +29,8 @@ public struct PoolSession: ConnectionSession {
     /// a client cannot make the pool keep figures for any number of names.
     public static let maximumWorkersPerChannel = 1024
 
-    /// The BIP320 general-purpose version bits miners may roll.
-    public static let versionRollingMask: UInt32 = 0x1fff_e000
+    /// The version bits miners may roll: BIP323's general purpose bits, as the spec has it (5.3.15, 5.3.16).
+    public static let versionRollingMask: UInt32 = MiningWork.bip323VersionMask
 
     private enum State: Sendable {
         case awaitingSetup
@@ -107,9 +107,12 @@ public struct PoolSession: ConnectionSession {
     public init(
         configuration: PoolSessionConfiguration, connectionPrefix: [UInt8], work: PoolWork = .empty
     ) throws(ExtranonceAllocator.LayoutError) {
+        // The session keeps its own copy of the observer; the configuration's is dropped so the two never share storage.
+        var configuration = configuration
+        observer = configuration.observer
+        configuration.observer = nil
         self.configuration = configuration
         self.work = work
-        observer = configuration.observer
         allocator = try ExtranonceAllocator(
             upstreamPrefix: connectionPrefix, totalLength: configuration.extranonceLength,
             maximumChannels: configuration.maximumChannels)
@@ -153,6 +156,17 @@ public struct PoolSession: ConnectionSession {
 
     /// The watcher of this connection's traffic (``PoolSessionConfiguration/observer``), told when it ends.
     public var connectionObserver: (any PoolSessionObserver)? { observer }
+
+    /// A message that did not decode closes the connection (the observer sees why).
+    public mutating func malformed(_ problem: String, now: Timestamp) -> [Action] {
+        let actions: [Action] = [.close("malformed message: \(problem)")]
+        return observer == nil ? actions : observed(actions)
+    }
+
+    /// The pool is stopping: the observer learns that the coming close is not the client's doing.
+    public mutating func stopping() {
+        observer?.stopping()
+    }
 
     private mutating func handle(_ tagged: Sv2TaggedMessage, now: Timestamp) -> [Action] {
         let message = tagged.message

@@ -11,6 +11,9 @@ import Sv2Binary
 public struct MiningWork: Hashable, Sendable {
     /// BIP320's general purpose version bits, the ones Sv2 lets a miner roll (spec 5.1, 5.3.16).
     public static let bip320VersionMask: UInt32 = 0x1fff_e000
+    /// BIP323's general purpose version bits (5 to 28), which the spec lets a downstream node change freely (5.3.15,
+    /// 5.3.16): what a pool accepts. Miners here roll the BIP320 bits, a subset.
+    public static let bip323VersionMask: UInt32 = 0x1fff_ffe0
 
     /// The producer's tag, echoed in every ``FoundShare`` so that it can map a share back to its job.
     public var id: UInt64

@@ -176,10 +176,16 @@ public final class PoolService: Service, Sendable {
             await ledger.flush()
         }
         let count = connections.count
-        var finalMessages: @Sendable (inout PoolSession, Timestamp) -> [PoolSession.Action] = { _, _ in [] }
+        var finalMessages: @Sendable (inout PoolSession, Timestamp) -> [PoolSession.Action] = { session, _ in
+            session.stopping()
+            return []
+        }
         if let target = configuration.shutdownReconnect {
             if count > 0 { logger.info("sending \(count) connection(s) to \(target)") }
-            finalMessages = { session, _ in session.reconnect(host: target.host, port: UInt16(clamping: target.port)) }
+            finalMessages = { session, _ in
+                session.stopping()
+                return session.reconnect(host: target.host, port: UInt16(clamping: target.port))
+            }
         }
         try? await connections.closeAll(reason: "the pool is shutting down", finally: finalMessages)?.get()
         logStatistics(final: true)

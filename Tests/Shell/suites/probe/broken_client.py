@@ -7,7 +7,7 @@ whose headers meet the channel's target on the newest job. Wrong on purpose:
   - the second share repeats the first one's sequence number;
   - one share changes a version bit outside the BIP320 mask;
   - one share's ntime is an hour past min_ntime;
-  - after Reconnect it keeps submitting shares on the old connection.
+  - it ignores Reconnect, submitting a share a second on the old connection until the server closes it.
 """
 import hashlib
 import os
@@ -117,11 +117,14 @@ def main():
         client.read(0.5)
     if not client.reconnected:
         sys.exit("no Reconnect came")
-    client.read(0.5)
-    client.share()  # wrong: still here after Reconnect
-    client.read(0.5)
-    client.sock.close()
-    print("done")
+    try:
+        while time.time() < deadline + 20:  # wrong: still here after Reconnect, until the server gives up
+            client.read(1)
+            client.share()
+    except (ConnectionError, OSError, ValueError):
+        print("closed by the server")
+        return
+    sys.exit("the server never closed the connection")
 
 
 if __name__ == "__main__":
