@@ -653,7 +653,7 @@ public struct PoolSession: ConnectionSession {
         return observer == nil ? actions : observed(actions)
     }
 
-    /// A connection the pool is shutting down or moving: Reconnect (spec 3.9) to `host`:`port` (empty host and port
+    /// A connection the pool is shutting down or moving: Reconnect (spec 3.6.5) to `host`:`port` (empty host and port
     /// 0 mean the same server).
     public mutating func reconnect(host: String, port: UInt16) -> [Action] {
         observed([.send(.reconnect(Reconnect(newHost: Sv2String(host), newPort: port)))])

@@ -9,7 +9,8 @@ import Sv2Binary
 /// (spec 5.3.11). Every header it finds at or below ``searchTarget`` (the share target, or the network target when
 /// that is easier) comes back as a ``FoundShare``.
 public struct MiningWork: Hashable, Sendable {
-    /// BIP320's general purpose version bits, the ones Sv2 lets a miner roll (spec 5.1, 5.3.16).
+    /// BIP320's general purpose version bits: what this project's miners roll (a subset of BIP323's, which the spec
+    /// lets them roll), and the mask Stratum V1's mining.configure offers.
     public static let bip320VersionMask: UInt32 = 0x1fff_e000
     /// BIP323's general purpose version bits (5 to 28), which the spec lets a downstream node change freely (5.3.15,
     /// 5.3.16): what a pool accepts. Miners here roll the BIP320 bits, a subset.
