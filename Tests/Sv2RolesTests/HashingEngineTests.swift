@@ -166,8 +166,15 @@ struct HashingEngineTests {
         engine.setWork(second, lane: 0)
         usleep(200_000)
         engine.setWork(nil, lane: 0)
-        usleep(50_000)
-        let idleHashes = engine.hashes
+        // Threads finish the chunk in hand (later on a loaded machine: they run in the idle scheduling class), then
+        // stop: the count settles and stays.
+        var idleHashes = engine.hashes
+        for _ in 0..<40 {
+            usleep(50_000)
+            let now = engine.hashes
+            if now == idleHashes { break }
+            idleHashes = now
+        }
         usleep(100_000)
         #expect(engine.hashes == idleHashes)
         await engine.stop()
@@ -177,7 +184,8 @@ struct HashingEngineTests {
         #expect(Set(firstShares.map(\.share)).count == firstShares.count)
         #expect(!firstShares.isEmpty && entries.contains { $0.share.workID == 2 })
         let lastOld = try #require(firstShares.map(\.at).max())
-        #expect(lastOld.timeIntervalSince(switchedAt) < 0.05, "old work hashed \(lastOld.timeIntervalSince(switchedAt)) s after the switch")
+        // A bound far above the few milliseconds this takes, so that a loaded machine does not fail it.
+        #expect(lastOld.timeIntervalSince(switchedAt) < 0.5, "old work hashed \(lastOld.timeIntervalSince(switchedAt)) s after the switch")
         for entry in entries {
             let work = entry.share.workID == 1 ? first : second
             #expect(try #require(work.header(for: entry.share)).hash <= Self.target(oneIn: 7))
