@@ -506,7 +506,7 @@ _sv2_tp() {
     repeating_flags=()
     non_repeating_flags=(--plaintext --version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --rpc-cookie --bitcoind --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --monitoring-address --log-level --log-format)
+    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --rpc-cookie --bitcoind --follow --follow-interval --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --monitoring-address --log-level --log-format)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -530,6 +530,12 @@ _sv2_tp() {
         return
         ;;
     '--bitcoind')
+        return
+        ;;
+    '--follow')
+        return
+        ;;
+    '--follow-interval')
         return
         ;;
     '--datadir')

@@ -21,7 +21,11 @@ struct TemplateProviderCommand: AsyncParsableCommand {
             submitblock. --rpc-listen serves Bitcoin Core's JSON-RPC interface for what the embedded node can \
             answer (getblocktemplate, submitblock, getblock, getblockheader, getblockchaininfo, getmininginfo, \
             getrawtransaction, decoderawtransaction, validateaddress and more: see `help`) with a cookie in the \
-            datadir or --rpc-user/--rpc-password. Settings come from \
+            datadir or --rpc-user/--rpc-password. --follow http://USER:PASSWORD@HOST:PORT keeps the embedded node on \
+            another node's chain (an sv2 tp or sv2 pool with --rpc-listen): every --follow-interval seconds it fetches \
+            the blocks it lacks over JSON-RPC and connects them, while its own generator keeps a mempool of its own; \
+            it does not reorganise, so a block of its own that the other chain lacks stops the following (logged). \
+            Settings come from \
             --config (TOML, the keys are the long option names with underscores), then SV2_TP_<KEY> environment \
             variables, then these options (each overrides the one before). Without an authority key a fresh one is made and its public key \
             logged. SIGINT or SIGTERM flush the chain and exit 0.
@@ -40,6 +44,10 @@ struct TemplateProviderCommand: AsyncParsableCommand {
     var rpcCookie: String?
     @Option(help: "Bitcoin Core's RPC, http://HOST:PORT, instead of the embedded node.")
     var bitcoind: String?
+    @Option(help: "Keep the embedded node on another node's chain: its JSON-RPC, http://USER:PASSWORD@HOST:PORT.")
+    var follow: String?
+    @Option(help: "Seconds between two looks at the followed node's chain (default 1).")
+    var followInterval: Double?
     @OptionGroup(title: "Node and templates")
     var node: EmbeddedNodeOptions
     @OptionGroup(title: "Monitoring")
@@ -52,7 +60,7 @@ struct TemplateProviderCommand: AsyncParsableCommand {
             role: "tp", config: config, keys: TemplateProviderSettings.keys,
             options: [
                 SettingFlag("listen_address", listenAddress), SettingFlag("rpc_cookie", rpcCookie), SettingFlag("bitcoind", bitcoind),
-                SettingFlag("plaintext", plaintext ? true : nil),
+                SettingFlag("plaintext", plaintext ? true : nil), SettingFlag("follow", follow), SettingFlag("follow_interval", followInterval),
             ] + identity.settings + node.settings + monitoring.settings + logging.settings
         ) { layers throws(ConfigurationError) in try TemplateProviderSettings(layers) }
         let logger = settings.log.logger("tp")

@@ -18,6 +18,8 @@ public struct TemplateProviderRole: Sendable {
     public let provider: TemplateProviderService
     /// The embedded node's JSON-RPC server, when configured.
     public let rpc: JSONRPCService?
+    /// What keeps the embedded node on another node's chain (`follow`), when configured.
+    public let follower: ChainFollower?
     /// The authority key clients check the certificates against (nil when serving plaintext).
     public let authorityPublicKey: XOnlyPublicKey?
 
@@ -25,7 +27,9 @@ public struct TemplateProviderRole: Sendable {
     public let monitoring: MonitoringServer?
 
     /// The services in start order.
-    public var services: [any Service] { [provider] + (rpc.map { [$0] } ?? []) + (monitoring.map { [$0] } ?? []) }
+    public var services: [any Service] {
+        [provider] + (rpc.map { [$0] } ?? []) + (follower.map { [$0] } ?? []) + (monitoring.map { [$0] } ?? [])
+    }
 
     /// Opens the source (the embedded node reads its datadir now) and builds the servers; throws a clear error when
     /// one cannot be built.
@@ -37,12 +41,19 @@ public struct TemplateProviderRole: Sendable {
                 client: JSONRPCClient(host: bitcoind.host, port: bitcoind.port, user: user, password: password, group: group), logger: logger)
             logger.info("templates from bitcoind at \(bitcoind)")
             rpc = nil
+            follower = nil
         } else {
+            // A follower takes its chain from the other node, bootstrap blocks included (its own would diverge), and
+            // seeds its generator afresh so that its transactions are not the other node's.
+            var random = SystemRandom()
+            let seed = settings.follow == nil ? 0 : random.bytes(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             let node = try RegtestNode(configuration: RegtestNodeConfiguration(
-                datadir: settings.datadir, generationRate: settings.generationRate, clock: clock))
+                datadir: settings.datadir, generationRate: settings.generationRate, clock: clock, randomSeed: seed,
+                bootstrapBlocks: settings.follow == nil ? 110 : 0))
             logger.info("embedded regtest node in \(settings.datadir): tip \(node.tip.hash.displayHex) at height \(node.tip.height)")
             source = EmbeddedNodeSource(node: node, eventLoop: group.next(), clock: clock)
             rpc = settings.rpcListen.map { JSONRPCService(node: node, listen: $0, settings: settings, group: group, logger: logger) }
+            follower = settings.follow.map { ChainFollower(node: node, source: $0, interval: settings.followInterval, group: group, logger: logger) }
         }
         let transport: Sv2TransportConfiguration
         if settings.plaintext {

@@ -8,7 +8,7 @@ public struct TemplateProviderSettings: Sendable {
     public static let keys = Set<String>([
         "listen_address", "authority_public_key", "authority_secret_key", "cert_validity_sec", "plaintext", "datadir",
         "rpc_listen", "rpc_user", "rpc_password", "rpc_cookie", "bitcoind", "generation_rate", "fee_delta",
-        "template_interval",
+        "template_interval", "follow", "follow_interval",
     ]).union(LogSettings.keys).union(RoleMonitoring.keys)
 
     /// Where the Template Distribution server listens (default 127.0.0.1:8442).
@@ -41,6 +41,10 @@ public struct TemplateProviderSettings: Sendable {
     public var log: LogSettings
     /// Where the monitoring HTTP server listens (`monitoring_address`); nil: off.
     public var monitoringAddress: HostPort?
+    /// Another node whose chain the embedded node follows (`follow`), nil when it mines its own.
+    public var follow: FollowSource?
+    /// How often the other node is asked for new blocks (`follow_interval`, default 1 s).
+    public var followInterval: Duration
 
     /// Resolves every setting, with a clear error for the first bad one. `embedded` is the template provider a pool
     /// runs in-process: it listens on a free loopback port with a fresh authority key, and reads only the node's keys.
@@ -78,6 +82,14 @@ public struct TemplateProviderSettings: Sendable {
         feeDelta = UInt64(try layers.integer("fee_delta", in: 0...2_100_000_000_000_000) ?? 1000)
         templateInterval = try layers.seconds("template_interval", in: 0...86400) ?? .seconds(30)
         log = try layers.logSettings()
+        if !embedded, let text = try layers.string("follow") {
+            guard let source = FollowSource(text) else { throw layers.error("follow", "expected http://USER:PASSWORD@HOST:PORT, got \"\(text)\"") }
+            guard bitcoind == nil else { throw layers.error("follow", "is for the embedded node, not with bitcoind") }
+            follow = source
+        } else {
+            follow = nil
+        }
+        followInterval = try layers.seconds("follow_interval", in: 0.05...3600) ?? .seconds(1)
         // In-process (sv2 pool), the pool's monitoring covers it.
         monitoringAddress = embedded ? nil : try layers.hostPort("monitoring_address")
     }
