@@ -21,10 +21,11 @@ struct TemplateProviderCommand: AsyncParsableCommand {
             submitblock. --rpc-listen serves Bitcoin Core's JSON-RPC interface for what the embedded node can \
             answer (getblocktemplate, submitblock, getblock, getblockheader, getblockchaininfo, getmininginfo, \
             getrawtransaction, decoderawtransaction, validateaddress and more: see `help`) with a cookie in the \
-            datadir or --rpc-user/--rpc-password. --follow http://USER:PASSWORD@HOST:PORT keeps the embedded node on \
-            another node's chain (an sv2 tp or sv2 pool with --rpc-listen): every --follow-interval seconds it fetches \
-            the blocks it lacks over JSON-RPC and connects them, while its own generator keeps a mempool of its own; \
-            it does not reorganise, so a block of its own that the other chain lacks stops the following (logged). \
+            datadir or --rpc-user/--rpc-password. --follow http://USER:PASSWORD@HOST:PORT keeps the embedded node, \
+            started on a fresh --datadir, on another embedded node's chain (an sv2 tp or sv2 pool with --rpc-listen): \
+            every --follow-interval seconds it fetches the blocks it lacks over JSON-RPC and connects them, while its \
+            own generator keeps a mempool of its own; it does not reorganise, so a chain the other node does not \
+            contain stops the following (logged once). \
             Settings come from \
             --config (TOML, the keys are the long option names with underscores), then SV2_TP_<KEY> environment \
             variables, then these options (each overrides the one before). Without an authority key a fresh one is made and its public key \

@@ -7,8 +7,8 @@ import Sv2Formats
 import Sv2Network
 import Sv2Node
 
-/// Where `sv2 tp --follow` takes its chain from: another node's JSON-RPC (an `sv2 tp` or `sv2 pool` with
-/// `--rpc-listen`, or Bitcoin Core on regtest), `http://USER:PASSWORD@HOST:PORT`.
+/// Where `sv2 tp --follow` takes its chain from: another embedded node's JSON-RPC (an `sv2 tp` or `sv2 pool` with
+/// `--rpc-listen`), `http://USER:PASSWORD@HOST:PORT`.
 public struct FollowSource: Sendable, Hashable, CustomStringConvertible {
     /// The other node's RPC host and port.
     public var address: HostPort
@@ -17,28 +17,54 @@ public struct FollowSource: Sendable, Hashable, CustomStringConvertible {
     /// Its RPC password.
     public var password: String
 
-    /// Parses `http://USER:PASSWORD@HOST:PORT` (the scheme may be left out); nil when it is not that.
+    /// Parses `http://USER:PASSWORD@HOST:PORT` (`[v6]:PORT` for IPv6; the scheme may be left out, any other is
+    /// refused); nil when it is not that.
     public init?(_ text: String) {
-        let rest = text.hasPrefix("http://") ? String(text.dropFirst(7)) : text
-        guard let at = rest.lastIndex(of: "@") else { return nil }
-        let credentials = rest[..<at], location = rest[rest.index(after: at)...].split(separator: "/", maxSplits: 1).first ?? ""
-        guard let colon = credentials.firstIndex(of: ":"), let portColon = location.lastIndex(of: ":"),
-              let port = Int(location[location.index(after: portColon)...]), (1...65535).contains(port), portColon > location.startIndex
-        else { return nil }
-        address = HostPort(host: String(location[..<portColon]), port: port)
-        user = String(credentials[..<colon])
-        password = String(credentials[credentials.index(after: colon)...])
-        guard !user.isEmpty else { return nil }
+        guard let url = RPCURL(text), let user = url.user, let password = url.password, !user.isEmpty else { return nil }
+        address = url.address
+        self.user = user
+        self.password = password
     }
 
     /// The address without the credentials, for logs.
     public var description: String { "http://\(address)" }
 }
 
+/// `http://[USER:PASSWORD@]HOST:PORT[/]`, the form of a node's JSON-RPC address (`bitcoind`, `follow`).
+struct RPCURL {
+    /// Host and port (port 1 to 65535).
+    var address: HostPort
+    /// The user before the colon of the credentials, if any.
+    var user: String?
+    /// The password after it.
+    var password: String?
+
+    /// Parses `text`; nil when it is not of that form (another scheme, no port, a path beyond `/`).
+    init?(_ text: String) {
+        var rest = Substring(text)
+        if let scheme = rest.range(of: "://") {
+            guard rest[..<scheme.lowerBound].lowercased() == "http" else { return nil }
+            rest = rest[scheme.upperBound...]
+        }
+        if rest.hasSuffix("/") { rest = rest.dropLast() }
+        guard !rest.contains("/") else { return nil }
+        if let at = rest.lastIndex(of: "@") {
+            let credentials = rest[..<at]
+            guard let colon = credentials.firstIndex(of: ":") else { return nil }
+            user = String(credentials[..<colon])
+            password = String(credentials[credentials.index(after: colon)...])
+            rest = rest[rest.index(after: at)...]
+        }
+        guard let address = HostPort(String(rest)), address.port > 0 else { return nil }
+        self.address = address
+    }
+}
+
 /// Keeps the embedded node on another node's chain (`--follow`): every `interval` it asks the other node's height
-/// and fetches, one by one, the blocks the local node lacks, submitting each (validated as any block). Its own
-/// transaction generator goes on, so the two mempools differ. Divergence (a local block the other chain does not
-/// have) is logged once; the follower does not reorganise.
+/// and whether it has the local tip, and fetches, one by one, the blocks the local node lacks, submitting each
+/// (validated as any block). Its own transaction generator goes on, so the two mempools differ. Divergence (a local
+/// chain the other does not contain: blocks of its own, or a datadir with another chain) is logged once; the follower
+/// does not reorganise.
 public final class ChainFollower: Service, Sendable {
     private let node: RegtestNode
     private let client: JSONRPCClient
@@ -61,52 +87,79 @@ public final class ChainFollower: Service, Sendable {
         let interval = self.interval
         await cancelWhenGracefulShutdown {
             var following = ChainFollowing()
-            var reachable = true
+            var problem: String?
             while !Task.isCancelled {
                 do {
                     try await self.catchUp(&following)
-                    if !reachable { self.logger.info("\(self.source) reachable again") }
-                    reachable = true
+                    if problem != nil { self.logger.info("following \(self.source) again") }
+                    problem = nil
+                } catch is CancellationError {
+                    return
                 } catch {
-                    if reachable { self.logger.warning("cannot follow \(self.source): \(error)") }
-                    reachable = false
+                    // Each problem is logged when it appears, not at every round it lasts.
+                    if problem != "\(error)" { self.logger.warning("cannot follow \(self.source): \(error)") }
+                    problem = "\(error)"
                 }
                 try? await Task.sleep(for: interval)
             }
         }
     }
 
-    /// Fetches and connects the blocks the local node lacks, up to the other node's height when asked.
+    /// Fetches and connects the blocks the local node lacks, up to the other node's height when asked; stops at a
+    /// divergence (logged once).
     private func catchUp(_ following: inout ChainFollowing) async throws {
-        guard let remoteHeight = try await client.call("getblockcount").get().int64Value.flatMap({ UInt32(exactly: $0) }) else {
-            throw FollowError("getblockcount did not answer a height")
-        }
-        while case let .fetch(height) = following.next(localHeight: node.tip.height, remoteHeight: remoteHeight) {
-            guard let hash = try await client.call("getblockhash", [.number(String(height))]).get().stringValue,
-                  let hex = try await client.call("getblock", [.string(hash), .number("0")]).get().stringValue,
-                  let bytes = Hex.decode(hex)
-            else { throw FollowError("block \(height) did not come as hex") }
-            let block: Block
-            do {
-                block = try Block(bytes: bytes)
-            } catch {
-                throw FollowError("block \(height) does not parse: \(error)")
-            }
-            switch following.judge(block, localTip: node.tip.hash) {
+        let remoteHeight = try await height()
+        while true {
+            try Task.checkCancellation()
+            let tip = node.tip
+            let sameTip = remoteHeight >= tip.height ? try await blockHash(at: tip.height) == tip.hash.displayHex : false
+            switch following.next(localHeight: tip.height, remoteHeight: remoteHeight, sameTip: sameTip) {
+            case .upToDate:
+                return
             case let .diverged(isNew):
                 if isNew {
-                    logger.error("the chains diverged at height \(height): \(source)'s block \(hash) does not extend the local tip \(node.tip.hash.displayHex); not following until it does")
+                    logger.error("the chains diverged: the local tip \(tip.hash.displayHex) at height \(tip.height) is not on \(source)'s chain (height \(remoteHeight)); not following until it is (start from a fresh --datadir to follow again)")
                 }
                 return
-            case .connect:
-                switch node.submit(block) {
-                case let .success(connected):
-                    logger.info("followed block \(height) \(connected.displayHex) from \(source)")
-                case let .failure(rejection):
-                    throw FollowError("block \(height) \(hash) refused: \(rejection)")
-                }
+            case let .fetch(height):
+                try await connect(height: height)
             }
         }
+    }
+
+    /// Fetches the other node's block at `height` and submits it to the local node.
+    private func connect(height: UInt32) async throws {
+        let hash = try await blockHash(at: height)
+        guard let hex = try await client.call("getblock", [.string(hash), .number("0")], timeout: .seconds(10)).get().stringValue,
+              let bytes = Hex.decode(hex)
+        else { throw FollowError("block \(height) did not come as hex") }
+        let block: Block
+        do {
+            block = try Block(bytes: bytes)
+        } catch {
+            throw FollowError("block \(height) does not parse: \(error)")
+        }
+        guard block.hash.displayHex == hash else { throw FollowError("getblock \(hash) answered block \(block.hash.displayHex)") }
+        switch node.submit(block) {
+        case .success:
+            logger.info("followed block \(height) \(hash) from \(source)")
+        case let .failure(rejection):
+            throw FollowError("block \(height) \(hash) refused: \(rejection)")
+        }
+    }
+
+    private func height() async throws -> UInt32 {
+        guard let height = try await client.call("getblockcount", timeout: .seconds(10)).get().int64Value.flatMap({ UInt32(exactly: $0) }) else {
+            throw FollowError("getblockcount did not answer a height")
+        }
+        return height
+    }
+
+    private func blockHash(at height: UInt32) async throws -> String {
+        guard let hash = try await client.call("getblockhash", [.number(String(height))], timeout: .seconds(10)).get().stringValue else {
+            throw FollowError("getblockhash \(height) did not answer a hash")
+        }
+        return hash
     }
 }
 

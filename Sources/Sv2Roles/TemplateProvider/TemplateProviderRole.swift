@@ -11,8 +11,9 @@ import Sv2NodeRPC
 import Sv2Sessions
 
 /// `sv2 tp` put together from its settings: the template source (the embedded regtest node or bitcoind), the
-/// Template Distribution server and, for the embedded node, its JSON-RPC server, as services of one
-/// `ServiceGroup` (shut down in reverse order: RPC, then the server, which stops the source and flushes the chain).
+/// Template Distribution server and, for the embedded node, its JSON-RPC server and its follower of another chain,
+/// as services of one `ServiceGroup` (shut down in reverse order: the follower, RPC, then the server, which stops
+/// the source and flushes the chain).
 public struct TemplateProviderRole: Sendable {
     /// The Template Distribution server.
     public let provider: TemplateProviderService

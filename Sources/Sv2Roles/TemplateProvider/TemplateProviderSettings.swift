@@ -68,12 +68,8 @@ public struct TemplateProviderSettings: Sendable {
             throw layers.error(given, "rpc_user and rpc_password go together")
         }
         if !embedded, let url = try layers.string("bitcoind") {
-            let rest = url.hasPrefix("http://") ? String(url.dropFirst(7)) : url
-            let hostPort = rest.split(separator: "/", maxSplits: 1).first.map(String.init) ?? rest
-            guard let colon = hostPort.lastIndex(of: ":"), let port = Int(hostPort[hostPort.index(after: colon)...]),
-                  (1...65535).contains(port), colon > hostPort.startIndex
-            else { throw layers.error("bitcoind", "expected http://HOST:PORT, got \"\(url)\"") }
-            bitcoind = HostPort(host: String(hostPort[..<colon]), port: port)
+            guard let parsed = RPCURL(url), parsed.user == nil else { throw layers.error("bitcoind", "expected http://HOST:PORT, got \"\(url)\"") }
+            bitcoind = parsed.address
             guard rpcCookie != nil || rpcUser != nil else { throw layers.error("bitcoind", "needs rpc_cookie or rpc_user/rpc_password") }
         } else {
             bitcoind = nil
@@ -83,7 +79,8 @@ public struct TemplateProviderSettings: Sendable {
         templateInterval = try layers.seconds("template_interval", in: 0...86400) ?? .seconds(30)
         log = try layers.logSettings()
         if !embedded, let text = try layers.string("follow") {
-            guard let source = FollowSource(text) else { throw layers.error("follow", "expected http://USER:PASSWORD@HOST:PORT, got \"\(text)\"") }
+            // The value is not echoed: it may hold a password.
+            guard let source = FollowSource(text) else { throw layers.error("follow", "expected http://USER:PASSWORD@HOST:PORT") }
             guard bitcoind == nil else { throw layers.error("follow", "is for the embedded node, not with bitcoind") }
             follow = source
         } else {

@@ -2,7 +2,8 @@
 # miner who builds his own templates, issue 14): it starts from genesis without bootstrap blocks of its own, takes the
 # first node's blocks as they come, and keeps a mempool of its own from its own generator (transactions the first
 # node never saw). Its chain passes libbitcoinkernel. A block of its own that the other chain lacks is a divergence:
-# logged once, and following stops rather than reorganising. A bad --follow URL is a configuration error.
+# logged once, and following stops rather than reorganising; so is a datadir that already holds another chain. A bad
+# --follow URL is a configuration error that does not echo the password.
 source "$REPO_ROOT/Tests/Shell/suites/pool/helpers.sh"
 python="$REPO_ROOT/.venv/bin/python"
 [[ -x "$python" ]] || fail "no $python: run scripts/setup (it installs py-bitcoinkernel)"
@@ -59,10 +60,19 @@ ASSERT_TIMEOUT=180 assert_exit 0 "$python" "$REPO_ROOT/Tests/Kernel/validate_cha
 # A block of the follower's own, then one on the first node: the chains diverge; the follower says so once and stays.
 rpc "$rpc_b" generatetoaddress "[1, \"$address\"]" > /dev/null
 rpc "$rpc_a" generatetoaddress "[2, \"$address\"]" > /dev/null
-wait_for_log b.log 'the chains diverged at height' 20 "$b_pid"
+wait_for_log b.log 'the chains diverged' 20 "$b_pid"
 sleep 1
 assert_eq 1 "$(count_log b.log 'the chains diverged')" "divergence reports"
 kill -0 "$b_pid" || fail "the follower died on divergence"
 
-assert_exit "$SV2_EXIT_BAD_INPUT" "$SV2" tp --datadir "$TEST_TMP/c" --follow "127.0.0.1:$rpc_a"
+# A datadir with a chain of its own (the first node's bootstrap, not followed) diverges at once, at the same height.
+start_tp c --datadir "$TEST_TMP/c-own" --generation-rate 0
+stop_tp c
+start_tp c --datadir "$TEST_TMP/c-own" --follow "http://u:p@127.0.0.1:$rpc_a" --follow-interval 0.2
+BACKGROUND_PIDS+=("$TP_PID")
+wait_for_log c.log 'the chains diverged' 20 "$TP_PID"
+assert_contains "$(cat c.log)" "start from a fresh --datadir"
+
+assert_exit "$SV2_EXIT_BAD_INPUT" "$SV2" tp --datadir "$TEST_TMP/d" --follow "https://u:secret@127.0.0.1:$rpc_a"
 assert_contains "$ERR" "expected http://USER:PASSWORD@HOST:PORT"
+assert_not_contains "$ERR" "secret" "the error (password)"
