@@ -38,6 +38,17 @@ struct JSONRPCTests {
         await #expect(throws: JSONRPCClientError.unauthorized) { try await wrong.call("getblockcount").get() }
     }
 
+    @Test("a reply over the client's limit fails the call instead of being held")
+    func oversizedReply() async throws {
+        let server = try await server()
+        defer { server.close(promise: nil) }
+        let port = try #require(server.localAddress?.port)
+        let client = JSONRPCClient(host: "127.0.0.1", port: port, user: "user", password: "secret", group: Self.group, maximumReplySize: 64)
+        #expect(try await client.call("getblockcount").get() == .number("7"))
+        let long = JSONValue.string(String(repeating: "x", count: 100))
+        await #expect(throws: JSONRPCClientError.badReply("a reply over 64 bytes")) { try await client.call("echo", [long]).get() }
+    }
+
     @Test("an unreachable server is a clear error")
     func unreachable() async throws {
         let server = try await server()

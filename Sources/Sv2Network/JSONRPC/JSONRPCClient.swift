@@ -38,14 +38,19 @@ public struct JSONRPCClient: Sendable {
     public var password: String
     /// The event loops calls run on.
     public var group: EventLoopGroup
+    /// The largest reply body taken: past it the call fails and the connection closes, so that a server cannot make
+    /// this process hold any amount of memory.
+    public var maximumReplySize: Int
 
-    /// A client for `host`:`port` with these credentials.
-    public init(host: String, port: Int, user: String, password: String, group: EventLoopGroup) {
+    /// A client for `host`:`port` with these credentials; replies of up to 64 MiB (a getblocktemplate of a full
+    /// mempool, or a 4 MB block as hex, fits many times over).
+    public init(host: String, port: Int, user: String, password: String, group: EventLoopGroup, maximumReplySize: Int = 64 << 20) {
         self.host = host
         self.port = port
         self.user = user
         self.password = password
         self.group = group
+        self.maximumReplySize = maximumReplySize
     }
 
     /// Reads a bitcoind cookie file (`user:password`) into credentials.
@@ -64,13 +69,13 @@ public struct JSONRPCClient: Sendable {
             ("jsonrpc", .string("1.0")), ("id", .string("sv2")), ("method", .string(method)), ("params", .array(params)),
         ]).text
         let authorization = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
-        let host = self.host
+        let host = self.host, maximumReplySize = self.maximumReplySize
         ClientBootstrap(group: loop)
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
                 channel.pipeline.addHTTPClientHandlers().flatMap {
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(JSONRPCClientHandler(promise: promise))
+                        try channel.pipeline.syncOperations.addHandler(JSONRPCClientHandler(promise: promise, maximumReplySize: maximumReplySize))
                     }
                 }
             }
@@ -109,18 +114,29 @@ final class JSONRPCClientHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
 
     private let promise: EventLoopPromise<JSONValue>
+    private let maximumReplySize: Int
     private var status: HTTPResponseStatus = .ok
     private var body: [UInt8] = []
+    private var isOversized = false
 
-    init(promise: EventLoopPromise<JSONValue>) {
+    init(promise: EventLoopPromise<JSONValue>, maximumReplySize: Int) {
         self.promise = promise
+        self.maximumReplySize = maximumReplySize
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !isOversized else { return }
         switch unwrapInboundIn(data) {
         case let .head(head):
             status = head.status
         case var .body(buffer):
+            guard body.count + buffer.readableBytes <= maximumReplySize else {
+                isOversized = true
+                body = []
+                promise.fail(JSONRPCClientError.badReply("a reply over \(maximumReplySize) bytes"))
+                context.close(promise: nil)
+                return
+            }
             body += buffer.readBytes(length: buffer.readableBytes) ?? []
         case .end:
             finish()
