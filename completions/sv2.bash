@@ -221,7 +221,7 @@ _sv2_pool() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --coinbase-reward-script --pool-signature --shares-per-minute --tp-address --tp-authority-public-key --version-rolling --shutdown-reconnect-address --ledger --server-id --ledger-pending-limit --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --monitoring-address --log-level --log-format)
+    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --coinbase-reward-script --pool-signature --shares-per-minute --tp-address --tp-authority-public-key --version-rolling --shutdown-reconnect-address --ledger --server-id --ledger-pending-limit --jd-token-key --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --monitoring-address --log-level --log-format)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -269,6 +269,9 @@ _sv2_pool() {
         return
         ;;
     '--ledger-pending-limit')
+        return
+        ;;
+    '--jd-token-key')
         return
         ;;
     '--datadir')

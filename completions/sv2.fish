@@ -27,7 +27,7 @@ function __sv2_parse_tokens -S
         case 'encode'
             __sv2_parse_subcommand -r 1 'json=' 'tlv=+' 'raw' 'list' 'version' 'h/help'
         case 'pool'
-            __sv2_parse_subcommand 0 'config=' 'listen-address=' 'authority-public-key=' 'authority-secret-key=' 'cert-validity-sec=' 'coinbase-reward-script=' 'pool-signature=' 'shares-per-minute=' 'tp-address=' 'tp-authority-public-key=' 'version-rolling=' 'shutdown-reconnect-address=' 'ledger=' 'server-id=' 'ledger-pending-limit=' 'datadir=' 'rpc-listen=' 'rpc-user=' 'rpc-password=' 'generation-rate=' 'fee-delta=' 'template-interval=' 'monitoring-address=' 'log-level=' 'log-format=' 'version' 'h/help'
+            __sv2_parse_subcommand 0 'config=' 'listen-address=' 'authority-public-key=' 'authority-secret-key=' 'cert-validity-sec=' 'coinbase-reward-script=' 'pool-signature=' 'shares-per-minute=' 'tp-address=' 'tp-authority-public-key=' 'version-rolling=' 'shutdown-reconnect-address=' 'ledger=' 'server-id=' 'ledger-pending-limit=' 'jd-token-key=' 'datadir=' 'rpc-listen=' 'rpc-user=' 'rpc-password=' 'generation-rate=' 'fee-delta=' 'template-interval=' 'monitoring-address=' 'log-level=' 'log-format=' 'version' 'h/help'
             switch $unparsed_tokens[1]
             case 'stats'
                 __sv2_parse_subcommand 0 'user=' 'since=' 'pplns-window=' 'json' 'version' 'h/help'
@@ -168,6 +168,7 @@ complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 p
 complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 pool" ledger' -l 'ledger' -d 'Share ledger: sqlite:PATH, postgresql://USER:PASS@HOST:PORT/DB or none (default sqlite:DATADIR/ledger.sqlite with --datadir).' -rfka ''
 complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 pool" server-id' -l 'server-id' -d 'This instance\'s id among pools sharing a ledger, 0-65535 (default 0).' -rfka ''
 complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 pool" ledger-pending-limit' -l 'ledger-pending-limit' -d 'Unwritten shares held at most while the ledger\'s database fails (default 1000000).' -rfka ''
+complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 pool" jd-token-key' -l 'jd-token-key' -d 'Take custom jobs (SetCustomMiningJob) whose mining job tokens this key, shared with the job declarator, authenticates (32 bytes as hex; default off).' -rfka ''
 complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 pool" datadir' -l 'datadir' -d 'Data directory of the embedded regtest node (default ~/.sv2/regtest).' -rfka ''
 complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 pool" rpc-listen' -l 'rpc-listen' -d 'Serve the embedded node\'s JSON-RPC on this HOST:PORT (default off).' -rfka ''
 complete -c 'sv2' -n '__sv2_should_offer_completions_for_flags_or_options "sv2 pool" rpc-user' -l 'rpc-user' -d 'RPC user (accepted by --rpc-listen; sv2 tp also sends it to --bitcoind).' -rfka ''

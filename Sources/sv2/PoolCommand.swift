@@ -25,7 +25,11 @@ struct PoolCommand: AsyncParsableCommand {
             when --datadir is given; none turns it off) every accepted share, block, refused-share count and \
             connection is recorded, and a share's SubmitShares.Success is sent only once the ledger has committed it; \
             several instances with different --server-id values may share one PostgreSQL ledger. `sv2 pool stats` \
-            reports from it. --monitoring-address serves SRI's monitoring JSON API (/api/v1/…, each miner connection \
+            reports from it. With --jd-token-key (a key shared with the job declarator) the pool accepts \
+            REQUIRES_WORK_SELECTION and SetCustomMiningJob on extended channels when the key authenticates the mining \
+            job token (an allocation token for the channel's user, or a declared-job token for the pool's tip and the \
+            job's merkle path), the job is on the pool's tip and its coinbase pays the reward script; shares on custom \
+            jobs are validated like any other, and blocks on them are the miner's to propagate. --monitoring-address serves SRI's monitoring JSON API (/api/v1/…, each miner connection \
             a client) and Prometheus metrics (/metrics). SIGINT or SIGTERM log the per-user statistics and exit 0.
             """,
         subcommands: [PoolStatsCommand.self]
@@ -57,6 +61,8 @@ struct PoolCommand: AsyncParsableCommand {
     var serverId: Int?
     @Option(help: "Unwritten shares held at most while the ledger's database fails (default 1000000).")
     var ledgerPendingLimit: Int?
+    @Option(help: "Take custom jobs (SetCustomMiningJob) whose mining job tokens this key, shared with the job declarator, authenticates (32 bytes as hex; default off).")
+    var jdTokenKey: String?
     @OptionGroup(title: "Node and templates")
     var node: EmbeddedNodeOptions
     @OptionGroup(title: "Monitoring")
@@ -72,6 +78,7 @@ struct PoolCommand: AsyncParsableCommand {
             SettingFlag("tp_address", tpAddress), SettingFlag("tp_authority_public_key", tpAuthorityPublicKey),
             SettingFlag("version_rolling", versionRolling), SettingFlag("shutdown_reconnect_address", shutdownReconnectAddress),
             SettingFlag("ledger", ledger), SettingFlag("server_id", serverId), SettingFlag("ledger_pending_limit", ledgerPendingLimit),
+            SettingFlag("jd_token_key", jdTokenKey),
         ] + identity.settings + node.settings + monitoring.settings + logging.settings
     }
 

@@ -15,9 +15,11 @@ private struct Harness {
     var batches = [ShareBatch]()
     var closed: String?
 
-    init(flags: MiningSetupFlags = [], versionRolling: Bool = true, recordsShares: Bool = false) throws {
+    init(flags: MiningSetupFlags = [], versionRolling: Bool = true, recordsShares: Bool = false, jobTokenKey: [UInt8]? = nil) throws {
         var configuration = try #require(PoolSessionConfiguration(sharesPerMinute: 6, versionRolling: versionRolling))
         configuration.recordsShares = recordsShares
+        configuration.jobTokenKey = jobTokenKey
+        configuration.payoutScript = rewardScript
         session = try PoolSession(configuration: configuration, connectionPrefix: [0xaa, 0xbb])
         let setup = SetupConnection(
             protocol: 0, minVersion: 2, maxVersion: 2, flags: flags.rawValue, endpointHost: "127.0.0.1", endpointPort: 3333, vendor: "test",
@@ -493,5 +495,109 @@ struct PoolSessionVardiffTests {
             #expect(later.count <= 6, "seed \(seed): \(later.count) retargets in 15 minutes")
         }
         #expect(settled >= 8, "\(settled) of 10 seeds within 50% at 5 minutes")
+    }
+}
+
+/// Custom jobs (SetCustomMiningJob) checked against the job declarator's tokens.
+@Suite("pool session: custom jobs with job declarator tokens")
+struct PoolSessionCustomJobTests {
+    static let key = [UInt8](repeating: 3, count: 32)
+    /// One output paying the pool 50 BTC, CompactSize-prefixed as SetCustomMiningJob carries outputs.
+    static let payingPool: [UInt8] = [1] + TransactionOutput(value: 5_000_000_000, scriptPubKey: rewardScript).serialized
+    static let payingOther: [UInt8] = [1] + TransactionOutput(value: 5_000_000_000, scriptPubKey: [0x51]).serialized
+
+    static func token(_ kind: MiningJobToken.Kind = .allocation, expiry: UInt32 = 1_700_000_060, commitment: [UInt8] = MiningJobToken.userCommitment("alice"), key: [UInt8] = key) -> [UInt8] {
+        MiningJobToken(kind: kind, expiry: expiry, nonce: [9, 9, 9, 9, 9, 9, 9, 9], commitment: commitment).encoded(key: key)
+    }
+
+    static func request(channelID: UInt32, token: [UInt8], prev: U256 = prevHash(jobID: 1).prevHash, outputs: [UInt8] = payingPool) -> SetCustomMiningJob {
+        let tip = prevHash(jobID: 1)
+        return SetCustomMiningJob(
+            channelID: channelID, requestID: 5, miningJobToken: token, version: 0x2000_0000, prevHash: prev, minNtime: tip.minNtime, nbits: tip.nBits,
+            coinbaseTxVersion: 2, coinbasePrefix: [0x03, 0x01, 0x02, 0x03], coinbaseTxInputNSequence: 0xffff_ffff, coinbaseTxOutputs: outputs,
+            coinbaseTxLocktime: 0, merklePath: [U256(5)])
+    }
+
+    /// SetCustomMiningJob's answer.
+    enum Answer: Equatable {
+        case job(UInt32)
+        case refused(String)
+    }
+
+    static func answer(_ messages: [Sv2Message]) -> Answer? {
+        for message in messages {
+            if case let .setCustomMiningJobSuccess(success) = message { return .job(success.jobID) }
+            if case let .setCustomMiningJobError(error) = message { return .refused(error.errorCode.description) }
+        }
+        return nil
+    }
+
+    @Test("a valid token on the pool's tip gets a job whose shares are validated; a new tip makes them stale")
+    func acceptedJob() throws {
+        var harness = try Harness(flags: .requiresWorkSelection, jobTokenKey: Self.key)
+        #expect(harness.take().contains { if case .setupConnectionSuccess = $0 { return true } else { return false } }, "REQUIRES_WORK_SELECTION is accepted")
+        try harness.newJob(1, future: true)
+        try harness.newTip(1)
+        let channel = try #require(openExtended(&harness))
+        _ = harness.take()
+        let request = Self.request(channelID: channel.channelID, token: Self.token())
+        harness.receive(.setCustomMiningJob(request))
+        guard case let .job(jobID)? = Self.answer(harness.take()) else { Issue.record("no SetCustomMiningJob.Success"); return }
+        #expect(jobID & 0x8000_0000 != 0)
+
+        // A share on the custom job: its header hashed from the custom coinbase, the channel's prefix and the tip named.
+        var prefix: [UInt8] = [2, 0, 0, 0, 1] + [UInt8](repeating: 0, count: 32) + [0xff, 0xff, 0xff, 0xff, UInt8(4 + 32)] + request.coinbasePrefix
+        prefix += channel.extranoncePrefix
+        let rolled = [UInt8](repeating: 0, count: Int(channel.extranonceSize))
+        let coinbase = CoinbaseTemplate(
+            prefix: prefix, extranonceSize: rolled.count, suffix: [0xff, 0xff, 0xff, 0xff] + Self.payingPool + [0, 0, 0, 0], merklePath: request.merklePath)
+        let root = coinbase.merkleRoot(extranonce: rolled)
+        let nonce = try #require((0..<100_000).first { nonce in
+            ShareHash.header(version: 0x2000_0000, previousBlockHash: request.prevHash, merkleRoot: root, time: request.minNtime, bits: request.nbits, nonce: UInt32(nonce)) <= channel.target
+        })
+        func share(_ sequence: UInt32) -> Sv2Message {
+            .submitSharesExtended(SubmitSharesExtended(
+                channelID: channel.channelID, sequenceNumber: sequence, jobID: jobID, nonce: UInt32(nonce), ntime: request.minNtime, version: 0x2000_0000, extranonce: rolled))
+        }
+        harness.receive(share(1))
+        #expect(accepted(harness.take()) == 1)
+        try harness.newJob(2, future: true)
+        try harness.newTip(2)
+        _ = harness.take()
+        harness.receive(share(2))
+        #expect(errorCodes(harness.take()) == ["stale-share"])
+    }
+
+    @Test("forged, expired and foreign tokens, another tip and a coinbase not paying the pool are refused with their codes")
+    func refused() throws {
+        var harness = try Harness(flags: .requiresWorkSelection, jobTokenKey: Self.key)
+        try harness.newJob(1, future: true)
+        try harness.newTip(1)
+        let channel = try #require(openExtended(&harness))
+        _ = harness.take()
+        let cases: [(SetCustomMiningJob, String)] = [
+            (Self.request(channelID: channel.channelID, token: Self.token(key: [UInt8](repeating: 4, count: 32))), "invalid-mining-job-token"),
+            (Self.request(channelID: channel.channelID, token: Self.token(expiry: 1_699_999_999)), "stale-mining-job-token"),
+            (Self.request(channelID: channel.channelID, token: Self.token(commitment: MiningJobToken.userCommitment("bob"))), "invalid-mining-job-token"),
+            (Self.request(channelID: channel.channelID, token: Self.token(), prev: U256(77)), "invalid-prev-hash"),
+            (Self.request(channelID: channel.channelID, token: Self.token(), outputs: Self.payingOther), "invalid-coinbase"),
+            (Self.request(channelID: 99, token: Self.token()), "invalid-channel-id"),
+        ]
+        for (request, code) in cases {
+            harness.receive(.setCustomMiningJob(request))
+            #expect(Self.answer(harness.take()) == .refused(code), "\(code)")
+        }
+        // A declared-job token commits to the tip and the merkle path.
+        let declared = Self.token(.declaredJob, commitment: MiningJobToken.declaredJobCommitment(previousBlockHash: prevHash(jobID: 1).prevHash, merklePath: [U256(5)]))
+        harness.receive(.setCustomMiningJob(Self.request(channelID: channel.channelID, token: declared)))
+        guard case .job? = Self.answer(harness.take()) else { Issue.record("declared-job token refused"); return }
+
+        var plain = try Harness()
+        try plain.newJob(1, future: true)
+        try plain.newTip(1)
+        let other = try #require(openExtended(&plain))
+        _ = plain.take()
+        plain.receive(.setCustomMiningJob(Self.request(channelID: other.channelID, token: Self.token())))
+        #expect(Self.answer(plain.take()) == .refused("custom-jobs-unsupported"))
     }
 }

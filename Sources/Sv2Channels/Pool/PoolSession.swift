@@ -29,6 +29,11 @@ public struct PoolSession: ConnectionSession {
     /// a client cannot make the pool keep figures for any number of names.
     public static let maximumWorkersPerChannel = 1024
 
+    /// Custom jobs a channel keeps at once: a new one past these drops the oldest.
+    public static let maximumCustomJobs = 16
+    /// Custom job ids have the top bit set, apart from the pool's own jobs; a missing one is a job of an earlier tip.
+    static let customJobBit: UInt32 = 0x8000_0000
+
     /// The version bits miners may roll: BIP323's general purpose bits, as the spec has it (5.3.15, 5.3.16).
     public static let versionRollingMask: UInt32 = MiningWork.bip323VersionMask
 
@@ -66,6 +71,8 @@ public struct PoolSession: ConnectionSession {
         var bestHash: U256?
         /// The workers its shares were credited to (extension 0x0002), at most ``maximumWorkersPerChannel``.
         var workers = Set<String>()
+        /// Custom jobs (SetCustomMiningJob) on the current tip, with the tip each names, at most ``maximumCustomJobs``.
+        var customJobs = [UInt32: (job: PoolJob, tip: PoolPrevHash)]()
 
         /// Who a share with extension 0x0002's `worker` is credited to: the channel's account and that worker (a
         /// worker name that already starts with `account.` is taken as it is), as a statistics key and its parts; a
@@ -93,6 +100,7 @@ public struct PoolSession: ConnectionSession {
     private var channels = [UInt32: Channel]()
     private var groupID: UInt32?
     private var nextChannelID: UInt32 = 1
+    private var nextCustomJobID: UInt32 = 1
     private var work: PoolWork
     private var tallies = [String: ShareTally]()
     /// Shares accepted and refused since the last read ended, when the configuration records shares.
@@ -200,7 +208,7 @@ public struct PoolSession: ConnectionSession {
         case let .closeChannel(close):
             return closeChannel(close.channelID, reason: close.reasonCode.description)
         case let .setCustomMiningJob(job):
-            return [.send(.setCustomMiningJobError(job.unsupported))]
+            return setCustomJob(job, now: now)
         case .setupConnection:
             return [.warning("a second SetupConnection: ignored")]
         default:
@@ -211,6 +219,7 @@ public struct PoolSession: ConnectionSession {
     private mutating func setUp(_ message: Sv2Message) -> [Action] {
         var supported: MiningSetupFlags = [.requiresStandardJobs]
         if configuration.versionRolling { supported.insert(.requiresVersionRolling) }
+        if configuration.jobTokenKey != nil { supported.insert(.requiresWorkSelection) }
         let successFlags: MiningSetupSuccessFlags = configuration.versionRolling ? [] : .requiresFixedVersion
         let (accepted, actions): (_, [Action]) = SetupNegotiation.serve(
             firstMessage: message, protocol: .mining, supported: supported.rawValue, successFlags: successFlags.rawValue)
@@ -427,6 +436,66 @@ public struct PoolSession: ConnectionSession {
         }
     }
 
+    // MARK: - Custom jobs
+
+    /// SetCustomMiningJob (spec 5.3.18, 6.4.3): on an extended channel, with a mining job token of the job
+    /// declarator (an allocation token made for the channel's user, in coinbase-only mode, or a declared-job token
+    /// committing to this tip and merkle path), on the pool's tip, with a coinbase that parses and pays the pool's
+    /// payout output. The job gets an id of its own for the channel's shares.
+    private mutating func setCustomJob(_ request: SetCustomMiningJob, now: Timestamp) -> [Action] {
+        guard let key = configuration.jobTokenKey else { return [.send(.setCustomMiningJobError(request.unsupported))] }
+        func refuse(_ code: Sv2String, _ why: String) -> [Action] {
+            [.send(.setCustomMiningJobError(SetCustomMiningJobError(channelID: request.channelID, requestID: request.requestID, errorCode: code))),
+             .warning("SetCustomMiningJob \(request.requestID) refused: \(why)", ["channel": "\(request.channelID)"])]
+        }
+        guard var channel = channels[request.channelID], case .extended = channel.kind else {
+            return refuse(PoolErrorCode.invalidChannelID, "no extended channel \(request.channelID)")
+        }
+        let token = MiningJobToken.decode(request.miningJobToken, key: key, now: UInt32(clamping: now.unixSeconds)).flatMap { token in
+            let expected = token.kind == .allocation
+                ? MiningJobToken.userCommitment(Sv2String(channel.user))
+                : MiningJobToken.declaredJobCommitment(previousBlockHash: request.prevHash, merklePath: request.merklePath)
+            return token.commitment == expected ? .success(token) : .failure(.mismatch)
+        }
+        if case let .failure(refusal) = token { return refuse(refusal.code, refusal.description) }
+        guard let tip = work.tip, tip.prevHash == request.prevHash else {
+            return refuse(PoolErrorCode.invalidPrevHash, "prev_hash \(request.prevHash.displayHex) is not the pool's tip")
+        }
+        guard request.nbits == tip.nBits, request.minNtime >= tip.minNtime else {
+            return refuse(PoolErrorCode.invalidJobParameters, "nbits 0x\(String(request.nbits, radix: 16)) or min_ntime \(request.minNtime) not the tip's")
+        }
+        guard let coinbase = customCoinbase(request) else {
+            return refuse(PoolErrorCode.invalidCoinbase, "the coinbase does not parse or does not pay the pool's payout output")
+        }
+        let id = Self.customJobBit | nextCustomJobID
+        nextCustomJobID = nextCustomJobID % (Self.customJobBit - 1) + 1
+        if channel.customJobs.count >= Self.maximumCustomJobs, let oldest = channel.customJobs.keys.min() { channel.customJobs[oldest] = nil }
+        let networkTarget = (try? CompactTarget(bits: request.nbits).target()) ?? .zero
+        channel.customJobs[id] = (
+            PoolJob(id: id, version: request.version, coinbase: coinbase, isFuture: false, versionRollingAllowed: true),
+            PoolPrevHash(jobID: id, prevHash: request.prevHash, minNtime: request.minNtime, nBits: request.nbits, networkTarget: networkTarget))
+        channels[request.channelID] = channel
+        return [.send(.setCustomMiningJobSuccess(SetCustomMiningJobSuccess(channelID: request.channelID, requestID: request.requestID, jobID: id)))]
+    }
+
+    /// The custom job's coinbase around the channel's full extranonce, when it parses as a coinbase transaction
+    /// (a script of 2 to 100 bytes) with an output paying the pool's payout script; nil otherwise.
+    private func customCoinbase(_ request: SetCustomMiningJob) -> CoinbaseTemplate? {
+        let extranonce = configuration.extranonceLength
+        let scriptLength = request.coinbasePrefix.count + extranonce
+        guard (2...100).contains(scriptLength) else { return nil }
+        var prefix = withUnsafeBytes(of: request.coinbaseTxVersion.littleEndian, Array.init) + [1] + [UInt8](repeating: 0, count: 32) + [0xff, 0xff, 0xff, 0xff]
+        CompactSize.append(UInt64(scriptLength), to: &prefix)
+        prefix += request.coinbasePrefix
+        let suffix = withUnsafeBytes(of: request.coinbaseTxInputNSequence.littleEndian, Array.init) + request.coinbaseTxOutputs
+            + withUnsafeBytes(of: request.coinbaseTxLocktime.littleEndian, Array.init)
+        guard let transaction = try? Transaction(bytes: prefix + [UInt8](repeating: 0, count: extranonce) + suffix),
+              transaction.inputs.count == 1,
+              transaction.outputs.contains(where: { $0.scriptPubKey == configuration.payoutScript && $0.value > 0 })
+        else { return nil }
+        return CoinbaseTemplate(prefix: prefix, extranonceSize: extranonce, suffix: suffix, merklePath: request.merklePath)
+    }
+
     // MARK: - Shares
 
     private mutating func submit(
@@ -489,8 +558,14 @@ public struct PoolSession: ConnectionSession {
     private mutating func check(
         _ channel: inout Channel, jobID: UInt32, nonce: UInt32, ntime: UInt32, version: UInt32, extranonce: [UInt8]?, now: Timestamp
     ) -> Verdict {
-        guard let tip = work.tip, let job = work.jobs[jobID] else {
-            return .rejected(work.staleJobIDs.contains(jobID) ? PoolErrorCode.staleShare : PoolErrorCode.invalidJobID)
+        let tip: PoolPrevHash, job: PoolJob
+        if let custom = channel.customJobs[jobID] {
+            (job, tip) = custom
+        } else if let current = work.tip, let pooled = work.jobs[jobID] {
+            (job, tip) = (pooled, current)
+        } else {
+            let stale = work.staleJobIDs.contains(jobID) || (jobID & Self.customJobBit != 0 && jobID & ~Self.customJobBit < nextCustomJobID)
+            return .rejected(stale ? PoolErrorCode.staleShare : PoolErrorCode.invalidJobID)
         }
         let root: U256
         switch (channel.kind, extranonce) {
@@ -519,7 +594,9 @@ public struct PoolSession: ConnectionSession {
         case let .success(valid): assessment = valid
         }
         guard channel.seen.insert(assessment.hash).inserted else { return .rejected(PoolErrorCode.duplicateShare) }
-        if assessment.isBlock {
+        // A block on a custom job is the miner's to propagate (its template provider and job declarator have the
+        // transactions); here it counts as a share.
+        if assessment.isBlock, channel.customJobs[jobID] == nil {
             let full = channel.allocation.prefix + (extranonce ?? [])
             return .accepted(assessment.hash, FoundBlock(
                 templateID: job.templateID, version: version, ntime: ntime, nonce: nonce,
@@ -616,6 +693,7 @@ public struct PoolSession: ConnectionSession {
             forEachChannel { channel in
                 channel.seen.removeAll()
                 channel.merkleRoots.removeAll()
+                channel.customJobs.removeAll()
             }
             var actions = [Action]()
             if let groupID { actions.append(.send(.setNewPrevHash(mining(tip, activating: job, channelID: groupID)))) }

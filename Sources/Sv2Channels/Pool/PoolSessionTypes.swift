@@ -22,6 +22,11 @@ public struct PoolSessionConfiguration: Sendable {
     public var recordsShares = false
     /// What watches each connection's traffic (a copy per session); nil for a pool.
     public var observer: (any PoolSessionObserver)?
+    /// The key shared with the job declarator (`sv2 jn`) that its mining job tokens are checked with; nil: the pool
+    /// takes no custom jobs (SetCustomMiningJob is refused as unsupported).
+    public var jobTokenKey: [UInt8]?
+    /// The script the pool's reward must go to in a custom job's coinbase (spec 6.4.3: the pool payout output).
+    public var payoutScript: [UInt8] = []
 
     /// Settings with SRI's defaults where they exist: 32-byte extranonces, version rolling on, 2 hours of ntime;
     /// vardiff between `minimumHashrate` and no upper bound. Nil unless `sharesPerMinute` and `minimumHashrate` are
@@ -178,6 +183,12 @@ public enum PoolErrorCode {
     public static let customJobsUnsupported: Sv2String = "custom-jobs-unsupported"
     /// The share was valid but the ledger could not take it (the database has been unavailable too long).
     public static let ledgerUnavailable: Sv2String = "ledger-unavailable"
+    /// A custom job on another tip than the pool's.
+    public static let invalidPrevHash: Sv2String = "invalid-prev-hash"
+    /// A custom job whose nbits is not the tip's, or whose min_ntime is before the tip's.
+    public static let invalidJobParameters: Sv2String = "invalid-job-parameters"
+    /// A custom job whose coinbase does not parse, or does not pay the pool's payout output.
+    public static let invalidCoinbase: Sv2String = "invalid-coinbase"
 }
 
 extension SetCustomMiningJob {

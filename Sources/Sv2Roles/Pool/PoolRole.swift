@@ -43,6 +43,8 @@ public struct PoolRole: Sendable {
             throw ConfigurationError(key: "shares_per_minute", reason: "\(settings.sharesPerMinute) cannot drive vardiff")
         }
         session.observer = observer
+        session.jobTokenKey = settings.jobTokenKey
+        session.payoutScript = settings.rewardScript
         let provider: TemplateDistributionClient.Provider
         if let external = settings.templateProvider {
             provider = .init(external, authority: settings.templateProviderKey)

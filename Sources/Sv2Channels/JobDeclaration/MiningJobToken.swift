@@ -1,0 +1,116 @@
+import Sv2Binary
+import Sv2Crypto
+
+/// A mining job token (spec 6.4.3, 6.4.5) that a pool can check without asking the job declarator: its fields and
+/// an HMAC-SHA256 over them with a key the pool and `sv2 jn` share, so the two may run on different machines.
+///
+/// Layout (61 bytes): kind (1), expiry in unix seconds (U32 little-endian), nonce (8), commitment (32), MAC (the
+/// first 16 bytes of HMAC-SHA256(key, everything before it)). An allocation token (AllocateMiningJobToken.Success)
+/// commits to the user it was made for; a declared-job token (DeclareMiningJob.Success) to the job: the tip it was
+/// declared on and its transactions (``declaredJobCommitment(previousBlockHash:merklePath:)``).
+public struct MiningJobToken: Hashable, Sendable {
+    /// What the token stands for.
+    public enum Kind: UInt8, Sendable {
+        /// Made by AllocateMiningJobToken.Success: a right to declare a job (or, in coinbase-only mode, to set one).
+        case allocation = 1
+        /// Made by DeclareMiningJob.Success: a job the declarator accepted.
+        case declaredJob = 2
+    }
+
+    /// Why a token was refused (the spec's error codes are the pool's and the declarator's to choose).
+    public enum Refusal: Error, Hashable, Sendable, CustomStringConvertible {
+        /// Not 61 bytes of a known kind.
+        case malformed
+        /// The MAC does not match: made with another key, or altered.
+        case forged
+        /// Its expiry has passed.
+        case expired(at: UInt32)
+        /// A token of another kind than the one this use needs.
+        case wrongKind(Kind)
+        /// It commits to something else (another user or job).
+        case mismatch
+
+        /// A sentence naming the problem.
+        public var description: String {
+            switch self {
+            case .malformed: return "not a mining job token of this pool"
+            case .forged: return "the token's MAC does not match (another key, or altered)"
+            case let .expired(at): return "the token expired at \(at)"
+            case let .wrongKind(kind): return "a token of kind \(kind) cannot be used here"
+            case .mismatch: return "the token was made for another user or job"
+            }
+        }
+
+        /// The error code to send.
+        public var code: Sv2String {
+            switch self {
+            case .malformed, .forged, .wrongKind, .mismatch: return "invalid-mining-job-token"
+            case .expired: return "stale-mining-job-token"
+            }
+        }
+    }
+
+    /// Bytes of a token.
+    public static let size = 61
+    private static let macSize = 16
+
+    /// The kind.
+    public var kind: Kind
+    /// Unix seconds after which it is refused.
+    public var expiry: UInt32
+    /// Random bytes that make every token unique.
+    public var nonce: [UInt8]
+    /// What it commits to (32 bytes).
+    public var commitment: [UInt8]
+
+    /// A token from its fields.
+    public init(kind: Kind, expiry: UInt32, nonce: [UInt8], commitment: [UInt8]) {
+        self.kind = kind
+        self.expiry = expiry
+        self.nonce = nonce
+        self.commitment = commitment
+    }
+
+    /// The bytes sent: the fields, then their MAC under `key`.
+    public func encoded(key: [UInt8]) -> [UInt8] {
+        let fields = self.fields
+        return fields + Array(Sv2Hash.hmacSHA256(key: key, fields).prefix(Self.macSize))
+    }
+
+    private var fields: [UInt8] {
+        [kind.rawValue] + withUnsafeBytes(of: expiry.littleEndian, Array.init) + nonce.prefix(8) + commitment.prefix(32)
+    }
+
+    /// Reads and authenticates `bytes` with `key`, and checks the expiry against `now`; the kind and commitment are
+    /// the caller's to check (``verify(_:key:now:kind:commitment:)``).
+    public static func decode(_ bytes: [UInt8], key: [UInt8], now: UInt32) -> Result<MiningJobToken, Refusal> {
+        guard bytes.count == size, let kind = Kind(rawValue: bytes[0]) else { return .failure(.malformed) }
+        let fields = Array(bytes[..<(size - macSize)])
+        let mac = Sv2Hash.hmacSHA256(key: key, fields).prefix(macSize)
+        // Compared without an early exit, so the time taken says nothing about where a forgery went wrong.
+        guard zip(mac, bytes[(size - macSize)...]).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else { return .failure(.forged) }
+        let expiry = UInt32(bytes[1]) | UInt32(bytes[2]) << 8 | UInt32(bytes[3]) << 16 | UInt32(bytes[4]) << 24
+        guard now <= expiry else { return .failure(.expired(at: expiry)) }
+        return .success(MiningJobToken(kind: kind, expiry: expiry, nonce: Array(bytes[5..<13]), commitment: Array(bytes[13..<45])))
+    }
+
+    /// Checks `bytes` as a token of `kind` committing to `commitment`, valid at `now` under `key`.
+    public static func verify(_ bytes: [UInt8], key: [UInt8], now: UInt32, kind: Kind, commitment: [UInt8]) -> Result<MiningJobToken, Refusal> {
+        decode(bytes, key: key, now: now).flatMap { token in
+            guard token.kind == kind else { return .failure(.wrongKind(token.kind)) }
+            guard token.commitment == commitment else { return .failure(.mismatch) }
+            return .success(token)
+        }
+    }
+
+    /// What an allocation token for `user` commits to.
+    public static func userCommitment(_ user: Sv2String) -> [UInt8] {
+        Sv2Hash.sha256(Array("sv2 job token user".utf8), user.bytes)
+    }
+
+    /// What a declared-job token commits to: the tip the job was declared on and the merkle path of its coinbase
+    /// (which fixes every other transaction), as SetCustomMiningJob carries them.
+    public static func declaredJobCommitment(previousBlockHash: U256, merklePath: [U256]) -> [UInt8] {
+        Sv2Hash.sha256(parts: [Array("sv2 job token job".utf8), previousBlockHash.littleEndianBytes] + merklePath.map(\.littleEndianBytes))
+    }
+}
