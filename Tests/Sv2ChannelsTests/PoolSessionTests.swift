@@ -505,15 +505,17 @@ struct PoolSessionCustomJobTests {
     /// One output paying the pool 50 BTC, CompactSize-prefixed as SetCustomMiningJob carries outputs.
     static let payingPool: [UInt8] = [1] + TransactionOutput(value: 5_000_000_000, scriptPubKey: rewardScript).serialized
     static let payingOther: [UInt8] = [1] + TransactionOutput(value: 5_000_000_000, scriptPubKey: [0x51]).serialized
+    static let payingPoolLittle: [UInt8] = [2] + TransactionOutput(value: 1, scriptPubKey: rewardScript).serialized
+        + TransactionOutput(value: 4_999_999_999, scriptPubKey: [0x51]).serialized
 
-    static func token(_ kind: MiningJobToken.Kind = .allocation, expiry: UInt32 = 1_700_000_060, commitment: [UInt8] = MiningJobToken.userCommitment("alice"), key: [UInt8] = key) -> [UInt8] {
-        MiningJobToken(kind: kind, expiry: expiry, nonce: [9, 9, 9, 9, 9, 9, 9, 9], commitment: commitment).encoded(key: key)
+    static func token(_ kind: MiningJobToken.Kind = .allocation, expiry: UInt32 = 1_700_000_060, commitment: [UInt8] = MiningJobToken.userCommitment("alice"), key: [UInt8] = key, nonce: UInt8 = .random(in: 0...255)) -> [UInt8] {
+        MiningJobToken(kind: kind, expiry: expiry, nonce: [nonce, 9, 9, 9, 9, 9, 9, UInt8.random(in: 0...255)], commitment: commitment).encoded(key: key)
     }
 
-    static func request(channelID: UInt32, token: [UInt8], prev: U256 = prevHash(jobID: 1).prevHash, outputs: [UInt8] = payingPool) -> SetCustomMiningJob {
+    static func request(channelID: UInt32, token: [UInt8], prev: U256 = prevHash(jobID: 1).prevHash, outputs: [UInt8] = payingPool, nbits: UInt32? = nil) -> SetCustomMiningJob {
         let tip = prevHash(jobID: 1)
         return SetCustomMiningJob(
-            channelID: channelID, requestID: 5, miningJobToken: token, version: 0x2000_0000, prevHash: prev, minNtime: tip.minNtime, nbits: tip.nBits,
+            channelID: channelID, requestID: 5, miningJobToken: token, version: 0x2000_0000, prevHash: prev, minNtime: tip.minNtime, nbits: nbits ?? tip.nBits,
             coinbaseTxVersion: 2, coinbasePrefix: [0x03, 0x01, 0x02, 0x03], coinbaseTxInputNSequence: 0xffff_ffff, coinbaseTxOutputs: outputs,
             coinbaseTxLocktime: 0, merklePath: [U256(5)])
     }
@@ -568,7 +570,7 @@ struct PoolSessionCustomJobTests {
         #expect(errorCodes(harness.take()) == ["stale-share"])
     }
 
-    @Test("forged, expired and foreign tokens, another tip and a coinbase not paying the pool are refused with their codes")
+    @Test("forged, expired, reused and foreign tokens, another tip or nBits, coinbases not paying the pool, other channels and connections without work selection are refused with their codes")
     func refused() throws {
         var harness = try Harness(flags: .requiresWorkSelection, jobTokenKey: Self.key)
         try harness.newJob(1, future: true)
@@ -581,16 +583,36 @@ struct PoolSessionCustomJobTests {
             (Self.request(channelID: channel.channelID, token: Self.token(commitment: MiningJobToken.userCommitment("bob"))), "invalid-mining-job-token"),
             (Self.request(channelID: channel.channelID, token: Self.token(), prev: U256(77)), "invalid-prev-hash"),
             (Self.request(channelID: channel.channelID, token: Self.token(), outputs: Self.payingOther), "invalid-coinbase"),
+            (Self.request(channelID: channel.channelID, token: Self.token(), outputs: Self.payingPoolLittle), "invalid-coinbase"),
+            (Self.request(channelID: channel.channelID, token: Self.token(), nbits: 0x207f_ffff), "invalid-job-parameters"),
             (Self.request(channelID: 99, token: Self.token()), "invalid-channel-id"),
+            (Self.request(channelID: channel.channelID, token: Self.token(expiry: 1_700_000_000 + MiningJobToken.maximumLifetime + 1)), "invalid-mining-job-token"),
         ]
         for (request, code) in cases {
             harness.receive(.setCustomMiningJob(request))
             #expect(Self.answer(harness.take()) == .refused(code), "\(code)")
         }
         // A declared-job token commits to the tip and the merkle path.
-        let declared = Self.token(.declaredJob, commitment: MiningJobToken.declaredJobCommitment(previousBlockHash: prevHash(jobID: 1).prevHash, merklePath: [U256(5)]))
+        let declared = Self.token(.declaredJob, commitment: MiningJobToken.declaredJobCommitment(
+            previousBlockHash: prevHash(jobID: 1).prevHash, merklePath: [U256(5)], outputs: Self.payingPool))
         harness.receive(.setCustomMiningJob(Self.request(channelID: channel.channelID, token: declared)))
         guard case .job? = Self.answer(harness.take()) else { Issue.record("declared-job token refused"); return }
+        harness.receive(.setCustomMiningJob(Self.request(channelID: channel.channelID, token: declared)))
+        #expect(Self.answer(harness.take()) == .refused("invalid-mining-job-token"), "a token is good for one job")
+        let otherOutputs = Self.token(.declaredJob, commitment: MiningJobToken.declaredJobCommitment(
+            previousBlockHash: prevHash(jobID: 1).prevHash, merklePath: [U256(5)], outputs: Self.payingPool))
+        let changedOutputs: [UInt8] = [2] + TransactionOutput(value: 5_000_000_000, scriptPubKey: rewardScript).serialized
+            + TransactionOutput(value: 0, scriptPubKey: [0x6a]).serialized
+        harness.receive(.setCustomMiningJob(Self.request(channelID: channel.channelID, token: otherOutputs, outputs: changedOutputs)))
+        #expect(Self.answer(harness.take()) == .refused("invalid-mining-job-token"), "outputs other than those declared")
+
+        var unflagged = try Harness(jobTokenKey: Self.key)
+        try unflagged.newJob(1, future: true)
+        try unflagged.newTip(1)
+        let plainChannel = try #require(openExtended(&unflagged))
+        _ = unflagged.take()
+        unflagged.receive(.setCustomMiningJob(Self.request(channelID: plainChannel.channelID, token: Self.token())))
+        #expect(Self.answer(unflagged.take()) == .refused("work-selection-not-negotiated"))
 
         var plain = try Harness()
         try plain.newJob(1, future: true)

@@ -25,10 +25,12 @@ public struct MiningJobToken: Hashable, Sendable {
         case forged
         /// Its expiry has passed.
         case expired(at: UInt32)
-        /// A token of another kind than the one this use needs.
-        case wrongKind(Kind)
         /// It commits to something else (another user or job).
         case mismatch
+        /// It was used before on this connection (a token is good for one job).
+        case reused
+        /// Its expiry is further ahead than a token's lifetime.
+        case tooLong
 
         /// A sentence naming the problem.
         public var description: String {
@@ -36,15 +38,16 @@ public struct MiningJobToken: Hashable, Sendable {
             case .malformed: return "not a mining job token of this pool"
             case .forged: return "the token's MAC does not match (another key, or altered)"
             case let .expired(at): return "the token expired at \(at)"
-            case let .wrongKind(kind): return "a token of kind \(kind) cannot be used here"
             case .mismatch: return "the token was made for another user or job"
+            case .reused: return "the token was used before"
+            case .tooLong: return "the token's expiry is further ahead than a day"
             }
         }
 
         /// The error code to send.
         public var code: Sv2String {
             switch self {
-            case .malformed, .forged, .wrongKind, .mismatch: return "invalid-mining-job-token"
+            case .malformed, .forged, .mismatch, .reused, .tooLong: return "invalid-mining-job-token"
             case .expired: return "stale-mining-job-token"
             }
         }
@@ -52,6 +55,8 @@ public struct MiningJobToken: Hashable, Sendable {
 
     /// Bytes of a token.
     public static let size = 61
+    /// The longest a token may still be valid for: a day.
+    public static let maximumLifetime: UInt32 = 86_400
     private static let macSize = 16
 
     /// The kind.
@@ -71,8 +76,9 @@ public struct MiningJobToken: Hashable, Sendable {
         self.commitment = commitment
     }
 
-    /// The bytes sent: the fields, then their MAC under `key`.
+    /// The bytes sent: the fields, then their MAC under `key`. The nonce must be 8 bytes and the commitment 32.
     public func encoded(key: [UInt8]) -> [UInt8] {
+        precondition(nonce.count == 8 && commitment.count == 32, "a mining job token has an 8-byte nonce and a 32-byte commitment")
         let fields = self.fields
         return fields + Array(Sv2Hash.hmacSHA256(key: key, fields).prefix(Self.macSize))
     }
@@ -82,7 +88,7 @@ public struct MiningJobToken: Hashable, Sendable {
     }
 
     /// Reads and authenticates `bytes` with `key`, and checks the expiry against `now`; the kind and commitment are
-    /// the caller's to check (``verify(_:key:now:kind:commitment:)``).
+    /// the caller's to check. An expiry more than ``maximumLifetime`` ahead is refused.
     public static func decode(_ bytes: [UInt8], key: [UInt8], now: UInt32) -> Result<MiningJobToken, Refusal> {
         guard bytes.count == size, let kind = Kind(rawValue: bytes[0]) else { return .failure(.malformed) }
         let fields = Array(bytes[..<(size - macSize)])
@@ -91,26 +97,20 @@ public struct MiningJobToken: Hashable, Sendable {
         guard zip(mac, bytes[(size - macSize)...]).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else { return .failure(.forged) }
         let expiry = UInt32(bytes[1]) | UInt32(bytes[2]) << 8 | UInt32(bytes[3]) << 16 | UInt32(bytes[4]) << 24
         guard now <= expiry else { return .failure(.expired(at: expiry)) }
+        guard expiry - now <= maximumLifetime else { return .failure(.tooLong) }
         return .success(MiningJobToken(kind: kind, expiry: expiry, nonce: Array(bytes[5..<13]), commitment: Array(bytes[13..<45])))
     }
 
-    /// Checks `bytes` as a token of `kind` committing to `commitment`, valid at `now` under `key`.
-    public static func verify(_ bytes: [UInt8], key: [UInt8], now: UInt32, kind: Kind, commitment: [UInt8]) -> Result<MiningJobToken, Refusal> {
-        decode(bytes, key: key, now: now).flatMap { token in
-            guard token.kind == kind else { return .failure(.wrongKind(token.kind)) }
-            guard token.commitment == commitment else { return .failure(.mismatch) }
-            return .success(token)
-        }
-    }
 
     /// What an allocation token for `user` commits to.
     public static func userCommitment(_ user: Sv2String) -> [UInt8] {
         Sv2Hash.sha256(Array("sv2 job token user".utf8), user.bytes)
     }
 
-    /// What a declared-job token commits to: the tip the job was declared on and the merkle path of its coinbase
-    /// (which fixes every other transaction), as SetCustomMiningJob carries them.
-    public static func declaredJobCommitment(previousBlockHash: U256, merklePath: [U256]) -> [UInt8] {
-        Sv2Hash.sha256(parts: [Array("sv2 job token job".utf8), previousBlockHash.littleEndianBytes] + merklePath.map(\.littleEndianBytes))
+    /// What a declared-job token commits to: the tip the job was declared on, the merkle path of its coinbase (which
+    /// fixes every other transaction) and its coinbase outputs, as SetCustomMiningJob carries them (the outputs
+    /// CompactSize-prefixed).
+    public static func declaredJobCommitment(previousBlockHash: U256, merklePath: [U256], outputs: [UInt8]) -> [UInt8] {
+        Sv2Hash.sha256(parts: [Array("sv2 job token job".utf8), previousBlockHash.littleEndianBytes, Sv2Hash.sha256(outputs)] + merklePath.map(\.littleEndianBytes))
     }
 }

@@ -36,6 +36,8 @@ public final class PoolJob: Sendable, Hashable {
     public let id: UInt32
     /// The template it was made from.
     public let templateID: UInt64
+    /// What the template leaves for the coinbase's outputs (subsidy and fees; 0 for a job without a template).
+    public let reward: UInt64
     /// True when the template waits for a SetNewPrevHash.
     public let isFuture: Bool
     /// Block version.
@@ -84,6 +86,7 @@ public final class PoolJob: Sendable, Hashable {
         suffix.appendLittleEndian(template.coinbaseTxLocktime)
 
         self.id = id
+        self.reward = template.coinbaseTxValueRemaining
         self.templateID = template.templateID
         self.isFuture = template.futureTemplate
         self.version = template.version
@@ -96,6 +99,7 @@ public final class PoolJob: Sendable, Hashable {
     /// fill (no template; the pool upstream builds the block), rolling the version only where the upstream allows.
     public init(id: UInt32, version: UInt32, coinbase: CoinbaseTemplate, isFuture: Bool, versionRollingAllowed: Bool) {
         self.id = id
+        self.reward = 0
         self.templateID = 0
         self.isFuture = isFuture
         self.version = version

@@ -29,8 +29,12 @@ public struct PoolSession: ConnectionSession {
     /// a client cannot make the pool keep figures for any number of names.
     public static let maximumWorkersPerChannel = 1024
 
-    /// Custom jobs a channel keeps at once: a new one past these drops the oldest.
-    public static let maximumCustomJobs = 16
+    /// Custom jobs a connection may hold on one tip.
+    public static let maximumCustomJobs = 64
+    /// The largest coinbase_tx_outputs a custom job may carry, in bytes.
+    public static let maximumCustomOutputsSize = 4096
+    /// The deepest merkle path a custom job may carry (2^24 transactions).
+    public static let maximumCustomMerkleDepth = 24
     /// Custom job ids have the top bit set, apart from the pool's own jobs; a missing one is a job of an earlier tip.
     static let customJobBit: UInt32 = 0x8000_0000
 
@@ -71,8 +75,10 @@ public struct PoolSession: ConnectionSession {
         var bestHash: U256?
         /// The workers its shares were credited to (extension 0x0002), at most ``maximumWorkersPerChannel``.
         var workers = Set<String>()
-        /// Custom jobs (SetCustomMiningJob) on the current tip, with the tip each names, at most ``maximumCustomJobs``.
+        /// Custom jobs (SetCustomMiningJob) on the current tip, with the tip each names.
         var customJobs = [UInt32: (job: PoolJob, tip: PoolPrevHash)]()
+        /// The custom jobs of earlier tips (shares on them are stale), at most 1,024.
+        var staleCustomJobs = Set<UInt32>()
 
         /// Who a share with extension 0x0002's `worker` is credited to: the channel's account and that worker (a
         /// worker name that already starts with `account.` is taken as it is), as a statistics key and its parts; a
@@ -101,6 +107,10 @@ public struct PoolSession: ConnectionSession {
     private var groupID: UInt32?
     private var nextChannelID: UInt32 = 1
     private var nextCustomJobID: UInt32 = 1
+    /// Custom jobs held now (all channels; emptied by a new tip).
+    private var customJobCount = 0
+    /// The nonces of the mining job tokens used on this connection (a token is good for one job).
+    private var usedTokens = Set<[UInt8]>()
     private var work: PoolWork
     private var tallies = [String: ShareTally]()
     /// Shares accepted and refused since the last read ended, when the configuration records shares.
@@ -438,49 +448,71 @@ public struct PoolSession: ConnectionSession {
 
     // MARK: - Custom jobs
 
-    /// SetCustomMiningJob (spec 5.3.18, 6.4.3): on an extended channel, with a mining job token of the job
-    /// declarator (an allocation token made for the channel's user, in coinbase-only mode, or a declared-job token
-    /// committing to this tip and merkle path), on the pool's tip, with a coinbase that parses and pays the pool's
-    /// payout output. The job gets an id of its own for the channel's shares.
+    /// SetCustomMiningJob (spec 5.3.18, 6.4.3): on a connection that set REQUIRES_WORK_SELECTION, on an extended
+    /// channel, with a mining job token of the job declarator used once (an allocation token made for the channel's
+    /// user, in coinbase-only mode, or a declared-job token committing to this tip, merkle path and outputs), on the
+    /// pool's tip with its nBits, the version of the pool's job outside the rollable bits, and a coinbase that parses
+    /// and pays the pool's payout script at least 99% of what the pool's own template would. The job gets an id of
+    /// its own for the channel's shares.
     private mutating func setCustomJob(_ request: SetCustomMiningJob, now: Timestamp) -> [Action] {
-        guard let key = configuration.jobTokenKey else { return [.send(.setCustomMiningJobError(request.unsupported))] }
+        guard let key = configuration.jobTokenKey, !configuration.payoutScript.isEmpty else {
+            return [.send(.setCustomMiningJobError(request.unsupported))]
+        }
         func refuse(_ code: Sv2String, _ why: String) -> [Action] {
             [.send(.setCustomMiningJobError(SetCustomMiningJobError(channelID: request.channelID, requestID: request.requestID, errorCode: code))),
              .warning("SetCustomMiningJob \(request.requestID) refused: \(why)", ["channel": "\(request.channelID)"])]
         }
+        guard flags.contains(.requiresWorkSelection) else {
+            return refuse(PoolErrorCode.workSelectionNotNegotiated, "the connection did not set REQUIRES_WORK_SELECTION (5.3.18)")
+        }
         guard var channel = channels[request.channelID], case .extended = channel.kind else {
             return refuse(PoolErrorCode.invalidChannelID, "no extended channel \(request.channelID)")
         }
-        let token = MiningJobToken.decode(request.miningJobToken, key: key, now: UInt32(clamping: now.unixSeconds)).flatMap { token in
+        guard request.coinbasePrefix.count <= 8, request.coinbaseTxOutputs.count <= Self.maximumCustomOutputsSize,
+              request.merklePath.count <= Self.maximumCustomMerkleDepth
+        else {
+            return refuse(PoolErrorCode.invalidJobParameters, "coinbase_prefix over 8 bytes, outputs over \(Self.maximumCustomOutputsSize) bytes or a merkle path over \(Self.maximumCustomMerkleDepth) steps")
+        }
+        let token = MiningJobToken.decode(request.miningJobToken, key: key, now: UInt32(clamping: now.unixSeconds)).flatMap { token -> Result<MiningJobToken, MiningJobToken.Refusal> in
             let expected = token.kind == .allocation
                 ? MiningJobToken.userCommitment(Sv2String(channel.user))
-                : MiningJobToken.declaredJobCommitment(previousBlockHash: request.prevHash, merklePath: request.merklePath)
-            return token.commitment == expected ? .success(token) : .failure(.mismatch)
+                : MiningJobToken.declaredJobCommitment(previousBlockHash: request.prevHash, merklePath: request.merklePath, outputs: request.coinbaseTxOutputs)
+            guard token.commitment == expected else { return .failure(.mismatch) }
+            return usedTokens.contains(token.nonce) ? .failure(.reused) : .success(token)
         }
-        if case let .failure(refusal) = token { return refuse(refusal.code, refusal.description) }
-        guard let tip = work.tip, tip.prevHash == request.prevHash else {
+        let accepted: MiningJobToken
+        switch token {
+        case let .failure(refusal): return refuse(refusal.code, refusal.description)
+        case let .success(valid): accepted = valid
+        }
+        guard let tip = work.tip, tip.prevHash == request.prevHash, let poolJob = work.jobs[tip.jobID] else {
             return refuse(PoolErrorCode.invalidPrevHash, "prev_hash \(request.prevHash.displayHex) is not the pool's tip")
         }
-        guard request.nbits == tip.nBits, request.minNtime >= tip.minNtime else {
-            return refuse(PoolErrorCode.invalidJobParameters, "nbits 0x\(String(request.nbits, radix: 16)) or min_ntime \(request.minNtime) not the tip's")
+        guard request.nbits == tip.nBits, request.minNtime >= tip.minNtime, (request.version ^ poolJob.version) & ~Self.versionRollingMask == 0 else {
+            return refuse(PoolErrorCode.invalidJobParameters, "nbits 0x\(String(request.nbits, radix: 16)), min_ntime \(request.minNtime) or version 0x\(String(request.version, radix: 16)) not the tip's")
         }
-        guard let coinbase = customCoinbase(request) else {
-            return refuse(PoolErrorCode.invalidCoinbase, "the coinbase does not parse or does not pay the pool's payout output")
+        guard let coinbase = customCoinbase(request, reward: poolJob.reward) else {
+            return refuse(PoolErrorCode.invalidCoinbase, "the coinbase does not parse or does not pay the pool's payout script what its template would")
         }
+        guard customJobCount < Self.maximumCustomJobs else {
+            return refuse(PoolErrorCode.tooManyChannels, "\(Self.maximumCustomJobs) custom jobs on this tip already")
+        }
+        usedTokens.insert(accepted.nonce)
+        if usedTokens.count > 4096 { usedTokens.removeAll() }
         let id = Self.customJobBit | nextCustomJobID
         nextCustomJobID = nextCustomJobID % (Self.customJobBit - 1) + 1
-        if channel.customJobs.count >= Self.maximumCustomJobs, let oldest = channel.customJobs.keys.min() { channel.customJobs[oldest] = nil }
-        let networkTarget = (try? CompactTarget(bits: request.nbits).target()) ?? .zero
+        customJobCount += 1
         channel.customJobs[id] = (
             PoolJob(id: id, version: request.version, coinbase: coinbase, isFuture: false, versionRollingAllowed: true),
-            PoolPrevHash(jobID: id, prevHash: request.prevHash, minNtime: request.minNtime, nBits: request.nbits, networkTarget: networkTarget))
+            PoolPrevHash(jobID: id, prevHash: request.prevHash, minNtime: request.minNtime, nBits: request.nbits, networkTarget: tip.networkTarget))
         channels[request.channelID] = channel
         return [.send(.setCustomMiningJobSuccess(SetCustomMiningJobSuccess(channelID: request.channelID, requestID: request.requestID, jobID: id)))]
     }
 
-    /// The custom job's coinbase around the channel's full extranonce, when it parses as a coinbase transaction
-    /// (a script of 2 to 100 bytes) with an output paying the pool's payout script; nil otherwise.
-    private func customCoinbase(_ request: SetCustomMiningJob) -> CoinbaseTemplate? {
+    /// The custom job's coinbase around the channel's full extranonce, when it parses as a coinbase transaction with
+    /// outputs paying the pool's payout script at least 99% of `reward` (what the pool's own template leaves); nil
+    /// otherwise.
+    private func customCoinbase(_ request: SetCustomMiningJob, reward: UInt64) -> CoinbaseTemplate? {
         let extranonce = configuration.extranonceLength
         let scriptLength = request.coinbasePrefix.count + extranonce
         guard (2...100).contains(scriptLength) else { return nil }
@@ -489,10 +521,11 @@ public struct PoolSession: ConnectionSession {
         prefix += request.coinbasePrefix
         let suffix = withUnsafeBytes(of: request.coinbaseTxInputNSequence.littleEndian, Array.init) + request.coinbaseTxOutputs
             + withUnsafeBytes(of: request.coinbaseTxLocktime.littleEndian, Array.init)
-        guard let transaction = try? Transaction(bytes: prefix + [UInt8](repeating: 0, count: extranonce) + suffix),
-              transaction.inputs.count == 1,
-              transaction.outputs.contains(where: { $0.scriptPubKey == configuration.payoutScript && $0.value > 0 })
-        else { return nil }
+        guard let transaction = try? Transaction(bytes: prefix + [UInt8](repeating: 0, count: extranonce) + suffix), transaction.inputs.count == 1 else {
+            return nil
+        }
+        let paid = transaction.outputs.filter { $0.scriptPubKey == configuration.payoutScript }.reduce(UInt64(0)) { $0 &+ $1.value }
+        guard paid > 0, paid >= reward - reward / 100 else { return nil }
         return CoinbaseTemplate(prefix: prefix, extranonceSize: extranonce, suffix: suffix, merklePath: request.merklePath)
     }
 
@@ -559,12 +592,13 @@ public struct PoolSession: ConnectionSession {
         _ channel: inout Channel, jobID: UInt32, nonce: UInt32, ntime: UInt32, version: UInt32, extranonce: [UInt8]?, now: Timestamp
     ) -> Verdict {
         let tip: PoolPrevHash, job: PoolJob
-        if let custom = channel.customJobs[jobID] {
+        let isCustom = jobID & Self.customJobBit != 0
+        if isCustom, let custom = channel.customJobs[jobID] {
             (job, tip) = custom
-        } else if let current = work.tip, let pooled = work.jobs[jobID] {
+        } else if !isCustom, let current = work.tip, let pooled = work.jobs[jobID] {
             (job, tip) = (pooled, current)
         } else {
-            let stale = work.staleJobIDs.contains(jobID) || (jobID & Self.customJobBit != 0 && jobID & ~Self.customJobBit < nextCustomJobID)
+            let stale = isCustom ? channel.staleCustomJobs.contains(jobID) : work.staleJobIDs.contains(jobID)
             return .rejected(stale ? PoolErrorCode.staleShare : PoolErrorCode.invalidJobID)
         }
         let root: U256
@@ -596,7 +630,7 @@ public struct PoolSession: ConnectionSession {
         guard channel.seen.insert(assessment.hash).inserted else { return .rejected(PoolErrorCode.duplicateShare) }
         // A block on a custom job is the miner's to propagate (its template provider and job declarator have the
         // transactions); here it counts as a share.
-        if assessment.isBlock, channel.customJobs[jobID] == nil {
+        if assessment.isBlock, !isCustom {
             let full = channel.allocation.prefix + (extranonce ?? [])
             return .accepted(assessment.hash, FoundBlock(
                 templateID: job.templateID, version: version, ntime: ntime, nonce: nonce,
@@ -693,8 +727,11 @@ public struct PoolSession: ConnectionSession {
             forEachChannel { channel in
                 channel.seen.removeAll()
                 channel.merkleRoots.removeAll()
+                if channel.staleCustomJobs.count > 1024 { channel.staleCustomJobs.removeAll() }
+                channel.staleCustomJobs.formUnion(channel.customJobs.keys)
                 channel.customJobs.removeAll()
             }
+            customJobCount = 0
             var actions = [Action]()
             if let groupID { actions.append(.send(.setNewPrevHash(mining(tip, activating: job, channelID: groupID)))) }
             for channel in channels.values.sorted(by: { $0.id < $1.id }) {

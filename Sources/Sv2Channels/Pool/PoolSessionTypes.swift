@@ -179,13 +179,16 @@ public enum PoolErrorCode {
     public static let extranonceSizeTooLarge: Sv2String = "min-extranonce-size-too-large"
     /// The connection has as many channels as it may.
     public static let tooManyChannels: Sv2String = "too-many-channels"
-    /// Custom jobs need the job declaration server (not on this pool).
+    /// Custom jobs need a key shared with the job declarator (`--jd-token-key`), which this pool was not given.
     public static let customJobsUnsupported: Sv2String = "custom-jobs-unsupported"
     /// The share was valid but the ledger could not take it (the database has been unavailable too long).
     public static let ledgerUnavailable: Sv2String = "ledger-unavailable"
+    /// SetCustomMiningJob on a connection that did not set REQUIRES_WORK_SELECTION.
+    public static let workSelectionNotNegotiated: Sv2String = "work-selection-not-negotiated"
     /// A custom job on another tip than the pool's.
     public static let invalidPrevHash: Sv2String = "invalid-prev-hash"
-    /// A custom job whose nbits is not the tip's, or whose min_ntime is before the tip's.
+    /// A custom job whose nbits or version is not the tip's, whose min_ntime is before the tip's, or whose fields
+    /// are over their bounds.
     public static let invalidJobParameters: Sv2String = "invalid-job-parameters"
     /// A custom job whose coinbase does not parse, or does not pay the pool's payout output.
     public static let invalidCoinbase: Sv2String = "invalid-coinbase"

@@ -130,5 +130,6 @@ public struct PoolJobBoard: Sendable {
         return .tip(tip)
     }
 
-    private static func next(_ id: UInt32) -> UInt32 { id == UInt32.max ? 1 : id + 1 }
+    /// The next job id; ids stay below 2^31, the top bit marking custom jobs (``PoolSession/customJobBit``).
+    private static func next(_ id: UInt32) -> UInt32 { id >= 0x7fff_ffff ? 1 : id + 1 }
 }
