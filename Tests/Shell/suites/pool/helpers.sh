@@ -80,3 +80,19 @@ request = urllib.request.Request(
 print(json.loads(urllib.request.urlopen(request, timeout=10).read())["result"])
 PY
 }
+
+# start_scripted_repl: `sv2 repl` in the background reading commands from a FIFO (file descriptor 3), its output in
+# repl.out; sets REPL_PID. Then:
+#   send COMMAND...     writes one REPL command
+#   field NAME [N]      the N-th value (default the last) printed for field NAME so far
+#   wait_for PATTERN    waits (20 s) until repl.out has a line matching PATTERN
+start_scripted_repl() {
+    mkfifo repl.in
+    "$SV2" repl < repl.in > repl.out 2>&1 &
+    REPL_PID=$!
+    BACKGROUND_PIDS+=("$REPL_PID")
+    exec 3> repl.in
+}
+send() { echo "$*" >&3; }
+field() { grep -E "^  $1: " repl.out | sed -E "s/^  $1: ([^ ]*).*/\1/" | sed -n "${2:-\$}p"; }
+wait_for() { wait_for_log repl.out "$1" 20 "$REPL_PID"; }

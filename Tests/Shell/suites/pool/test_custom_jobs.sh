@@ -10,14 +10,7 @@ start_pool pool "$pool_port" --datadir "$TEST_TMP/data" --generation-rate 0 --jd
 public="${POOL_URL##*/}"
 rolled="$(python3 -c 'print("00" * 26)')"
 
-mkfifo repl.in
-"$SV2" repl < repl.in > repl.out 2>&1 &
-repl_pid=$!
-BACKGROUND_PIDS+=("$repl_pid")
-exec 3> repl.in
-send() { echo "$*" >&3; }
-field() { grep -E "^  $1: " repl.out | sed -E "s/^  $1: ([^ ]*).*/\1/" | sed -n "${2:-\$}p"; }
-wait_for() { wait_for_log repl.out "$1" 20 "$repl_pid"; }
+start_scripted_repl
 
 send "connect 127.0.0.1:$pool_port $public"
 send "send SetupConnection protocol=0 min_version=2 max_version=2 flags=2 endpoint_host=127.0.0.1 endpoint_port=$pool_port vendor=sv2 hardware_version=test firmware=0 device_id=jdc"
@@ -62,7 +55,7 @@ custom "$(token "$key" alice)" "$(outputs 51)" 7
 send "expect SetCustomMiningJob.Error 10"
 send "sleep 0.5"
 exec 3>&-
-wait "$repl_pid" || { cat repl.out >&2; fail "the scripted client failed"; }
+wait "$REPL_PID" || { cat repl.out >&2; fail "the scripted client failed"; }
 out="$(cat repl.out)"
 assert_contains "$out" 'received SubmitShares.Success'
 assert_contains "$out" 'error_code: "invalid-mining-job-token"'

@@ -10,15 +10,7 @@ key="${POOL_URL##*/}"
 max=ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff
 rolled=0000000000000000000000000000000000000000000000000000
 
-mkfifo repl.in
-"$SV2" repl < repl.in > repl.out 2>&1 &
-repl_pid=$!
-BACKGROUND_PIDS+=("$repl_pid")
-exec 3> repl.in
-send() { echo "$*" >&3; }
-# field NAME [N]: the N-th value (default the last) printed for NAME so far.
-field() { grep -E "^  $1: " repl.out | sed -E "s/^  $1: ([^ ]*).*/\1/" | sed -n "${2:-\$}p"; }
-wait_for() { wait_for_log repl.out "$1" 20 "$repl_pid"; }
+start_scripted_repl
 
 send "connect 127.0.0.1:$pool_port $key"
 send "send SetupConnection protocol=0 min_version=2 max_version=2 flags=0 endpoint_host=127.0.0.1 endpoint_port=$pool_port vendor=sv2 hardware_version=test firmware=0 device_id=shell"
@@ -63,7 +55,7 @@ share 1 5 "$job" "$nonce1"
 send "expect SubmitShares.Error 10"
 send "sleep 1"
 exec 3>&-
-wait "$repl_pid" || { cat repl.out >&2; fail "the scripted client failed"; }
+wait "$REPL_PID" || { cat repl.out >&2; fail "the scripted client failed"; }
 out="$(cat repl.out)"
 assert_contains "$out" 'error_code: "invalid-job-id"'
 assert_contains "$out" 'error_code: "duplicate-share"'
