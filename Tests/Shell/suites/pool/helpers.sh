@@ -86,6 +86,7 @@ PY
 #   send COMMAND...     writes one REPL command
 #   field NAME [N]      the N-th value (default the last) printed for field NAME so far
 #   wait_for PATTERN    waits (20 s) until repl.out has a line matching PATTERN
+# and finish_scripted_repl ends the script and fails the test if a command of it failed.
 start_scripted_repl() {
     mkfifo repl.in
     "$SV2" repl < repl.in > repl.out 2>&1 &
@@ -96,3 +97,7 @@ start_scripted_repl() {
 send() { echo "$*" >&3; }
 field() { grep -E "^  $1: " repl.out | sed -E "s/^  $1: ([^ ]*).*/\1/" | sed -n "${2:-\$}p"; }
 wait_for() { wait_for_log repl.out "$1" 20 "$REPL_PID"; }
+finish_scripted_repl() {
+    exec 3>&-
+    wait "$REPL_PID" || { cat repl.out >&2; fail "the scripted client failed"; }
+}

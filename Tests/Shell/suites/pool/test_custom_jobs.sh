@@ -54,8 +54,7 @@ send "expect SetCustomMiningJob.Error 10"
 custom "$(token "$key" alice)" "$(outputs 51)" 7
 send "expect SetCustomMiningJob.Error 10"
 send "sleep 0.5"
-exec 3>&-
-wait "$REPL_PID" || { cat repl.out >&2; fail "the scripted client failed"; }
+finish_scripted_repl
 out="$(cat repl.out)"
 assert_contains "$out" 'received SubmitShares.Success'
 assert_contains "$out" 'error_code: "invalid-mining-job-token"'

@@ -54,8 +54,7 @@ send "expect Mining.SetNewPrevHash 60"
 share 1 5 "$job" "$nonce1"
 send "expect SubmitShares.Error 10"
 send "sleep 1"
-exec 3>&-
-wait "$REPL_PID" || { cat repl.out >&2; fail "the scripted client failed"; }
+finish_scripted_repl
 out="$(cat repl.out)"
 assert_contains "$out" 'error_code: "invalid-job-id"'
 assert_contains "$out" 'error_code: "duplicate-share"'
