@@ -28,4 +28,25 @@ public enum Coinbase {
         let strippedSuffix = Array(suffix[..<witnessStart]) + Array(suffix[(suffix.count - 4)...])
         return (strippedPrefix, strippedSuffix)
     }
+
+    /// The bytes the extranonce takes between `prefix` and its suffix: the scriptSig length the prefix states less
+    /// the scriptSig bytes it already holds. The prefix may keep its BIP141 marker and flag; it must have one input.
+    /// Throws ``BitcoinError/truncated(what:offset:needed:available:)`` for a prefix that ends before the scriptSig
+    /// length, and ``BitcoinError/invalidLength(what:expected:actual:)`` for another input count or a prefix whose
+    /// scriptSig part is longer than the length it states.
+    public static func extranonceSize(prefix: [UInt8]) throws(BitcoinError) -> Int {
+        var offset = prefix.count >= 6 && prefix[4] == 0x00 && prefix[5] != 0x00 ? 6 : 4
+        let inputs = try CompactSize.decode(prefix, at: min(offset, prefix.count))
+        guard inputs.value == 1 else { throw .invalidLength(what: "coinbase input count", expected: "1", actual: Int(clamping: inputs.value)) }
+        offset += inputs.size + 36
+        guard offset < prefix.count else {
+            throw .truncated(what: "coinbase prefix (outpoint, scriptSig length)", offset: prefix.count, needed: offset + 1 - prefix.count, available: 0)
+        }
+        let length = try CompactSize.decode(prefix, at: offset)
+        let held = prefix.count - offset - length.size
+        guard UInt64(held) <= length.value else {
+            throw .invalidLength(what: "coinbase prefix scriptSig", expected: "at most \(length.value) bytes", actual: held)
+        }
+        return Int(length.value) - held
+    }
 }

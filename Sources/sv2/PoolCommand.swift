@@ -29,7 +29,9 @@ struct PoolCommand: AsyncParsableCommand {
             REQUIRES_WORK_SELECTION and SetCustomMiningJob on extended channels when the key authenticates the mining \
             job token (an allocation token for the channel's user, or a declared-job token for the pool's tip and the \
             job's merkle path), the job is on the pool's tip and its coinbase pays the reward script; shares on custom \
-            jobs are validated like any other, and blocks on them are the miner's to propagate. --monitoring-address serves SRI's monitoring JSON API (/api/v1/…, each miner connection \
+            jobs are validated like any other, and blocks on them are the miner's to propagate. --jd-listen-address runs \
+            the job declarator of `sv2 jn` in-process on the embedded node, with the pool's reward script and token key \
+            (one drawn for the run when --jd-token-key is not given). --monitoring-address serves SRI's monitoring JSON API (/api/v1/…, each miner connection \
             a client) and Prometheus metrics (/metrics). SIGINT or SIGTERM log the per-user statistics and exit 0.
             """,
         subcommands: [PoolStatsCommand.self]
@@ -63,6 +65,8 @@ struct PoolCommand: AsyncParsableCommand {
     var ledgerPendingLimit: Int?
     @Option(help: "Take custom jobs (SetCustomMiningJob) whose mining job tokens this key, shared with the job declarator, authenticates (32 bytes as hex; default off).")
     var jdTokenKey: String?
+    @Option(help: "Run the job declarator (sv2 jn) in-process on the embedded node at HOST:PORT, sharing the token key and reward script (default off).", transform: HostPort.argument)
+    var jdListenAddress: HostPort?
     @OptionGroup(title: "Node and templates")
     var node: EmbeddedNodeOptions
     @OptionGroup(title: "Monitoring")
@@ -78,7 +82,7 @@ struct PoolCommand: AsyncParsableCommand {
             SettingFlag("tp_address", tpAddress), SettingFlag("tp_authority_public_key", tpAuthorityPublicKey),
             SettingFlag("version_rolling", versionRolling), SettingFlag("shutdown_reconnect_address", shutdownReconnectAddress),
             SettingFlag("ledger", ledger), SettingFlag("server_id", serverId), SettingFlag("ledger_pending_limit", ledgerPendingLimit),
-            SettingFlag("jd_token_key", jdTokenKey),
+            SettingFlag("jd_token_key", jdTokenKey), SettingFlag("jd_listen_address", jdListenAddress),
         ] + identity.settings + node.settings + monitoring.settings + logging.settings
     }
 

@@ -9,7 +9,7 @@ struct SV2: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             DecodeCommand.self, EncodeCommand.self, PoolCommand.self, ProxyCommand.self, TranslateCommand.self, MineCommand.self, TemplateProviderCommand.self, ReplCommand.self,
-            KeygenCommand.self, BenchCommand.self, ProbeCommand.self,
+            KeygenCommand.self, BenchCommand.self, ProbeCommand.self, JobDeclaratorCommand.self,
         ]
     )
 

@@ -12,7 +12,7 @@ import Sv2Sessions
 /// node of `sv2 tp` in-process on a loopback port), the Template Distribution client, the share ledger when one is
 /// configured, and the mining server, as the services of one `ServiceGroup`. They start in that order and shut down
 /// in reverse: the mining server first (no new miners, the ledger's pending acknowledgements sent, Reconnect where
-/// configured, connections flushed and closed), then the ledger (what it holds committed), then the client, then the
+/// configured, connections flushed and closed) and the job declarator when there is one, then the ledger (what it holds committed), then the client, then the
 /// embedded node (its chain flushed).
 public struct PoolRole: Sendable {
     /// The embedded template provider, when there is no external one.
@@ -25,10 +25,12 @@ public struct PoolRole: Sendable {
     public let ledger: ShareLedger?
     /// The monitoring HTTP server, when `monitoring_address` is set.
     public let monitoring: MonitoringServer?
+    /// The in-process job declarator, when `jd_listen_address` is set.
+    public let declarator: JobDeclaratorService?
 
     /// The services in start order.
     public var services: [any Service] {
-        (embedded?.services ?? []) + [client] + (ledger.map { [$0] } ?? []) + [server] + (monitoring.map { [$0] } ?? [])
+        (embedded?.services ?? []) + [client] + (ledger.map { [$0] } ?? []) + [server] + (declarator.map { [$0] } ?? []) + (monitoring.map { [$0] } ?? [])
     }
 
     /// Builds the pool; throws a clear error when a part cannot be built. With an `observer`, every connection's
@@ -89,6 +91,20 @@ public struct PoolRole: Sendable {
         self.server = server
         monitoring = RoleMonitoring.server(address: settings.monitoringAddress, source: server, metrics: metrics, logger: logger)
         client.onEvent { [weak server] event in server?.handle(event) }
+        if let listen = settings.jobDeclaration, let node = embedded?.node, let key = settings.jobTokenKey {
+            var declaratorLogger = logger
+            declaratorLogger[metadataKey: "component"] = "jn"
+            declarator = JobDeclaratorService(
+                configuration: .init(
+                    listen: listen,
+                    transport: Sv2TransportConfiguration(
+                        security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: settings.certificateValidity)),
+                        clock: clock),
+                    session: .init(tokenKey: key, payoutScript: settings.rewardScript)),
+                node: EmbeddedDeclaratorNode(node: node), group: group, logger: declaratorLogger, clock: clock)
+        } else {
+            declarator = nil
+        }
         logger.info("authority_public_key = \"\(AuthorityKeyText.encode(authority.xOnlyPublicKey))\"")
         logger.info("block rewards to \(settings.rewardDescription)")
     }

@@ -13,7 +13,7 @@ public struct PoolSettings: Sendable {
         "listen_address", "authority_public_key", "authority_secret_key", "cert_validity_sec", "coinbase_reward_script",
         "pool_signature", "shares_per_minute", "tp_address", "tp_authority_public_key", "version_rolling", "shutdown_reconnect_address", "datadir",
         "rpc_listen", "rpc_user", "rpc_password", "generation_rate", "fee_delta", "template_interval",
-        "ledger", "server_id", "ledger_pending_limit", "jd_token_key",
+        "ledger", "server_id", "ledger_pending_limit", "jd_token_key", "jd_listen_address",
     ]).union(LogSettings.keys).union(RoleMonitoring.keys)
 
     /// Where miners connect (default 0.0.0.0:3333).
@@ -53,8 +53,10 @@ public struct PoolSettings: Sendable {
     /// Where the monitoring HTTP server listens (`monitoring_address`); nil: off.
     public var monitoringAddress: HostPort?
     /// The key shared with the job declarator that custom jobs' tokens are checked with (`jd_token_key`, 32 bytes as
-    /// hex); nil: no custom jobs.
+    /// hex); nil: no custom jobs. With `jd_listen_address` and no key, one is drawn for the run.
     public var jobTokenKey: [UInt8]?
+    /// Where the in-process job declarator listens (`jd_listen_address`); nil: none.
+    public var jobDeclaration: HostPort?
 
     /// Resolves every setting, with a clear error for the first bad one.
     public init(_ layers: ConfigurationLayers) throws(ConfigurationError) {
@@ -91,12 +93,13 @@ public struct PoolSettings: Sendable {
         serverID = UInt16(try layers.integer("server_id", in: 0...65535) ?? 0)
         ledgerPendingLimit = Int(try layers.integer("ledger_pending_limit", in: 1...100_000_000) ?? 1_000_000)
         monitoringAddress = try layers.hostPort("monitoring_address")
-        if let text = try layers.string("jd_token_key") {
-            guard let key = Hex.decode(text), key.count == 32 else { throw layers.error("jd_token_key", "expected 32 bytes as 64 hex digits") }
-            jobTokenKey = key
-        } else {
-            jobTokenKey = nil
+        jobDeclaration = try layers.hostPort("jd_listen_address")
+        if jobDeclaration != nil, templateProvider != nil {
+            throw layers.error("jd_listen_address", "runs on the embedded node; with tp_address run `sv2 jn --bitcoind` on the pool's node")
         }
+        var random = SystemRandom()
+        // In-process, the declarator and the pool share a key without it being configured.
+        jobTokenKey = try JobDeclaratorSettings.tokenKey(layers) ?? (jobDeclaration == nil ? nil : random.bytes(32))
     }
 
     /// The `ledger` setting, or its default in the datadir.

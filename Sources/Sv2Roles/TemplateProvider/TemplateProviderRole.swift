@@ -21,6 +21,8 @@ public struct TemplateProviderRole: Sendable {
     public let rpc: JSONRPCService?
     /// What keeps the embedded node on another node's chain (`follow`), when configured.
     public let follower: ChainFollower?
+    /// The embedded node, when there is one (not with bitcoind).
+    public let node: RegtestNode?
     /// The authority key clients check the certificates against (nil when serving plaintext).
     public let authorityPublicKey: XOnlyPublicKey?
 
@@ -43,6 +45,7 @@ public struct TemplateProviderRole: Sendable {
             logger.info("templates from bitcoind at \(bitcoind)")
             rpc = nil
             follower = nil
+            node = nil
         } else {
             // A follower takes its chain from the other node, bootstrap blocks included (its own would diverge), and
             // seeds its generator afresh so that its transactions are not the other node's.
@@ -53,6 +56,7 @@ public struct TemplateProviderRole: Sendable {
                 bootstrapBlocks: settings.follow == nil ? 110 : 0))
             logger.info("embedded regtest node in \(settings.datadir): tip \(node.tip.hash.displayHex) at height \(node.tip.height)")
             source = EmbeddedNodeSource(node: node, eventLoop: group.next(), clock: clock)
+            self.node = node
             rpc = settings.rpcListen.map { JSONRPCService(node: node, listen: $0, settings: settings, group: group, logger: logger) }
             follower = settings.follow.map { ChainFollower(node: node, source: $0, interval: settings.followInterval, group: group, logger: logger) }
         }

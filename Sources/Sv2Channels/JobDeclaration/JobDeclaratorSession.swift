@@ -1,0 +1,303 @@
+import Bitcoin
+import Sv2Binary
+import Sv2Crypto
+import Sv2Messages
+import Sv2Sessions
+
+/// The error codes of DeclareMiningJob.Error (spec 6.4.6 leaves them to implementations; the token codes are the
+/// pool's, ``MiningJobToken/Refusal/code``).
+public enum JobDeclarationErrorCode {
+    /// The coinbase does not parse, has no room for an extranonce, or does not pay the pool's payout output.
+    public static let invalidCoinbase: Sv2String = "invalid-coinbase"
+    /// The wtxid list names a transaction twice.
+    public static let invalidWtxidList: Sv2String = "invalid-wtxid-list"
+    /// A transaction of ProvideMissingTransactions.Success does not parse, or is not the one its wtxid names.
+    public static let invalidTransaction: Sv2String = "invalid-transaction"
+    /// The job is not built on the node's tip (its BIP34 height or previous block).
+    public static let staleChainTip: Sv2String = "stale-chain-tip"
+    /// The node refused the block the job makes (error_details carries its reason).
+    public static let invalidJob: Sv2String = "invalid-job"
+    /// The declarator could not ask its node.
+    public static let nodeUnavailable: Sv2String = "node-unavailable"
+    /// Too many declarations of this connection are being checked at once.
+    public static let tooManyPending: Sv2String = "too-many-pending-declarations"
+}
+
+/// The job declarator server's side of one Job Declaration connection (spec 6) as a ``ConnectionSession``.
+///
+/// SetupConnection for protocol 1 comes first (DECLARE_TX_DATA is accepted; DeclareMiningJob is served with or
+/// without it). AllocateMiningJobToken gets a ``MiningJobToken`` of kind allocation and the pool's payout output.
+/// DeclareMiningJob is checked in steps, each an effect the glue answers with ``answer(_:requestID:now:)``: the
+/// token and coinbase here, then the wtxids against the node's mempool (``Effect/lookUp(requestID:wtxids:)``),
+/// ProvideMissingTransactions for the unknown ones (positions 0-indexed without the coinbase, spec 6.4.7) and
+/// their wtxids checked, then the block the job makes against the node's tip (``Effect/check(requestID:job:)``).
+/// DeclareMiningJob.Success carries a declared-job token that commits to that tip, the merkle path and the outputs,
+/// which the pool checks on SetCustomMiningJob. PushSolution is assembled with the most recent declared job on its
+/// previous block whose target it meets (the spec's "most recently sent", then older ones) and submitted.
+public struct JobDeclaratorSession: ConnectionSession {
+    /// What the declarator's glue does beyond sending and logging.
+    public enum Effect: Sendable, Hashable {
+        /// Look these wtxids up in the node's mempool; answer with ``NodeAnswer/transactions(_:)``.
+        case lookUp(requestID: UInt32, wtxids: [U256])
+        /// Check the block this job makes on the node's tip (every rule but the proof of work); answer with
+        /// ``NodeAnswer/proposal(tip:rejection:)``.
+        case check(requestID: UInt32, job: DeclaredJob)
+        /// Submit this block to the node.
+        case submit(Block)
+    }
+
+    /// The node's answer to an effect.
+    public enum NodeAnswer: Sendable, Hashable {
+        /// The mempool's transaction for each wtxid looked up, nil where it has none.
+        case transactions([Transaction?])
+        /// The tip the job was checked on, and the node's reason when it refused the block (nil: valid).
+        case proposal(tip: U256, rejection: String?)
+        /// The node could not be asked.
+        case unavailable(String)
+    }
+
+    /// Settings shared by every connection.
+    public struct Configuration: Sendable {
+        /// The key tokens are made with, shared with the pool.
+        public var tokenKey: [UInt8]
+        /// The pool's payout output script (the first output of AllocateMiningJobToken.Success).
+        public var payoutScript: [UInt8]
+        /// Seconds a token stays valid (default 600; the pool takes them up to a day).
+        public var tokenLifetime: UInt32
+        /// Declarations checked at once on a connection (default 4).
+        public var maximumPending: Int
+
+        /// Settings with the defaults.
+        public init(tokenKey: [UInt8], payoutScript: [UInt8], tokenLifetime: UInt32 = 600, maximumPending: Int = 4) {
+            self.tokenKey = tokenKey
+            self.payoutScript = payoutScript
+            self.tokenLifetime = tokenLifetime
+            self.maximumPending = maximumPending
+        }
+    }
+
+    /// The session's actions.
+    public typealias Action = SessionAction<Sv2Message, Effect>
+
+    private enum State: Sendable {
+        case awaitingSetup
+        case setUp
+        case closed
+    }
+
+    /// A declaration being checked.
+    private struct Pending: Sendable {
+        var job: DeclaredJob
+        var wtxids: [U256]
+        var found: [Transaction?] = []
+        /// Positions asked for with ProvideMissingTransactions, while waiting for them.
+        var missing: [Int]?
+    }
+
+    /// Declared jobs kept for PushSolution.
+    private static let jobsKept = 8
+    /// The most output bytes a coinbase may carry (as the pool allows in SetCustomMiningJob).
+    private static let maximumOutputsSize = 4096
+
+    private let configuration: Configuration
+    private var random: any Sv2RandomSource & Sendable
+    private var state = State.awaitingSetup
+    private var pending = [UInt32: Pending]()
+    private var declared = [(tip: U256, job: DeclaredJob)]()
+    private var usedTokens = Set<[UInt8]>()
+
+    /// A session waiting for SetupConnection; token nonces are drawn from `random`.
+    public init(configuration: Configuration, random: any Sv2RandomSource & Sendable) {
+        self.configuration = configuration
+        self.random = random
+    }
+
+    /// True once SetupConnection succeeded and until the session closes.
+    public var isSetUp: Bool {
+        if case .setUp = state { return true }
+        return false
+    }
+
+    /// The pool's outputs as AllocateMiningJobToken.Success carries them: a CompactSize count, then the payout
+    /// output with 0 satoshis (spec 6.4.3).
+    public var poolOutputs: [UInt8] {
+        CompactSize.encode(1) + TransactionOutput(value: 0, scriptPubKey: configuration.payoutScript).serialized
+    }
+
+    /// Handles one message from the client.
+    public mutating func receive(_ message: Sv2Message, now: Timestamp) -> [Action] {
+        switch state {
+        case .closed:
+            return []
+        case .awaitingSetup:
+            let (accepted, actions): (_, [Action]) = SetupNegotiation.serve(
+                firstMessage: message, protocol: .jobDeclaration, supported: JobDeclarationSetupFlags.declareTransactionData.rawValue)
+            state = accepted == nil ? .closed : .setUp
+            return actions
+        case .setUp:
+            switch message {
+            case let .allocateMiningJobToken(request):
+                let token = makeToken(.allocation, commitment: MiningJobToken.userCommitment(request.userIdentifier), now: now)
+                return [.send(.allocateMiningJobTokenSuccess(AllocateMiningJobTokenSuccess(
+                    requestID: request.requestID, miningJobToken: token, coinbaseTxOutputs: poolOutputs)))]
+            case let .declareMiningJob(declaration):
+                return declare(declaration, now: now)
+            case let .provideMissingTransactionsSuccess(provided):
+                return receiveMissing(provided)
+            case let .pushSolution(solution):
+                return push(solution)
+            case .setupConnection:
+                return [.warning("a second SetupConnection: ignored")]
+            default:
+                return [.warning("\(message.name) is not a Job Declaration client message: ignored")]
+            }
+        }
+    }
+
+    /// The node's answer to the effect of declaration `requestID`.
+    public mutating func answer(_ answer: NodeAnswer, requestID: UInt32, now: Timestamp) -> [Action] {
+        guard var declaration = pending[requestID] else { return [] }
+        switch answer {
+        case let .unavailable(reason):
+            return refuse(requestID, JobDeclarationErrorCode.nodeUnavailable, "the node could not be asked: \(reason)")
+        case let .transactions(found):
+            guard found.count == declaration.wtxids.count else {
+                return refuse(requestID, JobDeclarationErrorCode.nodeUnavailable, "the node answered for \(found.count) of \(declaration.wtxids.count) transactions")
+            }
+            declaration.found = found
+            let missing = found.indices.filter { found[$0] == nil }
+            guard missing.isEmpty else {
+                declaration.missing = missing
+                pending[requestID] = declaration
+                return [
+                    .send(.provideMissingTransactions(ProvideMissingTransactions(requestID: requestID, unknownTxPositionList: missing.map { UInt16($0) }))),
+                    .debug("DeclareMiningJob \(requestID): \(missing.count) of \(found.count) transactions unknown, asked for them"),
+                ]
+            }
+            pending[requestID] = declaration
+            return check(requestID)
+        case let .proposal(tip, rejection):
+            pending[requestID] = nil
+            if let rejection {
+                let stale = ["bad-cb-height", "prev-blk-not-found", "inconclusive", "inconclusive-not-best-prevblk"].contains(rejection)
+                return refuseDeclared(
+                    requestID, stale ? JobDeclarationErrorCode.staleChainTip : JobDeclarationErrorCode.invalidJob,
+                    "the node refuses the job's block: \(rejection)")
+            }
+            let job = declaration.job
+            let commitment = MiningJobToken.declaredJobCommitment(previousBlockHash: tip, merklePath: job.merklePath, outputs: job.outputsField)
+            declared.append((tip, job))
+            if declared.count > Self.jobsKept { declared.removeFirst() }
+            return [
+                .send(.declareMiningJobSuccess(DeclareMiningJobSuccess(requestID: requestID, newMiningJobToken: makeToken(.declaredJob, commitment: commitment, now: now)))),
+                .info("DeclareMiningJob \(requestID) accepted", ["transactions": "\(job.transactions.count)", "tip": tip.displayHex]),
+            ]
+        }
+    }
+
+    // MARK: - Declarations
+
+    private mutating func makeToken(_ kind: MiningJobToken.Kind, commitment: [UInt8], now: Timestamp) -> [UInt8] {
+        let expiry = UInt32(clamping: UInt64(now.unixSeconds) + UInt64(configuration.tokenLifetime))
+        return MiningJobToken(kind: kind, expiry: expiry, nonce: random.bytes(8), commitment: commitment).encoded(key: configuration.tokenKey)
+    }
+
+    private mutating func declare(_ declaration: DeclareMiningJob, now: Timestamp) -> [Action] {
+        let id = declaration.requestID
+        guard pending[id] == nil else {
+            return [.warning("DeclareMiningJob \(id) while one with that request_id is being checked: ignored")]
+        }
+        guard pending.count < configuration.maximumPending else {
+            return refuse(id, JobDeclarationErrorCode.tooManyPending, "\(configuration.maximumPending) declarations are being checked already")
+        }
+        let token = MiningJobToken.decode(declaration.miningJobToken, key: configuration.tokenKey, now: now.unixSeconds)
+            .flatMap { token -> Result<MiningJobToken, MiningJobToken.Refusal> in
+                guard token.kind == .allocation else { return .failure(.mismatch) }
+                return usedTokens.contains(token.nonce) ? .failure(.reused) : .success(token)
+            }
+        let nonce: [UInt8]
+        switch token {
+        case let .failure(refusal): return refuse(id, refusal.code, refusal.description)
+        case let .success(valid): nonce = valid.nonce
+        }
+        let job: DeclaredJob
+        do {
+            job = try DeclaredJob(coinbasePrefix: declaration.coinbaseTxPrefix, coinbaseSuffix: declaration.coinbaseTxSuffix, version: declaration.version)
+        } catch {
+            return refuse(id, JobDeclarationErrorCode.invalidCoinbase, "the coinbase does not parse: \(error)")
+        }
+        guard job.paid(to: configuration.payoutScript) > 0 else {
+            return refuse(id, JobDeclarationErrorCode.invalidCoinbase, "the coinbase pays nothing to the pool's payout output")
+        }
+        guard job.outputsField.count <= Self.maximumOutputsSize else {
+            return refuse(id, JobDeclarationErrorCode.invalidCoinbase, "the coinbase outputs take more than \(Self.maximumOutputsSize) bytes")
+        }
+        guard Set(declaration.wtxidList).count == declaration.wtxidList.count else {
+            return refuse(id, JobDeclarationErrorCode.invalidWtxidList, "the wtxid list names a transaction twice")
+        }
+        usedTokens.insert(nonce)
+        if usedTokens.count > 4096 { usedTokens.removeAll() }
+        pending[id] = Pending(job: job, wtxids: declaration.wtxidList)
+        guard !declaration.wtxidList.isEmpty else { return check(id) }
+        return [.effect(.lookUp(requestID: id, wtxids: declaration.wtxidList))]
+    }
+
+    private mutating func receiveMissing(_ provided: ProvideMissingTransactionsSuccess) -> [Action] {
+        let id = provided.requestID
+        guard var declaration = pending[id], let missing = declaration.missing else {
+            return [.warning("ProvideMissingTransactions.Success \(id) answers no request: ignored")]
+        }
+        guard provided.transactionList.count == missing.count else {
+            return refuse(id, JobDeclarationErrorCode.invalidTransaction, "\(provided.transactionList.count) transactions for \(missing.count) positions")
+        }
+        for (position, bytes) in zip(missing, provided.transactionList) {
+            guard let transaction = try? Transaction(bytes: bytes) else {
+                return refuse(id, JobDeclarationErrorCode.invalidTransaction, "the transaction for position \(position) does not parse")
+            }
+            guard transaction.wtxid == declaration.wtxids[position] else {
+                return refuse(id, JobDeclarationErrorCode.invalidTransaction, "the transaction for position \(position) is not the one its wtxid names")
+            }
+            declaration.found[position] = transaction
+        }
+        declaration.missing = nil
+        pending[id] = declaration
+        return check(id)
+    }
+
+    /// Every transaction is known: the block the job makes goes to the node.
+    private mutating func check(_ id: UInt32) -> [Action] {
+        guard var declaration = pending[id] else { return [] }
+        declaration.job.transactions = declaration.found.compactMap { $0 }
+        pending[id] = declaration
+        return [.effect(.check(requestID: id, job: declaration.job))]
+    }
+
+    private mutating func refuse(_ id: UInt32, _ code: Sv2String, _ reason: String) -> [Action] {
+        pending[id] = nil
+        return refuseDeclared(id, code, reason)
+    }
+
+    private func refuseDeclared(_ id: UInt32, _ code: Sv2String, _ reason: String) -> [Action] {
+        [.send(.declareMiningJobError(DeclareMiningJobError(requestID: id, errorCode: code, errorDetails: Array(reason.utf8.prefix(65535))))),
+         .warning("DeclareMiningJob \(id) refused: \(reason)", ["code": code.description])]
+    }
+
+    // MARK: - Solutions
+
+    private func push(_ solution: PushSolution) -> [Action] {
+        var candidate: Block?
+        for (tip, job) in declared.reversed() where tip == solution.prevHash {
+            guard let block = try? job.block(
+                previousBlockHash: tip, version: solution.version, time: solution.ntime, bits: solution.nbits, nonce: solution.nonce,
+                extranonce: solution.extranonce),
+                let target = try? CompactTarget(bits: solution.nbits).target(), block.hash <= target
+            else { continue }
+            candidate = block
+            break
+        }
+        guard let candidate else {
+            return [.warning("PushSolution meets no declared job on its previous block: not submitted", ["prev_hash": solution.prevHash.displayHex])]
+        }
+        return [.effect(.submit(candidate)), .info("PushSolution: block \(candidate.hash.displayHex) to the node")]
+    }
+}

@@ -1,0 +1,173 @@
+import Bitcoin
+import Sv2Binary
+import Sv2Crypto
+import Sv2Messages
+import Sv2Sessions
+import Testing
+
+@testable import Sv2Channels
+
+/// The job declarator server's session: tokens, declarations checked step by step, missing transactions and
+/// PushSolution, with the node's answers played by the test.
+@Suite("job declarator session: tokens, declarations, missing transactions, solutions")
+struct JobDeclaratorSessionTests {
+    /// Counts up from 1, so tokens differ and are reproducible.
+    struct CountingRandom: Sv2RandomSource, Sendable {
+        var next: UInt8 = 0
+        mutating func bytes(_ count: Int) -> [UInt8] {
+            next &+= 1
+            return [UInt8](repeating: next, count: count)
+        }
+    }
+
+    static let key = [UInt8](repeating: 7, count: 32)
+    static let payout: [UInt8] = [0x00, 0x14] + [UInt8](repeating: 0xaa, count: 20)
+    static let now: Timestamp = 1_000_000
+    static let tip = U256(w0: 0x1111_1111_1111_1111, w1: 1, w2: 2, w3: 3)
+
+    /// A segwit coinbase paying `value` to `script` at height 200, split around 8 bytes of extranonce.
+    static func coinbase(script: [UInt8] = payout, value: UInt64 = 5_000_000_000) -> (prefix: [UInt8], suffix: [UInt8]) {
+        let scriptSig = BIP34.heightPush(200) + [UInt8](repeating: 0, count: 8)
+        let transaction = Transaction(
+            version: 2,
+            inputs: [TransactionInput(previousOutput: .null, scriptSig: scriptSig, witness: [[UInt8](repeating: 0, count: 32)])],
+            outputs: [TransactionOutput(value: value, scriptPubKey: script)], lockTime: 0)
+        let bytes = transaction.serialized()
+        // version, marker, flag, input count, outpoint, scriptSig length, height push | extranonce | the rest
+        let split = 4 + 2 + 1 + 36 + 1 + BIP34.heightPush(200).count
+        return (Array(bytes[..<split]), Array(bytes[(split + 8)...]))
+    }
+
+    static func transaction(_ tag: UInt8) -> Transaction {
+        Transaction(
+            version: 2,
+            inputs: [TransactionInput(previousOutput: OutPoint(txid: U256(UInt64(tag)), vout: 0), scriptSig: [], witness: [[0x51]])],
+            outputs: [TransactionOutput(value: 1000, scriptPubKey: [0x51])], lockTime: 0)
+    }
+
+    static func session() -> JobDeclaratorSession {
+        var session = JobDeclaratorSession(configuration: .init(tokenKey: key, payoutScript: payout), random: CountingRandom())
+        let setup = SetupNegotiation.request(.jobDeclaration, flags: 1, endpointHost: "127.0.0.1", endpointPort: 34264, firmware: "test")
+        _ = session.receive(.setupConnection(setup), now: now)
+        return session
+    }
+
+    static func allocate(_ session: inout JobDeclaratorSession) throws -> AllocateMiningJobTokenSuccess {
+        let actions = session.receive(.allocateMiningJobToken(AllocateMiningJobToken(userIdentifier: "alice", requestID: 1)), now: now)
+        guard case let .send(.allocateMiningJobTokenSuccess(success)) = actions.first else { throw TestFailure("no AllocateMiningJobToken.Success: \(actions)") }
+        return success
+    }
+
+    static func declaration(token: [UInt8], coinbase: (prefix: [UInt8], suffix: [UInt8]) = coinbase(), wtxids: [U256], id: UInt32 = 5) -> Sv2Message {
+        .declareMiningJob(DeclareMiningJob(
+            requestID: id, miningJobToken: token, version: 0x2000_0000, coinbaseTxPrefix: coinbase.prefix, coinbaseTxSuffix: coinbase.suffix,
+            wtxidList: wtxids, excessData: []))
+    }
+
+    static func errorCode(_ actions: [JobDeclaratorSession.Action]) -> Sv2String? {
+        for case let .send(.declareMiningJobError(error)) in actions { return error.errorCode }
+        return nil
+    }
+
+    struct TestFailure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    @Test("the coinbase's extranonce size comes from its scriptSig length, marker or not")
+    func extranonceSize() throws {
+        let (prefix, _) = Self.coinbase()
+        #expect(try Coinbase.extranonceSize(prefix: prefix) == 8)
+        let stripped = Array(prefix[..<4]) + Array(prefix[6...])
+        #expect(try Coinbase.extranonceSize(prefix: stripped) == 8)
+        #expect(throws: BitcoinError.self) { try Coinbase.extranonceSize(prefix: Array(prefix.prefix(20))) }
+    }
+
+    @Test("AllocateMiningJobToken: an allocation token for the user and the pool's payout output with 0 sat")
+    func allocation() throws {
+        var session = Self.session()
+        let success = try Self.allocate(&session)
+        let token = try MiningJobToken.decode(success.miningJobToken, key: Self.key, now: Self.now.unixSeconds).get()
+        #expect(token.kind == .allocation && token.commitment == MiningJobToken.userCommitment("alice"))
+        #expect(token.expiry == Self.now.unixSeconds + 600)
+        #expect(success.coinbaseTxOutputs == [1] + TransactionOutput(value: 0, scriptPubKey: Self.payout).serialized)
+    }
+
+    @Test("a declaration with an unknown transaction: ProvideMissingTransactions, checked wtxids, then a token committing to the job")
+    func declarationWithMissingTransaction() throws {
+        var session = Self.session()
+        let token = try Self.allocate(&session).miningJobToken
+        let (known, unknown) = (Self.transaction(1), Self.transaction(2))
+        var actions = session.receive(Self.declaration(token: token, wtxids: [known.wtxid, unknown.wtxid]), now: Self.now)
+        #expect(actions == [.effect(.lookUp(requestID: 5, wtxids: [known.wtxid, unknown.wtxid]))])
+        actions = session.answer(.transactions([known, nil]), requestID: 5, now: Self.now)
+        #expect(actions.first == .send(.provideMissingTransactions(ProvideMissingTransactions(requestID: 5, unknownTxPositionList: [1]))))
+        // The wrong transaction for the wtxid is refused; the session stays.
+        actions = session.receive(.provideMissingTransactionsSuccess(ProvideMissingTransactionsSuccess(requestID: 5, transactionList: [Self.transaction(3).serialized()])), now: Self.now)
+        #expect(Self.errorCode(actions) == JobDeclarationErrorCode.invalidTransaction)
+
+        let second = try Self.allocate(&session).miningJobToken
+        _ = session.receive(Self.declaration(token: second, wtxids: [known.wtxid, unknown.wtxid], id: 6), now: Self.now)
+        _ = session.answer(.transactions([known, nil]), requestID: 6, now: Self.now)
+        actions = session.receive(.provideMissingTransactionsSuccess(ProvideMissingTransactionsSuccess(requestID: 6, transactionList: [unknown.serialized()])), now: Self.now)
+        guard case let .effect(.check(6, job)) = actions.first else { throw TestFailure("no check: \(actions)") }
+        #expect(job.transactions == [known, unknown] && job.extranonceSize == 8)
+        actions = session.answer(.proposal(tip: Self.tip, rejection: nil), requestID: 6, now: Self.now)
+        guard case let .send(.declareMiningJobSuccess(success)) = actions.first else { throw TestFailure("no Success: \(actions)") }
+        let declared = try MiningJobToken.decode(success.newMiningJobToken, key: Self.key, now: Self.now.unixSeconds).get()
+        #expect(declared.kind == .declaredJob)
+        #expect(declared.commitment == MiningJobToken.declaredJobCommitment(
+            previousBlockHash: Self.tip, merklePath: Merkle.coinbasePath(transactionIDs: [known.txid, unknown.txid]),
+            outputs: [1] + TransactionOutput(value: 5_000_000_000, scriptPubKey: Self.payout).serialized))
+    }
+
+    @Test("refusals: forged, reused and declared-job tokens, a coinbase not paying the pool, duplicate wtxids, a stale or invalid block")
+    func refusals() throws {
+        var session = Self.session()
+        let forged = MiningJobToken(kind: .allocation, expiry: Self.now.unixSeconds + 60, nonce: [UInt8](repeating: 9, count: 8), commitment: MiningJobToken.userCommitment("alice"))
+            .encoded(key: [UInt8](repeating: 8, count: 32))
+        #expect(Self.errorCode(session.receive(Self.declaration(token: forged, wtxids: []), now: Self.now)) == "invalid-mining-job-token")
+        let expired = try Self.allocate(&session).miningJobToken
+        #expect(Self.errorCode(session.receive(Self.declaration(token: expired, wtxids: []), now: Self.now + .seconds(601))) == "stale-mining-job-token")
+        let token = try Self.allocate(&session).miningJobToken
+        #expect(Self.errorCode(session.receive(Self.declaration(token: token, coinbase: Self.coinbase(script: [0x51]), wtxids: []), now: Self.now))
+            == JobDeclarationErrorCode.invalidCoinbase)
+        let wtxid = Self.transaction(1).wtxid
+        #expect(Self.errorCode(session.receive(Self.declaration(token: token, wtxids: [wtxid, wtxid]), now: Self.now)) == JobDeclarationErrorCode.invalidWtxidList)
+        // Accepted up to the node's check, which refuses it as stale; the token is spent.
+        #expect(session.receive(Self.declaration(token: token, wtxids: []), now: Self.now).first.map { if case .effect(.check) = $0 { true } else { false } } == true)
+        #expect(Self.errorCode(session.answer(.proposal(tip: Self.tip, rejection: "bad-cb-height"), requestID: 5, now: Self.now)) == JobDeclarationErrorCode.staleChainTip)
+        #expect(Self.errorCode(session.receive(Self.declaration(token: token, wtxids: []), now: Self.now)) == "invalid-mining-job-token")
+        let another = try Self.allocate(&session).miningJobToken
+        _ = session.receive(Self.declaration(token: another, wtxids: []), now: Self.now)
+        let refused = session.answer(.proposal(tip: Self.tip, rejection: "bad-txns-inputs-missingorspent"), requestID: 5, now: Self.now)
+        #expect(Self.errorCode(refused) == JobDeclarationErrorCode.invalidJob)
+        guard case let .send(.declareMiningJobError(error)) = refused.first else { throw TestFailure("no error") }
+        #expect(String(decoding: error.errorDetails, as: UTF8.self).contains("bad-txns-inputs-missingorspent"))
+        #expect(session.isSetUp)
+    }
+
+    @Test("PushSolution is assembled with the declared job whose target it meets and submitted; others are not")
+    func pushSolution() throws {
+        var session = Self.session()
+        let token = try Self.allocate(&session).miningJobToken
+        let transaction = Self.transaction(1)
+        _ = session.receive(Self.declaration(token: token, wtxids: [transaction.wtxid]), now: Self.now)
+        _ = session.answer(.transactions([transaction]), requestID: 5, now: Self.now)
+        _ = session.answer(.proposal(tip: Self.tip, rejection: nil), requestID: 5, now: Self.now)
+        let job = try DeclaredJob(coinbasePrefix: Self.coinbase().prefix, coinbaseSuffix: Self.coinbase().suffix, version: 0x2000_0000, transactions: [transaction])
+        let extranonce: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]
+        let bits: UInt32 = 0x207f_ffff
+        var nonce: UInt32 = 0
+        let target = try CompactTarget(bits: bits).target()
+        while try job.block(previousBlockHash: Self.tip, version: 0x2000_0000, time: 1_000_000, bits: bits, nonce: nonce, extranonce: extranonce).hash > target { nonce += 1 }
+        let solution = PushSolution(extranonce: extranonce, prevHash: Self.tip, nonce: nonce, ntime: 1_000_000, nbits: bits, version: 0x2000_0000)
+        let actions = session.receive(.pushSolution(solution), now: Self.now)
+        guard case let .effect(.submit(block)) = actions.first else { throw TestFailure("not submitted: \(actions)") }
+        #expect(block.transactions.count == 2 && block.transactions[0].inputs[0].scriptSig.suffix(8) == extranonce[...])
+        #expect(block.header.merkleRoot == block.computedMerkleRoot)
+        var other = solution
+        other.prevHash = .zero
+        #expect(session.receive(.pushSolution(other), now: Self.now).allSatisfy { if case .effect = $0 { false } else { true } })
+    }
+}
