@@ -1,17 +1,16 @@
-/// A node following another one's chain (`sv2 tp --follow`), sans-IO: told both heights and whether the other node
-/// has the local tip at the local height, it says what to fetch next, and it checks that each fetched block is the
-/// one asked for and extends the local tip. It does not reorganise: a local chain the other does not contain is a
-/// divergence, reported once (following then waits for the other chain to contain the local tip again, which it
-/// does not do by itself: a fresh datadir is the way out).
+/// A node following another one's chain (`sv2 tp --follow`), sans-IO: told both heights and whether the two chains
+/// have the same block at the lower of them, it says what to fetch next. A local chain ahead of the other (blocks
+/// the other has not taken yet, as when two nodes follow each other) is waited on. It does not reorganise: chains
+/// with different blocks at the same height have diverged, reported once (following then waits for the chains to
+/// agree again, which they do not do by themselves: a fresh datadir is the way out).
 public struct ChainFollowing: Sendable {
     /// What to do next.
     public enum Step: Hashable, Sendable {
-        /// Nothing: the local chain is the other's, as long.
+        /// Nothing: the local chain is the other's, as long or longer.
         case upToDate
         /// Fetch the other node's block at this height.
         case fetch(height: UInt32)
-        /// The chains differ (reported when `isNew`): the local chain is longer, or its tip is not the other's block
-        /// at that height.
+        /// The chains differ (reported when `isNew`): they have different blocks at the same height.
         case diverged(isNew: Bool)
     }
 
@@ -21,10 +20,10 @@ public struct ChainFollowing: Sendable {
     /// A follower that has seen nothing yet.
     public init() {}
 
-    /// The next step with the local tip at `localHeight`, the other node at `remoteHeight`, and `sameTip` telling
-    /// whether the other node's block at `localHeight` is the local tip (false when the other chain is shorter).
-    public mutating func next(localHeight: UInt32, remoteHeight: UInt32, sameTip: Bool) -> Step {
-        guard remoteHeight >= localHeight, sameTip else {
+    /// The next step with the local tip at `localHeight`, the other node at `remoteHeight`, and `agree` telling
+    /// whether both chains have the same block at the lower of the two heights.
+    public mutating func next(localHeight: UInt32, remoteHeight: UInt32, agree: Bool) -> Step {
+        guard agree else {
             defer { isDiverged = true }
             return .diverged(isNew: !isDiverged)
         }

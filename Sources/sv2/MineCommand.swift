@@ -18,7 +18,7 @@ struct MineCommand: AsyncParsableCommand {
             pool's certificate against the authority public key in the URL, sends SetupConnection for the Mining \
             Protocol (REQUIRES_STANDARD_JOBS only with --require-standard-jobs) and opens --channels channels, \
             extended by default, with the hash rate measured at start (the kernel runs for 0.2 s) as \
-            nominal_hash_rate. Thread t hashes channel t modulo the channel count; the threads of a channel split \
+            nominal_hash_rate (or --hash-rate-limit, which caps the rate). Thread t hashes channel t modulo the channel count; the threads of a channel split \
             its search space by extranonce values on extended channels, else by version bits when the job allows \
             rolling them (BIP320 mask 0x1fffe000), else by nonce ranges, and roll nTime only as far as the seconds \
             since the job started allow. New jobs, prevhashes and targets reach the threads within a few \
@@ -87,6 +87,8 @@ struct MineCommand: AsyncParsableCommand {
     var pinThreads = true
     @Option(help: "Seconds between two hash rate lines.")
     var reportInterval: Double = 5
+    @Option(help: "Hashes per second at most, over all threads (default: no limit); announced as the nominal hash rate. For regtest tests: blocks then come at the pace of the limit.")
+    var hashRateLimit: Double?
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -106,6 +108,9 @@ struct MineCommand: AsyncParsableCommand {
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024") }
         guard channels >= 1, channels <= threadCount else {
             throw ValidationError("--channels must be between 1 and the number of threads (\(threadCount))")
+        }
+        if let hashRateLimit, !(0.01...1e15).contains(hashRateLimit) {
+            throw ValidationError("--hash-rate-limit must be between 0.01 and 1e15 hashes per second")
         }
         guard (0.1...86_400).contains(reportInterval) else {
             throw ValidationError("--report-interval must be between 0.1 and 86400 seconds")
@@ -158,13 +163,15 @@ struct MineCommand: AsyncParsableCommand {
             throw CommandFailure("the \(self.kernel) kernel does not run on this CPU")
         }
         let threads = threadCount
-        let perThread = kernel.measureHashRate(seconds: 0.2)
+        let limit = hashRateLimit.map { $0 / Double(threads) }
+        let perThread = min(kernel.measureHashRate(seconds: 0.2), limit ?? .infinity)
         let total = perThread * Double(threads)
         let measured = HashingEngine.format(hashRate: perThread)
         logger.info("\(threads) thread(s) on the \(kernel.implementationName) kernel: \(measured) per thread measured, nominal \(HashingEngine.format(hashRate: total))")
         let engine = HashingEngine.Configuration(
             threads: threads, lanes: channels, kernel: kernel,
-            chunkNonces: HashingEngine.Configuration.chunkNonces(forThreadHashRate: perThread), pinThreads: pinThreads)
+            chunkNonces: limit.map { UInt32(min(max($0 / 20, 1), 65536)) } ?? HashingEngine.Configuration.chunkNonces(forThreadHashRate: perThread),
+            pinThreads: pinThreads, threadHashRateLimit: limit)
         switch try pool() {
         case let .stratumV2(pool, authority):
             let session = MinerSessionConfiguration(

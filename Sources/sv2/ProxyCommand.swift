@@ -25,7 +25,15 @@ struct ProxyCommand: AsyncParsableCommand {
             that user, or --upstream-user when it gives none; mining.suggest_difficulty from the channel's hash rate), \
             channels of one user sharing it with their own extranonce2; mining.notify becomes each channel's \
             NewMiningJob, set_difficulty SetTarget, and the pool's answer to each mining.submit the device's \
-            SubmitShares.Success or .Error. Settings: --config, then \
+            SubmitShares.Success or .Error. With --jd-address HOST:PORT/<key> (the pool's job declarator, sv2 jn) the \
+            proxy is a job declarator client: it builds jobs from its own template provider (--tp-address, e.g. an \
+            sv2 tp following the pool's node), declares them (--jd-mode full-template, the default, with \
+            ProvideMissingTransactions answered; or coinbase-only) and sets them on an extended channel of the pool \
+            with SetCustomMiningJob; devices mine them as in aggregate mode, shares meeting the pool channel's target \
+            go to the pool, blocks to the template provider (SubmitSolution) and the declarator (PushSolution). While \
+            the pool or the declarator is away (after going down the --upstream list) it mines solo on its own \
+            templates, paying --coinbase-reward-script, and says so in its log; it returns to the pool when both are \
+            back. Settings: --config, then \
             SV2_PROXY_<KEY> environment variables, then these options (each overrides the one before). SIGINT or \
             SIGTERM exit 0.
             """
@@ -53,6 +61,18 @@ struct ProxyCommand: AsyncParsableCommand {
     var sharesPerMinute: Double?
     @Option(help: "Aggregate mode: extranonce bytes the devices share inside the upstream channel (8-32, default 16).")
     var downstreamExtranonceSize: Int?
+    @Option(help: "The pool's job declarator, HOST:PORT/<authority public key>: mine own templates as custom jobs (default off).")
+    var jdAddress: String?
+    @Option(help: "With --jd-address: full-template (default) or coinbase-only.")
+    var jdMode: String?
+    @Option(help: "With --jd-address: the miner's template provider HOST:PORT.", transform: HostPort.argument)
+    var tpAddress: HostPort?
+    @Option(help: "With --jd-address: the template provider's authority public key.")
+    var tpAuthorityPublicKey: String?
+    @Option(help: "With --jd-address: where solo blocks pay (an address or an addr()/raw() descriptor).")
+    var coinbaseRewardScript: String?
+    @Option(help: "With --jd-address: the hash rate announced on the pool's channel (default 1e12).")
+    var nominalHashrate: Double?
     @OptionGroup(title: "Monitoring")
     var monitoring: MonitoringOptions
     @OptionGroup(title: "Logging")
@@ -66,6 +86,9 @@ struct ProxyCommand: AsyncParsableCommand {
                 SettingFlag("user_identity", userIdentity), SettingFlag("channel_mode", channelMode),
                 SettingFlag("upstream_user", upstreamUser), SettingFlag("upstream_password", upstreamPassword),
                 SettingFlag("shares_per_minute", sharesPerMinute), SettingFlag("downstream_extranonce_size", downstreamExtranonceSize),
+                SettingFlag("jd_address", jdAddress), SettingFlag("jd_mode", jdMode), SettingFlag("tp_address", tpAddress),
+                SettingFlag("tp_authority_public_key", tpAuthorityPublicKey), SettingFlag("coinbase_reward_script", coinbaseRewardScript),
+                SettingFlag("nominal_hashrate", nominalHashrate),
             ] + identity.settings + monitoring.settings + logging.settings
         ) { layers throws(ConfigurationError) in try ProxySettings(layers) }
         let logger = settings.log.logger("proxy")
@@ -79,7 +102,8 @@ struct ProxyCommand: AsyncParsableCommand {
                     listen: settings.listen,
                     transport: Sv2TransportConfiguration(
                         security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: settings.certificateValidity))),
-                    upstreams: settings.upstreams, sv1Pools: settings.sv1Pools, mode: settings.mode, session: settings.session,
+                    upstreams: settings.upstreams, sv1Pools: settings.sv1Pools, mode: settings.mode,
+                    jobDeclaration: settings.jobDeclaration, session: settings.session,
                     authorityPublicKey: authority.xOnlyPublicKey),
                 group: group, logger: logger)
             return RoleMonitoring.services(proxy, address: settings.monitoringAddress, logger: logger)

@@ -69,13 +69,17 @@ struct EmbeddedNodeOptions: ParsableArguments {
     var feeDelta: UInt64?
     @Option(help: "Minimum seconds between two templates on the same tip (default 30).")
     var templateInterval: Double?
+    @Option(help: "Keep the embedded node on another node's chain: its JSON-RPC, http://USER:PASSWORD@HOST:PORT.")
+    var follow: String?
+    @Option(help: "Seconds between two looks at the followed node's chain (default 1).")
+    var followInterval: Double?
 
     /// The options given, by settings key.
     var settings: [SettingFlag] {
         [
             SettingFlag("datadir", datadir), SettingFlag("rpc_listen", rpcListen), SettingFlag("rpc_user", rpcUser),
             SettingFlag("rpc_password", rpcPassword), SettingFlag("generation_rate", generationRate), SettingFlag("fee_delta", feeDelta),
-            SettingFlag("template_interval", templateInterval),
+            SettingFlag("template_interval", templateInterval), SettingFlag("follow", follow), SettingFlag("follow_interval", followInterval),
         ]
     }
 }

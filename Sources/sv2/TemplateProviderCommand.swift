@@ -45,10 +45,6 @@ struct TemplateProviderCommand: AsyncParsableCommand {
     var rpcCookie: String?
     @Option(help: "Bitcoin Core's RPC, http://HOST:PORT, instead of the embedded node.")
     var bitcoind: String?
-    @Option(help: "Keep the embedded node on another node's chain: its JSON-RPC, http://USER:PASSWORD@HOST:PORT.")
-    var follow: String?
-    @Option(help: "Seconds between two looks at the followed node's chain (default 1).")
-    var followInterval: Double?
     @OptionGroup(title: "Node and templates")
     var node: EmbeddedNodeOptions
     @OptionGroup(title: "Monitoring")
@@ -61,7 +57,7 @@ struct TemplateProviderCommand: AsyncParsableCommand {
             role: "tp", config: config, keys: TemplateProviderSettings.keys,
             options: [
                 SettingFlag("listen_address", listenAddress), SettingFlag("rpc_cookie", rpcCookie), SettingFlag("bitcoind", bitcoind),
-                SettingFlag("plaintext", plaintext ? true : nil), SettingFlag("follow", follow), SettingFlag("follow_interval", followInterval),
+                SettingFlag("plaintext", plaintext ? true : nil),
             ] + identity.settings + node.settings + monitoring.settings + logging.settings
         ) { layers throws(ConfigurationError) in try TemplateProviderSettings(layers) }
         let logger = settings.log.logger("tp")

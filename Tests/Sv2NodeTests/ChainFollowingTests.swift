@@ -13,7 +13,8 @@ struct ChainFollowingTests {
         var following = ChainFollowing()
         func step() -> ChainFollowing.Step {
             let tip = follower.tip
-            return following.next(localHeight: tip.height, remoteHeight: leader.tip.height, sameTip: leader.blockHash(height: tip.height) == tip.hash)
+            let common = min(tip.height, leader.tip.height)
+            return following.next(localHeight: tip.height, remoteHeight: leader.tip.height, agree: leader.blockHash(height: common) == follower.blockHash(height: common))
         }
         while case let .fetch(height) = step() {
             let block = try #require(leader.blockHash(height: height).flatMap { leader.block(hash: $0) })
@@ -32,15 +33,16 @@ struct ChainFollowingTests {
         #expect((try? follower.submit(next).get()) == next.hash)
     }
 
-    @Test("a longer local chain or another tip at the same height is a divergence, reported once until the chains meet")
+    @Test("different blocks at one height are a divergence, reported once until the chains agree; a chain ahead is waited on")
     func diverges() {
         var following = ChainFollowing()
-        #expect(following.next(localHeight: 5, remoteHeight: 5, sameTip: false) == .diverged(isNew: true))
-        #expect(following.next(localHeight: 5, remoteHeight: 9, sameTip: false) == .diverged(isNew: false))
+        #expect(following.next(localHeight: 5, remoteHeight: 5, agree: false) == .diverged(isNew: true))
+        #expect(following.next(localHeight: 5, remoteHeight: 9, agree: false) == .diverged(isNew: false))
         #expect(following.isDiverged)
-        #expect(following.next(localHeight: 5, remoteHeight: 4, sameTip: false) == .diverged(isNew: false))
-        #expect(following.next(localHeight: 5, remoteHeight: 9, sameTip: true) == .fetch(height: 6))
+        #expect(following.next(localHeight: 5, remoteHeight: 4, agree: false) == .diverged(isNew: false))
+        #expect(following.next(localHeight: 5, remoteHeight: 9, agree: true) == .fetch(height: 6))
         #expect(!following.isDiverged)
-        #expect(following.next(localHeight: 6, remoteHeight: 4, sameTip: false) == .diverged(isNew: true))
+        #expect(following.next(localHeight: 6, remoteHeight: 4, agree: true) == .upToDate)
+        #expect(following.next(localHeight: 6, remoteHeight: 4, agree: false) == .diverged(isNew: true))
     }
 }

@@ -52,10 +52,27 @@ public final class PoolJob: Sendable, Hashable {
     public let versionRollingAllowed: Bool
 
     /// Builds the job of `template` paying `template.coinbaseTxValueRemaining` to `rewardScript`, tagged with
-    /// `poolTag` and `minerTag`, reserving `extranonceLength` bytes.
-    public init(
+    /// `poolTag` and `minerTag`, reserving `extranonceLength` bytes; a future job when `isFuture` says so (by default
+    /// when the template is).
+    public convenience init(
         id: UInt32, template: NewTemplate, rewardScript: [UInt8], poolTag: String, minerTag: String = "",
-        extranonceLength: Int
+        extranonceLength: Int, isFuture: Bool? = nil
+    ) throws(BuildError) {
+        let tag = Array("Sv2/\(poolTag)/\(minerTag)/".utf8)
+        guard tag.count <= 75, (0...75).contains(extranonceLength) else {
+            throw .scriptSigTooLong(template.coinbasePrefix.count + 1 + tag.count + 1 + max(0, extranonceLength))
+        }
+        try self.init(
+            id: id, template: template, scriptSig: template.coinbasePrefix + Script.pushData(tag) + [UInt8(extranonceLength)],
+            payouts: [TransactionOutput(value: template.coinbaseTxValueRemaining, scriptPubKey: rewardScript)], extranonceLength: extranonceLength,
+            isFuture: isFuture)
+    }
+
+    /// Builds the job of `template` with a coinbase whose scriptSig is `scriptSig` then the extranonce
+    /// (`extranonceLength` bytes) and whose outputs are `payouts` then the template's own; a future job when
+    /// `isFuture` says so (by default when the template is).
+    public init(
+        id: UInt32, template: NewTemplate, scriptSig: [UInt8], payouts: [TransactionOutput], extranonceLength: Int, isFuture: Bool? = nil
     ) throws(BuildError) {
         let outputs: [TransactionOutput]
         do {
@@ -63,12 +80,8 @@ public final class PoolJob: Sendable, Hashable {
         } catch {
             throw .malformedOutputs(error.description)
         }
-        let tag = Array("Sv2/\(poolTag)/\(minerTag)/".utf8)
-        let scriptSigLength = template.coinbasePrefix.count + 1 + tag.count + 1 + max(0, extranonceLength)
-        guard scriptSigLength <= 100, tag.count <= 75, (0...75).contains(extranonceLength) else { throw .scriptSigTooLong(scriptSigLength) }
-        var scriptSig = template.coinbasePrefix
-        scriptSig += Script.pushData(tag)
-        scriptSig.append(UInt8(extranonceLength))
+        let scriptSigLength = scriptSig.count + max(0, extranonceLength)
+        guard scriptSigLength <= 100, extranonceLength >= 0 else { throw .scriptSigTooLong(scriptSigLength) }
 
         var prefix = [UInt8]()
         prefix.appendLittleEndian(template.coinbaseTxVersion)
@@ -80,7 +93,7 @@ public final class PoolJob: Sendable, Hashable {
 
         var suffix = [UInt8]()
         suffix.appendLittleEndian(template.coinbaseTxInputSequence)
-        let allOutputs = [TransactionOutput(value: template.coinbaseTxValueRemaining, scriptPubKey: rewardScript)] + outputs
+        let allOutputs = payouts + outputs
         CompactSize.append(UInt64(allOutputs.count), to: &suffix)
         for output in allOutputs { suffix.append(contentsOf: output.serialized) }
         suffix.appendLittleEndian(template.coinbaseTxLocktime)
@@ -88,7 +101,7 @@ public final class PoolJob: Sendable, Hashable {
         self.id = id
         self.reward = template.coinbaseTxValueRemaining
         self.templateID = template.templateID
-        self.isFuture = template.futureTemplate
+        self.isFuture = isFuture ?? template.futureTemplate
         self.version = template.version
         self.coinbase = CoinbaseTemplate(prefix: prefix, extranonceSize: extranonceLength, suffix: suffix, merklePath: template.merklePath)
         self.commitsToWitnesses = outputs.contains { WitnessCommitment.commitment(inScript: $0.scriptPubKey) != nil }

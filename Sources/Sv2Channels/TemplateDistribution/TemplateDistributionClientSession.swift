@@ -11,6 +11,8 @@ public struct TemplateDistributionClientSession: ConnectionSession {
         case template(NewTemplate)
         /// A new tip, activating a future template.
         case prevHash(TemplateSetNewPrevHash)
+        /// The transactions of a template, as RequestTransactionData asked (nil: the provider has no longer got it).
+        case transactionData(templateID: UInt64, transactions: [[UInt8]]?)
     }
 
     /// The session's actions.
@@ -59,11 +61,22 @@ public struct TemplateDistributionClientSession: ConnectionSession {
             return [.effect(.template(template))]
         case let (.setUp, .templateSetNewPrevHash(prevHash)):
             return [.effect(.prevHash(prevHash))]
+        case let (.setUp, .requestTransactionDataSuccess(data)):
+            return [.effect(.transactionData(templateID: data.templateID, transactions: data.transactionList))]
+        case let (.setUp, .requestTransactionDataError(error)):
+            return [.effect(.transactionData(templateID: error.templateID, transactions: nil)),
+                    .warning("RequestTransactionData refused: \(error.errorCode)", ["template": "\(error.templateID)"])]
         case (.closed, _):
             return []
         default:
             return [.warning("the template provider sent \(message.name): ignored")]
         }
+    }
+
+    /// Asks for the transactions of template `id` (RequestTransactionData), once set up.
+    public mutating func requestTransactionData(templateID id: UInt64) -> [Action] {
+        guard isSetUp else { return [] }
+        return [.send(.requestTransactionData(RequestTransactionData(templateID: id)))]
     }
 
     /// Sends `solution` to the provider (nothing before the connection is set up).

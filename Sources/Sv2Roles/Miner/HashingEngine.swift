@@ -27,14 +27,21 @@ public final class HashingEngine: Sendable {
         /// Whether thread `t` is pinned to the `t % n`-th of the n CPUs the process may use (Linux); otherwise the OS
         /// places the threads.
         public var pinThreads: Bool
+        /// Hashes per second each thread does at most (nil: as fast as it can): a thread sleeps after each chunk for
+        /// the time its hashes take at this rate.
+        public var threadHashRateLimit: Double?
 
         /// A configuration; `chunkNonces` defaults to 2^16 (a few milliseconds on any kernel).
-        public init(threads: Int, lanes: Int = 1, kernel: HashingKernel = .auto, chunkNonces: UInt32 = 1 << 16, pinThreads: Bool = false) {
+        public init(
+            threads: Int, lanes: Int = 1, kernel: HashingKernel = .auto, chunkNonces: UInt32 = 1 << 16, pinThreads: Bool = false,
+            threadHashRateLimit: Double? = nil
+        ) {
             self.threads = threads
             self.lanes = lanes
             self.kernel = kernel
             self.chunkNonces = chunkNonces
             self.pinThreads = pinThreads
+            self.threadHashRateLimit = threadHashRateLimit
         }
 
         /// Nonces that take about 2 ms on one thread hashing `hashRate` per second (between 2^12 and 2^20).
@@ -128,6 +135,12 @@ public final class HashingEngine: Sendable {
         lanes[lane].generation.add(1, ordering: .releasing)
     }
 
+    /// Sleeps for the time `count` hashes take at the rate limit, if there is one.
+    private func throttle(_ count: UInt64) {
+        guard let limit = configuration.threadHashRateLimit, limit > 0 else { return }
+        usleep(UInt32(clamping: Int(Double(count) / limit * 1_000_000)))
+    }
+
     /// The loop of hashing thread `index`.
     private func hash(thread index: Int) {
         let laneIndex = index % lanes.count
@@ -156,9 +169,11 @@ public final class HashingEngine: Sendable {
             switch cursor?.scan(kernel: kernel, nonces: chunk, elapsedSeconds: elapsed) {
             case let .hashed(count):
                 hashCount.add(count, ordering: .relaxed)
+                throttle(count)
             case let .found(share, count):
                 hashCount.add(count, ordering: .relaxed)
                 onShare(laneIndex, share)
+                throttle(count)
             case .waiting, nil:
                 usleep(2_000)
             }

@@ -210,16 +210,19 @@ public final class PoolService: Service, Sendable {
 
     /// A template provider event: the board makes the job or activates the tip, and every session hears of it.
     public func handle(_ event: TemplateDistributionClientSession.Effect) {
-        let published = board.withLockedValue { board -> Result<(PoolWork, PoolWorkChange), PoolJobBoard.Ignored> in
+        let published = board.withLockedValue { board -> Result<(PoolWork, PoolWorkChange), PoolJobBoard.Ignored>? in
             let change: Result<PoolWorkChange, PoolJobBoard.Ignored>
             switch event {
             case let .template(template): change = Result { () throws(PoolJobBoard.Ignored) in try board.apply(template) }
             case let .prevHash(prevHash): change = Result { () throws(PoolJobBoard.Ignored) in try board.apply(prevHash) }
+            case .transactionData: return nil  // the pool does not ask for them
             }
             return change.map { (board.work, $0) }
         }
         let work: PoolWork, change: PoolWorkChange
         switch published {
+        case nil:
+            return
         case let .success(value):
             (work, change) = value
             lastTemplate.withLockedValue { $0 = clock.now() }

@@ -13,7 +13,7 @@ public struct PoolSettings: Sendable {
         "listen_address", "authority_public_key", "authority_secret_key", "cert_validity_sec", "coinbase_reward_script",
         "pool_signature", "shares_per_minute", "tp_address", "tp_authority_public_key", "version_rolling", "shutdown_reconnect_address", "datadir",
         "rpc_listen", "rpc_user", "rpc_password", "generation_rate", "fee_delta", "template_interval",
-        "ledger", "server_id", "ledger_pending_limit", "jd_token_key", "jd_listen_address",
+        "ledger", "server_id", "ledger_pending_limit", "jd_token_key", "jd_listen_address", "follow", "follow_interval",
     ]).union(LogSettings.keys).union(RoleMonitoring.keys)
 
     /// Where miners connect (default 0.0.0.0:3333).

@@ -42,7 +42,8 @@ public final class TemplateDistributionClient: Service, Sendable {
 
     /// A client of `provider` asking for room for `coinbaseOutputMaximumSize` bytes of coinbase outputs; templates
     /// go where ``onEvent(_:)`` says.
-    public init(provider: Provider, coinbaseOutputMaximumSize: UInt32, group: EventLoopGroup, logger: Logger) {
+    /// `firmware` names the client in SetupConnection.
+    public init(provider: Provider, coinbaseOutputMaximumSize: UInt32, firmware: String = "sv2 pool", group: EventLoopGroup, logger: Logger) {
         let events = self.events
         connector = ClientConnector(
             eventLoop: group.next(), failover: Failover(endpoints: [provider], initialDelay: .seconds(1), maximumDelay: .seconds(30)),
@@ -61,7 +62,7 @@ public final class TemplateDistributionClient: Service, Sendable {
                     let setup = SetupNegotiation.request(
                         .templateDistribution, endpointHost: handle.channel.remoteAddress?.ipAddress ?? provider.description,
                         endpointPort: handle.channel.remoteAddress?.port ?? 0, hardwareVersion: HostPlatform.hardwareVersion,
-                        firmware: "sv2 pool")
+                        firmware: firmware)
                     return Session(
                         setup: setup,
                         constraints: CoinbaseOutputConstraints(coinbaseOutputMaxAdditionalSize: coinbaseOutputMaximumSize, coinbaseOutputMaxAdditionalSigops: 0))
@@ -89,6 +90,12 @@ public final class TemplateDistributionClient: Service, Sendable {
         start()
         try? await gracefulShutdown()
         await stop()
+    }
+
+    /// Asks for the transactions of template `id`; they come to `onEvent` as
+    /// ``TemplateDistributionClientSession/Effect/transactionData(templateID:transactions:)``.
+    public func requestTransactionData(templateID id: UInt64) {
+        connector.update { session, _ in session.requestTransactionData(templateID: id) }
     }
 
     /// Sends a solution; `sent` is called (on the connection's loop) with false when no connection is set up (the

@@ -41,6 +41,39 @@ public final class ProxyService: Service, Sendable {
         }
     }
 
+    /// The proxy as a job declarator client (`jd_address`): its own templates, declared to the pool's declarator
+    /// and set on the pool as custom jobs; solo to `soloScript` while the pool or the declarator is away.
+    public struct JobDeclaration: Sendable {
+        /// The miner's template provider.
+        public var templateProvider: HostPort
+        /// Its authority key (nil: its certificate is not checked).
+        public var templateProviderKey: XOnlyPublicKey?
+        /// The pool's job declarator (its user identity is the one tokens are asked for).
+        public var declarator: UpstreamPool
+        /// Full-template or coinbase-only.
+        public var mode: JobDeclaratorClient.Mode
+        /// What solo blocks pay.
+        public var soloScript: [UInt8]
+        /// The hash rate announced on the pool's channel.
+        public var nominalHashRate: Float
+        /// Bytes of coinbase outputs asked of the template provider (the pool's outputs must fit).
+        public var coinbaseOutputMaximumSize: UInt32
+
+        /// Settings from their values.
+        public init(
+            templateProvider: HostPort, templateProviderKey: XOnlyPublicKey?, declarator: UpstreamPool, mode: JobDeclaratorClient.Mode,
+            soloScript: [UInt8], nominalHashRate: Float, coinbaseOutputMaximumSize: UInt32
+        ) {
+            self.templateProvider = templateProvider
+            self.templateProviderKey = templateProviderKey
+            self.declarator = declarator
+            self.mode = mode
+            self.soloScript = soloScript
+            self.nominalHashRate = nominalHashRate
+            self.coinbaseOutputMaximumSize = coinbaseOutputMaximumSize
+        }
+    }
+
     /// Settings of the service.
     public struct Configuration: Sendable {
         /// Where devices connect (port 0 picks one).
@@ -53,6 +86,8 @@ public final class ProxyService: Service, Sendable {
         public var sv1Pools: Sv1Pools?
         /// Group or aggregate.
         public var mode: Mode
+        /// As a job declarator client instead (when set, `mode` is not used).
+        public var jobDeclaration: JobDeclaration?
         /// Aggregate mode: the devices' channels (vardiff towards shares per minute, extranonce bytes per device).
         public var session: PoolSessionConfiguration
         /// Aggregate mode: how often vardiff looks at every device channel.
@@ -74,7 +109,7 @@ public final class ProxyService: Service, Sendable {
         /// return); 30 s to set up, 15 minutes of silence at most, 256 KiB held for a device that does not read.
         public init(
             listen: HostPort, transport: Sv2TransportConfiguration, upstreams: [UpstreamPool], sv1Pools: Sv1Pools? = nil, mode: Mode = .group,
-            session: PoolSessionConfiguration, vardiffInterval: Duration = .seconds(5), initialBackoff: Duration = .seconds(1),
+            jobDeclaration: JobDeclaration? = nil, session: PoolSessionConfiguration, vardiffInterval: Duration = .seconds(5), initialBackoff: Duration = .seconds(1),
             maximumBackoff: Duration = .seconds(5), setupTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(900),
             outboundLimit: Int = 256 << 10, authorityPublicKey: XOnlyPublicKey? = nil
         ) {
@@ -83,6 +118,7 @@ public final class ProxyService: Service, Sendable {
             self.upstreams = upstreams
             self.sv1Pools = sv1Pools
             self.mode = mode
+            self.jobDeclaration = jobDeclaration
             self.session = session
             self.vardiffInterval = vardiffInterval
             self.initialBackoff = initialBackoff
@@ -119,6 +155,10 @@ public final class ProxyService: Service, Sendable {
             relay = Sv1Relay(pools: pools, configuration: configuration, group: group, logger: logger, clock: clock)
             return
         }
+        if let declaration = configuration.jobDeclaration {
+            relay = JobDeclaratorClientRelay(configuration: configuration, declaration: declaration, group: group, logger: logger, clock: clock)
+            return
+        }
         switch configuration.mode {
         case .group: relay = GroupRelay(configuration: configuration, group: group, logger: logger, clock: clock)
         case .aggregate: relay = AggregateRelay(configuration: configuration, group: group, logger: logger, clock: clock)
@@ -148,7 +188,8 @@ public final class ProxyService: Service, Sendable {
     public func run() async throws {
         let address = try await start().hostPortDescription
         let url = configuration.authorityPublicKey.map { " (stratum2+tcp://\(address)/\(AuthorityKeyText.encode($0)))" } ?? ""
-        let mode = configuration.sv1Pools == nil ? "\(configuration.mode) mode" : "Stratum V1 pool upstream"
+        let mode = configuration.sv1Pools != nil ? "Stratum V1 pool upstream"
+            : configuration.jobDeclaration.map { "job declarator client (\($0.mode.rawValue))" } ?? "\(configuration.mode) mode"
         logger.info("devices on \(address)\(url), \(mode)")
         try? await gracefulShutdown()
         await stop()

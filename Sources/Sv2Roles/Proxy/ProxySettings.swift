@@ -10,6 +10,7 @@ public struct ProxySettings: Sendable {
     public static let keys = Set<String>([
         "listen_address", "authority_public_key", "authority_secret_key", "cert_validity_sec", "upstream", "upstreams",
         "user_identity", "channel_mode", "shares_per_minute", "downstream_extranonce_size", "upstream_user", "upstream_password",
+        "jd_address", "jd_mode", "tp_address", "tp_authority_public_key", "coinbase_reward_script", "nominal_hashrate",
     ]).union(LogSettings.keys).union(RoleMonitoring.keys)
 
     /// Where devices connect (default 0.0.0.0:34254).
@@ -27,6 +28,8 @@ public struct ProxySettings: Sendable {
     public var mode: ProxyService.Mode
     /// Aggregate mode: the devices' channels (shares per minute, default 6; extranonce bytes, default 16).
     public var session: PoolSessionConfiguration
+    /// As a job declarator client (`jd_address` with `tp_address` and `coinbase_reward_script`); nil otherwise.
+    public var jobDeclaration: ProxyService.JobDeclaration?
     /// Log level and format.
     public var log: LogSettings
     /// Where the monitoring HTTP server listens (`monitoring_address`); nil: off.
@@ -66,7 +69,37 @@ public struct ProxySettings: Sendable {
             throw layers.error("shares_per_minute", "\(sharesPerMinute) cannot drive vardiff")
         }
         self.session = session
+        jobDeclaration = try Self.jobDeclaration(layers, upstreams: upstreams)
         log = try layers.logSettings()
         monitoringAddress = try layers.hostPort("monitoring_address")
+    }
+
+    /// The job declarator client's settings, when `jd_address` is given: `tp_address` and `coinbase_reward_script` are
+    /// then required, and the pools must be Stratum V2 ones.
+    private static func jobDeclaration(_ layers: ConfigurationLayers, upstreams: [UpstreamPool]) throws(ConfigurationError) -> ProxyService.JobDeclaration? {
+        guard let text = try layers.string("jd_address") else { return nil }
+        let url: Sv2PoolURL
+        do {
+            url = try Sv2PoolURL(text.hasPrefix("stratum2+tcp://") ? text : "stratum2+tcp://" + text)
+        } catch {
+            throw layers.error("jd_address", error.description)
+        }
+        guard let key = url.authorityKey else { throw layers.error("jd_address", "\(text) has no authority public key (HOST:PORT/<key>)") }
+        guard let user = upstreams.first?.userIdentity else { throw layers.error("jd_address", "needs Stratum V2 pools (stratum2+tcp://) upstream") }
+        guard let templateProvider = try layers.hostPort("tp_address") else {
+            throw ConfigurationError(key: "tp_address", reason: "required with jd_address: the miner's own template provider")
+        }
+        guard let scriptText = try layers.string("coinbase_reward_script") else {
+            throw ConfigurationError(key: "coinbase_reward_script", reason: "required with jd_address: where solo blocks pay when the pool is away")
+        }
+        let modeText = try layers.string("jd_mode") ?? JobDeclaratorClient.Mode.fullTemplate.rawValue
+        guard let mode = JobDeclaratorClient.Mode(rawValue: modeText) else {
+            throw layers.error("jd_mode", "expected full-template or coinbase-only, got \"\(modeText)\"")
+        }
+        return ProxyService.JobDeclaration(
+            templateProvider: templateProvider, templateProviderKey: try layers.publicKey("tp_authority_public_key"),
+            declarator: UpstreamPool(host: url.host, port: url.port, authority: key, userIdentity: user), mode: mode,
+            soloScript: try PoolSettings.script(scriptText, layers: layers),
+            nominalHashRate: Float(try layers.number("nominal_hashrate", in: 0...1e21) ?? 1e12), coinbaseOutputMaximumSize: 512)
     }
 }

@@ -62,9 +62,9 @@ struct RPCURL {
 
 /// Keeps the embedded node on another node's chain (`--follow`): every `interval` it asks the other node's height
 /// and whether it has the local tip, and fetches, one by one, the blocks the local node lacks, submitting each
-/// (validated as any block). Its own transaction generator goes on, so the two mempools differ. Divergence (a local
-/// chain the other does not contain: blocks of its own, or a datadir with another chain) is logged once; the follower
-/// does not reorganise.
+/// (validated as any block). Its own transaction generator goes on, so the two mempools differ. Blocks of its own
+/// the other node has not taken yet are waited on (two nodes may follow each other). Divergence (different blocks
+/// at one height: both mined, or a datadir with another chain) is logged once; the follower does not reorganise.
 public final class ChainFollower: Service, Sendable {
     private let node: RegtestNode
     private let client: JSONRPCClient
@@ -112,13 +112,14 @@ public final class ChainFollower: Service, Sendable {
         while true {
             try Task.checkCancellation()
             let tip = node.tip
-            let sameTip = remoteHeight >= tip.height ? try await blockHash(at: tip.height) == tip.hash.displayHex : false
-            switch following.next(localHeight: tip.height, remoteHeight: remoteHeight, sameTip: sameTip) {
+            let common = min(tip.height, remoteHeight)
+            let agree = try await blockHash(at: common) == node.blockHash(height: common)?.displayHex
+            switch following.next(localHeight: tip.height, remoteHeight: remoteHeight, agree: agree) {
             case .upToDate:
                 return
             case let .diverged(isNew):
                 if isNew {
-                    logger.error("the chains diverged: the local tip \(tip.hash.displayHex) at height \(tip.height) is not on \(source)'s chain (height \(remoteHeight)); not following until it is (start from a fresh --datadir to follow again)")
+                    logger.error("the chains diverged: at height \(common) the local chain has another block than \(source)'s (local tip \(tip.hash.displayHex) at height \(tip.height), the other at height \(remoteHeight)); not following until they agree (start from a fresh --datadir to follow again)")
                 }
                 return
             case let .fetch(height):

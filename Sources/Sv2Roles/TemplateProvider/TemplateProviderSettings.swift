@@ -78,7 +78,7 @@ public struct TemplateProviderSettings: Sendable {
         feeDelta = UInt64(try layers.integer("fee_delta", in: 0...2_100_000_000_000_000) ?? 1000)
         templateInterval = try layers.seconds("template_interval", in: 0...86400) ?? .seconds(30)
         log = try layers.logSettings()
-        if !embedded, let text = try layers.string("follow") {
+        if let text = try layers.string("follow") {
             // The value is not echoed: it may hold a password.
             guard let source = FollowSource(text) else { throw layers.error("follow", "expected http://USER:PASSWORD@HOST:PORT") }
             guard bitcoind == nil else { throw layers.error("follow", "is for the embedded node, not with bitcoind") }
