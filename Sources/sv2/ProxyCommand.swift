@@ -30,8 +30,9 @@ struct ProxyCommand: AsyncParsableCommand {
             sv2 tp following the pool's node), declares them (--jd-mode full-template, the default, with \
             ProvideMissingTransactions answered; or coinbase-only) and sets them on an extended channel of the pool \
             with SetCustomMiningJob; devices mine them as in aggregate mode, shares meeting the pool channel's target \
-            go to the pool, blocks to the template provider (SubmitSolution) and the declarator (PushSolution). While \
-            the pool or the declarator is away (after going down the --upstream list) it mines solo on its own \
+            go to the pool, blocks to the template provider (SubmitSolution) and the declarator (PushSolution). Give one \
+            --jd-address per --upstream (in their order) or one for all; a declarator unreachable twice in a row moves \
+            the proxy to the next pool and its declarator. While the pool or the declarator is away it mines solo on its own \
             templates, paying --coinbase-reward-script, and says so in its log; it returns to the pool when both are \
             back. Settings: --config, then \
             SV2_PROXY_<KEY> environment variables, then these options (each overrides the one before). SIGINT or \
@@ -61,8 +62,8 @@ struct ProxyCommand: AsyncParsableCommand {
     var sharesPerMinute: Double?
     @Option(help: "Aggregate mode: extranonce bytes the devices share inside the upstream channel (8-32, default 16).")
     var downstreamExtranonceSize: Int?
-    @Option(help: "The pool's job declarator, HOST:PORT/<authority public key>: mine own templates as custom jobs (default off).")
-    var jdAddress: String?
+    @Option(help: "The pool's job declarator, HOST:PORT/<authority public key>: mine own templates as custom jobs (default off); one per --upstream in their order, or one for all.")
+    var jdAddress: [String] = []
     @Option(help: "With --jd-address: full-template (default) or coinbase-only.")
     var jdMode: String?
     @Option(help: "With --jd-address: the miner's template provider HOST:PORT.", transform: HostPort.argument)
@@ -86,7 +87,7 @@ struct ProxyCommand: AsyncParsableCommand {
                 SettingFlag("user_identity", userIdentity), SettingFlag("channel_mode", channelMode),
                 SettingFlag("upstream_user", upstreamUser), SettingFlag("upstream_password", upstreamPassword),
                 SettingFlag("shares_per_minute", sharesPerMinute), SettingFlag("downstream_extranonce_size", downstreamExtranonceSize),
-                SettingFlag("jd_address", jdAddress), SettingFlag("jd_mode", jdMode), SettingFlag("tp_address", tpAddress),
+                SettingFlag("jd_address", jdAddress.isEmpty ? nil : jdAddress), SettingFlag("jd_mode", jdMode), SettingFlag("tp_address", tpAddress),
                 SettingFlag("tp_authority_public_key", tpAuthorityPublicKey), SettingFlag("coinbase_reward_script", coinbaseRewardScript),
                 SettingFlag("nominal_hashrate", nominalHashrate),
             ] + identity.settings + monitoring.settings + logging.settings

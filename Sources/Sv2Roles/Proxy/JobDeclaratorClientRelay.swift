@@ -9,10 +9,12 @@ import Sv2Network
 import Sv2Sessions
 
 /// The glue of the proxy as a job declarator client (`--jd-address`): a ``JobDeclaratorClient`` fed by three links,
-/// each kept up by its own connector: the miner's template provider (``TemplateDistributionClient``), the pool's
-/// declarator (``JobDeclaratorClientSession``) and the pool, through its list (``CustomJobUpstreamSession``). The
-/// devices' ``PoolSession``s serve the client's snapshots as in aggregate mode; their shares that meet the pool
-/// channel's target go to the pool, their blocks to the template provider and the declarator.
+/// each kept up by its own connector: the miner's template provider (``TemplateDistributionClient``), the pool,
+/// through its list (``CustomJobUpstreamSession``), and the declarator of the pool connected to
+/// (``JobDeclaratorClientSession``): when a declarator cannot be reached twice in a row and there are other pools,
+/// the pool connection is closed so that the next pool and its declarator are tried. The devices' ``PoolSession``s
+/// serve the client's snapshots as in aggregate mode; their shares that meet the pool channel's target go to the
+/// pool, their blocks to the template provider and the declarator.
 final class JobDeclaratorClientRelay: DeviceRelay {
     private typealias PoolLink = ClientConnector<CustomJobUpstreamSession, Sv2MessageWire, UpstreamPool>
     private typealias DeclaratorLink = ClientConnector<JobDeclaratorClientSession, Sv2MessageWire, UpstreamPool>
@@ -23,6 +25,10 @@ final class JobDeclaratorClientRelay: DeviceRelay {
     private let declarator: DeclaratorLink
     /// Each device connection's number (its extranonce prefix, its client id in monitoring).
     private let numbers = ClientNumbers()
+    /// Connections to the declarator that failed in a row.
+    private let declaratorFailures = NIOLockedValueBox(0)
+    /// Declarator failures in a row after which the next pool is tried.
+    private static let declaratorFailureLimit = 2
     private let session: PoolSessionConfiguration
     private let logger: Logger
     let connections: ConnectionRegistry<PoolSession, Sv2TaggedInboundWire>
@@ -45,7 +51,8 @@ final class JobDeclaratorClientRelay: DeviceRelay {
             connect: UpstreamPool.connect,
             hooks: .init(
                 makeSession: { upstream, _ in
-                    CustomJobUpstreamSession(
+                    box.object?.follow(upstream, pools: configuration.upstreams, declarators: declaration.declarators)
+                    return CustomJobUpstreamSession(
                         setup: SetupNegotiation.request(
                             .mining, endpointHost: upstream.host, endpointPort: upstream.port, hardwareVersion: HostPlatform.hardwareVersion,
                             firmware: "sv2 proxy"),
@@ -66,7 +73,7 @@ final class JobDeclaratorClientRelay: DeviceRelay {
                 }))
         declarator = DeclaratorLink(
             eventLoop: group.next(),
-            failover: Failover(endpoints: [declaration.declarator], initialDelay: configuration.initialBackoff, maximumDelay: configuration.maximumBackoff),
+            failover: Failover(endpoints: [declaration.declarators[0]], initialDelay: configuration.initialBackoff, maximumDelay: configuration.maximumBackoff),
             wire: Sv2MessageWire(), readiness: .transportReady, configuration: links, connect: UpstreamPool.connect,
             hooks: .init(
                 makeSession: { endpoint, _ in
@@ -79,13 +86,18 @@ final class JobDeclaratorClientRelay: DeviceRelay {
                 },
                 effect: { effect, _ in
                     switch effect {
-                    case .ready: box.object?.run { $0.declarator(ready: true) }
+                    case .ready:
+                        box.object?.declaratorFailures.withLockedValue { $0 = 0 }
+                        box.object?.run { $0.declarator(ready: true) }
                     case let .token(token, outputs): box.object?.run { $0.token(token, outputs: outputs) }
                     case let .declared(request, token): box.object?.run { $0.declared(requestID: request, token: token) }
                     case let .refused(request, code): box.object?.run { $0.declarationRefused(requestID: request, code: code) }
                     }
                 },
-                ended: { _, session in if session?.isSetUp == true { box.object?.run { $0.declarator(ready: false) } } }))
+                ended: { endpoint, session in
+                    if session?.isSetUp == true { box.object?.run { $0.declarator(ready: false) } }
+                    box.object?.declaratorEnded(endpoint, wasReady: session?.isSetUp == true, pools: configuration.upstreams.count)
+                }))
         engine = ConnectionEngine(
             wire: Sv2TaggedInboundWire(), readiness: .transportReady, configuration: configuration.deviceConnections(logger: logger, clock: clock),
             hooks: ConnectionHooks(
@@ -115,6 +127,29 @@ final class JobDeclaratorClientRelay: DeviceRelay {
     func snapshot() async -> MonitoringSnapshot {
         let clients = await connections.monitoredClients(numbers: numbers)
         return MonitoringSnapshot(sv2Clients: clients, connections: MonitoringSnapshot.connections(ready: clients.count, total: connections.count))
+    }
+
+    /// The pool link connects to `upstream`: the declarator link goes to that pool's declarator.
+    private func follow(_ upstream: UpstreamPool, pools: [UpstreamPool], declarators: [UpstreamPool]) {
+        guard let index = pools.firstIndex(where: { $0.host == upstream.host && $0.port == upstream.port }) else { return }
+        let target = declarators[index]
+        let declarator = self.declarator
+        declarator.eventLoop.execute {
+            guard declarator.currentEndpoint.description != target.description else { return }
+            declarator.redirect(to: target)
+        }
+    }
+
+    /// The declarator link ended: after ``declaratorFailureLimit`` failures in a row, with other pools to try, the
+    /// pool link moves on (and the declarator link with it).
+    private func declaratorEnded(_ endpoint: UpstreamPool, wasReady: Bool, pools: Int) {
+        let failures = declaratorFailures.withLockedValue { count -> Int in
+            count = wasReady ? 0 : count + 1
+            return count
+        }
+        guard failures >= Self.declaratorFailureLimit, pools > 1 else { return }
+        declaratorFailures.withLockedValue { $0 = 0 }
+        pool.withCurrent { $0.close(reason: "its job declarator \(endpoint) cannot be reached: trying the next pool", level: .warning) }
     }
 
     /// A device's connection is ready: its session, with an extranonce prefix unique among live connections.

@@ -48,8 +48,9 @@ public final class ProxyService: Service, Sendable {
         public var templateProvider: HostPort
         /// Its authority key (nil: its certificate is not checked).
         public var templateProviderKey: XOnlyPublicKey?
-        /// The pool's job declarator (its user identity is the one tokens are asked for).
-        public var declarator: UpstreamPool
+        /// Each pool's job declarator, in the order of the pools (their user identities are the ones tokens are asked
+        /// for).
+        public var declarators: [UpstreamPool]
         /// Full-template or coinbase-only.
         public var mode: JobDeclaratorClient.Mode
         /// What solo blocks pay.
@@ -61,12 +62,12 @@ public final class ProxyService: Service, Sendable {
 
         /// Settings from their values.
         public init(
-            templateProvider: HostPort, templateProviderKey: XOnlyPublicKey?, declarator: UpstreamPool, mode: JobDeclaratorClient.Mode,
+            templateProvider: HostPort, templateProviderKey: XOnlyPublicKey?, declarators: [UpstreamPool], mode: JobDeclaratorClient.Mode,
             soloScript: [UInt8], nominalHashRate: Float, coinbaseOutputMaximumSize: UInt32
         ) {
             self.templateProvider = templateProvider
             self.templateProviderKey = templateProviderKey
-            self.declarator = declarator
+            self.declarators = declarators
             self.mode = mode
             self.soloScript = soloScript
             self.nominalHashRate = nominalHashRate

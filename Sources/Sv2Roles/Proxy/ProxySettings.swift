@@ -74,18 +74,26 @@ public struct ProxySettings: Sendable {
         monitoringAddress = try layers.hostPort("monitoring_address")
     }
 
-    /// The job declarator client's settings, when `jd_address` is given: `tp_address` and `coinbase_reward_script` are
-    /// then required, and the pools must be Stratum V2 ones.
+    /// The job declarator client's settings, when `jd_address` is given (one per pool in their order, or one for
+    /// all): `tp_address` and `coinbase_reward_script` are then required, and the pools must be Stratum V2 ones.
     private static func jobDeclaration(_ layers: ConfigurationLayers, upstreams: [UpstreamPool]) throws(ConfigurationError) -> ProxyService.JobDeclaration? {
-        guard let text = try layers.string("jd_address") else { return nil }
-        let url: Sv2PoolURL
-        do {
-            url = try Sv2PoolURL(text.hasPrefix("stratum2+tcp://") ? text : "stratum2+tcp://" + text)
-        } catch {
-            throw layers.error("jd_address", error.description)
+        guard let texts = try layers.strings("jd_address"), !texts.isEmpty else { return nil }
+        guard !upstreams.isEmpty else { throw layers.error("jd_address", "needs Stratum V2 pools (stratum2+tcp://) upstream") }
+        guard texts.count == 1 || texts.count == upstreams.count else {
+            throw layers.error("jd_address", "give one for every pool, in the order of the pools (\(upstreams.count)), or one for all")
         }
-        guard let key = url.authorityKey else { throw layers.error("jd_address", "\(text) has no authority public key (HOST:PORT/<key>)") }
-        guard let user = upstreams.first?.userIdentity else { throw layers.error("jd_address", "needs Stratum V2 pools (stratum2+tcp://) upstream") }
+        var declarators = [UpstreamPool]()
+        for (index, upstream) in upstreams.enumerated() {
+            let text = texts[texts.count == 1 ? 0 : index]
+            let url: Sv2PoolURL
+            do {
+                url = try Sv2PoolURL(text.hasPrefix("stratum2+tcp://") ? text : "stratum2+tcp://" + text)
+            } catch {
+                throw layers.error("jd_address", error.description)
+            }
+            guard let key = url.authorityKey else { throw layers.error("jd_address", "\(text) has no authority public key (HOST:PORT/<key>)") }
+            declarators.append(UpstreamPool(host: url.host, port: url.port, authority: key, userIdentity: upstream.userIdentity))
+        }
         guard let templateProvider = try layers.hostPort("tp_address") else {
             throw ConfigurationError(key: "tp_address", reason: "required with jd_address: the miner's own template provider")
         }
@@ -98,7 +106,7 @@ public struct ProxySettings: Sendable {
         }
         return ProxyService.JobDeclaration(
             templateProvider: templateProvider, templateProviderKey: try layers.publicKey("tp_authority_public_key"),
-            declarator: UpstreamPool(host: url.host, port: url.port, authority: key, userIdentity: user), mode: mode,
+            declarators: declarators, mode: mode,
             soloScript: try PoolSettings.script(scriptText, layers: layers),
             nominalHashRate: Float(try layers.number("nominal_hashrate", in: 0...1e21) ?? 1e12), coinbaseOutputMaximumSize: 512)
     }

@@ -41,18 +41,21 @@ same_tip() { # same_tip SECONDS: both nodes on one tip
 same_tip 60
 sleep 2  # both generators add transactions of their own
 
-# start_jdc NAME MODE: the proxy as job declarator client with two rate-limited devices (sets JDC_PID, DEVICE_PIDS).
+# start_jdc NAME MODE [ARGS...]: the proxy as job declarator client with two rate-limited devices (sets JDC_PID,
+# DEVICE_PIDS); ARGS are the pools and declarators, by default the pool and its declarator.
 start_jdc() {
-    local port
+    local port name="$1" mode="$2"
+    shift 2
+    (( $# > 0 )) || set -- --upstream "$POOL_URL" --jd-address "127.0.0.1:$jn_port/$key"
     port="$(free_port)"
-    start_server "$1" 'devices on 127\.0\.0\.1:[0-9]+' proxy --listen-address "127.0.0.1:$port" --upstream "$POOL_URL" \
-        --jd-address "127.0.0.1:$jn_port/$key" --jd-mode "$2" --tp-address "127.0.0.1:$tp_port" --tp-authority-public-key "$tp_key" \
+    start_server "$name" 'devices on 127\.0\.0\.1:[0-9]+' proxy --listen-address "127.0.0.1:$port" "$@" \
+        --jd-mode "$mode" --tp-address "127.0.0.1:$tp_port" --tp-authority-public-key "$tp_key" \
         --coinbase-reward-script "$REWARD_ADDRESS" --user-identity farm
     JDC_PID=$SERVER_PID
     DEVICE_PIDS=()
-    start_miner "$1-alice" --threads 1 --hash-rate-limit 1 --report-interval 1 --user alice "$SERVER_URL"
+    start_miner "$name-alice" --threads 1 --hash-rate-limit 1 --report-interval 1 --user alice "$SERVER_URL"
     DEVICE_PIDS+=("$MINER_PID")
-    start_miner "$1-bob" --threads 1 --hash-rate-limit 1 --standard --report-interval 1 --user bob "$SERVER_URL"
+    start_miner "$name-bob" --threads 1 --hash-rate-limit 1 --standard --report-interval 1 --user bob "$SERVER_URL"
     DEVICE_PIDS+=("$MINER_PID")
 }
 stop_jdc() {
@@ -72,8 +75,11 @@ wait_count() {
     fail "fewer than $3 lines '$2' in $1"
 }
 
-# Full-template mode.
-start_jdc full full-template
+# Full-template mode. The first pool in the list (the same pool, named localhost) has a declarator nobody answers at:
+# after two failures the proxy moves to the next pool and its declarator.
+start_jdc full full-template --upstream "stratum2+tcp://localhost:$pool_port/$key" --jd-address "127.0.0.1:$(free_port)/$key" \
+    --upstream "$POOL_URL" --jd-address "127.0.0.1:$jn_port/$key"
+wait_for_log full.log 'cannot be reached: trying the next pool' 30 "$JDC_PID"
 wait_count pool.log 'pushed block [0-9a-f]+ accepted by the node' 4 90 "$POOL_PID"
 wait_count full.log 'the declarator asked for [1-9][0-9]* transactions' 1 30 "$JDC_PID"
 assert_contains "$(cat full.log)" "mining for the pool"
