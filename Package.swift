@@ -132,7 +132,7 @@ let package = Package(
         .target(
             name: "Sv2Probe",
             dependencies: [
-                "Sv2Binary", "Sv2Crypto", "Sv2Messages", "Sv2Network", "Sv2Channels", "Sv2Sessions",
+                "Bitcoin", "Sv2Binary", "Sv2Crypto", "Sv2Messages", "Sv2Network", "Sv2Channels", "Sv2Sessions",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -109,20 +109,3 @@ enum TemplateDistributionChecks {
         return (first.templateID, tip)
     }
 }
-
-/// Checks of a job declarator (6).
-enum JobDeclarationChecks {
-    static let all: [ProbeCheck] = [
-        ProbeCheck("jd-allocate-token", "6.4.2, 6.4.3", [.jobDeclaration]) { opener in
-            let conversation = try await opener.conversation()
-            try await conversation.send(.allocateMiningJobToken(AllocateMiningJobToken(userIdentifier: Sv2String(opener.context.user), requestID: 41)))
-            let success = try await conversation.expect("AllocateMiningJobToken.Success") { message -> AllocateMiningJobTokenSuccess? in
-                if case let .allocateMiningJobTokenSuccess(success) = message { return success }
-                return nil
-            }
-            guard success.requestID == 41 else { return .fail(expected: "request_id 41 echoed", got: "request_id \(success.requestID)") }
-            guard !success.miningJobToken.isEmpty else { return .fail(expected: "a mining_job_token", got: "an empty one") }
-            return .pass("token of \(success.miningJobToken.count) bytes, \(success.coinbaseTxOutputs.count) bytes of coinbase outputs")
-        },
-    ]
-}

@@ -1,5 +1,5 @@
-# `sv2 probe` grades our own servers: `sv2 pool` (its embedded node), `sv2 proxy` in both channel modes in front of
-# it, and `sv2 tp` over Noise and in plaintext. Every check passes or is skipped (group-mode proxies do not group
+# `sv2 probe` grades our own servers: `sv2 pool` (its embedded node) and its in-process job declarator, `sv2 proxy` in
+# both channel modes in front of it, and `sv2 tp` over Noise and in plaintext. Every check passes or is skipped (group-mode proxies do not group
 # standard channels), the exit status is 0, the share checks really ran (a stale share needs a block, found by the
 # probe itself on regtest), --json parses, --only narrows, and an unknown check name is a usage error.
 source "$REPO_ROOT/Tests/Shell/suites/pool/helpers.sh"
@@ -18,10 +18,15 @@ probe_all() {
 }
 
 pool_port="$(free_port)"
-start_pool pool "$pool_port" --datadir "$TEST_TMP/pool" --generation-rate 5
+jn_port="$(free_port)"
+start_pool pool "$pool_port" --datadir "$TEST_TMP/pool" --generation-rate 5 --jd-listen-address "127.0.0.1:$jn_port"
 probe_all pool "$POOL_URL"
 for check in share-stale share-duplicate share-accounting share-low-difficulty open-standard-channel group-channel; do
     grep -Eq "^PASS  $check " pool.out || fail "$check did not pass against sv2 pool"
+done
+probe_all jn "stratum2+tcp://127.0.0.1:$jn_port/${POOL_URL##*/}" --protocol job-declaration
+for check in jd-allocate-token jd-declare-forged-token jd-provide-missing-transactions; do
+    grep -Eq "^PASS  $check " jn.out || fail "$check did not pass against the pool's job declarator"
 done
 
 for mode in group aggregate; do
