@@ -173,13 +173,13 @@ _sv2() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    decode|encode|pool|proxy|translate|mine|tp|repl|keygen|bench|probe|help)
+    decode|encode|pool|proxy|translate|mine|tp|repl|keygen|bench|probe|jn|help)
         # Offer subcommand argument completions
         "_sv2_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'decode encode pool proxy translate mine tp repl keygen bench probe help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'decode encode pool proxy translate mine tp repl keygen bench probe jn help' -- "${cur}"))
         ;;
     esac
 }
@@ -221,7 +221,7 @@ _sv2_pool() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --coinbase-reward-script --pool-signature --shares-per-minute --tp-address --tp-authority-public-key --version-rolling --shutdown-reconnect-address --ledger --server-id --ledger-pending-limit --jd-token-key --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --monitoring-address --log-level --log-format)
+    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --coinbase-reward-script --pool-signature --shares-per-minute --tp-address --tp-authority-public-key --version-rolling --shutdown-reconnect-address --ledger --server-id --ledger-pending-limit --jd-token-key --jd-listen-address --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --follow --follow-interval --monitoring-address --log-level --log-format)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -274,6 +274,9 @@ _sv2_pool() {
     '--jd-token-key')
         return
         ;;
+    '--jd-listen-address')
+        return
+        ;;
     '--datadir')
         return
         ;;
@@ -293,6 +296,12 @@ _sv2_pool() {
         return
         ;;
     '--template-interval')
+        return
+        ;;
+    '--follow')
+        return
+        ;;
+    '--follow-interval')
         return
         ;;
     '--monitoring-address')
@@ -348,8 +357,8 @@ _sv2_pool_stats() {
 _sv2_proxy() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
-    repeating_options=(--upstream)
-    non_repeating_options=(--config --listen-address --listen --authority-public-key --authority-secret-key --cert-validity-sec --user-identity --upstream-user --upstream-password --channel-mode --shares-per-minute --downstream-extranonce-size --monitoring-address --log-level --log-format)
+    repeating_options=(--upstream --jd-address)
+    non_repeating_options=(--config --listen-address --listen --authority-public-key --authority-secret-key --cert-validity-sec --user-identity --upstream-user --upstream-password --channel-mode --shares-per-minute --downstream-extranonce-size --jd-mode --tp-address --tp-authority-public-key --coinbase-reward-script --nominal-hashrate --monitoring-address --log-level --log-format)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -388,6 +397,24 @@ _sv2_proxy() {
         return
         ;;
     '--downstream-extranonce-size')
+        return
+        ;;
+    '--jd-address')
+        return
+        ;;
+    '--jd-mode')
+        return
+        ;;
+    '--tp-address')
+        return
+        ;;
+    '--tp-authority-public-key')
+        return
+        ;;
+    '--coinbase-reward-script')
+        return
+        ;;
+    '--nominal-hashrate')
         return
         ;;
     '--monitoring-address')
@@ -470,7 +497,7 @@ _sv2_mine() {
     repeating_flags=()
     non_repeating_flags=(--cpu --extended --standard --require-standard-jobs --pin-threads --no-pin-threads --version -h --help)
     repeating_options=()
-    non_repeating_options=(--threads --user --worker --channels --kernel --report-interval --log-level --log-format)
+    non_repeating_options=(--threads --user --worker --channels --kernel --report-interval --hash-rate-limit --log-level --log-format)
     __sv2_offer_flags_options 1
 
     # Offer option value completions
@@ -494,6 +521,9 @@ _sv2_mine() {
     '--report-interval')
         return
         ;;
+    '--hash-rate-limit')
+        return
+        ;;
     '--log-level')
         __sv2_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
         return
@@ -509,7 +539,7 @@ _sv2_tp() {
     repeating_flags=()
     non_repeating_flags=(--plaintext --version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --rpc-cookie --bitcoind --follow --follow-interval --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --monitoring-address --log-level --log-format)
+    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --rpc-cookie --bitcoind --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --follow --follow-interval --monitoring-address --log-level --log-format)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -535,12 +565,6 @@ _sv2_tp() {
     '--bitcoind')
         return
         ;;
-    '--follow')
-        return
-        ;;
-    '--follow-interval')
-        return
-        ;;
     '--datadir')
         return
         ;;
@@ -560,6 +584,12 @@ _sv2_tp() {
         return
         ;;
     '--template-interval')
+        return
+        ;;
+    '--follow')
+        return
+        ;;
+    '--follow-interval')
         return
         ;;
     '--monitoring-address')
@@ -839,7 +869,7 @@ _sv2_probe() {
     repeating_flags=()
     non_repeating_flags=(--plaintext --json --list --version -h --help)
     repeating_options=(--only)
-    non_repeating_options=(--serve --tp-address --tp-authority-public-key --coinbase-reward-script --shares-per-minute --reconnect-after --connections --authority-public-key --authority-secret-key --cert-validity-sec --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --log-level --log-format --protocol --timeout --hash-budget)
+    non_repeating_options=(--serve --tp-address --tp-authority-public-key --coinbase-reward-script --shares-per-minute --reconnect-after --connections --authority-public-key --authority-secret-key --cert-validity-sec --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --follow --follow-interval --log-level --log-format --protocol --timeout --hash-budget)
     __sv2_offer_flags_options 1
 
     # Offer option value completions
@@ -895,6 +925,12 @@ _sv2_probe() {
     '--template-interval')
         return
         ;;
+    '--follow')
+        return
+        ;;
+    '--follow-interval')
+        return
+        ;;
     '--log-level')
         __sv2_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
         return
@@ -914,6 +950,56 @@ _sv2_probe() {
         return
         ;;
     '--hash-budget')
+        return
+        ;;
+    esac
+}
+
+_sv2_jn() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--config --listen-address --authority-public-key --authority-secret-key --cert-validity-sec --coinbase-reward-script --jd-token-key --bitcoind --rpc-cookie --token-lifetime --log-level --log-format)
+    __sv2_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        return
+        ;;
+    '--listen-address')
+        return
+        ;;
+    '--authority-public-key')
+        return
+        ;;
+    '--authority-secret-key')
+        return
+        ;;
+    '--cert-validity-sec')
+        return
+        ;;
+    '--coinbase-reward-script')
+        return
+        ;;
+    '--jd-token-key')
+        return
+        ;;
+    '--bitcoind')
+        return
+        ;;
+    '--rpc-cookie')
+        return
+        ;;
+    '--token-lifetime')
+        return
+        ;;
+    '--log-level')
+        __sv2_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
+        return
+        ;;
+    '--log-format')
+        __sv2_add_completions -W 'text'$'\n''json'
         return
         ;;
     esac
