@@ -32,8 +32,8 @@ public enum Coinbase {
     /// The bytes the extranonce takes between `prefix` and its suffix: the scriptSig length the prefix states less
     /// the scriptSig bytes it already holds. The prefix may keep its BIP141 marker and flag; it must have one input.
     /// Throws ``BitcoinError/truncated(what:offset:needed:available:)`` for a prefix that ends before the scriptSig
-    /// length, and ``BitcoinError/invalidLength(what:expected:actual:)`` for another input count or a prefix whose
-    /// scriptSig part is longer than the length it states.
+    /// length, and ``BitcoinError/invalidLength(what:expected:actual:)`` for another input count, a scriptSig length
+    /// over the consensus limit of 100 bytes, or a prefix whose scriptSig part is longer than the length it states.
     public static func extranonceSize(prefix: [UInt8]) throws(BitcoinError) -> Int {
         var offset = prefix.count >= 6 && prefix[4] == 0x00 && prefix[5] != 0x00 ? 6 : 4
         let inputs = try CompactSize.decode(prefix, at: min(offset, prefix.count))
@@ -43,6 +43,9 @@ public enum Coinbase {
             throw .truncated(what: "coinbase prefix (outpoint, scriptSig length)", offset: prefix.count, needed: offset + 1 - prefix.count, available: 0)
         }
         let length = try CompactSize.decode(prefix, at: offset)
+        guard length.value <= 100 else {
+            throw .invalidLength(what: "coinbase scriptSig", expected: "at most 100 bytes", actual: Int(clamping: length.value))
+        }
         let held = prefix.count - offset - length.size
         guard UInt64(held) <= length.value else {
             throw .invalidLength(what: "coinbase prefix scriptSig", expected: "at most \(length.value) bytes", actual: held)

@@ -44,4 +44,23 @@ public struct TransactionOutput: Hashable, Sendable {
         try reader.finish("outputs")
         return outputs
     }
+
+    /// Parses a CompactSize count, then that many serialised outputs filling the rest of `bytes`: the framing of the
+    /// outputs in AllocateMiningJobToken.Success and SetCustomMiningJob (spec 6.4.3, 5.3.18).
+    public static func decodeCountedList(_ bytes: [UInt8]) throws(BitcoinError) -> [TransactionOutput] {
+        var reader = ByteReader(bytes)
+        let count = try reader.readCount("output count", minimumElementSize: 9)
+        var outputs = [TransactionOutput]()
+        outputs.reserveCapacity(count)
+        for _ in 0..<count { outputs.append(try TransactionOutput(reading: &reader)) }
+        try reader.finish("outputs")
+        return outputs
+    }
+
+    /// A CompactSize count, then each output: the framing ``decodeCountedList(_:)`` reads.
+    public static func encodeCountedList(_ outputs: [TransactionOutput]) -> [UInt8] {
+        var bytes = CompactSize.encode(UInt64(outputs.count))
+        for output in outputs { output.append(to: &bytes) }
+        return bytes
+    }
 }

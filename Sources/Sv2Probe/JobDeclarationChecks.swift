@@ -102,8 +102,8 @@ enum JobDeclarationChecks {
 
     /// The outputs of AllocateMiningJobToken.Success (a CompactSize count, then outputs), nil when they do not parse.
     static func outputs(_ bytes: [UInt8]) -> [TransactionOutput]? {
-        guard let count = try? CompactSize.decode(bytes), count.value >= 1 else { return nil }
-        return try? TransactionOutput.decodeList(Array(bytes.dropFirst(count.size)), count: Int(count.value))
+        guard let outputs = try? TransactionOutput.decodeCountedList(bytes), !outputs.isEmpty else { return nil }
+        return outputs
     }
 
     /// A declaration of a segwit coinbase (height 1, 8 bytes of extranonce) paying 50 BTC to the pool payout output.
@@ -114,8 +114,7 @@ enum JobDeclarationChecks {
         outputs[0].value = 5_000_000_000
         var prefix: [UInt8] = [2, 0, 0, 0, 0x00, 0x01, 1] + [UInt8](repeating: 0, count: 32) + [0xff, 0xff, 0xff, 0xff]
         prefix += [1 + 8] + BIP34.heightPush(1)
-        var suffix: [UInt8] = [0xff, 0xff, 0xff, 0xff] + CompactSize.encode(UInt64(outputs.count))
-        for output in outputs { suffix += output.serialized }
+        var suffix: [UInt8] = [0xff, 0xff, 0xff, 0xff] + TransactionOutput.encodeCountedList(outputs)
         suffix += [0x01, 0x20] + [UInt8](repeating: 0, count: 32) + [0, 0, 0, 0]
         return DeclareMiningJob(
             requestID: requestID, miningJobToken: token, version: 0x2000_0000, coinbaseTxPrefix: prefix, coinbaseTxSuffix: suffix,

@@ -148,6 +148,42 @@ struct JobDeclaratorClientTests {
         #expect(!other.customJobRefused(requestID: again.requestID, code: "invalid-coinbase").contains { if case .retry = $0 { true } else { false } })
     }
 
+    @Test("an expired token is no fallback; three custom jobs refused in a row drop the pool; unasked tokens are capped")
+    func tokensAndPoolRefusals() throws {
+        var client = Self.client()
+        _ = Self.pooled(&client)
+        let declared = client.templateProvider(.transactionData(templateID: 1, transactions: [Self.transaction.serialized()]))
+        guard case let .declare(declaration, _)? = declared.first(where: { if case .declare = $0 { true } else { false } }) else { throw JobDeclarationTestFailure("not declared") }
+        #expect(!client.declarationRefused(requestID: declaration.requestID, code: "stale-mining-job-token").contains { if case .dropDeclarator = $0 { true } else { false } })
+
+        var other = Self.client(.coinbaseOnly)
+        _ = Self.pooled(&other)
+        var dropped = false
+        for templateID in UInt64(2)...4 {
+            _ = other.token([UInt8(templateID)], outputs: [])
+            let commands = other.templateProvider(.template(Self.template(templateID, future: false)))
+            for case let .setCustomJob(custom) in commands {
+                dropped = other.customJobRefused(requestID: custom.requestID, code: "invalid-coinbase").contains { if case .dropPool = $0 { true } else { false } }
+            }
+        }
+        #expect(dropped)
+        for index in 0..<100 { _ = other.token([UInt8(index)], outputs: []) }
+        let set = other.templateProvider(.template(Self.template(9, future: false))).filter { if case .setCustomJob = $0 { true } else { false } }
+        #expect(set.count == 1)
+    }
+
+    @Test("a new extranonce prefix on the pool channel makes new jobs with it")
+    func newPrefix() throws {
+        var client = Self.client()
+        _ = Self.pooled(&client)
+        var moved = Self.channel
+        moved.extranoncePrefix = [9, 9, 9, 9]
+        let commands = client.poolChannel(moved)
+        #expect(commands.contains { if case let .publish(_, changes) = $0 { changes.contains { if case .tip = $0 { true } else { false } } } else { false } })
+        let job = try #require(client.work.latest)
+        #expect(job.coinbase.prefix.suffix(8) == [9, 9, 9, 9, 0, 0, 0, 0][...])
+    }
+
     @Test("the pool connection ends: the current template is mined solo again")
     func fallback() {
         var client = Self.client()
@@ -195,6 +231,11 @@ struct JobDeclarationLinkTests {
         #expect(a.channelID == 4 && b.sequenceNumber == a.sequenceNumber + 1)
         // The pool's own jobs are not the client's.
         #expect(session.receive(.newExtendedMiningJob(NewExtendedMiningJob()), now: 0).isEmpty)
+        // A new prefix keeps the full extranonce's size.
+        var moved = harder
+        moved.extranoncePrefix = [7, 7, 7]
+        moved.extranonceSize = 19
+        #expect(session.receive(.setExtranoncePrefix(SetExtranoncePrefix(channelID: 4, extranoncePrefix: [7, 7, 7])), now: 0) == [.effect(.channel(moved))])
     }
 
     @Test("a pool channel with fewer extranonce bytes than the devices need closes the link")
@@ -220,6 +261,8 @@ struct JobDeclarationLinkTests {
             == .send(.provideMissingTransactionsSuccess(ProvideMissingTransactionsSuccess(requestID: 7, transactionList: [[3], [1]]))))
         #expect(session.receive(.provideMissingTransactions(ProvideMissingTransactions(requestID: 7, unknownTxPositionList: [3])), now: 0)
             .allSatisfy { if case .send = $0 { false } else { true } })
+        #expect(session.receive(.provideMissingTransactions(ProvideMissingTransactions(requestID: 7, unknownTxPositionList: [1, 1])), now: 0)
+            .allSatisfy { if case .send = $0 { false } else { true } }, "a position asked twice is not answered")
         #expect(session.receive(.declareMiningJobError(DeclareMiningJobError(requestID: 7, errorCode: "stale-chain-tip", errorDetails: [])), now: 0)
             == [.effect(.refused(requestID: 7, code: "stale-chain-tip"))])
     }

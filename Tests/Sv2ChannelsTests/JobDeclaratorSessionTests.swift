@@ -112,7 +112,7 @@ struct JobDeclaratorSessionTests {
         actions = session.receive(.provideMissingTransactionsSuccess(ProvideMissingTransactionsSuccess(requestID: 6, transactionList: [unknown.serialized()])), now: Self.now)
         guard case let .effect(.check(6, job)) = actions.first else { throw TestFailure("no check: \(actions)") }
         #expect(job.transactions == [known, unknown] && job.extranonceSize == 8)
-        actions = session.answer(.proposal(tip: Self.tip, rejection: nil), requestID: 6, now: Self.now)
+        actions = session.answer(.proposal(tip: Self.tip, bits: 0x207f_ffff, rejection: nil), requestID: 6, now: Self.now)
         guard case let .send(.declareMiningJobSuccess(success)) = actions.first else { throw TestFailure("no Success: \(actions)") }
         let declared = try MiningJobToken.decode(success.newMiningJobToken, key: Self.key, now: Self.now.unixSeconds).get()
         #expect(declared.kind == .declaredJob)
@@ -136,11 +136,11 @@ struct JobDeclaratorSessionTests {
         #expect(Self.errorCode(session.receive(Self.declaration(token: token, wtxids: [wtxid, wtxid]), now: Self.now)) == JobDeclarationErrorCode.invalidWtxidList)
         // Accepted up to the node's check, which refuses it as stale; the token is spent.
         #expect(session.receive(Self.declaration(token: token, wtxids: []), now: Self.now).first.map { if case .effect(.check) = $0 { true } else { false } } == true)
-        #expect(Self.errorCode(session.answer(.proposal(tip: Self.tip, rejection: "bad-cb-height"), requestID: 5, now: Self.now)) == JobDeclarationErrorCode.staleChainTip)
+        #expect(Self.errorCode(session.answer(.proposal(tip: Self.tip, bits: 0x207f_ffff, rejection: "bad-cb-height"), requestID: 5, now: Self.now)) == JobDeclarationErrorCode.staleChainTip)
         #expect(Self.errorCode(session.receive(Self.declaration(token: token, wtxids: []), now: Self.now)) == "invalid-mining-job-token")
         let another = try Self.allocate(&session).miningJobToken
         _ = session.receive(Self.declaration(token: another, wtxids: []), now: Self.now)
-        let refused = session.answer(.proposal(tip: Self.tip, rejection: "bad-txns-inputs-missingorspent"), requestID: 5, now: Self.now)
+        let refused = session.answer(.proposal(tip: Self.tip, bits: 0x207f_ffff, rejection: "bad-txns-inputs-missingorspent"), requestID: 5, now: Self.now)
         #expect(Self.errorCode(refused) == JobDeclarationErrorCode.invalidJob)
         guard case let .send(.declareMiningJobError(error)) = refused.first else { throw TestFailure("no error") }
         #expect(String(decoding: error.errorDetails, as: UTF8.self).contains("bad-txns-inputs-missingorspent"))
@@ -154,7 +154,7 @@ struct JobDeclaratorSessionTests {
         let transaction = Self.transaction(1)
         _ = session.receive(Self.declaration(token: token, wtxids: [transaction.wtxid]), now: Self.now)
         _ = session.answer(.transactions([transaction]), requestID: 5, now: Self.now)
-        _ = session.answer(.proposal(tip: Self.tip, rejection: nil), requestID: 5, now: Self.now)
+        _ = session.answer(.proposal(tip: Self.tip, bits: 0x207f_ffff, rejection: nil), requestID: 5, now: Self.now)
         let job = try DeclaredJob(coinbasePrefix: Self.coinbase().prefix, coinbaseSuffix: Self.coinbase().suffix, version: 0x2000_0000, transactions: [transaction])
         let extranonce: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]
         let bits: UInt32 = 0x207f_ffff
@@ -169,5 +169,39 @@ struct JobDeclaratorSessionTests {
         var other = solution
         other.prevHash = .zero
         #expect(session.receive(.pushSolution(other), now: Self.now).allSatisfy { if case .effect = $0 { false } else { true } })
+        // One block per tip: the same solution again is not submitted twice.
+        #expect(session.receive(.pushSolution(solution), now: Self.now).allSatisfy { if case .effect = $0 { false } else { true } })
+    }
+
+    @Test("a PushSolution under other nBits than the job was checked with is not submitted")
+    func pushSolutionBits() throws {
+        var session = Self.session()
+        let token = try Self.allocate(&session).miningJobToken
+        _ = session.receive(Self.declaration(token: token, wtxids: []), now: Self.now)
+        _ = session.answer(.proposal(tip: Self.tip, bits: 0x1d00_ffff, rejection: nil), requestID: 5, now: Self.now)
+        // Under the easy regtest bits nearly every nonce "meets the target": the job's own bits are what count.
+        let solution = PushSolution(extranonce: [UInt8](repeating: 0, count: 8), prevHash: Self.tip, nonce: 0, ntime: 1_000_000, nbits: 0x207f_ffff, version: 0x2000_0000)
+        #expect(session.receive(.pushSolution(solution), now: Self.now).allSatisfy { if case .effect = $0 { false } else { true } })
+    }
+
+    @Test("AllocateMiningJobToken is rate-limited: a burst, then a few a second")
+    func allocationRate() {
+        var session = JobDeclaratorSession(
+            configuration: .init(tokenKey: Self.key, payoutScript: Self.payout, tokenBurst: 3, tokensPerSecond: 1), random: CountingRandom())
+        _ = session.receive(.setupConnection(SetupNegotiation.request(.jobDeclaration, endpointHost: "h", endpointPort: 1, firmware: "t")), now: Self.now)
+        func answered(at now: Timestamp) -> Bool {
+            session.receive(.allocateMiningJobToken(AllocateMiningJobToken(userIdentifier: "alice", requestID: 1)), now: now)
+                .contains { if case .send(.allocateMiningJobTokenSuccess) = $0 { true } else { false } }
+        }
+        #expect(answered(at: Self.now) && answered(at: Self.now) && answered(at: Self.now))
+        #expect(!answered(at: Self.now))
+        #expect(answered(at: Self.now + .seconds(1)))
+        #expect(!answered(at: Self.now + .seconds(1)))
+    }
+
+    @Test("a scriptSig length beyond 100 bytes is refused, however large")
+    func hugeScriptSigLength() {
+        let prefix: [UInt8] = [2, 0, 0, 0, 1] + [UInt8](repeating: 0, count: 32) + [0xff, 0xff, 0xff, 0xff] + [0xff] + [UInt8](repeating: 0xff, count: 8)
+        #expect(throws: BitcoinError.self) { try Coinbase.extranonceSize(prefix: prefix) }
     }
 }

@@ -20,7 +20,7 @@ public struct CustomJobUpstreamSession: ConnectionSession {
 
     /// What the pool said, for the job declarator client.
     public enum Effect: Sendable, Hashable {
-        /// The channel is open (or its target changed): custom jobs may be set.
+        /// The channel is open (or its target or extranonce prefix changed): custom jobs may be set.
         case channel(Channel)
         /// SetCustomMiningJob.Success: the pool's id of the job set with `requestID`.
         case jobSet(requestID: UInt32, jobID: UInt32)
@@ -109,9 +109,9 @@ public struct CustomJobUpstreamSession: ConnectionSession {
             state = .closed
             return [.close("the pool refused SetupConnection: \(error.errorCode) (it must take REQUIRES_WORK_SELECTION)")]
         case let (.awaitingChannel, .openExtendedMiningChannelSuccess(success)):
-            guard Int(success.extranonceSize) >= extranonceSize else {
+            guard Int(success.extranonceSize) >= extranonceSize, success.extranoncePrefix.count + Int(success.extranonceSize) <= 32 else {
                 state = .closed
-                return [.close("the pool's channel leaves \(success.extranonceSize) extranonce bytes; the devices need \(extranonceSize)")]
+                return [.close("the pool's channel leaves \(success.extranonceSize) extranonce bytes after a \(success.extranoncePrefix.count)-byte prefix; the devices need \(extranonceSize), and the whole is at most 32")]
             }
             let channel = Channel(
                 id: success.channelID, target: success.target, extranoncePrefix: success.extranoncePrefix, extranonceSize: Int(success.extranonceSize))
@@ -124,6 +124,17 @@ public struct CustomJobUpstreamSession: ConnectionSession {
             channel.target = target.maximumTarget
             state = .open(channel)
             return [.effect(.channel(channel))]
+        case (.open(var channel), let .setExtranoncePrefix(prefix)) where prefix.channelID == channel.id:
+            // The full extranonce keeps its size; the client's part is what the new prefix leaves.
+            let size = channel.extranoncePrefix.count + channel.extranonceSize - prefix.extranoncePrefix.count
+            guard size >= extranonceSize else {
+                state = .closed
+                return [.close("SetExtranoncePrefix leaves \(size) extranonce bytes; the devices need \(extranonceSize)")]
+            }
+            channel.extranoncePrefix = prefix.extranoncePrefix
+            channel.extranonceSize = size
+            state = .open(channel)
+            return [.effect(.channel(channel))]
         case let (.open, .setCustomMiningJobSuccess(success)):
             return [.effect(.jobSet(requestID: success.requestID, jobID: success.jobID))]
         case let (.open, .setCustomMiningJobError(error)):
@@ -134,7 +145,7 @@ public struct CustomJobUpstreamSession: ConnectionSession {
         case let (.open, .submitSharesError(error)):
             rejected &+= 1
             return [.warning("the pool refused a share: \(error.errorCode)", ["sequence": "\(error.sequenceNumber)"])]
-        case (.open, .newExtendedMiningJob), (.open, .newMiningJob), (.open, .setNewPrevHash), (.open, .setExtranoncePrefix):
+        case (.open, .newExtendedMiningJob), (.open, .newMiningJob), (.open, .setNewPrevHash):
             return []  // the pool's own work: the client mines its own templates
         default:
             return [.debug("\(message.name) from the pool: ignored")]

@@ -38,11 +38,7 @@ public struct DeclaredJob: Hashable, Sendable {
     public var merklePath: [U256] { Merkle.coinbasePath(transactionIDs: transactions.map(\.txid)) }
 
     /// The coinbase outputs as SetCustomMiningJob carries them: a CompactSize count, then each output.
-    public var outputsField: [UInt8] {
-        var bytes = CompactSize.encode(UInt64(coinbase.outputs.count))
-        for output in coinbase.outputs { bytes += output.serialized }
-        return bytes
-    }
+    public var outputsField: [UInt8] { TransactionOutput.encodeCountedList(coinbase.outputs) }
 
     /// What the coinbase pays to `script`, in satoshis.
     public func paid(to script: [UInt8]) -> UInt64 {

@@ -63,8 +63,11 @@ public struct JobDeclaratorClient: Sendable {
         case submitSolution(SubmitSolution)
         /// Send a block to the declarator.
         case pushSolution(PushSolution)
-        /// The declarator refused a job: drop it (the client mines solo until it is back).
+        /// Close the declarator connection for this reason (it refused a job, or sent outputs that do not parse): the
+        /// client mines solo until it is back, and repeated drops move it to the next pool.
         case dropDeclarator(String)
+        /// Close the pool connection for this reason (it refuses the client's jobs): the next pool is tried.
+        case dropPool(String)
         /// Call ``retryRefused()`` after this long.
         case retry(after: Duration)
         /// Log this line.
@@ -74,6 +77,7 @@ public struct JobDeclaratorClient: Sendable {
     /// A job the devices mine.
     private struct Job: Sendable {
         var template: NewTemplate
+        var built: PoolJob
         var pooled: Bool
         /// The pool's id once it acknowledged the job.
         var customJobID: UInt32?
@@ -88,6 +92,8 @@ public struct JobDeclaratorClient: Sendable {
 
     /// Future templates kept for their SetNewPrevHash; templates whose transactions are kept.
     static let templatesKept = 16
+    /// Jobs kept on one tip.
+    static let jobsKept = 32
 
     private let configuration: Configuration
     private var channel: CustomJobUpstreamSession.Channel?
@@ -103,8 +109,16 @@ public struct JobDeclaratorClient: Sendable {
     private var jobs = [UInt32: Job]()
     /// Jobs waiting for a token or their transactions, oldest first.
     private var waiting = [UInt32]()
-    private var requests = [UInt32: UInt32]()
+    /// Jobs by the request id of their DeclareMiningJob, and of their SetCustomMiningJob.
+    private var declarations = [UInt32: UInt32]()
+    private var customRequests = [UInt32: UInt32]()
     private var nextRequestID: UInt32 = 1
+    /// SetCustomMiningJob refusals in a row (other than for a tip the pool has not reached).
+    private var poolRefusals = 0
+    /// Refusals in a row after which the pool is dropped for the next one.
+    static let poolRefusalLimit = 3
+    /// Tokens kept in hand at most (more are dropped).
+    static let tokensKept = 8
     private var nextJobID: UInt32 = 1
     private var lastBlockParent: U256?
     /// Declarations of jobs on `staleTip` refused as stale.
@@ -197,16 +211,22 @@ public struct JobDeclaratorClient: Sendable {
 
     // MARK: - Pool and declarator
 
-    /// The pool's channel opened or changed target (nil: the pool connection ended).
+    /// The pool's channel opened, or changed target or extranonce prefix (nil: the pool connection ended).
     public mutating func poolChannel(_ next: CustomJobUpstreamSession.Channel?) -> [Command] {
         let wasPooled = isPooled
-        let sameChannel = next.map { new in channel.map { $0.id == new.id && $0.extranoncePrefix == new.extranoncePrefix } ?? false } ?? false
+        let previous = channel
         channel = next
-        if sameChannel, isPooled == wasPooled {
+        if let next, let previous, next.id == previous.id, next.extranoncePrefix == previous.extranoncePrefix, isPooled == wasPooled {
             work = PoolWork(
                 tip: work.tip, jobs: work.jobs, latest: work.latest, staleJobIDs: work.staleJobIDs, generation: work.generation + 1,
-                upstreamTarget: next?.target)
+                upstreamTarget: isPooled ? next.target : nil)
             return [.publish(work, [.upstreamTarget])]
+        }
+        if next == nil { poolRefusals = 0 }
+        guard isPooled != wasPooled else {
+            // Still pooled on another channel or prefix: the current template is mined anew for it.
+            guard isPooled, let latest else { return [] }
+            return [.log(SessionLog(.info, "the pool channel's extranonce prefix changed: new jobs"))] + newJob(latest, newTip: true)
         }
         return modeChanged(from: wasPooled, reason: next == nil ? "the pool connection ended" : "a channel is open on the pool")
     }
@@ -222,15 +242,14 @@ public struct JobDeclaratorClient: Sendable {
         return commands + modeChanged(from: wasPooled, reason: ready ? "the job declarator is connected" : "the job declarator connection ended")
     }
 
-    /// AllocateMiningJobToken.Success: a token, and the pool's outputs (the first one's answer sets them).
+    /// AllocateMiningJobToken.Success: a token, and the pool's outputs (the first one's answer sets them); at most
+    /// ``tokensKept`` tokens are kept.
     public mutating func token(_ token: [UInt8], outputs: [UInt8]) -> [Command] {
         tokensAsked = max(0, tokensAsked - 1)
-        tokens.append(token)
+        if tokens.count < Self.tokensKept { tokens.append(token) }
         guard poolOutputs == nil else { return advanceWaiting() }
         let wasPooled = isPooled
-        guard let count = try? CompactSize.decode(outputs), let list = try? TransactionOutput.decodeList(Array(outputs.dropFirst(count.size)), count: Int(count.value)),
-              !list.isEmpty
-        else {
+        guard let list = try? TransactionOutput.decodeCountedList(outputs), !list.isEmpty else {
             return [.dropDeclarator("the declarator's coinbase outputs do not parse")]
         }
         poolOutputs = list
@@ -239,22 +258,26 @@ public struct JobDeclaratorClient: Sendable {
 
     /// DeclareMiningJob.Success: the job goes to the pool with the declared-job token.
     public mutating func declared(requestID: UInt32, token: [UInt8]) -> [Command] {
-        guard let id = requests.removeValue(forKey: requestID), var job = jobs[id], job.pooled, var custom = job.custom else { return [] }
+        guard let id = declarations.removeValue(forKey: requestID), var job = jobs[id], job.pooled, var custom = job.custom else { return [] }
         job.declared = true
         custom.miningJobToken = token
-        custom.requestID = requestID
+        custom.requestID = newRequestID()
         job.sent = custom
         jobs[id] = job
-        requests[requestID] = id
+        customRequests[custom.requestID] = id
         return [.setCustomJob(custom)]
     }
 
     /// DeclareMiningJob.Error: the declarator does not take the client's work (spec 6.4.6: a trigger for fallback).
     /// A job refused as stale is a race between the two nodes' tips while the client has moved on, and is tolerated
-    /// until ``staleRefusalLimit`` jobs of one tip were refused so (the declarator's node is then on another chain);
-    /// anything else drops the declarator.
+    /// until ``staleRefusalLimit`` jobs of one tip were refused so (the declarator's node is then on another chain); an
+    /// expired token only makes the client ask for fresh ones; anything else drops the declarator.
     public mutating func declarationRefused(requestID: UInt32, code: String) -> [Command] {
-        guard let id = requests.removeValue(forKey: requestID) else { return [] }
+        guard let id = declarations.removeValue(forKey: requestID) else { return [] }
+        if code == MiningJobToken.Refusal.expired(at: 0).code.description {
+            tokens.removeAll()
+            return [.log(SessionLog(.info, "job \(id) was declared with an expired token: fresh tokens asked for"))] + advanceWaiting()
+        }
         if code == JobDeclarationErrorCode.staleChainTip.description, let tip {
             staleRefusals = staleTip == tip.prevHash ? staleRefusals + 1 : 1
             staleTip = tip.prevHash
@@ -268,18 +291,20 @@ public struct JobDeclaratorClient: Sendable {
 
     /// SetCustomMiningJob.Success: shares of the job now go to the pool.
     public mutating func customJobSet(requestID: UInt32, jobID: UInt32) -> [Command] {
-        guard let id = requests.removeValue(forKey: requestID), jobs[id] != nil else { return [] }
+        guard let id = customRequests.removeValue(forKey: requestID), jobs[id] != nil else { return [] }
+        poolRefusals = 0
         jobs[id]?.customJobID = jobID
         let held = heldShares.removeValue(forKey: id) ?? []
         return [.log(SessionLog(.info, "job \(id) set on the pool as custom job \(jobID)", ["held shares": "\(held.count)"]))]
             + held.flatMap { forward($0) }
     }
 
-    /// SetCustomMiningJob.Error: the job stays the devices', its shares are not submitted.
+    /// SetCustomMiningJob.Error: the job stays the devices', its shares are not submitted. One refused for a tip the
+    /// pool has not reached yet is set again shortly; ``poolRefusalLimit`` other refusals in a row drop the pool.
     public mutating func customJobRefused(requestID: UInt32, code: String) -> [Command] {
-        guard let id = requests.removeValue(forKey: requestID), var job = jobs[id] else { return [] }
+        guard let id = customRequests.removeValue(forKey: requestID), var job = jobs[id] else { return [] }
         // The pool's node may not have the tip yet (the miner's node found or heard of the block first).
-        if code == "invalid-prev-hash", job.retries < Self.prevHashRetries, job.template.templateID == latest?.templateID {
+        if code == PoolErrorCode.invalidPrevHash.description, job.retries < Self.prevHashRetries, job.template.templateID == latest?.templateID {
             job.retries += 1
             jobs[id] = job
             retrying.insert(id)
@@ -289,7 +314,11 @@ public struct JobDeclaratorClient: Sendable {
             ]
         }
         heldShares[id] = nil
-        return [.log(SessionLog(.warning, "the pool refused custom job \(id): \(code)"))]
+        poolRefusals += 1
+        let line = SessionLog(.warning, "the pool refused custom job \(id): \(code)")
+        guard poolRefusals >= Self.poolRefusalLimit else { return [.log(line)] }
+        poolRefusals = 0
+        return [.log(line), .dropPool("the pool refused \(Self.poolRefusalLimit) custom jobs in a row")]
     }
 
     /// Sets again the jobs the pool refused for a tip it had not reached, those still current.
@@ -297,10 +326,8 @@ public struct JobDeclaratorClient: Sendable {
         var commands = [Command]()
         for id in retrying.sorted() {
             guard var job = jobs[id], var custom = job.sent else { continue }
-            let request = nextRequestID
-            nextRequestID &+= 1
-            requests[request] = id
-            custom.requestID = request
+            custom.requestID = newRequestID()
+            customRequests[custom.requestID] = id
             job.sent = custom
             jobs[id] = job
             commands.append(.setCustomJob(custom))
@@ -343,15 +370,24 @@ public struct JobDeclaratorClient: Sendable {
             jobs = [:]
             heldShares = [:]
             retrying.removeAll()
+            declarations.removeAll()
+            customRequests.removeAll()
             waiting.removeAll()
             commands.append(.publish(work, [.job(job), .tip(prevHash)]))
         } else {
             var current = work.jobs
             current[id] = job
+            // Jobs kept on one tip: the oldest goes, its shares then unknown.
+            if current.count > Self.jobsKept, let oldest = current.keys.min(by: { id &- $0 > id &- $1 }) {
+                current[oldest] = nil
+                jobs[oldest] = nil
+                heldShares[oldest] = nil
+                waiting.removeAll { $0 == oldest }
+            }
             work = PoolWork(tip: work.tip, jobs: current, latest: job, staleJobIDs: work.staleJobIDs, generation: work.generation + 1, upstreamTarget: work.upstreamTarget)
             commands.append(.publish(work, [.job(job)]))
         }
-        jobs[id] = Job(template: template, pooled: pooled, custom: pooled ? customJob(template, tip: tip, coinbase: job) : nil)
+        jobs[id] = Job(template: template, built: job, pooled: pooled, custom: pooled ? customJob(template, tip: tip, coinbase: job) : nil)
         if pooled {
             waiting.append(id)
             commands += advanceWaiting()
@@ -394,20 +430,18 @@ public struct JobDeclaratorClient: Sendable {
                 continue
             }
             let token = tokens.removeFirst()
-            let request = nextRequestID
-            nextRequestID &+= 1
-            requests[request] = id
             if configuration.mode == .fullTemplate, let list = transactions[job.template.templateID] {
-                guard let declaration = declaration(job, custom: custom, token: token, request: request, transactions: list) else {
-                    requests[request] = nil
+                guard let declaration = declaration(job, custom: custom, token: token, transactions: list) else {
                     commands.append(.log(SessionLog(.error, "template \(job.template.templateID)'s transactions do not parse: job \(id) not declared")))
                     continue
                 }
+                declarations[declaration.requestID] = id
                 commands.append(.declare(declaration, transactions: list))
             } else {
                 var custom = custom
                 custom.miningJobToken = token
-                custom.requestID = request
+                custom.requestID = newRequestID()
+                customRequests[custom.requestID] = id
                 jobs[id]?.sent = custom
                 commands.append(.setCustomJob(custom))
             }
@@ -422,32 +456,25 @@ public struct JobDeclaratorClient: Sendable {
         return commands
     }
 
-    /// DeclareMiningJob for a job: its coinbase up to the full extranonce and after it, BIP141 fields kept (spec
-    /// 6.4.4), and its transactions' wtxids; nil when a transaction does not parse.
-    private func declaration(_ job: Job, custom: SetCustomMiningJob, token: [UInt8], request: UInt32, transactions list: [[UInt8]]) -> DeclareMiningJob? {
+    /// DeclareMiningJob for a job: its coinbase up to the full extranonce (the pool channel's prefix, the padding and
+    /// the devices' bytes) and after it, BIP141 fields kept (spec 6.4.4), and its transactions' wtxids; nil when a
+    /// transaction does not parse.
+    private mutating func declaration(_ job: Job, custom: SetCustomMiningJob, token: [UInt8], transactions list: [[UInt8]]) -> DeclareMiningJob? {
+        guard let channel else { return nil }
         var wtxids = [U256]()
         for bytes in list {
             guard let transaction = try? Transaction(bytes: bytes) else { return nil }
             wtxids.append(transaction.wtxid)
         }
-        guard let channel else { return nil }
-        let template = job.template
-        let witness = (try? TransactionOutput.decodeList(template.coinbaseTxOutputs, count: Int(template.coinbaseTxOutputsCount)))?
-            .contains { WitnessCommitment.commitment(inScript: $0.scriptPubKey) != nil } ?? false
-        var prefix = [UInt8]()
-        prefix.appendLittleEndian(template.coinbaseTxVersion)
-        if witness { prefix += [0x00, 0x01] }
-        prefix += [1] + [UInt8](repeating: 0, count: 32) + [0xff, 0xff, 0xff, 0xff]
-        CompactSize.append(UInt64(template.coinbasePrefix.count + channel.extranoncePrefix.count + channel.extranonceSize), to: &prefix)
-        prefix += template.coinbasePrefix
-        var suffix = [UInt8]()
-        suffix.appendLittleEndian(template.coinbaseTxInputSequence)
-        suffix += custom.coinbaseTxOutputs
-        if witness { suffix += [0x01, 0x20] + WitnessCommitment.defaultReservedValue }
-        suffix.appendLittleEndian(template.coinbaseTxLocktime)
+        let (prefix, suffix) = job.built.blockCoinbaseSplit(held: channel.extranoncePrefix.count + channel.extranonceSize - configuration.extranonceSize)
         return DeclareMiningJob(
-            requestID: request, miningJobToken: token, version: template.version, coinbaseTxPrefix: prefix, coinbaseTxSuffix: suffix,
+            requestID: newRequestID(), miningJobToken: token, version: job.template.version, coinbaseTxPrefix: prefix, coinbaseTxSuffix: suffix,
             wtxidList: wtxids, excessData: [])
+    }
+
+    private mutating func newRequestID() -> UInt32 {
+        defer { nextRequestID &+= 1 }
+        return nextRequestID
     }
 
     /// A template's transactions could not be had: its waiting jobs stay the devices' only.

@@ -24,6 +24,8 @@ public struct JobDeclaratorClientSession: ConnectionSession {
 
     /// Declarations whose transactions are kept for ProvideMissingTransactions.
     static let declarationsKept = 8
+    /// Bytes of transactions one ProvideMissingTransactions.Success carries at most (a frame holds 2^24 - 1).
+    static let maximumAnswerSize = (1 << 24) - 1024
 
     private let setup: SetupConnection
     private let user: Sv2String
@@ -87,10 +89,15 @@ public struct JobDeclaratorClientSession: ConnectionSession {
             return [.effect(.refused(requestID: error.requestID, code: error.errorCode.description))]
         case let .provideMissingTransactions(request):
             // Positions count the declared transactions without the coinbase (spec 6.4.7).
+            let positions = request.unknownTxPositionList
             guard let list = transactions.last(where: { $0.requestID == request.requestID })?.list,
-                  request.unknownTxPositionList.allSatisfy({ Int($0) < list.count })
+                  positions.allSatisfy({ Int($0) < list.count }), Set(positions).count == positions.count
             else {
-                return [.warning("ProvideMissingTransactions for an unknown declaration or position: ignored", ["request": "\(request.requestID)"])]
+                return [.warning("ProvideMissingTransactions for an unknown declaration, position or a position twice: ignored", ["request": "\(request.requestID)"])]
+            }
+            // One frame carries the answer.
+            guard positions.reduce(0, { $0 + list[Int($1)].count + 3 }) < Self.maximumAnswerSize else {
+                return [.warning("ProvideMissingTransactions asks for more than one frame holds: ignored", ["request": "\(request.requestID)"])]
             }
             return [
                 .send(.provideMissingTransactionsSuccess(ProvideMissingTransactionsSuccess(

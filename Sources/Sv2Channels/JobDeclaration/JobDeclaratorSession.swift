@@ -7,7 +7,7 @@ import Sv2Sessions
 /// The error codes of DeclareMiningJob.Error (spec 6.4.6 leaves them to implementations; the token codes are the
 /// pool's, ``MiningJobToken/Refusal/code``).
 public enum JobDeclarationErrorCode {
-    /// The coinbase does not parse, has no room for an extranonce, or does not pay the pool's payout output.
+    /// The coinbase does not parse, its extranonce is over 32 bytes, or it does not pay the pool's payout output.
     public static let invalidCoinbase: Sv2String = "invalid-coinbase"
     /// The wtxid list names a transaction twice.
     public static let invalidWtxidList: Sv2String = "invalid-wtxid-list"
@@ -33,14 +33,15 @@ public enum JobDeclarationErrorCode {
 /// their wtxids checked, then the block the job makes against the node's tip (``Effect/check(requestID:job:)``).
 /// DeclareMiningJob.Success carries a declared-job token that commits to that tip, the merkle path and the outputs,
 /// which the pool checks on SetCustomMiningJob. PushSolution is assembled with the most recent declared job on its
-/// previous block whose target it meets (the spec's "most recently sent", then older ones) and submitted.
+/// previous block and nBits whose target it meets (the spec's "most recently sent", then older ones) and submitted,
+/// one per tip. AllocateMiningJobToken is rate-limited (``Configuration/tokenBurst``).
 public struct JobDeclaratorSession: ConnectionSession {
     /// What the declarator's glue does beyond sending and logging.
     public enum Effect: Sendable, Hashable {
         /// Look these wtxids up in the node's mempool; answer with ``NodeAnswer/transactions(_:)``.
         case lookUp(requestID: UInt32, wtxids: [U256])
         /// Check the block this job makes on the node's tip (every rule but the proof of work); answer with
-        /// ``NodeAnswer/proposal(tip:rejection:)``.
+        /// ``NodeAnswer/proposal(tip:bits:rejection:)``.
         case check(requestID: UInt32, job: DeclaredJob)
         /// Submit this block to the node.
         case submit(Block)
@@ -50,8 +51,9 @@ public struct JobDeclaratorSession: ConnectionSession {
     public enum NodeAnswer: Sendable, Hashable {
         /// The mempool's transaction for each wtxid looked up, nil where it has none.
         case transactions([Transaction?])
-        /// The tip the job was checked on, and the node's reason when it refused the block (nil: valid).
-        case proposal(tip: U256, rejection: String?)
+        /// The tip the job was checked on with the nBits of its next block, and the node's reason when it refused the
+        /// block (nil: valid).
+        case proposal(tip: U256, bits: UInt32, rejection: String?)
         /// The node could not be asked.
         case unavailable(String)
     }
@@ -66,13 +68,24 @@ public struct JobDeclaratorSession: ConnectionSession {
         public var tokenLifetime: UInt32
         /// Declarations checked at once on a connection (default 4).
         public var maximumPending: Int
+        /// Tokens a connection may ask for in a burst (default 32), and per second after it (default 4): spec 6.4.2
+        /// has AllocateMiningJobToken "rate limited to a rather slow rate". Every declaration takes a token, so this
+        /// limits declarations too.
+        public var tokenBurst: Double
+        /// See ``tokenBurst``.
+        public var tokensPerSecond: Double
 
         /// Settings with the defaults.
-        public init(tokenKey: [UInt8], payoutScript: [UInt8], tokenLifetime: UInt32 = 600, maximumPending: Int = 4) {
+        public init(
+            tokenKey: [UInt8], payoutScript: [UInt8], tokenLifetime: UInt32 = 600, maximumPending: Int = 4, tokenBurst: Double = 32,
+            tokensPerSecond: Double = 4
+        ) {
             self.tokenKey = tokenKey
             self.payoutScript = payoutScript
             self.tokenLifetime = tokenLifetime
             self.maximumPending = maximumPending
+            self.tokenBurst = tokenBurst
+            self.tokensPerSecond = tokensPerSecond
         }
     }
 
@@ -103,13 +116,21 @@ public struct JobDeclaratorSession: ConnectionSession {
     private var random: any Sv2RandomSource & Sendable
     private var state = State.awaitingSetup
     private var pending = [UInt32: Pending]()
-    private var declared = [(tip: U256, job: DeclaredJob)]()
-    private var usedTokens = Set<[UInt8]>()
+    private var declared = [(tip: U256, bits: UInt32, job: DeclaredJob)]()
+    /// Nonces of the tokens declared with, and their expiry (expired ones are forgotten: the token is then refused
+    /// anyway).
+    private var usedTokens = [[UInt8]: UInt32]()
+    /// Tokens the connection may still ask for now, and when that was counted.
+    private var tokenCredit: Double
+    private var creditCounted: Timestamp?
+    /// The previous block of the last block pushed to the node: one per tip.
+    private var lastPushParent: U256?
 
     /// A session waiting for SetupConnection; token nonces are drawn from `random`.
     public init(configuration: Configuration, random: any Sv2RandomSource & Sendable) {
         self.configuration = configuration
         self.random = random
+        tokenCredit = configuration.tokenBurst
     }
 
     /// True once SetupConnection succeeded and until the session closes.
@@ -121,7 +142,7 @@ public struct JobDeclaratorSession: ConnectionSession {
     /// The pool's outputs as AllocateMiningJobToken.Success carries them: a CompactSize count, then the payout
     /// output with 0 satoshis (spec 6.4.3).
     public var poolOutputs: [UInt8] {
-        CompactSize.encode(1) + TransactionOutput(value: 0, scriptPubKey: configuration.payoutScript).serialized
+        TransactionOutput.encodeCountedList([TransactionOutput(value: 0, scriptPubKey: configuration.payoutScript)])
     }
 
     /// Handles one message from the client.
@@ -137,6 +158,14 @@ public struct JobDeclaratorSession: ConnectionSession {
         case .setUp:
             switch message {
             case let .allocateMiningJobToken(request):
+                if let counted = creditCounted {
+                    tokenCredit = min(configuration.tokenBurst, tokenCredit + max(0, now.seconds - counted.seconds) * configuration.tokensPerSecond)
+                }
+                creditCounted = now
+                guard tokenCredit >= 1 else {
+                    return [.warning("AllocateMiningJobToken over the rate limit: ignored", ["per second": "\(configuration.tokensPerSecond)"])]
+                }
+                tokenCredit -= 1
                 let token = makeToken(.allocation, commitment: MiningJobToken.userCommitment(request.userIdentifier), now: now)
                 return [.send(.allocateMiningJobTokenSuccess(AllocateMiningJobTokenSuccess(
                     requestID: request.requestID, miningJobToken: token, coinbaseTxOutputs: poolOutputs)))]
@@ -176,7 +205,7 @@ public struct JobDeclaratorSession: ConnectionSession {
             }
             pending[requestID] = declaration
             return check(requestID)
-        case let .proposal(tip, rejection):
+        case let .proposal(tip, bits, rejection):
             pending[requestID] = nil
             if let rejection {
                 let stale = ["bad-cb-height", "prev-blk-not-found", "inconclusive", "inconclusive-not-best-prevblk"].contains(rejection)
@@ -186,7 +215,7 @@ public struct JobDeclaratorSession: ConnectionSession {
             }
             let job = declaration.job
             let commitment = MiningJobToken.declaredJobCommitment(previousBlockHash: tip, merklePath: job.merklePath, outputs: job.outputsField)
-            declared.append((tip, job))
+            declared.append((tip, bits, job))
             if declared.count > Self.jobsKept { declared.removeFirst() }
             return [
                 .send(.declareMiningJobSuccess(DeclareMiningJobSuccess(requestID: requestID, newMiningJobToken: makeToken(.declaredJob, commitment: commitment, now: now)))),
@@ -213,12 +242,12 @@ public struct JobDeclaratorSession: ConnectionSession {
         let token = MiningJobToken.decode(declaration.miningJobToken, key: configuration.tokenKey, now: now.unixSeconds)
             .flatMap { token -> Result<MiningJobToken, MiningJobToken.Refusal> in
                 guard token.kind == .allocation else { return .failure(.mismatch) }
-                return usedTokens.contains(token.nonce) ? .failure(.reused) : .success(token)
+                return usedTokens[token.nonce] != nil ? .failure(.reused) : .success(token)
             }
-        let nonce: [UInt8]
+        let accepted: MiningJobToken
         switch token {
         case let .failure(refusal): return refuse(id, refusal.code, refusal.description)
-        case let .success(valid): nonce = valid.nonce
+        case let .success(valid): accepted = valid
         }
         let job: DeclaredJob
         do {
@@ -235,8 +264,8 @@ public struct JobDeclaratorSession: ConnectionSession {
         guard Set(declaration.wtxidList).count == declaration.wtxidList.count else {
             return refuse(id, JobDeclarationErrorCode.invalidWtxidList, "the wtxid list names a transaction twice")
         }
-        usedTokens.insert(nonce)
-        if usedTokens.count > 4096 { usedTokens.removeAll() }
+        usedTokens[accepted.nonce] = accepted.expiry
+        if usedTokens.count > 4096 { usedTokens = usedTokens.filter { $0.value >= now.unixSeconds } }
         pending[id] = Pending(job: job, wtxids: declaration.wtxidList)
         guard !declaration.wtxidList.isEmpty else { return check(id) }
         return [.effect(.lookUp(requestID: id, wtxids: declaration.wtxidList))]
@@ -284,20 +313,24 @@ public struct JobDeclaratorSession: ConnectionSession {
 
     // MARK: - Solutions
 
-    private func push(_ solution: PushSolution) -> [Action] {
+    private mutating func push(_ solution: PushSolution) -> [Action] {
+        guard lastPushParent != solution.prevHash else {
+            return [.debug("another PushSolution on \(solution.prevHash.displayHex): not submitted (one block per tip)")]
+        }
         var candidate: Block?
-        for (tip, job) in declared.reversed() where tip == solution.prevHash {
+        for (tip, bits, job) in declared.reversed() where tip == solution.prevHash && bits == solution.nbits {
             guard let block = try? job.block(
-                previousBlockHash: tip, version: solution.version, time: solution.ntime, bits: solution.nbits, nonce: solution.nonce,
+                previousBlockHash: tip, version: solution.version, time: solution.ntime, bits: bits, nonce: solution.nonce,
                 extranonce: solution.extranonce),
-                let target = try? CompactTarget(bits: solution.nbits).target(), block.hash <= target
+                let target = try? CompactTarget(bits: bits).target(), block.hash <= target
             else { continue }
             candidate = block
             break
         }
         guard let candidate else {
-            return [.warning("PushSolution meets no declared job on its previous block: not submitted", ["prev_hash": solution.prevHash.displayHex])]
+            return [.warning("PushSolution meets no declared job on its previous block and nBits: not submitted", ["prev_hash": solution.prevHash.displayHex])]
         }
+        lastPushParent = solution.prevHash
         return [.effect(.submit(candidate)), .info("PushSolution: block \(candidate.hash.displayHex) to the node")]
     }
 }

@@ -124,13 +124,19 @@ public final class PoolJob: Sendable, Hashable {
     /// The coinbase as the block carries it: with the BIP141 marker, flag and the 32-byte zero witness reserved
     /// value when the template commits to witnesses.
     public func blockCoinbase(extranonce: [UInt8]) -> [UInt8] {
-        let prefix = coinbase.prefix, suffix = coinbase.suffix
-        guard commitsToWitnesses, prefix.count >= 4, suffix.count >= 4 else { return coinbase.coinbase(extranonce: extranonce) }
-        var bytes = Array(prefix[..<4]) + [0x00, 0x01] + Array(prefix[4...]) + extranonce
-        bytes.append(contentsOf: suffix[..<(suffix.count - 4)])
-        bytes.append(contentsOf: [0x01, 0x20] + WitnessCommitment.defaultReservedValue)
-        bytes.append(contentsOf: suffix[(suffix.count - 4)...])
-        return bytes
+        let (prefix, suffix) = blockCoinbaseSplit(held: 0)
+        return prefix + extranonce + suffix
+    }
+
+    /// The coinbase as the block carries it (``blockCoinbase(extranonce:)``) around an extranonce that begins `held`
+    /// bytes before the end of ``coinbase``'s prefix: the bytes before it and those after the whole extranonce. A job
+    /// declarator client declares its job so (spec 6.4.4), the pool channel's part counted in the extranonce.
+    public func blockCoinbaseSplit(held: Int) -> (prefix: [UInt8], suffix: [UInt8]) {
+        let prefix = Array(coinbase.prefix.dropLast(max(0, held))), suffix = coinbase.suffix
+        guard commitsToWitnesses, prefix.count >= 4, suffix.count >= 4 else { return (prefix, suffix) }
+        return (
+            Array(prefix[..<4]) + [0x00, 0x01] + Array(prefix[4...]),
+            Array(suffix[..<(suffix.count - 4)]) + [0x01, 0x20] + WitnessCommitment.defaultReservedValue + Array(suffix[(suffix.count - 4)...]))
     }
 
     /// NewExtendedMiningJob for `channelID` (an extended or a group channel); `minNtime` nil for a future job; version

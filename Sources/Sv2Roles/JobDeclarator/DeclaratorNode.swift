@@ -107,7 +107,8 @@ public final class RPCDeclaratorNode: DeclaratorNode {
             if let transaction = known[wtxid] {
                 found.append(transaction)
             } else if let txid = txids[wtxid],
-                      let hex = try await client.call("getrawtransaction", [.string(txid)], timeout: .seconds(10)).get().stringValue,
+                      // Left the mempool since: the client is asked for it.
+                      let hex = try? await client.call("getrawtransaction", [.string(txid)], timeout: .seconds(10)).get().stringValue,
                       let transaction = try? Transaction(hex: hex), transaction.wtxid == wtxid {
                 cache.withLockedValue { $0[wtxid] = transaction }
                 found.append(transaction)

@@ -68,20 +68,15 @@ public final class JobDeclaratorService: Service, Sendable {
             effect: { [weak self] effect, connection in self?.perform(effect, for: connection) },
             closed: { _, _ in })
         let engine = ConnectionEngine(wire: Sv2MessageWire(), readiness: .transportReady, configuration: settings, hooks: hooks)
-        let channel: Channel
+        let (channel, address): (Channel, SocketAddress)
         do {
-            channel = try await ListenError.binding(configuration.listen) {
-                try await Sv2Connections.listen(
-                    host: configuration.listen.host, port: configuration.listen.port, group: group, configuration: configuration.transport,
-                    engine: engine, registry: connections
-                ).get()
-            }
+            (channel, address) = try await ListenError.listen(
+                on: configuration.listen, transport: configuration.transport, group: group, engine: engine, registry: connections)
         } catch {
             bound.fail(error)
             throw error
         }
         server.withLockedValue { $0 = channel }
-        let address = try ListenError.localAddress(of: channel, configured: configuration.listen)
         logger.info("Job Declaration on \(address.hostPortDescription)")
         bound.succeed(address)
         return address
@@ -127,7 +122,7 @@ public final class JobDeclaratorService: Service, Sendable {
                     let block = try job.block(
                         previousBlockHash: tip.hash, version: job.version, time: max(tip.medianTimePast + 1, clock.now().unixSeconds), bits: tip.bits,
                         nonce: 0, extranonce: [UInt8](repeating: 0, count: job.extranonceSize))
-                    answer = .proposal(tip: tip.hash, rejection: try await node.checkProposal(block))
+                    answer = .proposal(tip: tip.hash, bits: tip.bits, rejection: try await node.checkProposal(block))
                 } catch {
                     answer = .unavailable("\(error)")
                 }

@@ -135,10 +135,16 @@ public final class HashingEngine: Sendable {
         lanes[lane].generation.add(1, ordering: .releasing)
     }
 
-    /// Sleeps for the time `count` hashes take at the rate limit, if there is one.
-    private func throttle(_ count: UInt64) {
+    /// Sleeps for the time `count` hashes take at the rate limit, if there is one, in slices of at most 50 ms that
+    /// end early when the engine stops or `lane` gets new work after generation `seen`.
+    private func throttle(_ count: UInt64, lane: Lane, seen: UInt64) {
         guard let limit = configuration.threadHashRateLimit, limit > 0 else { return }
-        usleep(UInt32(clamping: Int(Double(count) / limit * 1_000_000)))
+        var remaining = min(Double(count) / limit, 3600) * 1_000_000
+        while remaining > 0, running.load(ordering: .relaxed), lane.generation.load(ordering: .relaxed) == seen {
+            let slice = min(remaining, 50_000)
+            usleep(UInt32(slice))
+            remaining -= slice
+        }
     }
 
     /// The loop of hashing thread `index`.
@@ -169,11 +175,11 @@ public final class HashingEngine: Sendable {
             switch cursor?.scan(kernel: kernel, nonces: chunk, elapsedSeconds: elapsed) {
             case let .hashed(count):
                 hashCount.add(count, ordering: .relaxed)
-                throttle(count)
+                throttle(count, lane: lane, seen: seenGeneration)
             case let .found(share, count):
                 hashCount.add(count, ordering: .relaxed)
                 onShare(laneIndex, share)
-                throttle(count)
+                throttle(count, lane: lane, seen: seenGeneration)
             case .waiting, nil:
                 usleep(2_000)
             }

@@ -10,10 +10,11 @@ import Sv2Sessions
 
 /// `sv2 pool` put together from its settings: the template provider (an external one, or the embedded regtest
 /// node of `sv2 tp` in-process on a loopback port), the Template Distribution client, the share ledger when one is
-/// configured, and the mining server, as the services of one `ServiceGroup`. They start in that order and shut down
-/// in reverse: the mining server first (no new miners, the ledger's pending acknowledgements sent, Reconnect where
-/// configured, connections flushed and closed) and the job declarator when there is one, then the ledger (what it holds committed), then the client, then the
-/// embedded node (its chain flushed).
+/// configured, the mining server and the job declarator when one is configured, as the services of one
+/// `ServiceGroup`. They start in that order and shut down in reverse: the job declarator first, then the mining
+/// server (no new miners, the ledger's pending acknowledgements sent, Reconnect where configured, connections flushed
+/// and closed), then the ledger (what it holds committed), then the client, then the embedded node (its chain
+/// flushed).
 public struct PoolRole: Sendable {
     /// The embedded template provider, when there is no external one.
     public let embedded: TemplateProviderRole?

@@ -150,16 +150,13 @@ public final class PoolService: Service, Sendable {
                 }
             })
         let engine = ConnectionEngine(wire: Sv2TaggedInboundWire(), readiness: .transportReady, configuration: settings, hooks: hooks)
-        let channel = try await ListenError.binding(configuration.listen) {
-            try await Sv2Connections.listen(
-                host: configuration.listen.host, port: configuration.listen.port, group: group, configuration: configuration.transport,
-                buffers: configuration.buffers, engine: engine, registry: connections
-            ).get()
-        }
+        let (channel, address) = try await ListenError.listen(
+            on: configuration.listen, transport: configuration.transport, group: group, buffers: configuration.buffers, engine: engine,
+            registry: connections)
         let interval = TimeAmount(configuration.statisticsInterval)
         let task = group.any().scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in self?.logStatistics(final: false) }
         server.withLockedValue { $0 = (channel, task) }
-        return try ListenError.localAddress(of: channel, configured: configuration.listen)
+        return address
     }
 
     /// Stops accepting; with a ledger, stops taking shares and lets the ledger commit what it holds (so that every

@@ -93,14 +93,7 @@ final class AggregateRelay: DeviceRelay {
 
     /// A device's connection is ready: its session, with an extranonce prefix unique among live connections.
     private func makeSession(_ id: ObjectIdentifier, peer: String) -> PoolSession? {
-        let index = numbers.add(id, peer: peer)
-        do {
-            return try PoolSession(configuration: session, connectionPrefix: connectionBytes(index, count: 4), work: board.withLockedValue { $0.work })
-        } catch {
-            numbers.remove(id)
-            logger.error("no session for a new device: \(error)")
-            return nil
-        }
+        numbers.deviceSession(id, peer: peer, configuration: session, work: board.withLockedValue { $0.work }, logger: logger)
     }
 
     /// The devices and their channels (each judged by the proxy), and the one upstream channel.
@@ -165,6 +158,21 @@ final class AggregateRelay: DeviceRelay {
         connector.update { session, _ in
             guard let channelID = session.openChannels.values.first else { return [] }
             return [.send(.updateChannel(UpdateChannel(channelID: channelID, nominalHashRate: Float(total), maximumTarget: .max)))]
+        }
+    }
+}
+
+extension ClientNumbers {
+    /// A device connection of a proxy serving `work` is ready: its number, and a ``PoolSession`` with that number as
+    /// its extranonce prefix (unique among live connections); nil, logged, when no session can be made.
+    func deviceSession(_ id: ObjectIdentifier, peer: String, configuration: PoolSessionConfiguration, work: PoolWork, logger: Logger) -> PoolSession? {
+        let index = add(id, peer: peer)
+        do {
+            return try PoolSession(configuration: configuration, connectionPrefix: connectionBytes(index, count: 4), work: work)
+        } catch {
+            remove(id)
+            logger.error("no session for a new device: \(error)")
+            return nil
         }
     }
 }

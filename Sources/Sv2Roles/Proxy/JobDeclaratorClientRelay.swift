@@ -25,11 +25,12 @@ final class JobDeclaratorClientRelay: DeviceRelay {
     private let declarator: DeclaratorLink
     /// Each device connection's number (its extranonce prefix, its client id in monitoring).
     private let numbers = ClientNumbers()
-    /// Connections to the declarator that failed in a row.
+    /// Connections to the declarator that failed, and drops for its refusals, since the pool last took a job.
     private let declaratorFailures = NIOLockedValueBox(0)
     /// Declarator failures in a row after which the next pool is tried.
     private static let declaratorFailureLimit = 2
     private let session: PoolSessionConfiguration
+    private let poolCount: Int
     private let logger: Logger
     let connections: ConnectionRegistry<PoolSession, Sv2TaggedInboundWire>
     let engine: ConnectionEngine<PoolSession, Sv2TaggedInboundWire>
@@ -61,7 +62,9 @@ final class JobDeclaratorClientRelay: DeviceRelay {
                 effect: { effect, _ in
                     switch effect {
                     case let .channel(channel): box.object?.run { $0.poolChannel(channel) }
-                    case let .jobSet(request, job): box.object?.run { $0.customJobSet(requestID: request, jobID: job) }
+                    case let .jobSet(request, job):
+                        box.object?.declaratorFailures.withLockedValue { $0 = 0 }
+                        box.object?.run { $0.customJobSet(requestID: request, jobID: job) }
                     case let .jobRefused(request, code): box.object?.run { $0.customJobRefused(requestID: request, code: code) }
                     case let .reconnect(host, port): box.object?.pool.redirect(host: host, port: port)
                     }
@@ -86,9 +89,7 @@ final class JobDeclaratorClientRelay: DeviceRelay {
                 },
                 effect: { effect, _ in
                     switch effect {
-                    case .ready:
-                        box.object?.declaratorFailures.withLockedValue { $0 = 0 }
-                        box.object?.run { $0.declarator(ready: true) }
+                    case .ready: box.object?.run { $0.declarator(ready: true) }
                     case let .token(token, outputs): box.object?.run { $0.token(token, outputs: outputs) }
                     case let .declared(request, token): box.object?.run { $0.declared(requestID: request, token: token) }
                     case let .refused(request, code): box.object?.run { $0.declarationRefused(requestID: request, code: code) }
@@ -98,6 +99,7 @@ final class JobDeclaratorClientRelay: DeviceRelay {
                     if session?.isSetUp == true { box.object?.run { $0.declarator(ready: false) } }
                     box.object?.declaratorEnded(endpoint, wasReady: session?.isSetUp == true, pools: configuration.upstreams.count)
                 }))
+        poolCount = configuration.upstreams.count
         engine = ConnectionEngine(
             wire: Sv2TaggedInboundWire(), readiness: .transportReady, configuration: configuration.deviceConnections(logger: logger, clock: clock),
             hooks: ConnectionHooks(
@@ -140,28 +142,27 @@ final class JobDeclaratorClientRelay: DeviceRelay {
         }
     }
 
-    /// The declarator link ended: after ``declaratorFailureLimit`` failures in a row, with other pools to try, the
-    /// pool link moves on (and the declarator link with it).
+    /// The declarator link ended: a connection that never got set up counts as a failure.
     private func declaratorEnded(_ endpoint: UpstreamPool, wasReady: Bool, pools: Int) {
+        guard !wasReady else { return }
+        declaratorFailed("its job declarator \(endpoint) cannot be reached", pools: pools)
+    }
+
+    /// After ``declaratorFailureLimit`` failures since the pool last took a job, with other pools to try, the pool
+    /// link moves on (and the declarator link with it).
+    private func declaratorFailed(_ reason: String, pools: Int) {
         let failures = declaratorFailures.withLockedValue { count -> Int in
-            count = wasReady ? 0 : count + 1
+            count += 1
             return count
         }
         guard failures >= Self.declaratorFailureLimit, pools > 1 else { return }
         declaratorFailures.withLockedValue { $0 = 0 }
-        pool.withCurrent { $0.close(reason: "its job declarator \(endpoint) cannot be reached: trying the next pool", level: .warning) }
+        pool.withCurrent { $0.close(reason: "\(reason): trying the next pool", level: .warning) }
     }
 
     /// A device's connection is ready: its session, with an extranonce prefix unique among live connections.
     private func makeSession(_ id: ObjectIdentifier, peer: String) -> PoolSession? {
-        let index = numbers.add(id, peer: peer)
-        do {
-            return try PoolSession(configuration: session, connectionPrefix: connectionBytes(index, count: 4), work: client.withLockedValue { $0.work })
-        } catch {
-            numbers.remove(id)
-            logger.error("no session for a new device: \(error)")
-            return nil
-        }
+        numbers.deviceSession(id, peer: peer, configuration: session, work: client.withLockedValue { $0.work }, logger: logger)
     }
 
     private func perform(_ effect: PoolEffect) {
@@ -172,12 +173,21 @@ final class JobDeclaratorClientRelay: DeviceRelay {
         }
     }
 
-    /// Runs `body` on the client and carries out what it says.
+    /// Runs `body` on the client and carries out what it says. Snapshots go to the devices under the lock, so that
+    /// they reach every connection in the order the client made them.
     private func run(_ body: (inout JobDeclaratorClient) -> [JobDeclaratorClient.Command]) {
-        for command in client.withLockedValue(body) {
-            switch command {
-            case let .publish(work, changes):
+        let connections = self.connections
+        let commands = client.withLockedValue { client -> [JobDeclaratorClient.Command] in
+            let commands = body(&client)
+            for case let .publish(work, changes) in commands {
                 for change in changes { connections.broadcast { session, _ in session.update(to: work, change: change) } }
+            }
+            return commands
+        }
+        for command in commands {
+            switch command {
+            case .publish:
+                break
             case let .requestTransactions(id):
                 templates.requestTransactionData(templateID: id)
             case .allocateToken:
@@ -197,6 +207,9 @@ final class JobDeclaratorClientRelay: DeviceRelay {
                 declarator.update { session, _ in session.push(solution) }
             case let .dropDeclarator(reason):
                 declarator.update { _, _ in [.close(reason)] }
+                declaratorFailed(reason, pools: poolCount)
+            case let .dropPool(reason):
+                pool.withCurrent { $0.close(reason: reason, level: .warning) }
             case let .retry(delay):
                 pool.eventLoop.scheduleTask(in: TimeAmount(delay)) { [weak self] in self?.run { $0.retryRefused() } }
             case let .log(line):

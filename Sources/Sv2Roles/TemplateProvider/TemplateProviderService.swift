@@ -99,21 +99,16 @@ public final class TemplateProviderService: Service, Sendable {
             effect: { [weak self] effect, connection in self?.perform(effect, for: connection) },
             closed: { [numbers] connection, _ in numbers.remove(connection.id) })
         let engine = ConnectionEngine(wire: Sv2MessageWire(), readiness: .transportReady, configuration: settings, hooks: hooks)
-        let server: Channel
+        let (server, address): (Channel, SocketAddress)
         do {
-            server = try await ListenError.binding(configuration.listen) {
-                try await Sv2Connections.listen(
-                    host: configuration.listen.host, port: configuration.listen.port, group: group, configuration: configuration.transport,
-                    engine: engine, registry: connections
-                ).get()
-            }
+            (server, address) = try await ListenError.listen(
+                on: configuration.listen, transport: configuration.transport, group: group, engine: engine, registry: connections)
         } catch {
             bound.fail(error)
             throw error
         }
         state.withLockedValue { $0.server = server }
         try await source.start { [weak self] template in self?.deliver(template) }
-        let address = try ListenError.localAddress(of: server, configured: configuration.listen)
         logger.info("Template Distribution on \(address.hostPortDescription)")
         bound.succeed(address)
         return address

@@ -226,6 +226,19 @@ class Declarator(Peer):
         self.send(0x60, b0_255(extranonce) + job["prev_hash"] + struct.pack("<IIII", nonce, job["ntime"], job["nbits"], job["version"]))
 
 
+def set_and_mine(pool, request_id, token, job, mode):
+    """Sets `job` on the pool with `token`, finds a block on it and submits it as a share: (job id, rolled extranonce,
+    nonce, block hash)."""
+    job_id, error = pool.set_job(request_id, token, job)
+    if error:
+        fail("%s SetCustomMiningJob refused: %s" % (mode, error))
+    rolled = os.urandom(pool.rollable)
+    nonce, block_hash = find_block(job, pool.prefix + rolled)
+    if not pool.share(job_id, nonce, job, rolled):
+        fail("the %s job's share was refused" % mode)
+    return job_id, rolled, nonce, block_hash
+
+
 def expect_code(what, got, wanted):
     if got != wanted:
         fail("%s: got %r, wanted %r" % (what, got, wanted))
@@ -248,13 +261,7 @@ def main():
     if error:
         fail("declaration refused: " + error)
     print("declared a job of %d transactions; %d asked with ProvideMissingTransactions" % (len(job["wtxids"]), len(asked)))
-    job_id, error = pool.set_job(1, declared, job)
-    if error:
-        fail("SetCustomMiningJob refused: " + error)
-    rolled = os.urandom(pool.rollable)
-    nonce, block_hash = find_block(job, pool.prefix + rolled)
-    if not pool.share(job_id, nonce, job, rolled):
-        fail("the block's share was refused")
+    _, rolled, nonce, block_hash = set_and_mine(pool, 1, declared, job, "full-template")
     declarator.push(job, pool.prefix + rolled, nonce)
     for _ in range(100):
         if rpc(pool_rpc, "getbestblockhash") == block_hash:
@@ -294,13 +301,7 @@ def main():
     expect_code("SetCustomMiningJob on an unknown prev_hash", pool.set_job(2, declarator.allocate()[0], job, prev_hash=os.urandom(32))[1], "invalid-prev-hash")
 
     # Coinbase-only mode: the allocation token straight to the pool, and a share on the job.
-    job_id, error = pool.set_job(3, declarator.allocate()[0], job)
-    if error:
-        fail("coinbase-only SetCustomMiningJob refused: " + error)
-    rolled = os.urandom(pool.rollable)
-    nonce, _ = find_block(job, pool.prefix + rolled)
-    if not pool.share(job_id, nonce, job, rolled):
-        fail("the coinbase-only job's share was refused")
+    job_id = set_and_mine(pool, 3, declarator.allocate()[0], job, "coinbase-only")[0]
     print("coinbase-only job %d set and its share accepted" % job_id)
 
     # After every refusal the declarator still serves: one more declaration goes through.
