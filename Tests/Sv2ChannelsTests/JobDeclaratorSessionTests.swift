@@ -184,6 +184,21 @@ struct JobDeclaratorSessionTests {
         #expect(session.receive(.pushSolution(solution), now: Self.now).allSatisfy { if case .effect = $0 { false } else { true } })
     }
 
+    @Test("a declaration beyond the pending limit supersedes the oldest one being checked")
+    func superseding() throws {
+        var session = JobDeclaratorSession(configuration: .init(tokenKey: Self.key, payoutScript: Self.payout, maximumPending: 2), random: CountingRandom())
+        _ = session.receive(.setupConnection(SetupNegotiation.request(.jobDeclaration, endpointHost: "h", endpointPort: 1, firmware: "t")), now: Self.now)
+        let wtxid = Self.transaction(1).wtxid
+        for id: UInt32 in 1...2 {
+            _ = session.receive(Self.declaration(token: try Self.allocate(&session).miningJobToken, wtxids: [wtxid], id: id), now: Self.now)
+        }
+        let third = session.receive(Self.declaration(token: try Self.allocate(&session).miningJobToken, wtxids: [wtxid], id: 3), now: Self.now)
+        #expect(third.contains { if case let .send(.declareMiningJobError(error)) = $0 { error.requestID == 1 && error.errorCode == JobDeclarationErrorCode.tooManyPending } else { false } })
+        #expect(third.contains(.effect(.lookUp(requestID: 3, wtxids: [wtxid]))))
+        // The superseded declaration's late answer changes nothing.
+        #expect(session.answer(.transactions([nil]), requestID: 1, now: Self.now).isEmpty)
+    }
+
     @Test("AllocateMiningJobToken is rate-limited: a burst, then a few a second")
     func allocationRate() {
         var session = JobDeclaratorSession(

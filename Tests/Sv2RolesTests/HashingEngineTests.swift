@@ -164,15 +164,18 @@ struct HashingEngineTests {
         let second = Self.fixedWork(id: 2, mask: MiningWork.bip320VersionMask, target: Self.target(oneIn: 8))
         let switchedAt = Date()
         engine.setWork(second, lane: 0)
+        // Hashing threads run in the idle scheduling class: on a loaded machine (tests run in parallel) they may wait
+        // a while for a CPU, so the test waits for a share of the new work rather than a fixed time.
         usleep(200_000)
+        for _ in 0..<100 where !log.all.contains(where: { $0.share.workID == 2 }) { usleep(50_000) }
         engine.setWork(nil, lane: 0)
-        // Threads finish the chunk in hand (later on a loaded machine: they run in the idle scheduling class), then
-        // stop: the count settles and stays.
+        // Threads finish the chunk in hand, then stop: the count settles (two equal readings) and stays.
         var idleHashes = engine.hashes
-        for _ in 0..<40 {
+        var steady = 0
+        for _ in 0..<100 where steady < 2 {
             usleep(50_000)
             let now = engine.hashes
-            if now == idleHashes { break }
+            steady = now == idleHashes ? steady + 1 : 0
             idleHashes = now
         }
         usleep(100_000)

@@ -271,9 +271,13 @@ public struct JobDeclaratorClient: Sendable {
     /// DeclareMiningJob.Error: the declarator does not take the client's work (spec 6.4.6: a trigger for fallback).
     /// A job refused as stale is a race between the two nodes' tips while the client has moved on, and is tolerated
     /// until ``staleRefusalLimit`` jobs of one tip were refused so (the declarator's node is then on another chain); an
-    /// expired token only makes the client ask for fresh ones; anything else drops the declarator.
+    /// expired token only makes the client ask for fresh ones, and a job superseded by newer declarations is only not
+    /// set; anything else drops the declarator.
     public mutating func declarationRefused(requestID: UInt32, code: String) -> [Command] {
         guard let id = declarations.removeValue(forKey: requestID) else { return [] }
+        if code == JobDeclarationErrorCode.tooManyPending.description {
+            return [.log(SessionLog(.info, "job \(id) gave way to newer declarations: not set on the pool"))]
+        }
         if code == MiningJobToken.Refusal.expired(at: 0).code.description {
             tokens.removeAll()
             return [.log(SessionLog(.info, "job \(id) was declared with an expired token: fresh tokens asked for"))] + advanceWaiting()

@@ -19,7 +19,7 @@ public enum JobDeclarationErrorCode {
     public static let invalidJob: Sv2String = "invalid-job"
     /// The declarator could not ask its node.
     public static let nodeUnavailable: Sv2String = "node-unavailable"
-    /// Too many declarations of this connection are being checked at once.
+    /// Too many declarations of this connection were being checked at once: the oldest gives way to a new one.
     public static let tooManyPending: Sv2String = "too-many-pending-declarations"
 }
 
@@ -66,7 +66,7 @@ public struct JobDeclaratorSession: ConnectionSession {
         public var payoutScript: [UInt8]
         /// Seconds a token stays valid (default 600; the pool takes them up to a day).
         public var tokenLifetime: UInt32
-        /// Declarations checked at once on a connection (default 4).
+        /// Declarations checked at once on a connection (default 4); a further one supersedes the oldest.
         public var maximumPending: Int
         /// Tokens a connection may ask for in a burst (default 32), and per second after it (default 4): spec 6.4.2
         /// has AllocateMiningJobToken "rate limited to a rather slow rate". Every declaration takes a token, so this
@@ -105,6 +105,8 @@ public struct JobDeclaratorSession: ConnectionSession {
         var found: [Transaction?] = []
         /// Positions asked for with ProvideMissingTransactions, while waiting for them.
         var missing: [Int]?
+        /// Declarations of the connection counted from 0: the lowest pending one is the oldest.
+        var order: UInt64
     }
 
     /// Declared jobs kept for PushSolution.
@@ -116,6 +118,7 @@ public struct JobDeclaratorSession: ConnectionSession {
     private var random: any Sv2RandomSource & Sendable
     private var state = State.awaitingSetup
     private var pending = [UInt32: Pending]()
+    private var nextOrder: UInt64 = 0
     private var declared = [(tip: U256, bits: UInt32, job: DeclaredJob)]()
     /// Nonces of the tokens declared with, and their expiry (expired ones are forgotten: the token is then refused
     /// anyway).
@@ -208,9 +211,8 @@ public struct JobDeclaratorSession: ConnectionSession {
         case let .proposal(tip, bits, rejection):
             pending[requestID] = nil
             if let rejection {
-                let stale = ["bad-cb-height", "prev-blk-not-found", "inconclusive", "inconclusive-not-best-prevblk"].contains(rejection)
                 return refuseDeclared(
-                    requestID, stale ? JobDeclarationErrorCode.staleChainTip : JobDeclarationErrorCode.invalidJob,
+                    requestID, Self.isStale(rejection) ? JobDeclarationErrorCode.staleChainTip : JobDeclarationErrorCode.invalidJob,
                     "the node refuses the job's block: \(rejection)")
             }
             let job = declaration.job
@@ -222,6 +224,12 @@ public struct JobDeclaratorSession: ConnectionSession {
                 .info("DeclareMiningJob \(requestID) accepted", ["transactions": "\(job.transactions.count)", "tip": tip.displayHex]),
             ]
         }
+    }
+
+    /// Whether a node's reason for refusing a job's block says the job is not on the node's tip (its BIP34 height or
+    /// previous block): the job is stale, or the node has not reached its tip yet.
+    public static func isStale(_ rejection: String) -> Bool {
+        ["bad-cb-height", "prev-blk-not-found", "inconclusive", "inconclusive-not-best-prevblk"].contains(rejection)
     }
 
     // MARK: - Declarations
@@ -236,9 +244,16 @@ public struct JobDeclaratorSession: ConnectionSession {
         guard pending[id] == nil else {
             return [.warning("DeclareMiningJob \(id) while one with that request_id is being checked: ignored")]
         }
-        guard pending.count < configuration.maximumPending else {
-            return refuse(id, JobDeclarationErrorCode.tooManyPending, "\(configuration.maximumPending) declarations are being checked already")
+        // The newest declaration matters most (a client declares each new tip's job): the oldest one makes room.
+        var superseded = [Action]()
+        if pending.count >= configuration.maximumPending, let oldest = pending.min(by: { $0.value.order < $1.value.order })?.key {
+            superseded = refuse(oldest, JobDeclarationErrorCode.tooManyPending, "\(configuration.maximumPending) declarations were being checked: superseded by \(id)")
         }
+        return superseded + check(declaration, now: now)
+    }
+
+    private mutating func check(_ declaration: DeclareMiningJob, now: Timestamp) -> [Action] {
+        let id = declaration.requestID
         let token = MiningJobToken.decode(declaration.miningJobToken, key: configuration.tokenKey, now: now.unixSeconds)
             .flatMap { token -> Result<MiningJobToken, MiningJobToken.Refusal> in
                 guard token.kind == .allocation else { return .failure(.mismatch) }
@@ -266,7 +281,8 @@ public struct JobDeclaratorSession: ConnectionSession {
         }
         usedTokens[accepted.nonce] = accepted.expiry
         if usedTokens.count > 4096 { usedTokens = usedTokens.filter { $0.value >= now.unixSeconds } }
-        pending[id] = Pending(job: job, wtxids: declaration.wtxidList)
+        pending[id] = Pending(job: job, wtxids: declaration.wtxidList, order: nextOrder)
+        nextOrder &+= 1
         guard !declaration.wtxidList.isEmpty else { return check(id) }
         return [.effect(.lookUp(requestID: id, wtxids: declaration.wtxidList))]
     }

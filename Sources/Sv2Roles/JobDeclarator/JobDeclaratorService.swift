@@ -42,7 +42,6 @@ public final class JobDeclaratorService: Service, Sendable {
     private let clock: Sv2Clock
     private let server = NIOLockedValueBox<Channel?>(nil)
     private let connections: ConnectionRegistry<JobDeclaratorSession, Sv2MessageWire>
-    private let bound: EventLoopPromise<SocketAddress>
 
     /// A service over `node`.
     public init(configuration: Configuration, node: any DeclaratorNode, group: EventLoopGroup, logger: Logger, clock: Sv2Clock = .system) {
@@ -52,11 +51,7 @@ public final class JobDeclaratorService: Service, Sendable {
         self.logger = logger
         self.clock = clock
         connections = ConnectionRegistry(group: group, tickInterval: nil)
-        bound = group.any().makePromise()
     }
-
-    /// Where the server listens, once bound.
-    public var address: EventLoopFuture<SocketAddress> { bound.futureResult }
 
     /// Binds the listening socket; returns the bound address.
     @discardableResult
@@ -68,17 +63,10 @@ public final class JobDeclaratorService: Service, Sendable {
             effect: { [weak self] effect, connection in self?.perform(effect, for: connection) },
             closed: { _, _ in })
         let engine = ConnectionEngine(wire: Sv2MessageWire(), readiness: .transportReady, configuration: settings, hooks: hooks)
-        let (channel, address): (Channel, SocketAddress)
-        do {
-            (channel, address) = try await ListenError.listen(
-                on: configuration.listen, transport: configuration.transport, group: group, engine: engine, registry: connections)
-        } catch {
-            bound.fail(error)
-            throw error
-        }
+        let (channel, address) = try await ListenError.listen(
+            on: configuration.listen, transport: configuration.transport, group: group, engine: engine, registry: connections)
         server.withLockedValue { $0 = channel }
         logger.info("Job Declaration on \(address.hostPortDescription)")
-        bound.succeed(address)
         return address
     }
 
@@ -86,7 +74,6 @@ public final class JobDeclaratorService: Service, Sendable {
     public func stop() async {
         try? await server.withLockedValue({ $0 })?.close().get()
         try? await connections.closeAll(reason: "the job declarator is shutting down")?.get()
-        bound.fail(ChannelError.ioOnClosedChannel)
     }
 
     /// Runs until graceful shutdown: starts, waits, stops.
@@ -96,8 +83,28 @@ public final class JobDeclaratorService: Service, Sendable {
         await stop()
     }
 
-    /// Connections open now.
-    public var clientCount: Int { connections.count }
+    /// Times a job whose block is not on the node's tip is checked again, and the wait before each: the node may be a
+    /// block behind the client's (it has not heard of the block yet).
+    static let staleRechecks = 5
+    static let staleRecheckDelay = Duration.milliseconds(200)
+
+    /// The block `job` makes on the node's tip, checked as a proposal; a stale answer is checked again up to
+    /// ``staleRechecks`` times while the node may still reach the job's tip.
+    static func check(_ job: DeclaredJob, on node: any DeclaratorNode, clock: Sv2Clock) async throws -> JobDeclaratorSession.NodeAnswer {
+        var attempt = 0
+        while true {
+            let tip = try await node.tip()
+            let block = try job.block(
+                previousBlockHash: tip.hash, version: job.version, time: max(tip.medianTimePast + 1, clock.now().unixSeconds), bits: tip.bits,
+                nonce: 0, extranonce: [UInt8](repeating: 0, count: job.extranonceSize))
+            let rejection = try await node.checkProposal(block)
+            guard let reason = rejection, JobDeclaratorSession.isStale(reason), attempt < staleRechecks else {
+                return .proposal(tip: tip.hash, bits: tip.bits, rejection: rejection)
+            }
+            attempt += 1
+            try await Task.sleep(for: staleRecheckDelay)
+        }
+    }
 
     private func perform(_ effect: JobDeclaratorSession.Effect, for connection: Connection) {
         let node = self.node
@@ -118,11 +125,7 @@ public final class JobDeclaratorService: Service, Sendable {
             Task {
                 let answer: JobDeclaratorSession.NodeAnswer
                 do {
-                    let tip = try await node.tip()
-                    let block = try job.block(
-                        previousBlockHash: tip.hash, version: job.version, time: max(tip.medianTimePast + 1, clock.now().unixSeconds), bits: tip.bits,
-                        nonce: 0, extranonce: [UInt8](repeating: 0, count: job.extranonceSize))
-                    answer = .proposal(tip: tip.hash, bits: tip.bits, rejection: try await node.checkProposal(block))
+                    answer = try await Self.check(job, on: node, clock: clock)
                 } catch {
                     answer = .unavailable("\(error)")
                 }
