@@ -83,6 +83,8 @@ public struct JobDeclaratorClient: Sendable {
         var customJobID: UInt32?
         /// Declared (full-template mode) with the declarator.
         var declared = false
+        /// The SetCustomMiningJob to send (token and request id filled in then); nil for a solo job and for one the
+        /// declarator or the pool refused.
         var custom: SetCustomMiningJob?
         /// The SetCustomMiningJob last sent (with its token), for a retry.
         var sent: SetCustomMiningJob?
@@ -200,7 +202,8 @@ public struct JobDeclaratorClient: Sendable {
     /// A device's share that meets the pool channel's target: submitted when its job is the pool's, held until the
     /// pool acknowledges the job (at most ``heldShareLimit`` per job).
     public mutating func forward(_ share: ForwardedShare) -> [Command] {
-        guard let channel, let job = jobs[share.jobID], job.pooled else { return [] }
+        // A job refused or superseded (no SetCustomMiningJob left to send) never gets a pool id: its shares go nowhere.
+        guard let channel, let job = jobs[share.jobID], job.pooled, job.custom != nil else { return [] }
         guard let jobID = job.customJobID else {
             if heldShares[share.jobID, default: []].count < Self.heldShareLimit { heldShares[share.jobID, default: []].append(share) }
             return []
@@ -275,6 +278,8 @@ public struct JobDeclaratorClient: Sendable {
     /// set; anything else drops the declarator.
     public mutating func declarationRefused(requestID: UInt32, code: String) -> [Command] {
         guard let id = declarations.removeValue(forKey: requestID) else { return [] }
+        jobs[id]?.custom = nil
+        heldShares[id] = nil
         if code == JobDeclarationErrorCode.tooManyPending.description {
             return [.log(SessionLog(.info, "job \(id) gave way to newer declarations: not set on the pool"))]
         }
@@ -318,6 +323,7 @@ public struct JobDeclaratorClient: Sendable {
             ]
         }
         heldShares[id] = nil
+        jobs[id]?.custom = nil
         poolRefusals += 1
         let line = SessionLog(.warning, "the pool refused custom job \(id): \(code)")
         guard poolRefusals >= Self.poolRefusalLimit else { return [.log(line)] }
@@ -374,6 +380,8 @@ public struct JobDeclaratorClient: Sendable {
             jobs = [:]
             heldShares = [:]
             retrying.removeAll()
+            // A token request the declarator dropped (its rate limit) is not waited for beyond a tip.
+            tokensAsked = 0
             declarations.removeAll()
             customRequests.removeAll()
             waiting.removeAll()

@@ -27,22 +27,31 @@ public enum JobDeclarationErrorCode {
 ///
 /// SetupConnection for protocol 1 comes first (DECLARE_TX_DATA is accepted; DeclareMiningJob is served with or
 /// without it). AllocateMiningJobToken gets a ``MiningJobToken`` of kind allocation and the pool's payout output.
-/// DeclareMiningJob is checked in steps, each an effect the glue answers with ``answer(_:requestID:now:)``: the
-/// token and coinbase here, then the wtxids against the node's mempool (``Effect/lookUp(requestID:wtxids:)``),
+/// DeclareMiningJob is checked in steps, each an effect the glue answers with ``answer(_:for:now:)``: the
+/// token and coinbase here, then the wtxids against the node's mempool (``Effect/lookUp(_:wtxids:)``),
 /// ProvideMissingTransactions for the unknown ones (positions 0-indexed without the coinbase, spec 6.4.7) and
-/// their wtxids checked, then the block the job makes against the node's tip (``Effect/check(requestID:job:)``).
+/// their wtxids checked, then the block the job makes against the node's tip (``Effect/check(_:job:)``).
 /// DeclareMiningJob.Success carries a declared-job token that commits to that tip, the merkle path and the outputs,
 /// which the pool checks on SetCustomMiningJob. PushSolution is assembled with the most recent declared job on its
 /// previous block and nBits whose target it meets (the spec's "most recently sent", then older ones) and submitted,
 /// one per tip. AllocateMiningJobToken is rate-limited (``Configuration/tokenBurst``).
 public struct JobDeclaratorSession: ConnectionSession {
+    /// A declaration being checked: the client's request_id and the session's own count of declarations, so that
+    /// the node's late answer for a superseded declaration is not taken for a later one reusing its request_id.
+    public struct Declaration: Hashable, Sendable {
+        /// The client's request_id.
+        public var requestID: UInt32
+        /// The session's count.
+        public var serial: UInt64
+    }
+
     /// What the declarator's glue does beyond sending and logging.
     public enum Effect: Sendable, Hashable {
         /// Look these wtxids up in the node's mempool; answer with ``NodeAnswer/transactions(_:)``.
-        case lookUp(requestID: UInt32, wtxids: [U256])
+        case lookUp(Declaration, wtxids: [U256])
         /// Check the block this job makes on the node's tip (every rule but the proof of work); answer with
         /// ``NodeAnswer/proposal(tip:bits:rejection:)``.
-        case check(requestID: UInt32, job: DeclaredJob)
+        case check(Declaration, job: DeclaredJob)
         /// Submit this block to the node.
         case submit(Block)
     }
@@ -111,8 +120,8 @@ public struct JobDeclaratorSession: ConnectionSession {
 
     /// Declared jobs kept for PushSolution.
     private static let jobsKept = 8
-    /// The most output bytes a coinbase may carry (as the pool allows in SetCustomMiningJob).
-    private static let maximumOutputsSize = 4096
+    /// The most output bytes a coinbase may carry: what the pool allows in SetCustomMiningJob.
+    private static let maximumOutputsSize = PoolSession.maximumCustomOutputsSize
 
     private let configuration: Configuration
     private var random: any Sv2RandomSource & Sendable
@@ -120,9 +129,8 @@ public struct JobDeclaratorSession: ConnectionSession {
     private var pending = [UInt32: Pending]()
     private var nextOrder: UInt64 = 0
     private var declared = [(tip: U256, bits: UInt32, job: DeclaredJob)]()
-    /// Nonces of the tokens declared with, and their expiry (expired ones are forgotten: the token is then refused
-    /// anyway).
-    private var usedTokens = [[UInt8]: UInt32]()
+    /// The tokens declared with.
+    private var usedTokens = UsedMiningJobTokens()
     /// Tokens the connection may still ask for now, and when that was counted.
     private var tokenCredit: Double
     private var creditCounted: Timestamp?
@@ -186,9 +194,10 @@ public struct JobDeclaratorSession: ConnectionSession {
         }
     }
 
-    /// The node's answer to the effect of declaration `requestID`.
-    public mutating func answer(_ answer: NodeAnswer, requestID: UInt32, now: Timestamp) -> [Action] {
-        guard var declaration = pending[requestID] else { return [] }
+    /// The node's answer to the effect of `declaration` (nothing when it was superseded or refused meanwhile).
+    public mutating func answer(_ answer: NodeAnswer, for ticket: Declaration, now: Timestamp) -> [Action] {
+        let requestID = ticket.requestID
+        guard var declaration = pending[requestID], declaration.order == ticket.serial else { return [] }
         switch answer {
         case let .unavailable(reason):
             return refuse(requestID, JobDeclarationErrorCode.nodeUnavailable, "the node could not be asked: \(reason)")
@@ -257,7 +266,7 @@ public struct JobDeclaratorSession: ConnectionSession {
         let token = MiningJobToken.decode(declaration.miningJobToken, key: configuration.tokenKey, now: now.unixSeconds)
             .flatMap { token -> Result<MiningJobToken, MiningJobToken.Refusal> in
                 guard token.kind == .allocation else { return .failure(.mismatch) }
-                return usedTokens[token.nonce] != nil ? .failure(.reused) : .success(token)
+                return usedTokens.contains(token) ? .failure(.reused) : .success(token)
             }
         let accepted: MiningJobToken
         switch token {
@@ -279,12 +288,11 @@ public struct JobDeclaratorSession: ConnectionSession {
         guard Set(declaration.wtxidList).count == declaration.wtxidList.count else {
             return refuse(id, JobDeclarationErrorCode.invalidWtxidList, "the wtxid list names a transaction twice")
         }
-        usedTokens[accepted.nonce] = accepted.expiry
-        if usedTokens.count > 4096 { usedTokens = usedTokens.filter { $0.value >= now.unixSeconds } }
+        usedTokens.insert(accepted, now: now.unixSeconds)
         pending[id] = Pending(job: job, wtxids: declaration.wtxidList, order: nextOrder)
         nextOrder &+= 1
         guard !declaration.wtxidList.isEmpty else { return check(id) }
-        return [.effect(.lookUp(requestID: id, wtxids: declaration.wtxidList))]
+        return [.effect(.lookUp(Declaration(requestID: id, serial: nextOrder - 1), wtxids: declaration.wtxidList))]
     }
 
     private mutating func receiveMissing(_ provided: ProvideMissingTransactionsSuccess) -> [Action] {
@@ -314,7 +322,7 @@ public struct JobDeclaratorSession: ConnectionSession {
         guard var declaration = pending[id] else { return [] }
         declaration.job.transactions = declaration.found.compactMap { $0 }
         pending[id] = declaration
-        return [.effect(.check(requestID: id, job: declaration.job))]
+        return [.effect(.check(Declaration(requestID: id, serial: declaration.order), job: declaration.job))]
     }
 
     private mutating func refuse(_ id: UInt32, _ code: Sv2String, _ reason: String) -> [Action] {

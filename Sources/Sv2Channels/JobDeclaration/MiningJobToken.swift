@@ -7,7 +7,7 @@ import Sv2Crypto
 /// Layout (61 bytes): kind (1), expiry in unix seconds (U32 little-endian), nonce (8), commitment (32), MAC (the
 /// first 16 bytes of HMAC-SHA256(key, everything before it)). An allocation token (AllocateMiningJobToken.Success)
 /// commits to the user it was made for; a declared-job token (DeclareMiningJob.Success) to the job: the tip it was
-/// declared on and its transactions (``declaredJobCommitment(previousBlockHash:merklePath:)``).
+/// declared on, its transactions and its coinbase outputs (``declaredJobCommitment(previousBlockHash:merklePath:outputs:)``).
 public struct MiningJobToken: Hashable, Sendable {
     /// What the token stands for.
     public enum Kind: UInt8, Sendable {
@@ -112,5 +112,23 @@ public struct MiningJobToken: Hashable, Sendable {
     /// CompactSize-prefixed).
     public static func declaredJobCommitment(previousBlockHash: U256, merklePath: [U256], outputs: [UInt8]) -> [UInt8] {
         Sv2Hash.sha256(parts: [Array("sv2 job token job".utf8), previousBlockHash.littleEndianBytes, Sv2Hash.sha256(outputs)] + merklePath.map(\.littleEndianBytes))
+    }
+}
+
+/// The tokens a connection has used (a token is good for one job): their nonces until they expire, when the token is
+/// refused anyway and its nonce forgotten.
+public struct UsedMiningJobTokens: Sendable {
+    private var expiries = [[UInt8]: UInt32]()
+
+    /// Nothing used yet.
+    public init() {}
+
+    /// Whether `token` was used before.
+    public func contains(_ token: MiningJobToken) -> Bool { expiries[token.nonce] != nil }
+
+    /// Records `token` as used; past 4096 nonces, those expired by `now` are forgotten.
+    public mutating func insert(_ token: MiningJobToken, now: UInt32) {
+        expiries[token.nonce] = token.expiry
+        if expiries.count > 4096 { expiries = expiries.filter { $0.value >= now } }
     }
 }

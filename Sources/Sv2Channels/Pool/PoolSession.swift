@@ -110,7 +110,7 @@ public struct PoolSession: ConnectionSession {
     /// Custom jobs held now (all channels; emptied by a new tip).
     private var customJobCount = 0
     /// The nonces of the mining job tokens used on this connection (a token is good for one job).
-    private var usedTokens = Set<[UInt8]>()
+    private var usedTokens = UsedMiningJobTokens()
     private var work: PoolWork
     private var tallies = [String: ShareTally]()
     /// Shares accepted and refused since the last read ended, when the configuration records shares.
@@ -478,7 +478,7 @@ public struct PoolSession: ConnectionSession {
                 ? MiningJobToken.userCommitment(Sv2String(channel.user))
                 : MiningJobToken.declaredJobCommitment(previousBlockHash: request.prevHash, merklePath: request.merklePath, outputs: request.coinbaseTxOutputs)
             guard token.commitment == expected else { return .failure(.mismatch) }
-            return usedTokens.contains(token.nonce) ? .failure(.reused) : .success(token)
+            return usedTokens.contains(token) ? .failure(.reused) : .success(token)
         }
         let accepted: MiningJobToken
         switch token {
@@ -497,8 +497,7 @@ public struct PoolSession: ConnectionSession {
         guard customJobCount < Self.maximumCustomJobs else {
             return refuse(PoolErrorCode.tooManyChannels, "\(Self.maximumCustomJobs) custom jobs on this tip already")
         }
-        usedTokens.insert(accepted.nonce)
-        if usedTokens.count > 4096 { usedTokens.removeAll() }
+        usedTokens.insert(accepted, now: now.unixSeconds)
         let id = Self.customJobBit | nextCustomJobID
         nextCustomJobID = nextCustomJobID % (Self.customJobBit - 1) + 1
         customJobCount += 1

@@ -63,12 +63,12 @@ public struct EmbeddedDeclaratorNode: DeclaratorNode {
     }
 }
 
-/// A node over its JSON-RPC: Bitcoin Core, or an embedded node's `--rpc-listen` (`sv2 jn --bitcoind`). Mempool
-/// transactions are fetched once (`getrawmempool true` maps wtxids to txids, `getrawtransaction` brings each) and
-/// kept while they stay in the mempool.
+/// A node over its JSON-RPC: Bitcoin Core, or an embedded node's `--rpc-listen` (`sv2 jn --bitcoind`). The mempool's
+/// wtxid-to-txid map (`getrawmempool true`) is fetched again only when a declaration names a wtxid it lacks, and each
+/// transaction (`getrawtransaction`) once, kept while it stays in that map.
 public final class RPCDeclaratorNode: DeclaratorNode {
     private let client: JSONRPCClient
-    private let cache = NIOLockedValueBox([U256: Transaction]())
+    private let cache = NIOLockedValueBox((txids: [U256: String](), transactions: [U256: Transaction]()))
 
     /// Over `client`.
     public init(client: JSONRPCClient) {
@@ -91,17 +91,10 @@ public final class RPCDeclaratorNode: DeclaratorNode {
 
     /// From the cache, else fetched.
     public func transactions(wtxids: [U256]) async throws -> [Transaction?] {
-        guard case let .object(entries) = try await client.call("getrawmempool", [.bool(true)], timeout: .seconds(30)).get() else {
-            throw TemplateSourceError.unavailable("getrawmempool true did not return an object")
+        if wtxids.contains(where: { wtxid in cache.withLockedValue { $0.txids[wtxid] == nil } }) {
+            try await refreshMempool()
         }
-        var txids = [U256: String]()
-        for (txid, entry) in entries {
-            if let wtxid = entry["wtxid"]?.stringValue.flatMap({ U256(displayHex: $0) }) { txids[wtxid] = txid }
-        }
-        let known = cache.withLockedValue { cache in
-            cache = cache.filter { txids[$0.key] != nil }
-            return cache
-        }
+        let (txids, known) = cache.withLockedValue { ($0.txids, $0.transactions) }
         var found = [Transaction?]()
         for wtxid in wtxids {
             if let transaction = known[wtxid] {
@@ -110,13 +103,28 @@ public final class RPCDeclaratorNode: DeclaratorNode {
                       // Left the mempool since: the client is asked for it.
                       let hex = try? await client.call("getrawtransaction", [.string(txid)], timeout: .seconds(10)).get().stringValue,
                       let transaction = try? Transaction(hex: hex), transaction.wtxid == wtxid {
-                cache.withLockedValue { $0[wtxid] = transaction }
+                cache.withLockedValue { $0.transactions[wtxid] = transaction }
                 found.append(transaction)
             } else {
                 found.append(nil)
             }
         }
         return found
+    }
+
+    /// `getrawmempool true`: the map from wtxids to txids, and the kept transactions still in it.
+    private func refreshMempool() async throws {
+        guard case let .object(entries) = try await client.call("getrawmempool", [.bool(true)], timeout: .seconds(30)).get() else {
+            throw TemplateSourceError.unavailable("getrawmempool true did not return an object")
+        }
+        var txids = [U256: String]()
+        for (txid, entry) in entries {
+            if let wtxid = entry["wtxid"]?.stringValue.flatMap({ U256(displayHex: $0) }) { txids[wtxid] = txid }
+        }
+        cache.withLockedValue { cache in
+            cache.txids = txids
+            cache.transactions = cache.transactions.filter { txids[$0.key] != nil }
+        }
     }
 
     /// `getblocktemplate {"mode": "proposal"}`.

@@ -111,7 +111,7 @@ public final class JobDeclaratorService: Service, Sendable {
         let logger = self.logger
         let clock = self.clock
         switch effect {
-        case let .lookUp(id, wtxids):
+        case let .lookUp(declaration, wtxids):
             Task {
                 let answer: JobDeclaratorSession.NodeAnswer
                 do {
@@ -119,9 +119,9 @@ public final class JobDeclaratorService: Service, Sendable {
                 } catch {
                     answer = .unavailable("\(error)")
                 }
-                connection.update { session, now in session.answer(answer, requestID: id, now: now) }
+                connection.update { session, now in session.answer(answer, for: declaration, now: now) }
             }
-        case let .check(id, job):
+        case let .check(declaration, job):
             Task {
                 let answer: JobDeclaratorSession.NodeAnswer
                 do {
@@ -129,7 +129,7 @@ public final class JobDeclaratorService: Service, Sendable {
                 } catch {
                     answer = .unavailable("\(error)")
                 }
-                connection.update { session, now in session.answer(answer, requestID: id, now: now) }
+                connection.update { session, now in session.answer(answer, for: declaration, now: now) }
             }
         case let .submit(block):
             Task {

@@ -10,9 +10,9 @@ import Sv2Sessions
 
 /// `sv2 pool` put together from its settings: the template provider (an external one, or the embedded regtest
 /// node of `sv2 tp` in-process on a loopback port), the Template Distribution client, the share ledger when one is
-/// configured, the mining server and the job declarator when one is configured, as the services of one
-/// `ServiceGroup`. They start in that order and shut down in reverse: the job declarator first, then the mining
-/// server (no new miners, the ledger's pending acknowledgements sent, Reconnect where configured, connections flushed
+/// configured, the mining server, the job declarator and the monitoring server when they are configured, as the
+/// services of one `ServiceGroup`. They start in that order and shut down in reverse: monitoring and the job
+/// declarator first, then the mining server (no new miners, the ledger's pending acknowledgements sent, Reconnect where configured, connections flushed
 /// and closed), then the ledger (what it holds committed), then the client, then the embedded node (its chain
 /// flushed).
 public struct PoolRole: Sendable {
