@@ -4,18 +4,12 @@
     chain.py PORT payouts FROM        for each block above height FROM: height, hash, transaction count and the hex
                                       scriptPubKeys of its coinbase outputs paying more than 0 (parsed from the raw block)
 """
-import base64
-import json
+import os
 import struct
 import sys
-import urllib.request
 
-
-def rpc(port, method, params=None):
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}", data=json.dumps({"id": 1, "method": method, "params": params or []}).encode(),
-        headers={"Authorization": "Basic " + base64.b64encode(b"u:p").decode(), "Content-Type": "application/json"})
-    return json.loads(urllib.request.urlopen(request, timeout=30).read())["result"]
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
+from noderpc import rpc  # noqa: E402
 
 
 def compact(data, offset):

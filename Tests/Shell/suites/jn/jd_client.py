@@ -9,29 +9,20 @@ pushes it to the declarator, which must put it on the pool's node (POOL_RPC_PORT
 allocation token straight to SetCustomMiningJob and a share on it. Then refusals on the same connections, each
 answered with its error code while the connection goes on. Prints one line per step; exits 1 on the first surprise.
 """
-import base64
 import hashlib
 import hmac
-import json
 import os
 import struct
 import sys
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 import sv2noise  # noqa: E402
+from noderpc import rpc  # noqa: E402
 
 
 def sha256d(data):
     return hashlib.sha256(hashlib.sha256(data).digest()).digest()
-
-
-def rpc(port, method, params=None):
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}", data=json.dumps({"id": 1, "method": method, "params": params or []}).encode(),
-        headers={"Authorization": "Basic " + base64.b64encode(b"u:p").decode(), "Content-Type": "application/json"})
-    return json.loads(urllib.request.urlopen(request, timeout=30).read())["result"]
 
 
 def compact_size(n):
