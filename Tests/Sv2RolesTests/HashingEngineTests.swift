@@ -195,6 +195,24 @@ struct HashingEngineTests {
         }
     }
 
+    @Test("the hash rate limit holds while new work keeps coming, as when every hash finds a regtest block")
+    func rateLimitUnderNewWork() async throws {
+        let engine = try HashingEngine(configuration: .init(threads: 1, kernel: .auto, chunkNonces: 1, threadHashRateLimit: 2)) { _, _ in }
+        let started = Date()
+        engine.start()
+        // New work every 5 ms for about half a second: unlimited, the thread would hash on each arrival.
+        for id in 1...100 {
+            engine.setWork(Self.fixedWork(id: UInt64(id), mask: 0, target: Self.target(oneIn: 1)), lane: 0)
+            usleep(5_000)
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        let hashes = engine.hashes
+        await engine.stop()
+        // 2 a second, plus the first hash (a load that slows the loop only lowers the count).
+        #expect(hashes >= 1)
+        #expect(Double(hashes) <= 2 * elapsed + 1, "\(hashes) hashes in \(elapsed) s at 2 H/s")
+    }
+
     @Test("the hash rate measurement and kernel choices")
     func kernels() throws {
         #expect(HashingKernel.auto.isAvailable && HashingKernel.portable.isAvailable)

@@ -27,8 +27,8 @@ public final class HashingEngine: Sendable {
         /// Whether thread `t` is pinned to the `t % n`-th of the n CPUs the process may use (Linux); otherwise the OS
         /// places the threads.
         public var pinThreads: Bool
-        /// Hashes per second each thread does at most (nil: as fast as it can): a thread sleeps after each chunk for
-        /// the time its hashes take at this rate.
+        /// Hashes per second each thread does at most (nil: as fast as it can): after each chunk a thread waits the
+        /// time its hashes take at this rate, new work or not.
         public var threadHashRateLimit: Double?
 
         /// A configuration; `chunkNonces` defaults to 2^16 (a few milliseconds on any kernel).
@@ -135,16 +135,12 @@ public final class HashingEngine: Sendable {
         lanes[lane].generation.add(1, ordering: .releasing)
     }
 
-    /// Sleeps for the time `count` hashes take at the rate limit, if there is one, in slices of at most 50 ms that
-    /// end early when the engine stops or `lane` gets new work after generation `seen`.
-    private func throttle(_ count: UInt64, lane: Lane, seen: UInt64) {
-        guard let limit = configuration.threadHashRateLimit, limit > 0 else { return }
-        var remaining = min(Double(count) / limit, 3600) * 1_000_000
-        while remaining > 0, running.load(ordering: .relaxed), lane.generation.load(ordering: .relaxed) == seen {
-            let slice = min(remaining, 50_000)
-            usleep(UInt32(slice))
-            remaining -= slice
-        }
+    /// When a thread that just hashed `count` nonces may hash again under the rate limit, if there is one: `earliest`
+    /// (its previous allowance, monotonic nanoseconds) or `now`, whichever is later, plus the time `count` hashes take.
+    /// New work does not reset it, so a block found and the new work it brings cannot run the rate past the limit.
+    private func nextAllowance(after count: UInt64, earliest: UInt64, now: UInt64) -> UInt64 {
+        guard let limit = configuration.threadHashRateLimit, limit > 0 else { return 0 }
+        return max(earliest, now) &+ UInt64(min(Double(count) / limit, 3600) * 1_000_000_000)
     }
 
     /// The loop of hashing thread `index`.
@@ -158,6 +154,7 @@ public final class HashingEngine: Sendable {
         var seenGeneration: UInt64 = 0
         var receivedAt: UInt64 = 0
         var cursor: SearchCursor?
+        var allowedAt: UInt64 = 0
         while running.load(ordering: .relaxed) {
             let generation = lane.generation.load(ordering: .acquiring)
             if generation != seenGeneration {
@@ -171,15 +168,20 @@ public final class HashingEngine: Sendable {
                 }
             }
             let now = DispatchTime.now().uptimeNanoseconds
+            if now < allowedAt {
+                // Rate-limited: sleep in slices of at most 50 ms, looking for new work and a stop between them.
+                usleep(UInt32(min(allowedAt - now, 50_000_000) / 1000))
+                continue
+            }
             let elapsed = UInt32(clamping: (now >= receivedAt ? now - receivedAt : 0) / 1_000_000_000)
             switch cursor?.scan(kernel: kernel, nonces: chunk, elapsedSeconds: elapsed) {
             case let .hashed(count):
                 hashCount.add(count, ordering: .relaxed)
-                throttle(count, lane: lane, seen: seenGeneration)
+                allowedAt = nextAllowance(after: count, earliest: allowedAt, now: now)
             case let .found(share, count):
                 hashCount.add(count, ordering: .relaxed)
                 onShare(laneIndex, share)
-                throttle(count, lane: lane, seen: seenGeneration)
+                allowedAt = nextAllowance(after: count, earliest: allowedAt, now: now)
             case .waiting, nil:
                 usleep(2_000)
             }
