@@ -97,10 +97,12 @@ extension ProbeConversation {
     }
 
     /// The answer to the share numbered `sequence`: a SubmitShares.Error (whatever sequence number it carries: the
-    /// check compares it) or a SubmitShares.Success covering it.
-    func answer(to sequence: UInt32, within seconds: Double? = nil) async -> Awaited<ShareAnswer> {
+    /// check compares it) or a SubmitShares.Success covering it. A refusal of the share numbered `earlier`, sent
+    /// before and possibly still unanswered, is passed over.
+    func answer(to sequence: UInt32, within seconds: Double? = nil, after earlier: UInt32? = nil) async -> Awaited<ShareAnswer> {
         await wait(within: seconds) { message in
             switch message {
+            case let .submitSharesError(error) where error.sequenceNumber == earlier: return nil
             case let .submitSharesError(error): return .refused(error)
             case let .submitSharesSuccess(success) where success.lastSequenceNumber >= sequence: return .accepted(success)
             default: return nil
@@ -251,8 +253,10 @@ enum MiningChecks {
         ProbeCheck("share-stale", "5.3.14, 5.3.17", mining) { opener in
             let conversation = try await opener.conversation()
             let (channel, work) = try await conversation.work(on: try await conversation.openExtended().id)
-            // A share found on a chain with an easy network target is a block, after which the job goes stale.
-            try await conversation.send(try conversation.share(on: channel, work: work).message)
+            // A share found on a chain with an easy network target is a block, after which the job goes stale. The tip
+            // may also change by another block just before it arrives: it is then refused as stale itself.
+            let (block, blockSequence) = try conversation.share(on: channel, work: work)
+            try await conversation.send(block)
             let tips = channel.tipChanges
             let changed = await conversation.wait { _ in (conversation.view.channels[channel.id]?.tipChanges ?? 0) > tips ? true : nil }
             guard case .got = changed, let now = conversation.view.channels[channel.id], let stale = now.staleWork[UInt32(truncatingIfNeeded: work.id)] else {
@@ -262,7 +266,7 @@ enum MiningChecks {
             old.target = channel.target
             let (share, sequence) = try conversation.share(on: old, work: stale)
             try await conversation.send(share)
-            let answer = await conversation.answer(to: sequence)
+            let answer = await conversation.answer(to: sequence, after: blockSequence)
             return gradeRefusal(answer, sequence: sequence, channelID: channel.id, codes: ["stale-share", "invalid-job-id"], condition: "a job of the previous tip", within: opener.context.answerTimeout)
         },
         ProbeCheck("share-accounting", "5.3.13", mining) { opener in
