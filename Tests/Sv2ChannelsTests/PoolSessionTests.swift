@@ -570,6 +570,35 @@ struct PoolSessionCustomJobTests {
         #expect(errorCodes(harness.take()) == ["stale-share"])
     }
 
+    @Test("a block on a custom job is accepted as a share even below the channel's target, and left to the miner to submit")
+    func customJobBlockBelowChannelTarget() throws {
+        var harness = try Harness(flags: .requiresWorkSelection, jobTokenKey: Self.key)
+        try harness.newJob(1, future: true)
+        // One hash in 16 is a block; the channel's target takes one in 256 (as on regtest, where blocks are easier).
+        let networkTarget = U256(w0: .max, w1: .max, w2: .max, w3: UInt64.max >> 4)
+        try harness.newTip(1, networkTarget: networkTarget)
+        let channel = try #require(openExtended(&harness, maxTarget: U256(w0: .max, w1: .max, w2: .max, w3: UInt64.max >> 8)))
+        _ = harness.take()
+        let request = Self.request(channelID: channel.channelID, token: Self.token())
+        harness.receive(.setCustomMiningJob(request))
+        guard case let .job(jobID)? = Self.answer(harness.take()) else { Issue.record("no SetCustomMiningJob.Success"); return }
+        var prefix: [UInt8] = [2, 0, 0, 0, 1] + [UInt8](repeating: 0, count: 32) + [0xff, 0xff, 0xff, 0xff, UInt8(4 + 32)] + request.coinbasePrefix
+        prefix += channel.extranoncePrefix
+        let rolled = [UInt8](repeating: 0, count: Int(channel.extranonceSize))
+        let coinbase = CoinbaseTemplate(
+            prefix: prefix, extranonceSize: rolled.count, suffix: [0xff, 0xff, 0xff, 0xff] + Self.payingPool + [0, 0, 0, 0], merklePath: request.merklePath)
+        let root = coinbase.merkleRoot(extranonce: rolled)
+        let nonce = try #require((0..<100_000).first { nonce in
+            let hash = ShareHash.header(version: 0x2000_0000, previousBlockHash: request.prevHash, merkleRoot: root, time: request.minNtime, bits: request.nbits, nonce: UInt32(nonce))
+            return hash <= networkTarget && hash > channel.target
+        })
+        harness.receive(.submitSharesExtended(SubmitSharesExtended(
+            channelID: channel.channelID, sequenceNumber: 1, jobID: jobID, nonce: UInt32(nonce), ntime: request.minNtime, version: 0x2000_0000, extranonce: rolled)))
+        let answer = harness.take()
+        #expect(accepted(answer) == 1 && errorCodes(answer).isEmpty)
+        #expect(harness.blocks.isEmpty, "a custom job's block is not the pool's to submit")
+    }
+
     @Test("forged, expired, reused and foreign tokens, another tip or nBits, coinbases not paying the pool, other channels and connections without work selection are refused with their codes")
     func refused() throws {
         var harness = try Harness(flags: .requiresWorkSelection, jobTokenKey: Self.key)
