@@ -9,8 +9,9 @@ import Sv2Node
 public struct DeclaratorTip: Sendable, Hashable {
     /// The tip's hash.
     public var hash: U256
-    /// The nBits of the next block (the tip's: regtest does not retarget; on other chains a retarget boundary
-    /// makes a job declared right there fail its check).
+    /// The nBits of the next block: the embedded node's (regtest does not retarget); over RPC `getmininginfo`'s
+    /// `next.bits` (Bitcoin Core 29 and later, right at a retarget and on testnet's minimum-difficulty blocks), else
+    /// the tip's.
     public var bits: UInt32
     /// The tip's median time past (a block must be later).
     public var medianTimePast: UInt32
@@ -75,18 +76,23 @@ public final class RPCDeclaratorNode: DeclaratorNode {
         self.client = client
     }
 
-    /// `getbestblockhash`, then `getblockheader` of it.
+    /// `getbestblockhash`, then `getblockheader` of it, then `getmininginfo` for the next block's nBits when it
+    /// has them for that height (the tip's otherwise: older nodes, or a tip that moved in between).
     public func tip() async throws -> DeclaratorTip {
         guard let hash = try await client.call("getbestblockhash", timeout: .seconds(10)).get().stringValue.flatMap({ U256(displayHex: $0) }) else {
             throw TemplateSourceError.unavailable("getbestblockhash did not return a block hash")
         }
         let header = try await client.call("getblockheader", [.string(hash.displayHex)], timeout: .seconds(10)).get()
-        guard let bits = header["bits"]?.stringValue.flatMap({ UInt32($0, radix: 16) }),
-              let median = header["mediantime"]?.int64Value.flatMap({ UInt32(exactly: $0) })
+        guard let tipBits = header["bits"]?.stringValue.flatMap({ UInt32($0, radix: 16) }),
+              let median = header["mediantime"]?.int64Value.flatMap({ UInt32(exactly: $0) }),
+              let height = header["height"]?.int64Value
         else {
-            throw TemplateSourceError.unavailable("getblockheader did not return bits and mediantime")
+            throw TemplateSourceError.unavailable("getblockheader did not return bits, mediantime and height")
         }
-        return DeclaratorTip(hash: hash, bits: bits, medianTimePast: median)
+        let mining = try? await client.call("getmininginfo", timeout: .seconds(10)).get()
+        let nextBits = mining?["next"]?["height"]?.int64Value == height + 1
+            ? mining?["next"]?["bits"]?.stringValue.flatMap { UInt32($0, radix: 16) } : nil
+        return DeclaratorTip(hash: hash, bits: nextBits ?? tipBits, medianTimePast: median)
     }
 
     /// From the cache, else fetched.
