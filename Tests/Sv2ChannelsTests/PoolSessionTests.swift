@@ -534,6 +534,22 @@ struct PoolSessionCustomJobTests {
         return nil
     }
 
+    /// The first nonce whose header hash, from `request`'s coinbase (paying the pool) with `channel`'s prefix and
+    /// `extranonce`, satisfies `accept`.
+    static func nonce(
+        _ request: SetCustomMiningJob, _ channel: OpenExtendedMiningChannelSuccess, extranonce: [UInt8], where accept: (U256) -> Bool
+    ) -> Int? {
+        let prefix: [UInt8] = [2, 0, 0, 0, 1] + [UInt8](repeating: 0, count: 32) + [0xff, 0xff, 0xff, 0xff, UInt8(4 + 32)] + request.coinbasePrefix
+            + channel.extranoncePrefix
+        let coinbase = CoinbaseTemplate(
+            prefix: prefix, extranonceSize: extranonce.count, suffix: [0xff, 0xff, 0xff, 0xff] + payingPool + [0, 0, 0, 0], merklePath: request.merklePath)
+        let root = coinbase.merkleRoot(extranonce: extranonce)
+        return (0..<100_000).first { nonce in
+            accept(ShareHash.header(
+                version: 0x2000_0000, previousBlockHash: request.prevHash, merkleRoot: root, time: request.minNtime, bits: request.nbits, nonce: UInt32(nonce)))
+        }
+    }
+
     @Test("a valid token on the pool's tip gets a job whose shares are validated; a new tip makes them stale")
     func acceptedJob() throws {
         var harness = try Harness(flags: .requiresWorkSelection, jobTokenKey: Self.key)
@@ -548,15 +564,8 @@ struct PoolSessionCustomJobTests {
         #expect(jobID & 0x8000_0000 != 0)
 
         // A share on the custom job: its header hashed from the custom coinbase, the channel's prefix and the tip named.
-        var prefix: [UInt8] = [2, 0, 0, 0, 1] + [UInt8](repeating: 0, count: 32) + [0xff, 0xff, 0xff, 0xff, UInt8(4 + 32)] + request.coinbasePrefix
-        prefix += channel.extranoncePrefix
         let rolled = [UInt8](repeating: 0, count: Int(channel.extranonceSize))
-        let coinbase = CoinbaseTemplate(
-            prefix: prefix, extranonceSize: rolled.count, suffix: [0xff, 0xff, 0xff, 0xff] + Self.payingPool + [0, 0, 0, 0], merklePath: request.merklePath)
-        let root = coinbase.merkleRoot(extranonce: rolled)
-        let nonce = try #require((0..<100_000).first { nonce in
-            ShareHash.header(version: 0x2000_0000, previousBlockHash: request.prevHash, merkleRoot: root, time: request.minNtime, bits: request.nbits, nonce: UInt32(nonce)) <= channel.target
-        })
+        let nonce = try #require(Self.nonce(request, channel, extranonce: rolled) { $0 <= channel.target })
         func share(_ sequence: UInt32) -> Sv2Message {
             .submitSharesExtended(SubmitSharesExtended(
                 channelID: channel.channelID, sequenceNumber: sequence, jobID: jobID, nonce: UInt32(nonce), ntime: request.minNtime, version: 0x2000_0000, extranonce: rolled))
@@ -582,16 +591,8 @@ struct PoolSessionCustomJobTests {
         let request = Self.request(channelID: channel.channelID, token: Self.token())
         harness.receive(.setCustomMiningJob(request))
         guard case let .job(jobID)? = Self.answer(harness.take()) else { Issue.record("no SetCustomMiningJob.Success"); return }
-        var prefix: [UInt8] = [2, 0, 0, 0, 1] + [UInt8](repeating: 0, count: 32) + [0xff, 0xff, 0xff, 0xff, UInt8(4 + 32)] + request.coinbasePrefix
-        prefix += channel.extranoncePrefix
         let rolled = [UInt8](repeating: 0, count: Int(channel.extranonceSize))
-        let coinbase = CoinbaseTemplate(
-            prefix: prefix, extranonceSize: rolled.count, suffix: [0xff, 0xff, 0xff, 0xff] + Self.payingPool + [0, 0, 0, 0], merklePath: request.merklePath)
-        let root = coinbase.merkleRoot(extranonce: rolled)
-        let nonce = try #require((0..<100_000).first { nonce in
-            let hash = ShareHash.header(version: 0x2000_0000, previousBlockHash: request.prevHash, merkleRoot: root, time: request.minNtime, bits: request.nbits, nonce: UInt32(nonce))
-            return hash <= networkTarget && hash > channel.target
-        })
+        let nonce = try #require(Self.nonce(request, channel, extranonce: rolled) { $0 <= networkTarget && $0 > channel.target })
         harness.receive(.submitSharesExtended(SubmitSharesExtended(
             channelID: channel.channelID, sequenceNumber: 1, jobID: jobID, nonce: UInt32(nonce), ntime: request.minNtime, version: 0x2000_0000, extranonce: rolled)))
         let answer = harness.take()
