@@ -99,7 +99,7 @@ extension ProbeConversation {
     /// The answer to the share numbered `sequence`: a SubmitShares.Error (whatever sequence number it carries: the
     /// check compares it) or a SubmitShares.Success covering it. A refusal of the share numbered `earlier`, sent
     /// before and possibly still unanswered, is passed over.
-    func answer(to sequence: UInt32, within seconds: Double? = nil, after earlier: UInt32? = nil) async -> Awaited<ShareAnswer> {
+    func answer(to sequence: UInt32, within seconds: Double? = nil, passingOverRefusalOf earlier: UInt32? = nil) async -> Awaited<ShareAnswer> {
         await wait(within: seconds) { message in
             switch message {
             case let .submitSharesError(error) where error.sequenceNumber == earlier: return nil
@@ -266,7 +266,7 @@ enum MiningChecks {
             old.target = channel.target
             let (share, sequence) = try conversation.share(on: old, work: stale)
             try await conversation.send(share)
-            let answer = await conversation.answer(to: sequence, after: blockSequence)
+            let answer = await conversation.answer(to: sequence, passingOverRefusalOf: blockSequence)
             return gradeRefusal(answer, sequence: sequence, channelID: channel.id, codes: ["stale-share", "invalid-job-id"], condition: "a job of the previous tip", within: opener.context.answerTimeout)
         },
         ProbeCheck("share-accounting", "5.3.13", mining) { opener in

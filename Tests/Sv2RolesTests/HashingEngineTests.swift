@@ -205,12 +205,14 @@ struct HashingEngineTests {
             engine.setWork(Self.fixedWork(id: UInt64(id), mask: 0, target: Self.target(oneIn: 1)), lane: 0)
             usleep(5_000)
         }
-        let elapsed = Date().timeIntervalSince(started)
         let hashes = engine.hashes
-        await engine.stop()
+        let elapsed = Date().timeIntervalSince(started)
         // 2 a second, plus the first hash (a load that slows the loop only lowers the count).
-        #expect(hashes >= 1)
         #expect(Double(hashes) <= 2 * elapsed + 1, "\(hashes) hashes in \(elapsed) s at 2 H/s")
+        // The thread runs in the idle scheduling class: on a loaded machine it may wait a while for a CPU.
+        for _ in 0..<100 where engine.hashes == 0 { usleep(50_000) }
+        #expect(engine.hashes >= 1)
+        await engine.stop()
     }
 
     @Test("the hash rate measurement and kernel choices")

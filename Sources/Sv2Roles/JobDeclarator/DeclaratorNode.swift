@@ -9,9 +9,9 @@ import Sv2Node
 public struct DeclaratorTip: Sendable, Hashable {
     /// The tip's hash.
     public var hash: U256
-    /// The nBits of the next block: the embedded node's (regtest does not retarget); over RPC `getmininginfo`'s
-    /// `next.bits` (Bitcoin Core 29 and later, right at a retarget and on testnet's minimum-difficulty blocks), else
-    /// the tip's.
+    /// The nBits of the next block: the embedded node's tip's (regtest does not retarget); over RPC
+    /// `getmininginfo`'s `next.bits` (Bitcoin Core 29 and later, right at a retarget and on testnet's
+    /// minimum-difficulty blocks), else the tip's.
     public var bits: UInt32
     /// The tip's median time past (a block must be later).
     public var medianTimePast: UInt32
@@ -85,12 +85,13 @@ public final class RPCDeclaratorNode: DeclaratorNode {
         let header = try await client.call("getblockheader", [.string(hash.displayHex)], timeout: .seconds(10)).get()
         guard let tipBits = header["bits"]?.stringValue.flatMap({ UInt32($0, radix: 16) }),
               let median = header["mediantime"]?.int64Value.flatMap({ UInt32(exactly: $0) }),
-              let height = header["height"]?.int64Value
+              let height = header["height"]?.int64Value.flatMap({ UInt32(exactly: $0) })
         else {
             throw TemplateSourceError.unavailable("getblockheader did not return bits, mediantime and height")
         }
         let mining = try? await client.call("getmininginfo", timeout: .seconds(10)).get()
-        let nextBits = mining?["next"]?["height"]?.int64Value == height + 1
+        // getmininginfo names no block hash: a tip replaced at the same height in between goes unnoticed (rare).
+        let nextBits = mining?["next"]?["height"]?.int64Value == Int64(height) + 1
             ? mining?["next"]?["bits"]?.stringValue.flatMap { UInt32($0, radix: 16) } : nil
         return DeclaratorTip(hash: hash, bits: nextBits ?? tipBits, medianTimePast: median)
     }

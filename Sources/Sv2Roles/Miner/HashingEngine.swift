@@ -28,7 +28,7 @@ public final class HashingEngine: Sendable {
         /// places the threads.
         public var pinThreads: Bool
         /// Hashes per second each thread does at most (nil: as fast as it can): after each chunk a thread waits the
-        /// time its hashes take at this rate, new work or not.
+        /// time its hashes take at this rate (at most an hour), new work or not.
         public var threadHashRateLimit: Double?
 
         /// A configuration; `chunkNonces` defaults to 2^16 (a few milliseconds on any kernel).
@@ -135,12 +135,12 @@ public final class HashingEngine: Sendable {
         lanes[lane].generation.add(1, ordering: .releasing)
     }
 
-    /// When a thread that just hashed `count` nonces may hash again under the rate limit, if there is one: `earliest`
-    /// (its previous allowance, monotonic nanoseconds) or `now`, whichever is later, plus the time `count` hashes take.
-    /// New work does not reset it, so a block found and the new work it brings cannot run the rate past the limit.
-    private func nextAllowance(after count: UInt64, earliest: UInt64, now: UInt64) -> UInt64 {
+    /// When a thread that started hashing `count` nonces at `now` (monotonic nanoseconds) may hash again under the
+    /// rate limit, if there is one: `now` plus the time `count` hashes take at the limit. The thread keeps this time
+    /// across new work, so a block found and the new work it brings cannot run the rate past the limit.
+    private func nextAllowance(after count: UInt64, startedAt now: UInt64) -> UInt64 {
         guard let limit = configuration.threadHashRateLimit, limit > 0 else { return 0 }
-        return max(earliest, now) &+ UInt64(min(Double(count) / limit, 3600) * 1_000_000_000)
+        return now &+ UInt64(min(Double(count) / limit, 3600) * 1_000_000_000)
     }
 
     /// The loop of hashing thread `index`.
@@ -170,18 +170,18 @@ public final class HashingEngine: Sendable {
             let now = DispatchTime.now().uptimeNanoseconds
             if now < allowedAt {
                 // Rate-limited: sleep in slices of at most 50 ms, looking for new work and a stop between them.
-                usleep(UInt32(min(allowedAt - now, 50_000_000) / 1000))
+                usleep(UInt32((min(allowedAt - now, 50_000_000) + 999) / 1000))
                 continue
             }
             let elapsed = UInt32(clamping: (now >= receivedAt ? now - receivedAt : 0) / 1_000_000_000)
             switch cursor?.scan(kernel: kernel, nonces: chunk, elapsedSeconds: elapsed) {
             case let .hashed(count):
                 hashCount.add(count, ordering: .relaxed)
-                allowedAt = nextAllowance(after: count, earliest: allowedAt, now: now)
+                allowedAt = nextAllowance(after: count, startedAt: now)
             case let .found(share, count):
                 hashCount.add(count, ordering: .relaxed)
                 onShare(laneIndex, share)
-                allowedAt = nextAllowance(after: count, earliest: allowedAt, now: now)
+                allowedAt = nextAllowance(after: count, startedAt: now)
             case .waiting, nil:
                 usleep(2_000)
             }
