@@ -358,7 +358,7 @@ _sv2_proxy() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=(--upstream --jd-address)
-    non_repeating_options=(--config --listen-address --listen --authority-public-key --authority-secret-key --cert-validity-sec --user-identity --upstream-user --upstream-password --channel-mode --shares-per-minute --downstream-extranonce-size --jd-mode --tp-address --tp-authority-public-key --coinbase-reward-script --nominal-hashrate --monitoring-address --log-level --log-format)
+    non_repeating_options=(--config --listen-address --listen --authority-public-key --authority-secret-key --cert-validity-sec --user-identity --upstream-user --upstream-password --channel-mode --shares-per-minute --downstream-extranonce-size --jd-mode --tp-address --tp-authority-public-key --coinbase-reward-script --nominal-hashrate --datadir --rpc-listen --rpc-user --rpc-password --generation-rate --fee-delta --template-interval --follow --follow-interval --monitoring-address --log-level --log-format)
     __sv2_offer_flags_options 0
 
     # Offer option value completions
@@ -415,6 +415,33 @@ _sv2_proxy() {
         return
         ;;
     '--nominal-hashrate')
+        return
+        ;;
+    '--datadir')
+        return
+        ;;
+    '--rpc-listen')
+        return
+        ;;
+    '--rpc-user')
+        return
+        ;;
+    '--rpc-password')
+        return
+        ;;
+    '--generation-rate')
+        return
+        ;;
+    '--fee-delta')
+        return
+        ;;
+    '--template-interval')
+        return
+        ;;
+    '--follow')
+        return
+        ;;
+    '--follow-interval')
         return
         ;;
     '--monitoring-address')

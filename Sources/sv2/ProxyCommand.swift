@@ -27,7 +27,8 @@ struct ProxyCommand: AsyncParsableCommand {
             NewMiningJob, set_difficulty SetTarget, and the pool's answer to each mining.submit the device's \
             SubmitShares.Success or .Error. With --jd-address HOST:PORT/<key> (the pool's job declarator, sv2 jn) the \
             proxy is a job declarator client: it builds jobs from its own template provider (--tp-address, e.g. an \
-            sv2 tp following the pool's node), declares them (--jd-mode full-template, the default, with \
+            sv2 tp following the pool's node; without it the embedded regtest node of sv2 tp runs in-process, datadir \
+            ~/.sv2/proxy-regtest, with --follow to keep it on the pool's chain), declares them (--jd-mode full-template, the default, with \
             ProvideMissingTransactions answered; or coinbase-only) and sets them on an extended channel of the pool \
             with SetCustomMiningJob; devices mine them as in aggregate mode, shares meeting the pool channel's target \
             go to the pool, blocks to the template provider (SubmitSolution) and the declarator (PushSolution). Give one \
@@ -66,7 +67,7 @@ struct ProxyCommand: AsyncParsableCommand {
     var jdAddress: [String] = []
     @Option(help: "With --jd-address: full-template (default) or coinbase-only.")
     var jdMode: String?
-    @Option(help: "With --jd-address: the miner's template provider HOST:PORT.", transform: HostPort.argument)
+    @Option(help: "With --jd-address: the miner's template provider HOST:PORT (default: the embedded regtest node).", transform: HostPort.argument)
     var tpAddress: HostPort?
     @Option(help: "With --jd-address: the template provider's authority public key.")
     var tpAuthorityPublicKey: String?
@@ -74,6 +75,8 @@ struct ProxyCommand: AsyncParsableCommand {
     var coinbaseRewardScript: String?
     @Option(help: "With --jd-address: the hash rate announced on the pool's channel (default 1e12).")
     var nominalHashrate: Double?
+    @OptionGroup(title: "Embedded regtest node (with --jd-address and no --tp-address)")
+    var node: EmbeddedNodeOptions
     @OptionGroup(title: "Monitoring")
     var monitoring: MonitoringOptions
     @OptionGroup(title: "Logging")
@@ -90,7 +93,7 @@ struct ProxyCommand: AsyncParsableCommand {
                 SettingFlag("jd_address", jdAddress.isEmpty ? nil : jdAddress), SettingFlag("jd_mode", jdMode), SettingFlag("tp_address", tpAddress),
                 SettingFlag("tp_authority_public_key", tpAuthorityPublicKey), SettingFlag("coinbase_reward_script", coinbaseRewardScript),
                 SettingFlag("nominal_hashrate", nominalHashrate),
-            ] + identity.settings + monitoring.settings + logging.settings
+            ] + identity.settings + node.settings + monitoring.settings + logging.settings
         ) { layers throws(ConfigurationError) in try ProxySettings(layers) }
         let logger = settings.log.logger("proxy")
         var random = SystemRandom()
@@ -98,16 +101,7 @@ struct ProxyCommand: AsyncParsableCommand {
         if settings.authoritySecretKey == nil { logger.info("no authority key configured: generated one for this run") }
         logger.info("authority_public_key = \"\(AuthorityKeyText.encode(authority.xOnlyPublicKey))\"")
         try await runRole(logger: logger) { group in
-            let proxy = ProxyService(
-                configuration: .init(
-                    listen: settings.listen,
-                    transport: Sv2TransportConfiguration(
-                        security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: settings.certificateValidity))),
-                    upstreams: settings.upstreams, sv1Pools: settings.sv1Pools, mode: settings.mode,
-                    jobDeclaration: settings.jobDeclaration, session: settings.session,
-                    authorityPublicKey: authority.xOnlyPublicKey),
-                group: group, logger: logger)
-            return RoleMonitoring.services(proxy, address: settings.monitoringAddress, logger: logger)
+            try ProxyRole(settings: settings, authority: authority, group: group, logger: logger).services
         }
     }
 }

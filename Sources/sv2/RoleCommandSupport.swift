@@ -55,7 +55,7 @@ extension LogFormat: ExpressibleByArgument {}
 
 /// Options of the embedded regtest node, shared by `sv2 tp` and `sv2 pool` (TOML keys: the names with underscores).
 struct EmbeddedNodeOptions: ParsableArguments {
-    @Option(help: "Data directory of the embedded regtest node (default ~/.sv2/regtest).")
+    @Option(help: "Data directory of the embedded regtest node (default ~/.sv2/regtest; for sv2 proxy ~/.sv2/proxy-regtest).")
     var datadir: String?
     @Option(help: "Serve the embedded node's JSON-RPC on this HOST:PORT (default off).", transform: HostPort.argument)
     var rpcListen: HostPort?

@@ -54,3 +54,29 @@ struct ConfigurationLayersTests {
         #expect(HostPort("h:70000") == nil)
     }
 }
+
+/// `sv2 proxy --jd-address`: the miner's template provider is `tp_address`, else the embedded node.
+@Suite("proxy settings: the job declarator client's template provider")
+struct ProxyJobDeclarationSettingsTests {
+    static let key = "9bXiEd8boQVhq7WddEcERUL5tyyJVFYdU8th3HfbNXK3Yw6GRXh"
+
+    static func settings(_ flags: [String: TOMLValue]) throws -> ProxySettings {
+        var all: [String: TOMLValue] = [
+            "upstream": .array([.string("stratum2+tcp://127.0.0.1:1/\(key)")]), "coinbase_reward_script": .string("raw(51)"),
+        ]
+        all.merge(flags) { _, flag in flag }
+        return try ProxySettings(ConfigurationLayers(role: "proxy", configPath: nil, flags: all, knownKeys: ProxySettings.keys, environment: [:]))
+    }
+
+    @Test("jd_address without tp_address runs the embedded node (its own default datadir); node keys need it")
+    func embeddedNode() throws {
+        let embedded = try Self.settings(["jd_address": .array([.string("127.0.0.1:2/\(Self.key)")]), "generation_rate": .integer(7)])
+        #expect(embedded.jobDeclaration != nil)
+        #expect(embedded.embedded?.generationRate == 7)
+        #expect(embedded.embedded?.datadir.hasSuffix("/.sv2/proxy-regtest") == true)
+        let external = try Self.settings(["jd_address": .array([.string("127.0.0.1:2/\(Self.key)")]), "tp_address": .string("127.0.0.1:3")])
+        #expect(external.embedded == nil && external.jobDeclaration?.templateProvider.description == "127.0.0.1:3")
+        let stray = #expect(throws: ConfigurationError.self) { try Self.settings(["datadir": .string("/tmp/x")]) }
+        #expect(stray?.description == "--datadir: sets the embedded node, which runs only with jd_address and no tp_address")
+    }
+}

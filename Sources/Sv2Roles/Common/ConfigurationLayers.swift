@@ -143,6 +143,9 @@ public struct ConfigurationLayers: Sendable {
         ConfigurationError(key: key, origin: lookup(key)?.origin ?? .settings, reason: reason)
     }
 
+    /// Whether a layer sets `key`.
+    public func isSet(_ key: String) -> Bool { lookup(key) != nil }
+
     /// A string setting.
     public func string(_ key: String) throws(ConfigurationError) -> String? {
         guard let found = lookup(key) else { return nil }

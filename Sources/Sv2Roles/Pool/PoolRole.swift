@@ -59,10 +59,7 @@ public struct PoolRole: Sendable {
             var providerLogger = logger
             providerLogger[metadataKey: "component"] = "tp"
             let role = try TemplateProviderRole(settings: embeddedSettings, group: group, logger: providerLogger, clock: clock)
-            let address = role.provider.address
-            provider = .init(
-                bound: { loop in address.hop(to: loop).map { HostPort(host: "127.0.0.1", port: $0.port ?? 0) } },
-                authority: role.authorityPublicKey, description: "the embedded template provider")
+            provider = .init(embedded: role)
             embedded = role
         } else {
             throw TemplateSourceError.unavailable("no template provider configured")

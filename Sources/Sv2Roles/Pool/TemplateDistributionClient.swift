@@ -28,8 +28,23 @@ public final class TemplateDistributionClient: Service, Sendable {
             self.description = address.description
         }
 
-        /// A provider whose address `address` gives once it is bound (the pool's embedded one).
-        public init(bound address: @escaping @Sendable (EventLoop) -> EventLoopFuture<HostPort>, authority: XOnlyPublicKey?, description: String) {
+        /// The embedded regtest node's template provider, in-process on a loopback port known once it is bound.
+        public init(embedded role: TemplateProviderRole) {
+            let bound = role.provider.address
+            self.address = { loop in bound.hop(to: loop).map { HostPort(host: "127.0.0.1", port: $0.port ?? 0) } }
+            self.authority = role.authorityPublicKey
+            self.description = Self.embeddedDescription
+        }
+
+        /// Stands for the embedded node's provider in settings until ``ProxyRole`` runs the node: connecting fails,
+        /// saying so.
+        static let embeddedNotRunning = Provider(
+            address: { $0.makeFailedFuture(TemplateSourceError.unavailable("\(embeddedDescription) is not running")) }, authority: nil,
+            description: embeddedDescription)
+
+        private static let embeddedDescription = "the embedded template provider"
+
+        private init(address: @escaping @Sendable (EventLoop) -> EventLoopFuture<HostPort>, authority: XOnlyPublicKey?, description: String) {
             self.address = address
             self.authority = authority
             self.description = description

@@ -43,7 +43,7 @@ final class JobDeclaratorClientRelay: DeviceRelay {
         connections = ConnectionRegistry(group: group, tickInterval: configuration.vardiffInterval)
         let box = LateReference<JobDeclaratorClientRelay>()
         templates = TemplateDistributionClient(
-            provider: .init(declaration.templateProvider, authority: declaration.templateProviderKey),
+            provider: declaration.templateProvider,
             coinbaseOutputMaximumSize: declaration.coinbaseOutputMaximumSize, firmware: "sv2 proxy", group: group, logger: logger)
         let size = configuration.session.extranonceLength
         let links = ConnectionConfiguration(logger: logger, setupTimeout: .seconds(30))

@@ -44,10 +44,8 @@ public final class ProxyService: Service, Sendable {
     /// The proxy as a job declarator client (`jd_address`): its own templates, declared to the pool's declarator
     /// and set on the pool as custom jobs; solo to `soloScript` while the pool or the declarator is away.
     public struct JobDeclaration: Sendable {
-        /// The miner's template provider.
-        public var templateProvider: HostPort
-        /// Its authority key (nil: its certificate is not checked).
-        public var templateProviderKey: XOnlyPublicKey?
+        /// The miner's template provider: an external one, or the embedded regtest node ``ProxyRole`` runs.
+        public var templateProvider: TemplateDistributionClient.Provider
         /// Each pool's job declarator, in the order of the pools (their user identities are the ones tokens are asked
         /// for).
         public var declarators: [UpstreamPool]
@@ -62,11 +60,10 @@ public final class ProxyService: Service, Sendable {
 
         /// Settings from their values.
         public init(
-            templateProvider: HostPort, templateProviderKey: XOnlyPublicKey?, declarators: [UpstreamPool], mode: JobDeclaratorClient.Mode,
+            templateProvider: TemplateDistributionClient.Provider, declarators: [UpstreamPool], mode: JobDeclaratorClient.Mode,
             soloScript: [UInt8], nominalHashRate: Float, coinbaseOutputMaximumSize: UInt32
         ) {
             self.templateProvider = templateProvider
-            self.templateProviderKey = templateProviderKey
             self.declarators = declarators
             self.mode = mode
             self.soloScript = soloScript

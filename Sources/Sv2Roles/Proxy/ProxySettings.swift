@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Sv2Channels
 import Sv2Crypto
@@ -11,7 +12,12 @@ public struct ProxySettings: Sendable {
         "listen_address", "authority_public_key", "authority_secret_key", "cert_validity_sec", "upstream", "upstreams",
         "user_identity", "channel_mode", "shares_per_minute", "downstream_extranonce_size", "upstream_user", "upstream_password",
         "jd_address", "jd_mode", "tp_address", "tp_authority_public_key", "coinbase_reward_script", "nominal_hashrate",
-    ]).union(LogSettings.keys).union(RoleMonitoring.keys)
+    ]).union(embeddedNodeKeys).union(LogSettings.keys).union(RoleMonitoring.keys)
+    /// The keys of the embedded regtest node, run as the miner's template provider with `jd_address` and no
+    /// `tp_address`.
+    static let embeddedNodeKeys: Set<String> = [
+        "datadir", "rpc_listen", "rpc_user", "rpc_password", "generation_rate", "fee_delta", "template_interval", "follow", "follow_interval",
+    ]
 
     /// Where devices connect (default 0.0.0.0:34254).
     public var listen: HostPort
@@ -28,8 +34,12 @@ public struct ProxySettings: Sendable {
     public var mode: ProxyService.Mode
     /// Aggregate mode: the devices' channels (shares per minute, default 6; extranonce bytes, default 16).
     public var session: PoolSessionConfiguration
-    /// As a job declarator client (`jd_address` with `tp_address` and `coinbase_reward_script`); nil otherwise.
+    /// As a job declarator client (`jd_address` with `coinbase_reward_script`); nil otherwise. With ``embedded``,
+    /// ``ProxyRole`` points its template provider at the node it runs.
     public var jobDeclaration: ProxyService.JobDeclaration?
+    /// The embedded regtest node as the miner's template provider (`jd_address` without `tp_address`; its datadir
+    /// defaults to ~/.sv2/proxy-regtest); nil otherwise.
+    public var embedded: TemplateProviderSettings?
     /// Log level and format.
     public var log: LogSettings
     /// Where the monitoring HTTP server listens (`monitoring_address`); nil: off.
@@ -70,12 +80,23 @@ public struct ProxySettings: Sendable {
         }
         self.session = session
         jobDeclaration = try Self.jobDeclaration(layers, upstreams: upstreams)
+        if jobDeclaration != nil, !layers.isSet("tp_address") {
+            var node = try TemplateProviderSettings(layers, embedded: true)
+            if !layers.isSet("datadir") { node.datadir = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.sv2/proxy-regtest" }
+            embedded = node
+        } else {
+            if let key = Self.embeddedNodeKeys.sorted().first(where: layers.isSet) {
+                throw layers.error(key, "sets the embedded node, which runs only with jd_address and no tp_address")
+            }
+            embedded = nil
+        }
         log = try layers.logSettings()
         monitoringAddress = try layers.hostPort("monitoring_address")
     }
 
     /// The job declarator client's settings, when `jd_address` is given (one per pool in their order, or one for
-    /// all): `tp_address` and `coinbase_reward_script` are then required, and the pools must be Stratum V2 ones.
+    /// all): `coinbase_reward_script` is then required, and the pools must be Stratum V2 ones. Without `tp_address`
+    /// the template provider is the embedded node's, set by ``ProxyRole``.
     private static func jobDeclaration(_ layers: ConfigurationLayers, upstreams: [UpstreamPool]) throws(ConfigurationError) -> ProxyService.JobDeclaration? {
         guard let texts = try layers.strings("jd_address"), !texts.isEmpty else { return nil }
         guard !upstreams.isEmpty else { throw layers.error("jd_address", "needs Stratum V2 pools (stratum2+tcp://) upstream") }
@@ -94,9 +115,8 @@ public struct ProxySettings: Sendable {
             guard let key = url.authorityKey else { throw layers.error("jd_address", "\(text) has no authority public key (HOST:PORT/<key>)") }
             declarators.append(UpstreamPool(host: url.host, port: url.port, authority: key, userIdentity: upstream.userIdentity))
         }
-        guard let templateProvider = try layers.hostPort("tp_address") else {
-            throw ConfigurationError(key: "tp_address", reason: "required with jd_address: the miner's own template provider")
-        }
+        let templateProvider = try layers.hostPort("tp_address")
+        let templateProviderKey = try layers.publicKey("tp_authority_public_key")
         guard let scriptText = try layers.string("coinbase_reward_script") else {
             throw ConfigurationError(key: "coinbase_reward_script", reason: "required with jd_address: where solo blocks pay when the pool is away")
         }
@@ -104,9 +124,9 @@ public struct ProxySettings: Sendable {
         guard let mode = JobDeclaratorClient.Mode(rawValue: modeText) else {
             throw layers.error("jd_mode", "expected full-template or coinbase-only, got \"\(modeText)\"")
         }
+        let provider = templateProvider.map { TemplateDistributionClient.Provider($0, authority: templateProviderKey) }
         return ProxyService.JobDeclaration(
-            templateProvider: templateProvider, templateProviderKey: try layers.publicKey("tp_authority_public_key"),
-            declarators: declarators, mode: mode,
+            templateProvider: provider ?? .embeddedNotRunning, declarators: declarators, mode: mode,
             soloScript: try PoolSettings.script(scriptText, layers: layers),
             nominalHashRate: Float(try layers.number("nominal_hashrate", in: 0...1e21) ?? 1e12), coinbaseOutputMaximumSize: 512)
     }

@@ -6,19 +6,11 @@
 # both nodes. Coinbase-only mode: custom jobs set with allocation tokens, the pool accepts their shares. Fallback: the
 # pool and its declarator stop; the proxy mines solo to its own script on its own node, then returns to the pool when
 # it is back. Both chains pass libbitcoinkernel.
-source "$REPO_ROOT/Tests/Shell/suites/pool/helpers.sh"
-python="$REPO_ROOT/.venv/bin/python"
-[[ -x "$python" ]] || fail "no $python: run scripts/setup (it installs py-bitcoinkernel)"
+source "$SUITE_DIR/helpers.sh"
 pool_script="0020$(python3 -c 'import hashlib; print(hashlib.sha256(b"\x51").hexdigest())')"  # the embedded pool's default
 solo_script="0014751e76e8199196d454941c45d1b3a323f1433bd6"  # REWARD_ADDRESS
 
-# The pool's node gets its coinbase-maturity blocks first (a following node starts empty).
-start_tp bootstrap --datadir "$TEST_TMP/pool" --generation-rate 0
-stop_tp bootstrap
-pool_port="$(free_port)"
-pool_rpc="$(free_port)"
-jn_port="$(free_port)"
-miner_rpc="$(free_port)"
+prepare_two_nodes
 secret="$("$SV2" keygen | grep -o 'authority_secret_key = "[^"]*"' | cut -d'"' -f2)"
 pool_args=(--datadir "$TEST_TMP/pool" --rpc-listen "127.0.0.1:$pool_rpc" --rpc-user u --rpc-password p --generation-rate 5
            --authority-secret-key "$secret" --jd-listen-address "127.0.0.1:$jn_port"
@@ -30,15 +22,7 @@ start_tp miner --datadir "$TEST_TMP/miner" --rpc-listen "127.0.0.1:$miner_rpc" -
 BACKGROUND_PIDS+=("$TP_PID")
 tp_port="$TP_PORT"
 tp_key="$TP_KEY"
-same_tip() { # same_tip SECONDS: both nodes on one tip
-    local deadline=$(( SECONDS + $1 ))
-    while (( SECONDS < deadline )); do
-        [[ "$("$python" "$SUITE_DIR/chain.py" "$pool_rpc" tip)" == "$("$python" "$SUITE_DIR/chain.py" "$miner_rpc" tip)" ]] && return 0
-        sleep 0.3
-    done
-    fail "the two nodes are not on one tip: pool $("$python" "$SUITE_DIR/chain.py" "$pool_rpc" tip), miner $("$python" "$SUITE_DIR/chain.py" "$miner_rpc" tip)"
-}
-same_tip 60
+same_tip "$pool_rpc" "$miner_rpc" 60
 sleep 2  # both generators add transactions of their own
 
 # start_jdc NAME MODE [ARGS...]: the proxy as job declarator client with two rate-limited devices (sets JDC_PID,
@@ -88,7 +72,7 @@ assert_contains "$(cat full.log)" "set on the pool as custom job"
 assert_eq "" "$(grep -E 'DeclareMiningJob [0-9]+ refused' pool.log | grep -Ev 'code=(stale-chain-tip|too-many-pending-declarations)' || true)" \
     "declarations refused for other reasons"
 stop_jdc
-same_tip 30
+same_tip "$pool_rpc" "$miner_rpc" 30
 # Blocks the declarator pushed: on both nodes, with the miner's transactions, paying the pool.
 pushed="$(grep -Eo 'pushed block [0-9a-f]+ accepted' pool.log | awk '{print $3}')"
 "$python" "$SUITE_DIR/chain.py" "$pool_rpc" payouts 0 > pool-chain.txt
@@ -128,11 +112,10 @@ wait_count coinbase.log 'set on the pool as custom job' $(( before + 2 )) 60 "$J
 stop_jdc
 assert_eq "$declarations" "$(count_log pool.log 'DeclareMiningJob [0-9]+ accepted')" "declarations in coinbase-only mode"
 assert_eq 0 "$(count_log pool2.log 'DeclareMiningJob')" "declarations in coinbase-only mode after the restart"
-same_tip 30
+same_tip "$pool_rpc" "$miner_rpc" 30
 "$python" "$SUITE_DIR/chain.py" "$miner_rpc" payouts "$start_height" > after.txt
 grep -q " $solo_script" after.txt || fail "no solo block"
 tail -n 3 after.txt | grep -q " $pool_script" || fail "no block for the pool after its return: $(tail -n 3 after.txt)"
 
-for rpc_port in "$pool_rpc" "$miner_rpc"; do
-    ASSERT_TIMEOUT=180 assert_exit 0 "$python" "$REPO_ROOT/Tests/Kernel/validate_chain.py" --rpc "http://127.0.0.1:$rpc_port" --user u --password p
-done
+validate_chain "$pool_rpc"
+validate_chain "$miner_rpc"

@@ -6,9 +6,7 @@
 # without the pool's output, a coinbase for another height, a wrong transaction for a wtxid, an unknown prev_hash),
 # each answered on a connection that goes on. Once with the declarator in-process (sv2 pool --jd-listen-address), once
 # standalone (sv2 jn --bitcoind on the pool's RPC). Both chains pass libbitcoinkernel.
-source "$REPO_ROOT/Tests/Shell/suites/pool/helpers.sh"
-python="$REPO_ROOT/.venv/bin/python"
-[[ -x "$python" ]] || fail "no $python: run scripts/setup (it installs coincurve and py-bitcoinkernel)"
+source "$SUITE_DIR/helpers.sh"
 key="$(python3 -c 'print("5a" * 32)')"
 script="raw(0020$(python3 -c 'import hashlib; print(hashlib.sha256(b"\x51").hexdigest())'))"
 
@@ -57,4 +55,4 @@ wait_for_log jn.log 'pushed block [0-9a-f]+ accepted by the node' 10 "$jn_pid"
 kill -TERM "$jn_pid"
 wait "$jn_pid" || fail "sv2 jn exited with $? after SIGTERM"
 
-ASSERT_TIMEOUT=180 assert_exit 0 "$python" "$REPO_ROOT/Tests/Kernel/validate_chain.py" --rpc "http://127.0.0.1:$pool_rpc" --user u --password p
+validate_chain "$pool_rpc"

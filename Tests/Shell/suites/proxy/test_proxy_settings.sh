@@ -23,6 +23,11 @@ ASSERT_TIMEOUT=30 assert_exit 1 "$SV2" proxy --listen-address 127.0.0.1:0 --upst
 assert_contains "$ERR" "--upstream: mixes stratum+tcp:// (Stratum V1) and stratum2+tcp:// (Stratum V2) pools"
 ASSERT_TIMEOUT=30 assert_exit 1 "$SV2" proxy --listen-address 127.0.0.1:0 --upstream stratum+tcp://127.0.0.1:99999
 assert_contains "$ERR" "--upstream: stratum+tcp://127.0.0.1:99999 is not stratum+tcp://HOST:PORT"
+ASSERT_TIMEOUT=30 assert_exit 1 "$SV2" proxy --listen-address 127.0.0.1:0 --upstream "$nowhere" --datadir "$TEST_TMP/node"
+assert_contains "$ERR" "--datadir: sets the embedded node, which runs only with jd_address and no tp_address"
+ASSERT_TIMEOUT=30 assert_exit 1 "$SV2" proxy --listen-address 127.0.0.1:0 --upstream "$nowhere" --jd-address "127.0.0.1:1/$key" \
+    --tp-address 127.0.0.1:2 --coinbase-reward-script "$REWARD_ADDRESS" --follow http://u:p@127.0.0.1:3
+assert_contains "$ERR" "--follow: sets the embedded node"
 printf '[[upstreams]]\naddress = "127.0.0.1"\nport = 99999\nauthority_pubkey = "%s"\n' "$key" > bad.toml
 ASSERT_TIMEOUT=30 assert_exit 1 "$SV2" proxy --config bad.toml --listen-address 127.0.0.1:0
 assert_contains "$ERR" "upstreams[0] in bad.toml: needs address (string), port (1-65535) and authority_pubkey"
