@@ -53,7 +53,8 @@ struct MonitoringOptions: ParsableArguments {
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 extension LogFormat: ExpressibleByArgument {}
 
-/// Options of the embedded regtest node, shared by `sv2 tp` and `sv2 pool` (TOML keys: the names with underscores).
+/// Options of the embedded regtest node, shared by `sv2 tp`, `sv2 pool` and `sv2 proxy` (TOML keys: the names with
+/// underscores).
 struct EmbeddedNodeOptions: ParsableArguments {
     @Option(help: "Data directory of the embedded regtest node (default ~/.sv2/regtest; for sv2 proxy ~/.sv2/proxy-regtest).")
     var datadir: String?

@@ -60,12 +60,12 @@ struct ConfigurationLayersTests {
 struct ProxyJobDeclarationSettingsTests {
     static let key = "9bXiEd8boQVhq7WddEcERUL5tyyJVFYdU8th3HfbNXK3Yw6GRXh"
 
-    static func settings(_ flags: [String: TOMLValue]) throws -> ProxySettings {
+    static func settings(_ flags: [String: TOMLValue], environment: [String: String] = [:]) throws -> ProxySettings {
         var all: [String: TOMLValue] = [
             "upstream": .array([.string("stratum2+tcp://127.0.0.1:1/\(key)")]), "coinbase_reward_script": .string("raw(51)"),
         ]
         all.merge(flags) { _, flag in flag }
-        return try ProxySettings(ConfigurationLayers(role: "proxy", configPath: nil, flags: all, knownKeys: ProxySettings.keys, environment: [:]))
+        return try ProxySettings(ConfigurationLayers(role: "proxy", configPath: nil, flags: all, knownKeys: ProxySettings.keys, environment: environment))
     }
 
     @Test("jd_address without tp_address runs the embedded node (its own default datadir); node keys need it")
@@ -78,5 +78,13 @@ struct ProxyJobDeclarationSettingsTests {
         #expect(external.embedded == nil && external.jobDeclaration?.templateProvider.description == "127.0.0.1:3")
         let stray = #expect(throws: ConfigurationError.self) { try Self.settings(["datadir": .string("/tmp/x")]) }
         #expect(stray?.description == "--datadir: sets the embedded node, which runs only with jd_address and no tp_address")
+        let strayEnvironment = #expect(throws: ConfigurationError.self) { try Self.settings([:], environment: ["SV2_PROXY_FOLLOW": "http://u:p@h:1"]) }
+        #expect(strayEnvironment?.description.hasPrefix("SV2_PROXY_FOLLOW: sets the embedded node") == true)
+        let fromEnvironment = try Self.settings(["jd_address": .array([.string("127.0.0.1:2/\(Self.key)")])], environment: ["SV2_PROXY_DATADIR": "/tmp/env"])
+        #expect(fromEnvironment.embedded?.datadir == "/tmp/env")
+        let keyAlone = #expect(throws: ConfigurationError.self) {
+            try Self.settings(["jd_address": .array([.string("127.0.0.1:2/\(Self.key)")]), "tp_authority_public_key": .string(Self.key)])
+        }
+        #expect(keyAlone?.description.hasPrefix("--tp-authority-public-key: is the key of tp_address") == true)
     }
 }

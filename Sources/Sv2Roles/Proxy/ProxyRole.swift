@@ -24,6 +24,10 @@ public struct ProxyRole: Sendable {
             var providerLogger = logger
             providerLogger[metadataKey: "component"] = "tp"
             let role = try TemplateProviderRole(settings: node, group: group, logger: providerLogger, clock: clock)
+            logger.warning("""
+                no tp_address: templates from the embedded regtest node (datadir \(node.datadir))\
+                \(node.follow == nil ? "; it follows no node, so its chain is its own and the pool's declarator will refuse its jobs" : "")
+                """)
             declaration?.templateProvider = .init(embedded: role)
             embedded = role
         } else {

@@ -81,6 +81,9 @@ public struct ProxySettings: Sendable {
         self.session = session
         jobDeclaration = try Self.jobDeclaration(layers, upstreams: upstreams)
         if jobDeclaration != nil, !layers.isSet("tp_address") {
+            if layers.isSet("tp_authority_public_key") {
+                throw layers.error("tp_authority_public_key", "is the key of tp_address, which is not given (the embedded node needs none)")
+            }
             var node = try TemplateProviderSettings(layers, embedded: true)
             if !layers.isSet("datadir") { node.datadir = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.sv2/proxy-regtest" }
             embedded = node

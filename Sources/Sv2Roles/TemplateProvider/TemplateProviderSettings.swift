@@ -47,7 +47,8 @@ public struct TemplateProviderSettings: Sendable {
     public var followInterval: Duration
 
     /// Resolves every setting, with a clear error for the first bad one. `embedded` is the template provider a pool
-    /// runs in-process: it listens on a free loopback port with a fresh authority key, and reads only the node's keys.
+    /// or a proxy runs in-process: it listens on a free loopback port with a fresh authority key, and reads only the
+    /// node's keys.
     public init(_ layers: ConfigurationLayers, embedded: Bool = false) throws(ConfigurationError) {
         if embedded {
             listen = HostPort(host: "127.0.0.1", port: 0)

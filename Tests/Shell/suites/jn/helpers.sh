@@ -16,9 +16,10 @@ prepare_two_nodes() {
 
 # same_tip RPC_PORT RPC_PORT SECONDS: waits until the two nodes are on one tip.
 same_tip() {
-    local deadline=$(( SECONDS + $3 ))
+    local deadline=$(( SECONDS + $3 )) first
     while (( SECONDS < deadline )); do
-        [[ "$("$python" "$SUITE_DIR/chain.py" "$1" tip)" == "$("$python" "$SUITE_DIR/chain.py" "$2" tip)" ]] && return 0
+        first="$("$python" "$SUITE_DIR/chain.py" "$1" tip || true)"
+        [[ -n "$first" && "$first" == "$("$python" "$SUITE_DIR/chain.py" "$2" tip || true)" ]] && return 0
         sleep 0.3
     done
     fail "the two nodes are not on one tip: $("$python" "$SUITE_DIR/chain.py" "$1" tip) and $("$python" "$SUITE_DIR/chain.py" "$2" tip)"

@@ -2,7 +2,7 @@
 # provider is the embedded regtest node, in-process, with its datadir, JSON-RPC and --follow of the pool's node, while
 # the pool's node follows it back. A rate-limited sv2 mine device mines the declared jobs; the declarator asks for the
 # miner's transactions; pushed blocks land on both nodes, which share one chain that passes libbitcoinkernel. SIGTERM
-# stops the proxy and its node (exit 0), and the node's chain is there when it starts again without following.
+# stops the proxy and its node (exit 0), and the node's chain is in its datadir when it starts again without following.
 source "$SUITE_DIR/helpers.sh"
 
 prepare_two_nodes
@@ -16,24 +16,29 @@ proxy_args=(--listen-address "127.0.0.1:$(free_port)" --upstream "$POOL_URL" --j
 start_server farm 'devices on 127\.0\.0\.1:[0-9]+' proxy "${proxy_args[@]}" --follow "http://u:p@127.0.0.1:$pool_rpc" --follow-interval 0.2
 proxy_pid=$SERVER_PID
 assert_contains "$(cat farm.log)" "job declarator client (full-template)"
-same_tip "$pool_rpc" "$miner_rpc" 60
+same_tip "$pool_rpc" "$miner_rpc" 30
+assert_contains "$(cat farm.log)" "no tp_address: templates from the embedded regtest node (datadir $TEST_TMP/miner)"
 start_miner alice --threads 1 --hash-rate-limit 1 --report-interval 1 --user alice "$SERVER_URL"
 wait_for_log farm.log 'mining for the pool' 30 "$proxy_pid"
-deadline=$(( SECONDS + 90 ))
+deadline=$(( SECONDS + 60 ))
 until (( $(count_log pool.log 'pushed block [0-9a-f]+ accepted by the node') >= 3 )); do
     (( SECONDS < deadline )) || { tail -n 30 farm.log >&2; fail "fewer than 3 pushed blocks accepted by the pool's node"; }
     kill -0 "$proxy_pid" 2> /dev/null || fail "sv2 proxy exited"
     sleep 0.3
 done
 wait_for_log farm.log 'the declarator asked for [1-9][0-9]* transactions' 30 "$proxy_pid"
-kill -TERM "$MINER_PID" "$proxy_pid"
+# The templates came from the proxy's own node, served to its one client.
+grep -Eq 'template [0-9]+: height [0-9]+, .* to 1 client\(s\)' farm.log || fail "the embedded node served no template"
+kill -TERM "$MINER_PID" 2> /dev/null || true
+same_tip "$pool_rpc" "$miner_rpc" 30
+tip="$("$python" "$SUITE_DIR/chain.py" "$miner_rpc" tip)"
+kill -TERM "$proxy_pid"
 wait "$proxy_pid" || fail "sv2 proxy exited with $? after SIGTERM"
-assert_contains "$(cat farm.log)" "the embedded template provider"
 
-# Restarted on its datadir without --follow, the proxy's node is on the pool's tip: its chain was flushed at SIGTERM.
-sleep 1  # the pool's node takes the last blocks by following
+# Restarted on its datadir without --follow, the proxy's node has the chain it had.
 start_server farm2 'devices on 127\.0\.0\.1:[0-9]+' proxy "${proxy_args[@]}"
-same_tip "$pool_rpc" "$miner_rpc" 5
+assert_eq "$tip" "$("$python" "$SUITE_DIR/chain.py" "$miner_rpc" tip)" "the proxy's node's tip after a restart"
+assert_contains "$(cat farm2.log)" "it follows no node, so its chain is its own"
 pushed="$(grep -Eo 'pushed block [0-9a-f]+ accepted' pool.log | awk '{print $3}')"
 "$python" "$SUITE_DIR/chain.py" "$miner_rpc" payouts 0 > miner-chain.txt
 for hash in $pushed; do
