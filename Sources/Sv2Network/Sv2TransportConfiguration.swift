@@ -61,3 +61,12 @@ public struct Sv2TransportConfiguration: Sendable {
         self.random = random
     }
 }
+
+extension Sv2TransportConfiguration {
+    /// A server's configuration: Noise responder with certificates signed by `authority`, valid `certificateValidity`
+    /// seconds from `clock`'s time; the other defaults.
+    public static func responder(authority: Secp256k1SecretKey, certificateValidity: UInt32, clock: Sv2Clock) -> Sv2TransportConfiguration {
+        Sv2TransportConfiguration(
+            security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: certificateValidity)), clock: clock)
+    }
+}

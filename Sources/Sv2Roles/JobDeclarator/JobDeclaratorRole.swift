@@ -31,9 +31,7 @@ public struct JobDeclaratorRole: Sendable {
         server = JobDeclaratorService(
             configuration: .init(
                 listen: settings.listen,
-                transport: Sv2TransportConfiguration(
-                    security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: settings.certificateValidity)),
-                    clock: clock),
+                transport: .responder(authority: authority, certificateValidity: settings.certificateValidity, clock: clock),
                 session: .init(tokenKey: settings.tokenKey, payoutScript: settings.rewardScript, tokenLifetime: settings.tokenLifetime)),
             node: RPCDeclaratorNode(client: client), group: group, logger: logger, clock: clock)
     }

@@ -79,9 +79,7 @@ public struct PoolRole: Sendable {
         let server = PoolService(
             configuration: .init(
                 listen: settings.listen,
-                transport: Sv2TransportConfiguration(
-                    security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: settings.certificateValidity)),
-                    clock: clock),
+                transport: .responder(authority: authority, certificateValidity: settings.certificateValidity, clock: clock),
                 session: session, rewardScript: settings.rewardScript, poolSignature: settings.poolSignature,
                 shutdownReconnect: settings.shutdownReconnect, authorityPublicKey: authority.xOnlyPublicKey, serverID: settings.serverID),
             group: group, logger: logger, clock: clock, ledger: ledger, metrics: metrics
@@ -95,9 +93,7 @@ public struct PoolRole: Sendable {
             declarator = JobDeclaratorService(
                 configuration: .init(
                     listen: listen,
-                    transport: Sv2TransportConfiguration(
-                        security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: settings.certificateValidity)),
-                        clock: clock),
+                    transport: .responder(authority: authority, certificateValidity: settings.certificateValidity, clock: clock),
                     session: .init(tokenKey: key, payoutScript: settings.rewardScript)),
                 node: EmbeddedDeclaratorNode(node: node), group: group, logger: declaratorLogger, clock: clock)
         } else {

@@ -36,9 +36,7 @@ public struct ProxyRole: Sendable {
         let proxy = ProxyService(
             configuration: .init(
                 listen: settings.listen,
-                transport: Sv2TransportConfiguration(
-                    security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: settings.certificateValidity)),
-                    clock: clock),
+                transport: .responder(authority: authority, certificateValidity: settings.certificateValidity, clock: clock),
                 upstreams: settings.upstreams, sv1Pools: settings.sv1Pools, mode: settings.mode,
                 jobDeclaration: declaration, session: settings.session, authorityPublicKey: authority.xOnlyPublicKey),
             group: group, logger: logger, clock: clock)

@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import Sv2Channels
 import Sv2Crypto
@@ -84,9 +83,7 @@ public struct ProxySettings: Sendable {
             if layers.isSet("tp_authority_public_key") {
                 throw layers.error("tp_authority_public_key", "is the key of tp_address, which is not given (the embedded node needs none)")
             }
-            var node = try TemplateProviderSettings(layers, embedded: true)
-            if !layers.isSet("datadir") { node.datadir = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.sv2/proxy-regtest" }
-            embedded = node
+            embedded = try TemplateProviderSettings(layers, embedded: true, defaultDatadir: "proxy-regtest")
         } else {
             if let key = Self.embeddedNodeKeys.sorted().first(where: layers.isSet) {
                 throw layers.error(key, "sets the embedded node, which runs only with jd_address and no tp_address")

@@ -71,9 +71,7 @@ public struct TemplateProviderRole: Sendable {
             if settings.authoritySecretKey == nil { logger.info("no authority key configured: generated one for this run") }
             logger.info("authority_public_key = \"\(AuthorityKeyText.encode(authority.xOnlyPublicKey))\"")
             authorityPublicKey = authority.xOnlyPublicKey
-            transport = Sv2TransportConfiguration(
-                security: .responder(Sv2ResponderIdentity(authoritySecretKey: authority, certificateValidity: settings.certificateValidity)),
-                clock: clock)
+            transport = .responder(authority: authority, certificateValidity: settings.certificateValidity, clock: clock)
         }
         provider = TemplateProviderService(
             configuration: .init(listen: settings.listen, transport: transport, feeDelta: settings.feeDelta, templateInterval: settings.templateInterval),

@@ -48,8 +48,8 @@ public struct TemplateProviderSettings: Sendable {
 
     /// Resolves every setting, with a clear error for the first bad one. `embedded` is the template provider a pool
     /// or a proxy runs in-process: it listens on a free loopback port with a fresh authority key, and reads only the
-    /// node's keys.
-    public init(_ layers: ConfigurationLayers, embedded: Bool = false) throws(ConfigurationError) {
+    /// node's keys. Without `datadir` the chain lives in ~/.sv2/`defaultDatadir`.
+    public init(_ layers: ConfigurationLayers, embedded: Bool = false, defaultDatadir: String = "regtest") throws(ConfigurationError) {
         if embedded {
             listen = HostPort(host: "127.0.0.1", port: 0)
             authoritySecretKey = nil
@@ -59,7 +59,7 @@ public struct TemplateProviderSettings: Sendable {
         }
         certificateValidity = embedded ? 3600 : UInt32(try layers.integer("cert_validity_sec", in: 1...Int64(UInt32.max)) ?? 3600)
         plaintext = embedded ? false : try layers.boolean("plaintext") ?? false
-        datadir = try layers.string("datadir") ?? ((ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.sv2/regtest")
+        datadir = try layers.string("datadir") ?? ((ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.sv2/" + defaultDatadir)
         rpcListen = try layers.hostPort("rpc_listen")
         rpcUser = try layers.string("rpc_user")
         rpcPassword = try layers.string("rpc_password")
